@@ -1,0 +1,120 @@
+# mosh: the mobile shell as one static binary.
+#   make          build ./mosh (static, musl, BearSSL, zlib) and print its size
+#   make check    unit tests under ASan+UBSan, corpus replays, end-to-end tests
+#   make bench    speed and memory, side by side with upstream's binaries
+#   make fuzz     libFuzzer targets (clang)
+#   make install  PREFIX=/usr/local DESTDIR=...
+# Local overrides go in config.mk, which is not committed.
+
+VERSION = 0.1.0
+PREFIX  = /usr/local
+BINDIR  = $(PREFIX)/bin
+
+MODS    = ocb net ssp vt framebuf predict
+WARN    = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wvla -Wformat=2
+DEFS    = -D_GNU_SOURCE -DMOSH_VERSION=\"$(VERSION)\"
+
+# Release: a static musl binary. Debian's musl-gcc does not search
+# /usr/include, so obj/include holds links to just the BearSSL and zlib
+# headers; Debian's libbearssl.a and libz.a are glibc builds, so compat.c
+# gives them the fortify helpers they call. On a musl system (Alpine) the
+# plain compiler is musl already and finds everything by itself.
+ifneq ($(shell command -v musl-gcc 2>/dev/null),)
+CC      = musl-gcc
+LIBDIR  = /usr/lib/$(shell gcc -dumpmachine)
+RINC    = -Iobj/include
+RLIBS   = $(LIBDIR)/libbearssl.a $(LIBDIR)/libz.a
+COMPAT  = obj/compat.o
+else
+CC      = cc
+RLIBS   = -lbearssl -lz
+endif
+CFLAGS  = -Os $(WARN)
+
+# Tests and benchmarks use the host toolchain (static musl cannot run ASan).
+HOSTCC  = cc
+CHKFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+          -fno-omit-frame-pointer $(WARN) -Werror
+BENCHFLAGS = -O2 $(WARN)
+TLIBS   = -lbearssl -lz -lcrypto -lutil -lm
+FUZZCC  = clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
+
+-include config.mk
+
+TESTS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/*_test.c))
+FUZZERS = $(patsubst test/%.c,%,$(wildcard test/fuzz_*.c))
+TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c))
+MODOBJ  = $(MODS:%=obj/%.o)
+CHKOBJ  = $(MODS:%=obj-check/%.o)
+BENCHOBJ = $(MODS:%=obj-bench/%.o)
+
+all: mosh
+
+mosh: $(MODOBJ) obj/mosh.o $(COMPAT)
+	$(CC) -static -s -o $@ $(MODOBJ) obj/mosh.o $(COMPAT) $(RLIBS)
+	@echo "mosh: $$(wc -c < $@) bytes, stripped"
+
+obj/include:
+	mkdir -p $@
+	ln -sf /usr/include/bearssl.h /usr/include/bearssl /usr/include/zlib.h \
+	    /usr/include/zconf.h $@/
+
+obj/%.o: %.c mosh.h Makefile | obj/include
+	$(CC) $(CFLAGS) $(DEFS) $(RINC) -c -o $@ $<
+
+obj-check/%.o: %.c mosh.h Makefile
+	@mkdir -p obj-check
+	$(HOSTCC) $(CHKFLAGS) $(DEFS) -c -o $@ $<
+
+obj-check/%_test: test/%_test.c test/test.h $(CHKOBJ)
+	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< $(CHKOBJ) $(TLIBS)
+
+obj-check/relay: test/relay.c Makefile
+	@mkdir -p obj-check
+	$(HOSTCC) $(CHKFLAGS) $(DEFS) -o $@ $<
+
+# A fuzz target's replay driver: the same entry point fed every corpus file.
+obj-check/fuzz_%: test/fuzz_%.c test/fuzz_main.c $(CHKOBJ)
+	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< test/fuzz_main.c $(CHKOBJ) $(TLIBS)
+
+check: deps-check
+	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS)
+	@sh test/run.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh
+
+obj-bench/%.o: %.c mosh.h Makefile
+	@mkdir -p obj-bench
+	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -c -o $@ $<
+
+obj-bench/bench: test/bench.c $(BENCHOBJ)
+	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -I. -o $@ $< $(BENCHOBJ) $(TLIBS)
+
+bench: mosh obj-bench/bench $(TOOLS)
+	obj-bench/bench
+	@for b in test/*_bench.sh; do [ -f "$$b" ] && sh "$$b"; done; true
+
+obj-fuzz/%.o: %.c mosh.h Makefile
+	@mkdir -p obj-fuzz
+	$(FUZZCC) $(FUZZFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) $(DEFS) -c -o $@ $<
+
+obj-fuzz/fuzz_%: test/fuzz_%.c $(MODS:%=obj-fuzz/%.o)
+	$(FUZZCC) $(FUZZFLAGS) $(DEFS) -I. -o $@ $< $(MODS:%=obj-fuzz/%.o) $(TLIBS)
+
+fuzz: $(FUZZERS:%=obj-fuzz/%)
+
+deps-check:
+	@sh test/deps.sh check
+
+install: mosh
+	mkdir -p $(DESTDIR)$(BINDIR)
+	cp -f mosh $(DESTDIR)$(BINDIR)/mosh
+	chmod 755 $(DESTDIR)$(BINDIR)/mosh
+	ln -sf mosh $(DESTDIR)$(BINDIR)/mosh-client
+	ln -sf mosh $(DESTDIR)$(BINDIR)/mosh-server
+
+clean:
+	rm -rf mosh obj obj-check obj-bench obj-fuzz
+
+.PHONY: all check deps-check bench fuzz install clean
+.SECONDARY:

@@ -1,0 +1,4 @@
+/*
+ * framebuf.c
+ */
+#include "mosh.h"

@@ -1,0 +1,4 @@
+/*
+ * net.c
+ */
+#include "mosh.h"

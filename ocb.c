@@ -1,0 +1,4 @@
+/*
+ * ocb.c
+ */
+#include "mosh.h"

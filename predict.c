@@ -1,0 +1,4 @@
+/*
+ * predict.c
+ */
+#include "mosh.h"

@@ -1,0 +1,4 @@
+/*
+ * ssp.c
+ */
+#include "mosh.h"

@@ -1,0 +1,58 @@
+/*
+ * test.h: a tiny test harness. A test keeps going after a failure, so one
+ * run reports everything, and ends with the line "N passed, N failed".
+ */
+#ifndef TEST_H
+#define TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int t_pass, t_fail;
+
+#define CHECK(c) do { \
+	if (c) { \
+		t_pass++; \
+	} else { \
+		t_fail++; \
+		fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
+		    __LINE__, #c); \
+	} \
+} while (0)
+
+/* Compare two byte strings; on a mismatch print both in hex. */
+#define CHECK_MEM(a, alen, b, blen) \
+	t_check_mem(__FILE__, __LINE__, #a, (const void *)(a), (alen), \
+	    (const void *)(b), (blen))
+
+static void
+t_hexdump(const char *name, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	fprintf(stderr, "  %s (%zu bytes):", name, n);
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n    ", p[i]);
+	}
+	fprintf(stderr, "\n");
+}
+
+static int
+t_check_mem(const char *file, int line, const char *what, const void *a,
+    size_t alen, const void *b, size_t blen)
+{
+	if (alen == blen && (alen == 0 || memcmp(a, b, alen) == 0)) {
+		t_pass++;
+		return 1;
+	}
+	t_fail++;
+	fprintf(stderr, "%s:%d: CHECK_MEM(%s) failed\n", file, line, what);
+	t_hexdump("got", a, alen);
+	t_hexdump("want", b, blen);
+	return 0;
+}
+
+#define TEST_DONE() (printf("%s: %d passed, %d failed\n", __FILE__, \
+	t_pass, t_fail), t_fail != 0)
+
+#endif

@@ -1,0 +1,4 @@
+/*
+ * vt.c
+ */
+#include "mosh.h"
