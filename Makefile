@@ -44,7 +44,7 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
 -include config.mk
 
 TESTS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/*_test.c))
-FUZZERS = $(patsubst test/%.c,%,$(wildcard test/fuzz_*.c))
+FUZZERS = $(patsubst test/%.c,%,$(filter-out test/fuzz_main.c,$(wildcard test/fuzz_*.c)))
 TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c))
 MODOBJ  = $(MODS:%=obj/%.o)
 CHKOBJ  = $(MODS:%=obj-check/%.o)
