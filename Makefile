@@ -45,6 +45,7 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
 
 TESTS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/*_test.c))
 FUZZERS = $(patsubst test/%.c,%,$(filter-out test/fuzz_main.c,$(wildcard test/fuzz_*.c)))
+BENCHES = $(patsubst test/%.c,obj-bench/%,$(wildcard test/*_bench.c))
 TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c))
 MODOBJ  = $(MODS:%=obj/%.o)
 CHKOBJ  = $(MODS:%=obj-check/%.o)
@@ -87,12 +88,16 @@ obj-bench/%.o: %.c mosh.h Makefile
 	@mkdir -p obj-bench
 	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -c -o $@ $<
 
-obj-bench/bench: test/bench.c $(BENCHOBJ)
+obj-bench/%_bench: test/%_bench.c $(BENCHOBJ)
 	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -I. -o $@ $< $(BENCHOBJ) $(TLIBS)
 
-bench: mosh obj-bench/bench $(TOOLS)
-	obj-bench/bench
-	@for b in test/*_bench.sh; do [ -f "$$b" ] && sh "$$b"; done; true
+# Each test/*_bench.c and test/*_bench.sh prints its figures with upstream's
+# (or OpenSSL's) from the same run, and the ratio.
+bench: mosh $(BENCHES) $(TOOLS)
+	@for b in $(BENCHES) test/*_bench.sh; do \
+		[ -f "$$b" ] || continue; \
+		case $$b in *.sh) sh "$$b" ;; *) "$$b" ;; esac; \
+	done
 
 obj-fuzz/%.o: %.c mosh.h Makefile
 	@mkdir -p obj-fuzz
