@@ -1,15 +1,2094 @@
 /*
- * mosh.c: role dispatch, the server and client main loops, the pty.
+ * mosh.c: main(), the three roles, the process plumbing around them, and
+ * the two main loops.
+ *
+ * Roles (dispatched like Dropbear's multi-call binary, on the basename of
+ * argv[0] first and then on argv[1]):
+ *   mosh-server, mosh server   the server of protocol.md §9: prints
+ *                              "MOSH CONNECT <port> <key>", forks once,
+ *                              runs the shell on a pty, serves the session;
+ *   mosh-client, mosh client   the client of protocol.md §10: MOSH_KEY in
+ *                              the environment, "IP PORT" as arguments;
+ *   mosh [options] host        the front end of protocol.md §11.
+ * Command lines, messages and exit codes follow upstream 1.4.0 wherever a
+ * script or a user could notice; the differences are listed at the point
+ * where they happen (locale: locale_*; terminfo: ti_*; key check order:
+ * client_main).
+ *
+ * Loops: server_loop() and client_loop() are the only places that wait.
+ * Each pass reads the monotonic clock once (now_ms) and passes it down; every
+ * module says when it next needs to run and the loop sleeps until the
+ * earliest of those in ppoll(), with the signals it handles blocked outside
+ * ppoll so that a handler (which only sets a flag) can never be missed. The
+ * timing policy of each loop is in the comment above it.
+ *
+ * Nothing here parses wire bytes or escape sequences. The lines marked
+ * "INTEGRATION(x)" are where module x's API is called.
  */
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mosh.h"
 
+extern char **environ;
+
+#define TTY_READ_MAX 16384		/* one read of keyboard or pty bytes */
+#define SERVER_NO_CLIENT_MS 60000	/* exit if no client ever came */
+#define SERVER_IDLE_WAKE_MS 5000	/* wake-up while alone or closing */
+#define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
+#define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
+#define CLIENT_PASTE_BYTES 100		/* a longer read is a paste */
+#define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
+
+/* ==== small helpers ==== */
+
+/*
+ * Signal flags: the handlers do nothing else. The signals are blocked
+ * except inside ppoll(), so a flag is always seen by the next pass.
+ */
+static volatile sig_atomic_t sig_winch, sig_cont, sig_quit, sig_usr1;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGWINCH:
+		sig_winch = 1;
+		break;
+	case SIGCONT:
+		sig_cont = 1;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	default:
+		sig_quit = 1;
+		break;
+	}
+}
+
+/* Catch the signals of list[] and block them; *old gets the mask to wait in. */
+static void
+signals_catch(const int *list, size_t n, sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t set;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < n; i++) {
+		sigaction(list[i], &sa, NULL);
+		sigaddset(&set, list[i]);
+	}
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+signal_set(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigfillset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Milliseconds from CLOCK_MONOTONIC: the one clock of both loops. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait for fds or wait_ms (-1: forever) with the handled signals open. */
+static int
+poll_wait(struct pollfd *fds, nfds_t n, int wait_ms, const sigset_t *mask)
+{
+	struct timespec ts;
+
+	ts.tv_sec = wait_ms / 1000;
+	ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+	if (ppoll(fds, n, wait_ms < 0 ? NULL : &ts, mask) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+		for (; n > 0; n--) {
+			fds[n - 1].revents = 0;
+		}
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	struct pollfd pfd;
+	ssize_t r;
+
+	while (n > 0) {
+		r = write(fd, p, n);
+		if (r < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (errno != EAGAIN || poll(&pfd, 1, 1000) != 1) {
+				return -1;
+			}
+			continue;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+write_str(int fd, const char *s)
+{
+	return write_all(fd, s, strlen(s));
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Core dumps off (they could hold the session key); *saved to restore. */
+static void
+core_off(struct rlimit *saved)
+{
+	struct rlimit none;
+
+	if (getrlimit(RLIMIT_CORE, saved) == -1) {
+		saved->rlim_cur = saved->rlim_max = 0;
+	}
+	none.rlim_cur = 0;
+	none.rlim_max = saved->rlim_max;
+	setrlimit(RLIMIT_CORE, &none);
+}
+
+/*
+ * One step of getopt(3) over argv[1..argc-1]. Like glibc's default mode,
+ * which upstream's binaries use, it does not stop at the first operand:
+ * operands come back in order as 1 with *arg set, and "--" makes the rest
+ * operands. An unknown option or a missing argument prints glibc's message
+ * (naming argv[0]) and gives '?'. -1 at the end.
+ */
+struct opt {
+	int i, pos, dashdash;
+	const char *arg;
+};
+
+static int
+opt_next(struct opt *o, int argc, char **argv, const char *spec)
+{
+	const char *a, *s;
+	int c;
+
+	o->arg = NULL;
+	if (o->i == 0) {
+		o->i = 1;
+	}
+	if (o->pos == 0) {
+		if (o->i >= argc) {
+			return -1;
+		}
+		a = argv[o->i];
+		if (!o->dashdash && strcmp(a, "--") == 0) {
+			o->dashdash = 1;
+			o->i++;
+			return opt_next(o, argc, argv, spec);
+		}
+		if (o->dashdash || a[0] != '-' || a[1] == '\0') {
+			o->arg = a;
+			o->i++;
+			return 1;
+		}
+		o->pos = 1;
+	}
+	a = argv[o->i];
+	c = (unsigned char)a[o->pos++];
+	s = c != ':' ? strchr(spec, c) : NULL;
+	if (a[o->pos] == '\0') {
+		o->pos = 0;
+		o->i++;
+	}
+	if (s == NULL) {
+		fprintf(stderr, "%s: invalid option -- '%c'\n", argv[0], c);
+		return '?';
+	}
+	if (s[1] != ':') {
+		return c;
+	}
+	if (o->pos != 0) {
+		o->arg = a + o->pos;
+		o->pos = 0;
+		o->i++;
+	} else if (o->i < argc) {
+		o->arg = argv[o->i++];
+	} else {
+		fprintf(stderr, "%s: option requires an argument -- '%c'\n",
+		    argv[0], c);
+		return '?';
+	}
+	return c;
+}
+
+/* ==== version and usage texts ==== */
+
+/*
+ * Our banner names our release and the upstream release we are compatible
+ * with; scripts only look for the "MOSH CONNECT" line, never at this.
+ */
+static void
+print_version(FILE *f, const char *role)
+{
+	fprintf(f, "%s (mosh-c " MOSH_VERSION ", compatible with mosh "
+	    MOSH_COMPAT_VERSION ")\n"
+	    "Copyright 2026 the mosh-c authors.\n"
+	    "License GPLv3+: GNU GPL version 3 or later "
+	    "<https://gnu.org/licenses/gpl.html>.\n"
+	    "This is free software: you are free to change and redistribute "
+	    "it.\n"
+	    "There is NO WARRANTY, to the extent permitted by law.\n", role);
+}
+
+static void
+server_usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] "
+	    "[-c COLORS] [-l NAME=VALUE] [-- COMMAND...]\n", prog);
+}
+
+static void
+client_usage(FILE *f, const char *prog)
+{
+	print_version(f, "mosh-client");
+	fprintf(f, "\nUsage: %s [-# 'ARGS'] IP PORT\n"
+	    "       %s -c\n", prog, prog);
+}
+
+static void
+front_usage(FILE *f)
+{
+	fputs("Usage: mosh [options] [--] [user@]host [command...]\n"
+	    "       mosh server new [-s] [-v] [-i LOCALADDR] "
+	    "[-p PORT[:PORT2]] [-c COLORS]\n"
+	    "                       [-l NAME=VALUE] [-- COMMAND...]\n"
+	    "       mosh client [-# 'ARGS'] IP PORT\n"
+	    "       mosh client -c\n"
+	    "       mosh --help | --version\n"
+	    "\n"
+	    "One binary, three roles. Installed (or linked) as mosh-server\n"
+	    "or mosh-client it is that program, with upstream mosh 1.4.0's\n"
+	    "command line and environment; `mosh server ...' and\n"
+	    "`mosh client ...' are the same roles.\n"
+	    "\n"
+	    "Options of the front end (upstream's `mosh' wrapper):\n"
+	    "  --client=PATH            client program on this side\n"
+	    "  --server=COMMAND         server command on the remote side\n"
+	    "  --predict=adaptive|always|never|experimental, -a, -n\n"
+	    "  --predict-overwrite, -o  predictions overwrite, not insert\n"
+	    "  --family=inet|inet6|auto|all|prefer-inet|prefer-inet6, -4, -6\n"
+	    "  -p PORT[:PORT2], --port=PORT[:PORT2]   server UDP port(s)\n"
+	    "  --bind-server=ssh|any|IP the server's local address\n"
+	    "  --ssh=COMMAND            ssh command (default: ssh)\n"
+	    "  --no-ssh-pty, --no-init, --local\n"
+	    "  --experimental-remote-ip=proxy|local|remote\n"
+	    "\n"
+	    "A host literally named `server' or `client' is reached with\n"
+	    "`mosh -- server' or `mosh -- client'.\n"
+	    "\n"
+	    "Environment of the client: MOSH_KEY (required, removed at "
+	    "once),\n"
+	    "MOSH_PREDICTION_DISPLAY, MOSH_PREDICTION_OVERWRITE, "
+	    "MOSH_ESCAPE_KEY,\n"
+	    "MOSH_TITLE_NOPREFIX, MOSH_NO_TERM_INIT. Of the server:\n"
+	    "MOSH_SERVER_NETWORK_TMOUT, MOSH_SERVER_SIGNAL_TMOUT.\n", f);
+}
+
+/* ==== locale: which environment the shell child gets ==== */
+
+/*
+ * Our terminal model is UTF-8 by construction and our own code never calls
+ * setlocale(), so neither role needs a UTF-8 locale to exist on the host.
+ * What matters is the shell child: a program that believes its charset is
+ * a legacy one (ISO-8859-1, EUC-JP...) writes bytes our UTF-8 emulator shows
+ * as U+FFFD. The rule (protocol.md §12 item 27, decided here):
+ *   1. The effective LC_CTYPE is the first non-empty of LC_ALL, LC_CTYPE,
+ *      LANG; its charset (between '.' and '@') names UTF-8 -> run as is.
+ *   2. Otherwise, as upstream: remove every locale variable and put each
+ *      -l NAME=VALUE. UTF-8 now -> run.
+ *   3. Still unset, empty, "C" or "POSIX" (plain ASCII, which a UTF-8
+ *      terminal shows correctly): run, with LC_CTYPE=C.UTF-8 added for the
+ *      child (C.UTF-8 is in glibc >= 2.35, Debian and musl; where it is
+ *      missing programs fall back to ASCII, which still works).
+ *   4. Still a legacy charset, named or implied by a bare language name
+ *      such as "en_US": the child would really write non-UTF-8 text, so
+ *      print upstream's "needs a UTF-8 native locale" message and exit 1.
+ * Upstream refuses in case 3 too (glibc's C locale is ASCII) and asks glibc
+ * whether the locale is installed, which a static musl binary cannot do.
+ */
+enum { LOC_ASCII, LOC_UTF8, LOC_LEGACY };
+
+static const char *const locale_vars[] = {
+	"LANG", "LANGUAGE", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE",
+	"LC_MONETARY", "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS",
+	"LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION", "LC_ALL"
+};
+
+/* The variable that decides LC_CTYPE: *name and its value, or NULL. */
+static const char *
+locale_ctype(const char **name)
+{
+	static const char *const order[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < LEN(order); i++) {
+		v = getenv(order[i]);
+		if (v != NULL && *v != '\0') {
+			*name = order[i];
+			return v;
+		}
+	}
+	*name = NULL;
+	return NULL;
+}
+
+/* LOC_* of a locale name; "utf8", "UTF-8", "Utf_8" all name UTF-8. */
+static int
+locale_kind(const char *v)
+{
+	const char *cs, *end;
+	char norm[8];
+	size_t n = 0;
+
+	if (v == NULL || *v == '\0' || strcmp(v, "C") == 0 ||
+	    strcmp(v, "POSIX") == 0) {
+		return LOC_ASCII;
+	}
+	if ((cs = strchr(v, '.')) == NULL) {
+		return LOC_LEGACY;
+	}
+	end = strchr(++cs, '@');
+	if (end == NULL) {
+		end = cs + strlen(cs);
+	}
+	for (; cs < end && n < sizeof norm - 1; cs++) {
+		if (*cs != '-' && *cs != '_') {
+			norm[n++] = (char)(*cs | 0x20);
+		}
+	}
+	norm[n] = '\0';
+	if (cs == end && strcmp(norm, "utf8") == 0) {
+		return LOC_UTF8;
+	}
+	return strncmp(v, "C.", 2) == 0 && n == 0 ? LOC_ASCII : LOC_LEGACY;
+}
+
+/* "NAME=value" of the deciding variable, and a charset name, for messages. */
+static void
+locale_describe(char *var, size_t varlen, char *cs, size_t cslen)
+{
+	const char *name, *v = locale_ctype(&name), *dot;
+
+	if (v == NULL) {
+		snprintf(var, varlen, "[no charset variables]");
+	} else {
+		snprintf(var, varlen, "%s=%s", name, v);
+	}
+	dot = v ? strchr(v, '.') : NULL;
+	if (locale_kind(v) == LOC_ASCII) {
+		snprintf(cs, cslen, "US-ASCII");
+	} else if (dot == NULL) {
+		snprintf(cs, cslen, "unknown (no charset in the name)");
+	} else {
+		snprintf(cs, cslen, "%.*s", (int)strcspn(dot + 1, "@"),
+		    dot + 1);
+	}
+}
+
+/* Apply the rule above to our own environment, which the child inherits. */
+static void
+locale_for_child(char **lvars, size_t nl)
+{
+	char nvar[256], ncs[64], cvar[256], ccs[64];
+	const char *name;
+	size_t i;
+
+	if (locale_kind(locale_ctype(&name)) == LOC_UTF8) {
+		return;
+	}
+	locale_describe(nvar, sizeof nvar, ncs, sizeof ncs);
+	for (i = 0; i < LEN(locale_vars); i++) {
+		unsetenv(locale_vars[i]);
+	}
+	for (i = 0; i < nl; i++) {
+		if (strchr(lvars[i], '=') != NULL && putenv(lvars[i]) != 0) {
+			perror("putenv");
+		}
+	}
+	switch (locale_kind(locale_ctype(&name))) {
+	case LOC_UTF8:
+		return;
+	case LOC_ASCII:
+		setenv("LC_CTYPE", "C.UTF-8", 1);
+		return;
+	}
+	locale_describe(cvar, sizeof cvar, ccs, sizeof ccs);
+	fprintf(stderr, "mosh-server needs a UTF-8 native locale to run.\n\n"
+	    "Unfortunately, the local environment (%s) specifies\n"
+	    "the character set \"%s\",\n\n"
+	    "The client-supplied environment (%s) specifies\n"
+	    "the character set \"%s\".\n\n", nvar, ncs, cvar, ccs);
+	exit(1);
+}
+
+/* ==== terminfo: a minimal reader of compiled entries ==== */
+
+/*
+ * The binary is static, so there is no ncurses: this reads the compiled
+ * entry of $TERM itself (term(5)): the legacy format (magic 0432, 16-bit
+ * numbers) and the extended-number format (magic 01036, 32-bit numbers),
+ * with every count and offset checked against the file size. Only the
+ * standard section is read; the capabilities we need are all in it.
+ * Search order as ncurses: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS (an empty
+ * element meaning the system list), then /etc/terminfo, /lib/terminfo,
+ * /usr/share/terminfo, each in the "x/xterm" and the "78/xterm" layouts.
+ * An unknown $TERM, which upstream refuses ("Unknown terminal type."), is
+ * treated as a plain ANSI terminal: no bce, no ech, no smcup/rmcup, and
+ * colors -1 (absent, as tigetnum reports it).
+ */
+#define TI_FILE_MAX 32768	/* ncurses' own limit for a compiled entry */
+#define TI_STR_MAX 128
+#define TI_BOOL_BCE 28		/* back_color_erase */
+#define TI_NUM_COLORS 13	/* max_colors */
+#define TI_STR_SMCUP 28		/* enter_ca_mode */
+#define TI_STR_ECH 37		/* erase_chars */
+#define TI_STR_RMCUP 40		/* exit_ca_mode */
+
+struct tinfo {
+	int found;			/* an entry was read */
+	long colors;			/* -1: absent */
+	int bce, ech;
+	int has_smcup, has_rmcup;
+	char smcup[TI_STR_MAX], rmcup[TI_STR_MAX];
+};
+
+static void
+ti_default(struct tinfo *ti)
+{
+	memset(ti, 0, sizeof *ti);
+	ti->colors = -1;
+}
+
+static long
+ti_le(const uint8_t *p, size_t size)
+{
+	uint32_t v = p[0] | (uint32_t)p[1] << 8;
+
+	if (size == 2) {
+		return v >= 0x8000 ? (long)v - 0x10000 : (long)v;
+	}
+	v |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return v >= 0x80000000u ? -1 : (long)v;
+}
+
+/* String capability i into out[TI_STR_MAX]; 1 if present and it fits. */
+static int
+ti_str(const uint8_t *offs, size_t nstr, const uint8_t *tab, size_t tabsz,
+    size_t i, char *out)
+{
+	const uint8_t *nul;
+	long off;
+
+	if (i >= nstr || (off = ti_le(offs + 2 * i, 2)) < 0 ||
+	    (size_t)off >= tabsz) {
+		return 0;
+	}
+	nul = memchr(tab + off, 0, tabsz - (size_t)off);
+	if (nul == NULL || (size_t)(nul - (tab + off)) >= TI_STR_MAX) {
+		return 0;
+	}
+	memcpy(out, tab + off, (size_t)(nul - (tab + off)) + 1);
+	return 1;
+}
+
+/* Parse one compiled entry; 0, or -1 (and *ti the defaults) if malformed. */
+static int
+ti_parse(const uint8_t *p, size_t n, struct tinfo *ti)
+{
+	long hdr[6];
+	size_t i, numsz, bools, nums, nstr, tabsz, off;
+	char scratch[TI_STR_MAX];
+
+	ti_default(ti);
+	if (n < 12) {
+		return -1;
+	}
+	for (i = 0; i < 6; i++) {
+		hdr[i] = ti_le(p + 2 * i, 2);
+		if (hdr[i] < 0) {
+			return -1;
+		}
+	}
+	if (hdr[0] != 0432 && hdr[0] != 01036) {
+		return -1;
+	}
+	numsz = hdr[0] == 0432 ? 2 : 4;
+	bools = (size_t)hdr[2];
+	nums = (size_t)hdr[3];
+	nstr = (size_t)hdr[4];
+	tabsz = (size_t)hdr[5];
+	off = 12 + (size_t)hdr[1] + bools;
+	off += off & 1;
+	/* Each term is below 2^17, so the sum cannot wrap. */
+	if (off + nums * numsz + nstr * 2 + tabsz > n) {
+		return -1;
+	}
+	ti->bce = bools > TI_BOOL_BCE &&
+	    p[12 + (size_t)hdr[1] + TI_BOOL_BCE] == 1;
+	if (nums > TI_NUM_COLORS) {
+		ti->colors = ti_le(p + off + TI_NUM_COLORS * numsz, numsz);
+		if (ti->colors < 0) {
+			ti->colors = -1;
+		}
+	}
+	off += nums * numsz;
+	ti->ech = ti_str(p + off, nstr, p + off + nstr * 2, tabsz, TI_STR_ECH,
+	    scratch);
+	ti->has_smcup = ti_str(p + off, nstr, p + off + nstr * 2, tabsz,
+	    TI_STR_SMCUP, ti->smcup);
+	ti->has_rmcup = ti_str(p + off, nstr, p + off + nstr * 2, tabsz,
+	    TI_STR_RMCUP, ti->rmcup);
+	ti->found = 1;
+	return 0;
+}
+
+/* Try dir/x/term and dir/78/term; 0 if one parsed. */
+static int
+ti_try_dir(const char *dir, const char *term, struct tinfo *ti)
+{
+	uint8_t buf[TI_FILE_MAX + 1];
+	char path[PATH_MAX];
+	size_t n;
+	ssize_t r;
+	int fd, layout;
+
+	for (layout = 0; layout < 2; layout++) {
+		if ((size_t)snprintf(path, sizeof path, layout ? "%s/%02x/%s" :
+		    "%s/%c/%s", dir, layout ? (unsigned char)term[0] :
+		    term[0], term) >= sizeof path) {
+			return -1;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+			continue;
+		}
+		n = 0;
+		while (n < sizeof buf && (r = read(fd, buf + n,
+		    sizeof buf - n)) > 0) {
+			n += (size_t)r;
+		}
+		close(fd);
+		if (n <= TI_FILE_MAX && ti_parse(buf, n, ti) == 0) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+ti_try_system(const char *term, struct tinfo *ti)
+{
+	static const char *const sys[] = {
+		"/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(sys); i++) {
+		if (ti_try_dir(sys[i], term, ti) == 0) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The entry of term (may be NULL); ti->found says whether there was one. */
+static void
+ti_load(const char *term, struct tinfo *ti)
+{
+	char dir[PATH_MAX];
+	const char *v, *e;
+	size_t len;
+
+	ti_default(ti);
+	if (term == NULL || *term == '\0' || term[0] == '.' ||
+	    strchr(term, '/') != NULL || strlen(term) > 255) {
+		return;
+	}
+	if ((v = getenv("TERMINFO")) != NULL && *v != '\0' &&
+	    ti_try_dir(v, term, ti) == 0) {
+		return;
+	}
+	if ((v = getenv("HOME")) != NULL && *v != '\0' &&
+	    (size_t)snprintf(dir, sizeof dir, "%s/.terminfo", v) < sizeof dir &&
+	    ti_try_dir(dir, term, ti) == 0) {
+		return;
+	}
+	for (v = getenv("TERMINFO_DIRS"); v != NULL; v = *e ? e + 1 : NULL) {
+		e = v + strcspn(v, ":");
+		len = (size_t)(e - v);
+		if (len == 0 && ti_try_system(term, ti) == 0) {
+			return;
+		}
+		if (len == 0 || len >= sizeof dir) {
+			continue;
+		}
+		memcpy(dir, v, len);
+		dir[len] = '\0';
+		if (ti_try_dir(dir, term, ti) == 0) {
+			return;
+		}
+	}
+	if (ti_try_system(term, ti) == 0) {
+		return;
+	}
+	ti_default(ti);
+}
+
+/* ==== escape key (prediction.md §10) ==== */
+
+struct escape {
+	int key;		/* the escape byte; -1: switched off */
+	int pass, pass2;	/* after the escape, these send it literally */
+	int requires_lf;	/* printable key: only at the start of a line */
+	char name[16];		/* "Ctrl-^" or "\"~\"": for the quit hint */
+	char help[96];		/* the help shown after the escape byte */
+};
+
+/* From MOSH_ESCAPE_KEY (env may be NULL). Pure: no I/O, no globals. */
+static void
+escape_config(const char *env, struct escape *e)
+{
+	int k = 0x1E;
+	char pass[8];
+
+	memset(e, 0, sizeof *e);
+	if (env != NULL && env[0] == '\0') {
+		e->key = -1;
+		return;
+	}
+	if (env != NULL && env[1] == '\0' && (unsigned char)env[0] < 128) {
+		k = (unsigned char)env[0];
+	}
+	if (k == 0x03 || k == 0x04 || k == 0x0A || k == 0x0C || k == 0x0D) {
+		k = 0x1E;
+	}
+	e->key = k;
+	e->pass = k < 32 ? k + '@' : k;
+	e->pass2 = e->pass >= 'A' && e->pass <= 'Z' ? e->pass + 32 : e->pass;
+	e->requires_lf = k >= 32;
+	snprintf(pass, sizeof pass, "\"%c\"", e->pass);
+	if (k < 32) {
+		snprintf(e->name, sizeof e->name, "Ctrl-%c", e->pass);
+	} else {
+		snprintf(e->name, sizeof e->name, "\"%c\"", k);
+	}
+	snprintf(e->help, sizeof e->help, "Commands: Ctrl-Z suspends, "
+	    "\".\" quits, %s gives literal %s", pass, e->name);
+}
+
+/* ==== server: command line and environment (protocol.md §9.1, §9.2) ==== */
+
+struct server_opts {
+	const char *prog;		/* argv[0] for messages */
+	const char *ip;			/* NULL: any interface */
+	const char *port;		/* NULL: the default range */
+	int port_lo, port_hi;
+	long colors;
+	unsigned verbose;
+	char **lvars;			/* the -l values, nl of them */
+	size_t nl;
+	char **command;			/* after "--"; NULL: a login shell */
+	char ssh_ip[256];		/* storage for -s */
+};
+
+/*
+ * "N" or "LOW:HIGH", parsed with strtol() as upstream does (so leading
+ * blanks and a sign pass, and "" is port 0); the messages are upstream's.
+ */
+static int
+port_parse(const char *s, int *lo, int *hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
+		fprintf(stderr, "Invalid (low) port number (%s)\n", s);
+		return -1;
+	}
+	if (v < 0 || v > 65535) {
+		fprintf(stderr, "(Low) port number %ld outside valid range "
+		    "[0..65535]\n", v);
+		return -1;
+	}
+	*lo = *hi = (int)v;
+	if (*end == '\0') {
+		return 0;
+	}
+	s = end + 1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno == ERANGE || *end != '\0') {
+		fprintf(stderr, "Invalid high port number (%s)\n", s);
+		return -1;
+	}
+	if (v < 0 || v > 65535) {
+		fprintf(stderr, "High port number %ld outside valid range "
+		    "[0..65535]\n", v);
+		return -1;
+	}
+	*hi = (int)v;
+	if (*lo > *hi) {
+		fprintf(stderr, "Low port %d greater than high port %d\n", *lo,
+		    *hi);
+		return -1;
+	}
+	if (*lo == 0) {
+		fprintf(stderr, "Low port 0 incompatible with port ranges\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* -s: the third word of $SSH_CONNECTION without "::ffff:"; NULL: any. */
+static const char *
+server_ssh_ip(char *out, size_t outlen)
+{
+	static const char ws[] = " \t\n\v\f\r";
+	const char *v = getenv("SSH_CONNECTION"), *w = NULL;
+	size_t n;
+	int i;
+
+	if (v == NULL) {
+		fputs("Warning: SSH_CONNECTION not found; binding to any "
+		    "interface.\n", stderr);
+		return NULL;
+	}
+	for (i = 0; i < 3; i++) {
+		v += strspn(v, ws);
+		w = v;
+		v += strcspn(v, ws);
+	}
+	n = (size_t)(v - w);
+	if (n == 0 || n >= outlen) {
+		fputs("Warning: Could not parse SSH_CONNECTION; binding to any "
+		    "interface.\n", stderr);
+		return NULL;
+	}
+	if (n > 7 && strncasecmp(w, "::ffff:", 7) == 0) {
+		w += 7;
+		n -= 7;
+	}
+	memcpy(out, w, n);
+	out[n] = '\0';
+	return out;
+}
+
+static void
+server_bad(const struct server_opts *o, const char *what, const char *arg)
+{
+	fprintf(stderr, "%s: Bad %s (%s)\n", o->prog, what, arg);
+	server_usage(stderr, o->prog);
+	exit(1);
+}
+
+/* getopt over argv[0..] = "new" ...: upstream keeps going on errors. */
+static void
+server_getopt(int argc, char **argv, struct server_opts *o)
+{
+	struct opt op;
+	char *end;
+	int c;
+
+	memset(&op, 0, sizeof op);
+	while ((c = opt_next(&op, argc, argv, "@:i:p:c:svl:")) != -1) {
+		switch (c) {
+		case 1:		/* an operand: ignored */
+		case '@':	/* only eats its argument */
+			break;
+		case 'i':
+			o->ip = op.arg;
+			break;
+		case 'p':
+			o->port = op.arg;
+			break;
+		case 's':
+			o->ip = server_ssh_ip(o->ssh_ip, sizeof o->ssh_ip);
+			break;
+		case 'c':
+			errno = 0;
+			o->colors = strtol(op.arg, &end, 10);
+			if (errno == ERANGE || *end != '\0') {
+				server_bad(o, "number of colors", op.arg);
+			}
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'l':
+			o->lvars[o->nl++] = (char *)op.arg;
+			break;
+		default:
+			server_usage(stderr, o->prog);
+			break;
+		}
+	}
+}
+
+/* protocol.md §9.1; exits on --help, --version and errors. */
+static void
+server_parse(int argc, char **argv, struct server_opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			server_usage(stdout, o->prog);
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version(stdout, "mosh-server");
+			exit(0);
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			o->command = i + 1 < argc ? argv + i + 1 : NULL;
+			argc = i;
+			break;
+		}
+	}
+	if (argc >= 2 && strcmp(argv[1], "new") == 0) {
+		server_getopt(argc - 1, argv + 1, o);
+	} else if (argc == 2 || argc == 3) {
+		o->ip = argv[1];
+		o->port = argc == 3 ? argv[2] : NULL;
+	} else if (argc > 3) {
+		server_usage(stderr, o->prog);
+		exit(1);
+	}
+	if (o->port != NULL &&
+	    port_parse(o->port, &o->port_lo, &o->port_hi) == -1) {
+		server_bad(o, "UDP port range", o->port);
+	}
+}
+
+/*
+ * MOSH_SERVER_*_TMOUT in seconds, 0 = off. Upstream's quirk is kept: "10x"
+ * is reported as not a valid integer and 10 is used all the same. A
+ * negative leading number ("-5x") is ignored rather than wrapped.
+ */
+static long
+server_env_seconds(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long t;
+
+	if (v == NULL || *v == '\0') {
+		return 0;
+	}
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (*end != '\0' || end == v) {
+		fprintf(stderr, "%s not a valid integer, ignoring\n", name);
+	} else if (t < 0) {
+		fprintf(stderr, "%s is negative, ignoring\n", name);
+	}
+	return t < 0 ? 0 : MIN(t, TIMEOUT_MAX_S);
+}
+
+/* ==== server: the process (protocol.md §9.3, §9.4) ==== */
+
+/* What the pty child runs. */
+struct server_cmd {
+	const char *path;
+	char **argv;
+	int login;			/* a login shell: "-sh", motd */
+	char *login_argv[2];
+	char shell[PATH_MAX], login_name[PATH_MAX + 1];
+};
+
+struct server {
+	struct server_opts o;
+	struct server_cmd cmd;
+	struct rlimit core;		/* restored for the shell */
+	struct winsize ws;		/* initial size of the pty */
+	long net_tmout, sig_tmout;	/* seconds, 0: off */
+	int master;			/* pty master, -1 once closed */
+	pid_t shell;
+	int netfd;			/* INTEGRATION(net): the socket */
+	char user[64];			/* for syslog */
+	uint64_t start, last_client;	/* ms: start, newest client state */
+	int has_client;			/* a client state has arrived */
+	int released;			/* the shell was sent its "\n" */
+	int shutdown, done;
+	sigset_t waitmask;
+	/*
+	 * INTEGRATION: struct net net; struct ssp ssp; struct vt vt;
+	 * struct fb fb; and the buffer of bytes for the pty.
+	 */
+};
+
+static void
+server_command(const struct server_opts *o, struct server_cmd *cmd)
+{
+	const char *sh;
+	struct passwd *pw;
+
+	memset(cmd, 0, sizeof *cmd);
+	if (o->command != NULL) {
+		cmd->path = o->command[0];
+		cmd->argv = o->command;
+		return;
+	}
+	if ((sh = getenv("SHELL")) == NULL) {
+		if ((pw = getpwuid(getuid())) == NULL) {
+			perror("getpwuid");
+			exit(1);
+		}
+		sh = pw->pw_shell ? pw->pw_shell : "";
+	}
+	snprintf(cmd->shell, sizeof cmd->shell, "%s", *sh ? sh : "/bin/sh");
+	snprintf(cmd->login_name, sizeof cmd->login_name, "-%s",
+	    base_name(cmd->shell));
+	cmd->path = cmd->shell;
+	cmd->login_argv[0] = cmd->login_name;
+	cmd->argv = cmd->login_argv;
+	cmd->login = 1;
+}
+
+static void
+server_winsize(struct winsize *ws)
+{
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, ws) == -1 || ws->ws_col == 0 ||
+	    ws->ws_row == 0) {
+		memset(ws, 0, sizeof *ws);
+		ws->ws_col = 80;
+		ws->ws_row = 24;
+	}
+}
+
+/*
+ * INTEGRATION(net, ocb): bind the socket on o->ip / o->port_lo..port_hi
+ * (protocol.md §3.8), make the session key, and fill port[] with the bound
+ * port and key[] with the 22 printable characters. A bind failure prints
+ * "Network exception: ..." and gives -1 (exit status 1).
+ */
+static int
+server_net_open(struct server *s, char *port, size_t portlen, char *key,
+    size_t keylen)
+{
+	(void)s;
+	(void)port;
+	(void)portlen;
+	(void)key;
+	(void)keylen;
+	fputs("Network exception: the network layer is not built yet\n",
+	    stderr);
+	return -1;
+}
+
+/* fork() once; the parent reports and exits 0, the child goes on. */
+static void
+server_detach(const struct server *s)
+{
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+	} else if (pid > 0) {
+		fputc('\n', stderr);
+		print_version(stderr, "mosh-server");
+		fprintf(stderr, "\n[mosh-server detached, pid = %d]\n",
+		    (int)pid);
+		fflush(NULL);
+		if (isatty(STDOUT_FILENO)) {
+			tcdrain(STDOUT_FILENO);
+		}
+		if (isatty(STDERR_FILENO)) {
+			tcdrain(STDERR_FILENO);
+		}
+		exit(0);
+	}
+	if (s->o.verbose) {
+		return;
+	}
+	if ((fd = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1) {
+		perror("/dev/null");
+		exit(1);
+	}
+	if (fd > STDERR_FILENO) {
+		close(fd);
+	}
+}
+
+/* Copy a file to stdout; 0 if it could be opened. */
+static int
+print_file(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof buf)) > 0 &&
+	    write_all(STDOUT_FILENO, buf, (size_t)n) == 0) {
+		continue;
+	}
+	close(fd);
+	return 0;
+}
+
+/* In the pty child: $HOME (else the passwd entry) and $PWD. */
+static void
+shell_chdir_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home == NULL) {
+		if ((pw = getpwuid(getuid())) == NULL) {
+			perror("getpwuid");
+			return;
+		}
+		home = pw->pw_dir;
+	}
+	if (chdir(home) == -1) {
+		perror("chdir");
+	}
+	if (setenv("PWD", home, 1) == -1) {
+		perror("setenv");
+	}
+}
+
+/*
+ * The release handshake: block until the server writes "\n" to the pty,
+ * which it does when the first client state arrives. One line, at most 80
+ * bytes, read a byte at a time so nothing typed after it is swallowed.
+ */
+static void
+shell_wait_release(void)
+{
+	ssize_t r;
+	char c = 0;
+	int n;
+
+	for (n = 0; n < 80 && c != '\n'; n++) {
+		while ((r = read(STDIN_FILENO, &c, 1)) == -1 && errno == EINTR) {
+			continue;
+		}
+		if (r != 1) {
+			fprintf(stderr, "mosh-server: parent signal: %s\n",
+			    r == 0 ? "end of file" : strerror(errno));
+			_exit(1);
+		}
+	}
+}
+
+/* The pty child (protocol.md §9.4). Never returns. */
+static void
+server_shell(const struct server *s)
+{
+	struct termios t;
+	struct stat st;
+
+	signal_set(SIGHUP, SIG_DFL);
+	signal_set(SIGPIPE, SIG_DFL);
+	closelog();
+	/* INTEGRATION(net): close the server's sockets here. */
+	if (tcgetattr(STDIN_FILENO, &t) == -1) {
+		perror("tcgetattr");
+		_exit(1);
+	}
+	t.c_iflag |= IUTF8;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == -1) {
+		perror("tcsetattr");
+		_exit(1);
+	}
+	if (setenv("TERM", s->o.colors == 256 ? "xterm-256color" : "xterm",
+	    1) == -1 || setenv("NCURSES_NO_UTF8_ACS", "1", 1) == -1 ||
+	    unsetenv("STY") == -1) {
+		perror("setenv");
+		_exit(1);
+	}
+	shell_chdir_home();
+	if (s->cmd.login && lstat(".hushlogin", &st) == -1) {
+		if (print_file("/run/motd.dynamic") == -1) {
+			print_file("/var/run/motd.dynamic");
+		}
+		print_file("/etc/motd");
+	}
+	shell_wait_release();
+	setrlimit(RLIMIT_CORE, &s->core);
+	execvp(s->cmd.path, s->cmd.argv);
+	fprintf(stderr, "mosh-server: execvp: %s: %s\n", s->cmd.path,
+	    strerror(errno));
+	sleep(3);
+	_exit(1);
+}
+
+/*
+ * forkpty() with the initial size; the shell becomes the session leader of
+ * the new pty. utmp: musl's utmpx functions do nothing and a static binary
+ * has no libutempter, so no utmp entry is written (upstream: "mosh [pid]").
+ */
+static int
+server_spawn(struct server *s)
+{
+	pid_t pid;
+
+	if ((pid = forkpty(&s->master, NULL, NULL, &s->ws)) == -1) {
+		perror("forkpty");
+		return -1;
+	}
+	if (pid == 0) {
+		server_shell(s);
+	}
+	s->shell = pid;
+	fcntl(s->master, F_SETFD, FD_CLOEXEC);
+	fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+/* ==== server: the main loop (protocol.md §9.5) ==== */
+
+/* Start the shutdown handshake, or leave at once if there is no client. */
+static void
+server_stop(struct server *s, uint64_t now)
+{
+	(void)now;
+	if (!s->has_client) {	/* INTEGRATION(net): net has a peer address */
+		s->done = 1;
+	} else if (!s->shutdown) {
+		s->shutdown = 1;
+		/* INTEGRATION(ssp): ssp_start_shutdown(&s->ssp, now); */
+	}
+}
+
+/* The first client state releases the shell (protocol.md §9.4). */
+static void
+server_release(struct server *s)
+{
+	if (!s->released && write_all(s->master, "\n", 1) == 0) {
+		s->released = 1;
+	}
+}
+
+/* One datagram from the socket. */
+static void
+server_read_net(struct server *s, uint64_t now)
+{
+	/*
+	 * INTEGRATION(net, ssp): receive ONE datagram; if the newest client
+	 * state changed: server_release(s), has_client = 1, last_client =
+	 * now, apply its user bytes and resizes to the emulator (8.4), and
+	 * syslog "user %s connected from host: %s" when the peer changed.
+	 */
+	(void)now;
+	if (s->has_client) {
+		server_release(s);
+	}
+}
+
+/* Up to TTY_READ_MAX bytes of shell output; EOF or error: shut down. */
+static void
+server_read_pty(struct server *s, uint64_t now)
+{
+	uint8_t buf[TTY_READ_MAX];
+	ssize_t n;
+
+	n = read(s->master, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+		return;
+	}
+	if (n <= 0) {
+		server_stop(s, now);
+		return;
+	}
+	/* INTEGRATION(vt): vt_feed(&s->vt, buf, n); current state = copy */
+}
+
+/* Emulator replies and translated keystrokes to the shell. */
+static void
+server_write_pty(struct server *s, uint64_t now)
+{
+	/*
+	 * INTEGRATION(vt): write vt->reply and the bytes that 8.4 produced
+	 * with write_all(s->master, ...); an error starts the shutdown.
+	 */
+	(void)s;
+	(void)now;
+}
+
+/* Signals, idle limits and the ends of the loop. */
+static void
+server_events(struct server *s, uint64_t now)
+{
+	uint64_t idle = now - s->last_client;
+
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		if (s->sig_tmout == 0 ||
+		    idle >= (uint64_t)s->sig_tmout * 1000) {
+			fprintf(stderr, "Network idle for %llu seconds when "
+			    "SIGUSR1 received\n", (unsigned long long)idle / 1000);
+			server_stop(s, now);
+		}
+	}
+	if (sig_quit) {
+		sig_quit = 0;
+		server_stop(s, now);
+	}
+	if (s->net_tmout && !s->shutdown &&
+	    idle >= (uint64_t)s->net_tmout * 1000) {
+		fprintf(stderr, "Network idle for %llu seconds.\n",
+		    (unsigned long long)idle / 1000);
+		server_stop(s, now);
+	}
+	if (!s->has_client && now - s->start >= SERVER_NO_CLIENT_MS) {
+		fprintf(stderr, "No connection within %d seconds.\n",
+		    SERVER_NO_CLIENT_MS / 1000);
+		s->done = 1;
+	}
+	/*
+	 * INTEGRATION(ssp): done = 1 when our shutdown was acknowledged or
+	 * timed out, or when we sent the ack of the client's shutdown.
+	 */
+}
+
+/* Milliseconds until something is due; -1: nothing is. */
+static int
+server_wait_ms(const struct server *s, uint64_t now)
+{
+	uint64_t w = UINT64_MAX, due;
+
+	/* INTEGRATION(ssp): w = MIN(w, ssp_wait_ms(&s->ssp, now)); */
+	/* INTEGRATION(ssp): w = MIN(w, echo-ack wake-up (8.3)); */
+	if (!s->has_client || s->shutdown) {
+		w = MIN(w, SERVER_IDLE_WAKE_MS);
+	}
+	if (s->net_tmout) {
+		due = s->last_client + (uint64_t)s->net_tmout * 1000;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	if (!s->has_client) {
+		due = s->start + SERVER_NO_CLIENT_MS;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	return w > INT_MAX ? -1 : (int)w;
+}
+
+/*
+ * server_loop: one pass per event. Timing: the pass sleeps until the
+ * earliest of the transport's next send (frame interval, delayed ack,
+ * 3 s heartbeat), the echo-ack wake-up, the idle timeout, and a 5 s tick
+ * while no client has come or a shutdown runs; it wakes at once for a
+ * datagram, shell output, or SIGTERM/SIGINT/SIGUSR1. Only one datagram is
+ * read per pass (as upstream), so timers run between datagrams. The pty is
+ * not read during the shutdown.
+ */
+static int
+server_loop(struct server *s)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	struct pollfd fds[2];
+	uint64_t now;
+
+	signals_catch(sigs, LEN(sigs), &s->waitmask);
+	s->start = s->last_client = now_ms();
+	syslog(LOG_INFO, "user %s session begin", s->user);
+	while (!s->done) {
+		now = now_ms();
+		fds[0].fd = s->netfd;
+		fds[0].events = POLLIN;
+		fds[1].fd = s->shutdown ? -1 : s->master;
+		fds[1].events = POLLIN;
+		if (poll_wait(fds, 2, server_wait_ms(s, now), &s->waitmask)) {
+			perror("ppoll");
+			break;
+		}
+		now = now_ms();
+		if (fds[0].revents & POLLIN) {
+			server_read_net(s, now);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			server_read_pty(s, now);
+		}
+		server_write_pty(s, now);
+		server_events(s, now);
+		/* INTEGRATION(ssp): echo ack, then ssp_tick(&s->ssp, now); */
+	}
+	syslog(LOG_INFO, "user %s session end", s->user);
+	return 0;
+}
+
+static void
+server_user(char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL) {
+		snprintf(out, len, "%s", pw->pw_name);
+	} else {
+		snprintf(out, len, "%ld", (long)getuid());
+	}
+}
+
+static int
+server_main(const char *prog, int argc, char **argv)
+{
+	struct server s;
+	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1];
+
+	memset(&s, 0, sizeof s);
+	s.master = s.netfd = -1;
+	core_off(&s.core);
+	s.o.prog = prog;
+	if ((s.o.lvars = calloc((size_t)argc + 1, sizeof *s.o.lvars)) == NULL) {
+		perror("calloc");
+		return 1;
+	}
+	server_parse(argc, argv, &s.o);
+	openlog("mosh-server", LOG_PID | LOG_NDELAY, LOG_AUTH);
+	server_user(s.user, sizeof s.user);
+	server_command(&s.o, &s.cmd);
+	locale_for_child(s.o.lvars, s.o.nl);
+	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
+	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
+	server_winsize(&s.ws);
+	if (server_net_open(&s, port, sizeof port, key, sizeof key) == -1) {
+		return 1;
+	}
+	if (isatty(STDIN_FILENO)) {
+		fputs("\r\n\n", stdout);	/* typed-ahead echo guard */
+	}
+	printf("MOSH CONNECT %s %s\n", port, key);
+	explicit_bzero(key, sizeof key);
+	signal_set(SIGHUP, SIG_IGN);
+	signal_set(SIGPIPE, SIG_IGN);
+	server_detach(&s);
+	if (server_spawn(&s) == -1) {
+		return 1;
+	}
+	server_loop(&s);
+	close(s.master);
+	fputs("\n[mosh-server is exiting.]\n", stdout);
+	return 0;
+}
+
+/* ==== client: command line and environment (protocol.md §10.1) ==== */
+
+enum { PRED_ADAPTIVE, PRED_ALWAYS, PRED_NEVER, PRED_EXPERIMENTAL };
+
+#define CLIENT_MAX_FDS 11		/* stdin and the net module's sockets */
+#define CLIENT_SHUTDOWN_STUB_MS 4000	/* until ssp: 16 sends x 250 ms */
+
+struct client {
+	const char *prog, *ip, *port;
+	unsigned verbose;
+	int predict, overwrite;		/* PRED_*, MOSH_PREDICTION_OVERWRITE */
+	int title_prefix, term_init;
+	struct escape esc;
+	struct tinfo ti;
+	uint8_t key[OCB_KEY_LEN];
+	char open_s[TI_STR_MAX + 8];	/* smcup, CSI ?1h */
+	char close_s[TI_STR_MAX + 96];	/* terminal.md §11, then rmcup */
+	struct termios saved, raw;
+	int tty_ok;			/* saved is valid, raw is applied */
+	struct winsize ws;
+	int quit_started, lf_entered;	/* escape key state */
+	int repaint;			/* the next frame is a full redraw */
+	int heard, shutdown, clean, done;
+	uint64_t start, shutdown_start;
+	char note[160];			/* INTEGRATION(predict): the bar */
+	int note_permanent;
+	uint64_t note_set;
+	sigset_t waitmask;
+	/*
+	 * INTEGRATION: struct net net; struct ssp ssp; struct vt vt;
+	 * struct fb drawn; struct pred pred; struct buf out;
+	 */
+};
+
+static void
+client_print_colors(void)
+{
+	struct tinfo ti;
+
+	ti_load(getenv("TERM"), &ti);
+	printf("%ld\n", ti.colors);
+	exit(0);
+}
+
+/* protocol.md §10.1; exits on --help, --version, -c and errors. */
+static void
+client_parse(int argc, char **argv, struct client *c)
+{
+	const char *ops[3];
+	struct opt op;
+	int i, n = 0, ch;
+	long port;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			client_usage(stdout, c->prog);
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version(stdout, "mosh-client");
+			exit(0);
+		}
+	}
+	memset(&op, 0, sizeof op);
+	while ((ch = opt_next(&op, argc, argv, "#:cv")) != -1) {
+		if (ch == 1 && n < 3) {
+			ops[n++] = op.arg;
+		} else if (ch == 'c') {
+			client_print_colors();
+		} else if (ch == 'v') {
+			c->verbose++;
+		} else if (ch != '#' && ch != 1) {
+			client_usage(stderr, c->prog);
+			exit(1);
+		}
+	}
+	if (n != 2) {
+		client_usage(stderr, c->prog);
+		exit(1);
+	}
+	c->ip = ops[0];
+	c->port = ops[1];
+	/* Upstream checks the digits only; 0, "" and > 65535 fail later. */
+	port = strtol(c->port, NULL, 10);
+	if (strspn(c->port, "0123456789") != strlen(c->port) ||
+	    strlen(c->port) > 5 || port < 1 || port > 65535) {
+		fprintf(stderr, "%s: Bad UDP port (%s)\n\n", c->prog, c->port);
+		client_usage(stderr, c->prog);
+		exit(1);
+	}
+}
+
+/*
+ * MOSH_KEY is copied, its bytes in the environment block are wiped (so
+ * /proc/PID/environ no longer shows it) and it is unset, right after the
+ * prediction variables were read, as upstream.
+ */
+static void
+client_env(struct client *c, char *keytext, size_t keylen)
+{
+	static const char *const modes[] = {
+		"adaptive", "always", "never", "experimental"
+	};
+	char *k = getenv("MOSH_KEY");
+	const char *pm, *po;
+	size_t i;
+
+	if (k == NULL) {
+		fputs("MOSH_KEY environment variable not found.\n", stderr);
+		exit(1);
+	}
+	pm = getenv("MOSH_PREDICTION_DISPLAY");
+	po = getenv("MOSH_PREDICTION_OVERWRITE");
+	snprintf(keytext, keylen, "%s", k);
+	explicit_bzero(k, strlen(k));
+	if (unsetenv("MOSH_KEY") == -1) {
+		perror("unsetenv");
+		exit(1);
+	}
+	for (i = 0; pm != NULL && i < LEN(modes); i++) {
+		if (strcmp(pm, modes[i]) == 0) {
+			break;
+		}
+	}
+	if (i == LEN(modes)) {
+		fprintf(stderr, "Unknown prediction mode %s.\n", pm);
+		exit(1);
+	}
+	c->predict = pm ? (int)i : PRED_ADAPTIVE;
+	c->overwrite = po != NULL && strcmp(po, "yes") == 0;
+	c->title_prefix = getenv("MOSH_TITLE_NOPREFIX") == NULL;
+	c->term_init = getenv("MOSH_NO_TERM_INIT") == NULL;
+	escape_config(getenv("MOSH_ESCAPE_KEY"), &c->esc);
+	ti_load(getenv("TERM"), &c->ti);
+}
+
+/* The IP must be numeric (the front end or the user resolved it). */
+static int
+client_check_ip(const struct client *c)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, c->ip, a) == 1 ||
+	    inet_pton(AF_INET6, c->ip, a) == 1) {
+		return 0;
+	}
+	fprintf(stderr, "Network exception: Bad IP address (%s): Name or "
+	    "service not known\r\n", c->ip);
+	return -1;
+}
+
+/*
+ * INTEGRATION(ocb): ocb_key_parse(text, c->key, &err); on failure print
+ * "Crypto exception: <err>" and give -1. Until then any text is taken.
+ */
+static int
+client_parse_key(struct client *c, const char *text)
+{
+	(void)text;
+	memset(c->key, 0, sizeof c->key);
+	return 0;
+}
+
+/* ==== client: the local terminal (terminal.md §11) ==== */
+
+static void
+client_term_strings(struct client *c)
+{
+	int init = c->term_init;
+
+	snprintf(c->open_s, sizeof c->open_s, "%s\033[?1h",
+	    init && c->ti.has_smcup ? c->ti.smcup : "");
+	snprintf(c->close_s, sizeof c->close_s, "\033[?1l\033[0m\033[?25h"
+	    "\033[?1003l\033[?1002l\033[?1001l\033[?1000l"
+	    "\033[?1015l\033[?1006l\033[?1005l\033[?2004l\033[?1004l%s",
+	    init && c->ti.has_rmcup ? c->ti.rmcup : "");
+}
+
+/* Save the termios, enter raw mode, send the open string. */
+static void
+client_term_init(struct client *c)
+{
+	if (tcgetattr(STDIN_FILENO, &c->saved) == -1) {
+		perror("tcgetattr");
+		exit(1);
+	}
+	c->raw = c->saved;
+	c->raw.c_iflag |= IUTF8;
+	cfmakeraw(&c->raw);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &c->raw) == -1) {
+		perror("tcsetattr");
+		exit(1);
+	}
+	c->tty_ok = 1;
+	client_term_strings(c);
+	write_str(STDOUT_FILENO, c->open_s);
+}
+
+static void
+client_winsize(struct client *c)
+{
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &c->ws) == -1 ||
+	    c->ws.ws_col == 0 || c->ws.ws_row == 0) {
+		c->ws.ws_col = 80;
+		c->ws.ws_row = 24;
+	}
+	c->ws.ws_col = MIN(c->ws.ws_col, FB_MAX_COLS);
+	c->ws.ws_row = MIN(c->ws.ws_row, FB_MAX_ROWS);
+}
+
+/* After SIGCONT or a suspend: raw mode, open string, full repaint. */
+static void
+client_resume(struct client *c)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &c->raw);
+	write_str(STDOUT_FILENO, c->open_s);
+	c->repaint = 1;
+}
+
+/* Escape key, then Ctrl-Z. */
+static void
+client_suspend(struct client *c)
+{
+	write_str(STDOUT_FILENO, c->close_s);
+	tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+	write_str(STDOUT_FILENO, "\n\033[37;44m[mosh is suspended.]\033[m\n");
+	kill(0, SIGSTOP);
+	sig_cont = 0;
+	client_resume(c);
+}
+
+/*
+ * The one way out once the terminal is raw: the last frame, the close
+ * string, the saved termios, then the messages of protocol.md §10.3 item 4.
+ * Returns the exit status.
+ */
+static int
+client_finish(struct client *c)
+{
+	if (c->tty_ok) {
+		/*
+		 * INTEGRATION(predict, fb): clear the notification and the
+		 * title prefix, draw one last frame.
+		 */
+		write_str(STDOUT_FILENO, c->close_s);
+		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+		c->tty_ok = 0;
+		if (!c->heard) {
+			fprintf(stderr, "\nmosh did not make a successful "
+			    "connection to %s:%s.\n"
+			    "Please verify that UDP port %s is not firewalled "
+			    "and can reach the server.\n\n"
+			    "(By default, mosh uses a UDP port between 60000 "
+			    "and 61000. The -p option\n"
+			    "selects a specific UDP port number.)\n",
+			    c->ip, c->port, c->port);
+		} else if (!c->clean) {
+			fputs("\n\nmosh did not shut down cleanly. Please note "
+			    "that the\nmosh-server process may still be "
+			    "running on the server.\n", stderr);
+		}
+	}
+	explicit_bzero(c->key, sizeof c->key);
+	printf("[mosh is exiting.]\n");
+	return c->clean ? 0 : 1;
+}
+
+/* ==== client: the main loop (protocol.md §10.3, prediction.md §1) ==== */
+
+/*
+ * INTEGRATION(predict): the notification bar. Until then the message is
+ * only kept here: text, whether it is permanent, when it was set.
+ */
+static void
+client_note(struct client *c, const char *text, int permanent, uint64_t now)
+{
+	snprintf(c->note, sizeof c->note, "%s", text);
+	c->note_permanent = permanent;
+	c->note_set = now;
+}
+
+static void
+client_start_shutdown(struct client *c, uint64_t now)
+{
+	if (!c->shutdown) {
+		c->shutdown = 1;
+		c->shutdown_start = now;
+		/* INTEGRATION(ssp): ssp_start_shutdown(&c->ssp, now); */
+	}
+}
+
+/* EOF on the terminal or a signal: the client always has a peer. */
+static void
+client_stop(struct client *c, const char *why, uint64_t now)
+{
+	if (!c->shutdown) {
+		client_note(c, why, 1, now);
+		client_start_shutdown(c, now);
+	}
+}
+
+/* One byte for the server. */
+static void
+client_send(struct client *c, uint8_t b)
+{
+	/* INTEGRATION(ssp): push UserByte b onto the current user state. */
+	(void)c;
+	(void)b;
+}
+
+/* The escape-key logic of prediction.md §10 for one typed byte. */
+static void
+client_key(struct client *c, uint8_t b, uint64_t now)
+{
+	const struct escape *e = &c->esc;
+
+	if (c->quit_started) {
+		c->quit_started = 0;
+		if (strcmp(c->note, e->help) == 0) {
+			client_note(c, "", 0, now);
+		}
+		if (b == '.') {
+			client_note(c, "Exiting on user request...", 1, now);
+			client_start_shutdown(c, now);
+		} else if (b == 0x1A) {
+			client_suspend(c);
+		} else if (b == e->pass || b == e->pass2) {
+			client_send(c, (uint8_t)e->key);
+		} else {
+			client_send(c, (uint8_t)e->key);
+			client_send(c, b);
+		}
+		return;
+	}
+	if (e->key >= 0 && b == e->key && (c->lf_entered || !e->requires_lf)) {
+		c->quit_started = 1;
+		c->lf_entered = 0;
+		client_note(c, e->help, 1, now);
+		return;
+	}
+	c->lf_entered = b == '\n' || b == '\r';
+	if (b == 0x0C) {
+		c->repaint = 1;
+	}
+	client_send(c, b);
+}
+
+/* One read of the keyboard (at most TTY_READ_MAX bytes). */
+static void
+client_read_tty(struct client *c, uint64_t now)
+{
+	uint8_t buf[TTY_READ_MAX];
+	ssize_t n, i;
+
+	n = read(STDIN_FILENO, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+		return;
+	}
+	if (n <= 0) {
+		client_stop(c, "Exiting...", now);
+		return;
+	}
+	/*
+	 * INTEGRATION(predict): frame_sent = the last state sent; a read of
+	 * more than CLIENT_PASTE_BYTES is a paste: reset, predict nothing;
+	 * otherwise each byte goes to the engine first, with the frame drawn.
+	 */
+	for (i = 0; i < n && !c->shutdown; i++) {
+		client_key(c, buf[i], now);
+	}
+}
+
+/* One datagram from whichever socket was readable. */
+static void
+client_read_net(struct client *c, uint64_t now)
+{
+	/*
+	 * INTEGRATION(net, ssp, predict): receive ONE datagram; heard = 1
+	 * when the first server state arrives; tell the overlays
+	 * server_heard, server_acked, frame_acked, send_interval, late_ack.
+	 * Network errors become a note for 3100 ms (not during a shutdown)
+	 * and a 200 ms sleep; crypto errors "Crypto exception: <text>".
+	 */
+	(void)c;
+	(void)now;
+}
+
+static void
+client_resize(struct client *c)
+{
+	client_winsize(c);
+	/*
+	 * INTEGRATION(ssp, predict): unless shutting down push
+	 * Resize(ws_col, ws_row); reset the predictions.
+	 */
+}
+
+static void
+client_signals(struct client *c, uint64_t now)
+{
+	if (sig_winch) {
+		sig_winch = 0;
+		client_resize(c);
+	}
+	if (sig_cont) {
+		sig_cont = 0;
+		client_resume(c);
+	}
+	if (sig_quit) {
+		sig_quit = 0;
+		client_stop(c, "Signal received, shutting down...", now);
+	}
+}
+
+/* Connection notices and the ends of the loop. */
+static void
+client_timers(struct client *c, uint64_t now)
+{
+	char msg[96];
+
+	/*
+	 * INTEGRATION(ssp): done (clean) when our shutdown was acknowledged
+	 * or we sent the ack of the server's; done (unclean) when our
+	 * shutdown timed out. Until then the shutdown just times out.
+	 */
+	if (c->shutdown && now - c->shutdown_start >= CLIENT_SHUTDOWN_STUB_MS) {
+		c->done = 1;
+	}
+	snprintf(msg, sizeof msg, "Nothing received from server on UDP port "
+	    "%s.", c->port);
+	if (!c->heard && !c->shutdown && now - c->start > CLIENT_NOTICE_MS) {
+		if (now - c->start > CLIENT_GIVE_UP_MS) {
+			client_note(c, "Timed out waiting for server...", 1,
+			    now);
+			client_start_shutdown(c, now);
+		} else {
+			client_note(c, msg, 0, now);
+		}
+	} else if (c->heard && strcmp(c->note, msg) == 0) {
+		client_note(c, "", 0, now);
+	}
+}
+
+static int
+client_wait_ms(const struct client *c, uint64_t now)
+{
+	uint64_t w = UINT64_MAX, due;
+
+	/* INTEGRATION(ssp): w = MIN(w, ssp_wait_ms(&c->ssp, now)); */
+	/* INTEGRATION(predict): w = MIN(w, pred_wait_ms(&c->pred, now)); */
+	if (!c->heard) {
+		w = MIN(w, CLIENT_NOTICE_MS);
+	}
+	if (c->shutdown) {
+		due = c->shutdown_start + CLIENT_SHUTDOWN_STUB_MS;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	return w > INT_MAX ? -1 : (int)w;
+}
+
+/* The newest server frame with the overlays, as one write. */
+static void
+client_draw(struct client *c, uint64_t now)
+{
+	/*
+	 * INTEGRATION(fb, predict): new = copy of the newest server frame;
+	 * cull, apply predictions, the bar, the title prefix; fb_diff(
+	 * &drawn, &new, !repaint, caps from c->ti, &out); one write_all;
+	 * drawn = new.
+	 */
+	(void)now;
+	c->repaint = 0;
+}
+
+/*
+ * client_loop: one pass per event. Timing: draw first, then sleep until the
+ * earliest of the transport's next send (1 ms after a keystroke, the frame
+ * interval, the 3 s heartbeat), the overlays' next change (50 ms while a
+ * prediction can still be judged late, 1 s while the "Last contact" count
+ * runs), and 250 ms while no server state has arrived; wake at once for a
+ * keystroke, a datagram or a signal. One datagram per pass, as upstream.
+ */
+static int
+client_loop(struct client *c)
+{
+	struct pollfd fds[CLIENT_MAX_FDS];
+	nfds_t n, i;
+	uint64_t now;
+
+	c->start = now_ms();
+	while (!c->done) {
+		now = now_ms();
+		client_draw(c, now);
+		fds[0].fd = STDIN_FILENO;
+		fds[0].events = POLLIN;
+		n = 1;		/* INTEGRATION(net): the sockets follow */
+		if (poll_wait(fds, n, client_wait_ms(c, now), &c->waitmask)) {
+			return -1;
+		}
+		now = now_ms();
+		for (i = 1; i < n; i++) {
+			if (fds[i].revents & POLLIN) {
+				client_read_net(c, now);
+				break;
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			client_read_tty(c, now);
+		}
+		client_signals(c, now);
+		client_timers(c, now);
+		/* INTEGRATION(ssp): ssp_tick(&c->ssp, now); */
+	}
+	return 0;
+}
+
+static int
+client_main(const char *prog, int argc, char **argv)
+{
+	static const int sigs[] = {
+		SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCONT
+	};
+	struct client c;
+	struct rlimit core;
+	char keytext[256];
+	int r;
+
+	memset(&c, 0, sizeof c);
+	core_off(&core);
+	c.prog = prog;
+	client_parse(argc, argv, &c);
+	client_env(&c, keytext, sizeof keytext);
+	/* Upstream checks the address and the key after entering raw mode. */
+	r = client_check_ip(&c) == -1 ? -1 : client_parse_key(&c, keytext);
+	explicit_bzero(keytext, sizeof keytext);
+	if (r == -1) {
+		return client_finish(&c);
+	}
+	signals_catch(sigs, LEN(sigs), &c.waitmask);
+	client_term_init(&c);
+	client_winsize(&c);
+	/*
+	 * INTEGRATION(net, ssp, fb): draw a blank frame, open the socket to
+	 * ip:port (a failure prints "Network exception: ..." after
+	 * client_finish restored the terminal), send delay 1 ms, push
+	 * Resize(ws_col, ws_row).
+	 */
+	c.repaint = 1;
+	if (client_loop(&c) == -1) {
+		perror("ppoll");
+	}
+	return client_finish(&c);
+}
+
+/* ==== the front end and dispatch ==== */
+
+/*
+ * The front end (protocol.md §11) is not built yet; until it is, its
+ * command line is checked so that a typo gets a clear message (exit 1) and
+ * a well-formed one says what is missing (exit 2).
+ */
+static int
+front_option(const char *a, int *takes_arg)
+{
+	static const char *const flags[] = {
+		"-a", "-n", "-o", "-4", "-6", "--predict-overwrite",
+		"--no-predict-overwrite", "--ssh-pty", "--no-ssh-pty",
+		"--init", "--no-init", "--local", "--fake-proxy"
+	};
+	static const char *const valued[] = {
+		"-p", "--port", "--client", "--server", "--predict", "--family",
+		"--bind-server", "--ssh", "--experimental-remote-ip"
+	};
+	size_t i, n = strcspn(a, "=");
+
+	for (i = 0; i < LEN(flags); i++) {
+		if (strcmp(a, flags[i]) == 0) {
+			*takes_arg = 0;
+			return 0;
+		}
+	}
+	for (i = 0; i < LEN(valued); i++) {
+		if (strncmp(a, valued[i], n) == 0 && valued[i][n] == '\0') {
+			*takes_arg = a[n] != '=';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+front_main(int argc, char **argv)
+{
+	const char *host = NULL;
+	int i, takes;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			front_usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version(stdout, "mosh");
+			return 0;
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			host = host ? host : (i + 1 < argc ? argv[i + 1] : NULL);
+			break;
+		}
+		if (argv[i][0] != '-' || argv[i][1] == '\0') {
+			host = host ? host : argv[i];
+			continue;
+		}
+		if (front_option(argv[i], &takes) == -1) {
+			fprintf(stderr, "mosh: unknown option %s (see mosh "
+			    "--help)\n", argv[i]);
+			return 1;
+		}
+		if (takes && ++i >= argc) {
+			fprintf(stderr, "mosh: option %s needs a value\n",
+			    argv[i - 1]);
+			return 1;
+		}
+	}
+	if (host == NULL) {
+		fputs("mosh: no host given (see mosh --help)\n", stderr);
+		return 1;
+	}
+	fprintf(stderr, "mosh: connecting to %s over ssh is not built yet; "
+	    "use mosh server and mosh client\n", host);
+	return 2;
+}
+
+int
+mosh_main(int argc, char **argv)
+{
+	const char *name;
+
+	if (argc < 1 || argv[0] == NULL) {
+		fputs("mosh: no program name\n", stderr);
+		return 1;
+	}
+	name = base_name(argv[0]);
+	if (strcmp(name, "mosh-server") == 0) {
+		return server_main(argv[0], argc, argv);
+	}
+	if (strcmp(name, "mosh-client") == 0) {
+		return client_main(argv[0], argc, argv);
+	}
+	if (argc >= 2 && strcmp(argv[1], "server") == 0) {
+		return server_main("mosh server", argc - 1, argv + 1);
+	}
+	if (argc >= 2 && strcmp(argv[1], "client") == 0) {
+		argv[1] = (char *)"mosh client";
+		return client_main(argv[1], argc - 1, argv + 1);
+	}
+	return front_main(argc, argv);
+}
+
+#ifndef MOSH_NO_MAIN
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "mosh: not built yet\n");
-	return 2;
+	return mosh_main(argc, argv);
 }
+#endif
