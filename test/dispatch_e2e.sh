@@ -1,0 +1,265 @@
+#!/bin/sh
+# dispatch_e2e.sh: the static ./mosh from the outside: how it is linked,
+# role dispatch through links named mosh-server and mosh-client, --help and
+# --version, the command-line errors of both roles (compared byte for byte
+# with upstream's mosh-server and mosh-client where those are installed and
+# exit before doing anything), terminfo lookups, and a client on a pty.
+# Ends with "N passed, N failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+T() { timeout -k 2 10 "$@"; }
+
+ok() {
+	pass=$((pass + 1))
+}
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+# check NAME: the previous command's outcome, as "$1" (0 = true).
+expect() {	# expect NAME STATUS WANTED-STATUS
+	if [ "$2" -eq "$3" ]; then ok; else bad "$1: exit $2, want $3"; fi
+}
+same() {	# same NAME FILE-A FILE-B
+	if cmp -s "$2" "$3"; then ok; else
+		bad "$1: outputs differ"; diff "$2" "$3" >&2
+	fi
+}
+has() {		# has NAME FILE TEXT: the file contains the fixed text
+	if grep -qF -- "$3" "$2"; then ok; else
+		bad "$1: no '$3' in:"; cat "$2" >&2
+	fi
+}
+lines() {	# lines NAME FILE N
+	n=$(wc -l < "$2")
+	if [ "$n" -eq "$3" ]; then ok; else
+		bad "$1: $n lines, want $3:"; cat "$2" >&2
+	fi
+}
+
+[ -x ./mosh ] || { echo "no ./mosh (run make)"; echo "0 passed, 1 failed"; exit 1; }
+
+# --- the binary
+file ./mosh > "$tmp/o" 2>&1
+has "file: static" "$tmp/o" "statically linked"
+ldd ./mosh > "$tmp/o" 2>&1
+has "ldd: not dynamic" "$tmp/o" "not a dynamic executable"
+
+# --- dispatch through links
+mkdir "$tmp/bin"
+ln -s "$PWD/mosh" "$tmp/bin/mosh-server"
+ln -s "$PWD/mosh" "$tmp/bin/mosh-client"
+ln -s "$PWD/mosh" "$tmp/bin/mosh"
+OURS="$tmp/bin"
+ours() { PATH="$OURS:$PATH" T "$@"; }
+up=
+if [ -x /usr/bin/mosh-server ] && [ -x /usr/bin/mosh-client ]; then
+	up=/usr/bin
+fi
+theirs() { PATH="$up:$PATH" T "$@"; }
+
+ours mosh-server --version > "$tmp/o"; expect "server --version" $? 0
+has "server banner" "$tmp/o" "mosh-server (mosh-c "
+has "server banner compat" "$tmp/o" "compatible with mosh 1.4.0)"
+ours mosh-client --version > "$tmp/o"; expect "client --version" $? 0
+has "client banner" "$tmp/o" "mosh-client (mosh-c "
+ours mosh --version > "$tmp/o"; expect "mosh --version" $? 0
+has "mosh banner" "$tmp/o" "mosh (mosh-c "
+./mosh server --version > "$tmp/o"; expect "mosh server --version" $? 0
+has "subcommand server" "$tmp/o" "mosh-server (mosh-c "
+./mosh client --version > "$tmp/o"; expect "mosh client --version" $? 0
+has "subcommand client" "$tmp/o" "mosh-client (mosh-c "
+"$tmp/bin/mosh-server" --version > "$tmp/o"; expect "server by path" $? 0
+has "server by path" "$tmp/o" "mosh-server (mosh-c "
+
+# --- help
+usage='Usage: mosh-server new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] [-c COLORS] [-l NAME=VALUE] [-- COMMAND...]'
+printf '%s\n' "$usage" > "$tmp/want"
+ours mosh-server --help > "$tmp/o" 2>&1; expect "server --help" $? 0
+same "server --help" "$tmp/o" "$tmp/want"
+ours mosh-server new -v -h > "$tmp/o" 2>&1; expect "server -h" $? 0
+same "server -h" "$tmp/o" "$tmp/want"
+ours mosh-client --help > "$tmp/o" 2>&1; expect "client --help" $? 0
+has "client usage 1" "$tmp/o" "Usage: mosh-client [-# 'ARGS'] IP PORT"
+has "client usage 2" "$tmp/o" "       mosh-client -c"
+./mosh --help > "$tmp/o" 2>&1; expect "mosh --help" $? 0
+has "mosh --help: host named server" "$tmp/o" "mosh -- server"
+
+# --- the front end
+./mosh --frobnicate > "$tmp/o" 2>&1; expect "unknown option" $? 1
+lines "unknown option: one line" "$tmp/o" 1
+has "unknown option named" "$tmp/o" "--frobnicate"
+./mosh -p > "$tmp/o" 2>&1; expect "option without value" $? 1
+lines "option without value: one line" "$tmp/o" 1
+./mosh > "$tmp/o" 2>&1; expect "no host" $? 1
+lines "no host: one line" "$tmp/o" 1
+./mosh -- server > "$tmp/o" 2>&1; expect "host named server" $? 2
+has "host named server" "$tmp/o" "connecting to server over ssh"
+./mosh --predict=never -a user@host -- ls > "$tmp/o" 2>&1
+expect "bootstrap not built" $? 2
+lines "bootstrap: one line" "$tmp/o" 1
+
+# --- server command-line errors: upstream's texts, exit 1, nothing started
+for p in abc 70000 -1 1:x 1:70000 5:4 0:5 99999999999999999999 2:; do
+	ours mosh-server new -p "$p" > "$tmp/o" 2> "$tmp/e"
+	expect "server -p $p" $? 1
+	has "server -p $p: range line" "$tmp/e" "mosh-server: Bad UDP port range ($p)"
+	has "server -p $p: usage" "$tmp/e" "$usage"
+	if [ -n "$up" ]; then
+		theirs mosh-server new -p "$p" > "$tmp/uo" 2> "$tmp/ue"
+		same "server -p $p vs upstream" "$tmp/e" "$tmp/ue"
+	fi
+done
+ours mosh-server new -p 70000 2> "$tmp/e"
+has "low range text" "$tmp/e" "(Low) port number 70000 outside valid range [0..65535]"
+ours mosh-server new -p 5:4 2> "$tmp/e"
+has "greater text" "$tmp/e" "Low port 5 greater than high port 4"
+ours mosh-server new -p 0:5 2> "$tmp/e"
+has "low 0 text" "$tmp/e" "Low port 0 incompatible with port ranges"
+ours mosh-server new -p 1:x 2> "$tmp/e"
+has "high text" "$tmp/e" "Invalid high port number (x)"
+ours mosh-server new -p 1:70000 2> "$tmp/e"
+has "high range text" "$tmp/e" "High port number 70000 outside valid range [0..65535]"
+for args in "new -c abc" "new -c 25x" "new -x -p abc" "new -c 8 -v -l LANG=C -p 1:0" \
+    "a b c" "1.2.3.4 abc" "new -p abc -- --help" "new -i 1.2.3.4 x -p :5"; do
+	# shellcheck disable=SC2086
+	ours mosh-server $args > "$tmp/o" 2> "$tmp/e"
+	expect "server $args" $? 1
+	if [ -n "$up" ]; then
+		# shellcheck disable=SC2086
+		theirs mosh-server $args > "$tmp/uo" 2> "$tmp/ue"
+		same "server $args vs upstream" "$tmp/e" "$tmp/ue"
+	fi
+done
+./mosh server new -c abc 2> "$tmp/e"; expect "mosh server -c abc" $? 1
+has "mosh server names itself" "$tmp/e" "mosh server: Bad number of colors (abc)"
+# A legacy non-UTF-8 locale asked for by the client cannot be served.
+LANG=C LC_ALL= LC_CTYPE= ours mosh-server new -l LANG=en_US.ISO-8859-1 \
+    > "$tmp/o" 2> "$tmp/e"
+expect "legacy locale refused" $? 1
+has "legacy locale message" "$tmp/e" "mosh-server needs a UTF-8 native locale to run."
+has "legacy locale charset" "$tmp/e" '"ISO-8859-1"'
+
+# --- client command-line errors
+for args in "" "1 2 3" "-x 127.0.0.1 1" "127.0.0.1 x" "-#"; do
+	# shellcheck disable=SC2086
+	ours mosh-client $args > "$tmp/o" 2> "$tmp/e"
+	expect "client '$args'" $? 1
+	has "client '$args' usage" "$tmp/e" "Usage: mosh-client [-# 'ARGS'] IP PORT"
+	if [ -n "$up" ]; then
+		# shellcheck disable=SC2086
+		theirs mosh-client $args > "$tmp/uo" 2> "$tmp/ue"
+		sed '/^mosh-client (/,/^There is NO WARRANTY/d' "$tmp/e" \
+		    > "$tmp/e2"
+		sed '/^mosh-client (/,/^There is NO WARRANTY/d' "$tmp/ue" \
+		    > "$tmp/ue2"
+		same "client '$args' vs upstream" "$tmp/e2" "$tmp/ue2"
+	fi
+done
+for p in 0 70000 ""; do
+	MOSH_KEY=x ours mosh-client 127.0.0.1 "$p" > "$tmp/o" 2> "$tmp/e"
+	expect "client port '$p'" $? 1
+	has "client port '$p'" "$tmp/e" "mosh-client: Bad UDP port ($p)"
+done
+env -u MOSH_KEY PATH="$OURS:$PATH" timeout 10 mosh-client 127.0.0.1 60001 \
+    > "$tmp/o" 2> "$tmp/e"
+expect "no MOSH_KEY" $? 1
+printf 'MOSH_KEY environment variable not found.\n' > "$tmp/want"
+same "no MOSH_KEY text" "$tmp/e" "$tmp/want"
+MOSH_KEY=x MOSH_PREDICTION_DISPLAY=sometimes ours mosh-client 127.0.0.1 60001 \
+    > "$tmp/o" 2> "$tmp/e"
+expect "bad prediction mode" $? 1
+printf 'Unknown prediction mode sometimes.\n' > "$tmp/want"
+same "bad prediction mode text" "$tmp/e" "$tmp/want"
+MOSH_KEY=x ours mosh-client example.com 60001 > "$tmp/o" 2> "$tmp/e"
+expect "client name, not address" $? 1
+has "client name: message" "$tmp/e" "Network exception: Bad IP address (example.com)"
+has "client name: exiting" "$tmp/o" "[mosh is exiting.]"
+
+# --- terminfo: mosh-client -c against ncurses' tput
+for t in xterm xterm-256color screen tmux-256color linux vt100 dumb; do
+	w=$(TERM=$t tput colors 2>/dev/null) || continue
+	g=$(TERM=$t ours mosh-client -c)
+	if [ "$g" = "$w" ]; then ok; else bad "colors of $t: $g, want $w"; fi
+done
+g=$(TERM=no-such-terminal ours mosh-client -c); expect "unknown TERM -c" $? 0
+if [ "$g" = "-1" ]; then ok; else bad "unknown TERM colors: $g"; fi
+if command -v tic > /dev/null 2>&1; then
+	# Our own entry, in $TERMINFO and in the hex directory layout.
+	printf 'mosh-test|test,\n\tcolors#77, bce, ech=\\E[%%p1%%dX,\n' \
+	    > "$tmp/t.src"
+	tic -o "$tmp/ti" "$tmp/t.src" 2> /dev/null
+	g=$(TERM=mosh-test TERMINFO="$tmp/ti" ours mosh-client -c)
+	if [ "$g" = 77 ]; then ok; else bad "TERMINFO lookup: $g"; fi
+	if [ -d "$tmp/ti/m" ]; then
+		mv "$tmp/ti/m" "$tmp/ti/6d"
+	fi
+	g=$(TERM=mosh-test TERMINFO_DIRS="/nonexistent:$tmp/ti" \
+	    ours mosh-client -c)
+	if [ "$g" = 77 ]; then ok; else bad "hex layout lookup: $g"; fi
+	head -c 20 "$tmp/ti/6d/mosh-test" > "$tmp/trunc"
+	mkdir -p "$tmp/tj/m"
+	cp "$tmp/trunc" "$tmp/tj/m/mosh-test"
+	g=$(TERM=mosh-test TERMINFO="$tmp/tj" ours mosh-client -c)
+	if [ "$g" = -1 ]; then ok; else bad "truncated entry: $g"; fi
+fi
+
+# --- a client on a pty: raw mode, environment wiped, Ctrl-^ . to leave
+if command -v python3 > /dev/null 2>&1; then
+	MOSH_KEY=Zm9vYmFyYmF6cXV4cXV1eA PATH="$OURS:$PATH" \
+	    T python3 - "$tmp" > "$tmp/pty.out" 2>&1 <<'EOF'
+import os, pty, select, sys, time
+tmp = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("mosh-client", ["mosh-client", "127.0.0.1", "9"])
+out = b""
+def pump(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not d:
+                return False
+            out += d
+    return True
+pump(0.5)
+env = open("/proc/%d/environ" % pid, "rb").read()
+print("environ-has-key", b"Zm9vYmFyYmF6cXV4cXV1eA" in env)
+print("environ-has-name", b"MOSH_KEY=" in env)
+os.write(fd, b"\x1e.")
+end = time.time() + 8
+status = None
+while time.time() < end:
+    pump(0.1)
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p == pid:
+        status = os.waitstatus_to_exitcode(st)
+        break
+pump(0.2)
+if status is None:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print("status", status)
+open(tmp + "/pty.raw", "wb").write(out)
+EOF
+	has "pty client ran" "$tmp/pty.out" "environ-has-name"
+	has "MOSH_KEY not in /proc/PID/environ" "$tmp/pty.out" "environ-has-key False"
+	has "Ctrl-^ . leaves, status 1 (never connected)" "$tmp/pty.out" "status 1"
+	has "open string" "$tmp/pty.raw" "$(printf '\033[?1h')"
+	has "close string" "$tmp/pty.raw" "$(printf '\033[?1l\033[0m\033[?25h\033[?1003l')"
+	has "never-heard message" "$tmp/pty.raw" "mosh did not make a successful connection to 127.0.0.1:9."
+	has "exiting line" "$tmp/pty.raw" "[mosh is exiting.]"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
