@@ -960,7 +960,7 @@ struct server {
 	long net_tmout, sig_tmout;	/* seconds, 0: off */
 	int master;			/* pty master, -1 once closed */
 	pid_t shell;
-	int netfd;			/* INTEGRATION(net): the socket */
+	struct net net;			/* the socket and the session key */
 	char user[64];			/* for syslog */
 	uint64_t start, last_client;	/* ms: start, newest client state */
 	int has_client;			/* a client state has arrived */
@@ -968,8 +968,8 @@ struct server {
 	int shutdown, done;
 	sigset_t waitmask;
 	/*
-	 * INTEGRATION: struct net net; struct ssp ssp; struct vt vt;
-	 * struct fb fb; and the buffer of bytes for the pty.
+	 * INTEGRATION: struct ssp ssp; struct vt vt; struct fb fb; and the
+	 * buffer of bytes for the pty.
 	 */
 };
 
@@ -1012,24 +1012,43 @@ server_winsize(struct winsize *ws)
 	}
 }
 
+/* net.c's log lines (attach, detach, bind fallbacks), with -v only. */
+static void
+server_log(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
+}
+
 /*
- * INTEGRATION(net, ocb): bind the socket on o->ip / o->port_lo..port_hi
- * (protocol.md §3.8), make the session key, and fill port[] with the bound
- * port and key[] with the 22 printable characters. A bind failure prints
- * "Network exception: ..." and gives -1 (exit status 1).
+ * Make the session key and bind the socket on o->ip, o->port_lo..port_hi
+ * (protocol.md §3.8); fill port[] and key[] for the MOSH CONNECT line. A
+ * failure prints "Network exception: ..." and gives -1 (exit status 1).
  */
 static int
-server_net_open(struct server *s, char *port, size_t portlen, char *key,
-    size_t keylen)
+server_net_open(struct server *s, char *port, size_t portlen, char *key)
 {
-	(void)s;
-	(void)port;
-	(void)portlen;
-	(void)key;
-	(void)keylen;
-	fputs("Network exception: the network layer is not built yet\n",
-	    stderr);
-	return -1;
+	uint8_t k[OCB_KEY_LEN];
+	int r = -1;
+
+	if (net_key_generate(k) == -1 || net_init(&s->net, 1, k) == -1) {
+		fputs("Crypto exception: cannot make a session key\n", stderr);
+		goto out;
+	}
+	if (s->o.verbose) {
+		s->net.log = server_log;
+	}
+	if (net_bind(&s->net, s->o.ip, s->o.port ? s->o.port_lo : -1,
+	    s->o.port ? s->o.port_hi : -1) == -1) {
+		fprintf(stderr, "Network exception: %s\n", s->net.error);
+		goto out;
+	}
+	snprintf(port, portlen, "%d", net_port(&s->net));
+	ocb_key_format(k, key);
+	r = 0;
+out:
+	explicit_bzero(k, sizeof k);
+	return r;
 }
 
 /* fork() once; the parent reports and exits 0, the child goes on. */
@@ -1137,7 +1156,7 @@ shell_wait_release(void)
 
 /* The pty child (protocol.md §9.4). Never returns. */
 static void
-server_shell(const struct server *s)
+server_shell(struct server *s)
 {
 	struct termios t;
 	struct stat st;
@@ -1145,7 +1164,7 @@ server_shell(const struct server *s)
 	signal_set(SIGHUP, SIG_DFL);
 	signal_set(SIGPIPE, SIG_DFL);
 	closelog();
-	/* INTEGRATION(net): close the server's sockets here. */
+	net_close(&s->net);	/* this process's copy: the sockets */
 	if (tcgetattr(STDIN_FILENO, &t) == -1) {
 		perror("tcgetattr");
 		_exit(1);
@@ -1207,7 +1226,7 @@ static void
 server_stop(struct server *s, uint64_t now)
 {
 	(void)now;
-	if (!s->has_client) {	/* INTEGRATION(net): net has a peer address */
+	if (!s->net.has_peer) {
 		s->done = 1;
 	} else if (!s->shutdown) {
 		s->shutdown = 1;
@@ -1228,16 +1247,23 @@ server_release(struct server *s)
 static void
 server_read_net(struct server *s, uint64_t now)
 {
+	uint8_t payload[NET_MAX_PAYLOAD];
+	size_t len;
+
+	if (net_recv(&s->net, now, payload, &len, NULL) != 1) {
+		return;		/* nothing, or dropped and counted */
+	}
 	/*
-	 * INTEGRATION(net, ssp): receive ONE datagram; if the newest client
-	 * state changed: server_release(s), has_client = 1, last_client =
-	 * now, apply its user bytes and resizes to the emulator (8.4), and
-	 * syslog "user %s connected from host: %s" when the peer changed.
+	 * INTEGRATION(ssp): feed the payload to the transport; if the
+	 * newest client state changed: server_release(s), has_client = 1,
+	 * last_client = now, apply its user bytes and resizes to the
+	 * emulator (8.4), and syslog "user %s connected from host: %s"
+	 * when the peer changed.
 	 */
-	(void)now;
 	if (s->has_client) {
 		server_release(s);
 	}
+	explicit_bzero(payload, len);
 }
 
 /* Up to TTY_READ_MAX bytes of shell output; EOF or error: shut down. */
@@ -1349,7 +1375,7 @@ server_loop(struct server *s)
 	syslog(LOG_INFO, "user %s session begin", s->user);
 	while (!s->done) {
 		now = now_ms();
-		fds[0].fd = s->netfd;
+		fds[0].fd = s->net.nfds > 0 ? s->net.fds[s->net.nfds - 1] : -1;
 		fds[0].events = POLLIN;
 		fds[1].fd = s->shutdown ? -1 : s->master;
 		fds[1].events = POLLIN;
@@ -1391,7 +1417,7 @@ server_main(const char *prog, int argc, char **argv)
 	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1];
 
 	memset(&s, 0, sizeof s);
-	s.master = s.netfd = -1;
+	s.master = -1;
 	core_off(&s.core);
 	s.o.prog = prog;
 	if ((s.o.lvars = calloc((size_t)argc + 1, sizeof *s.o.lvars)) == NULL) {
@@ -1406,7 +1432,7 @@ server_main(const char *prog, int argc, char **argv)
 	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
 	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
 	server_winsize(&s.ws);
-	if (server_net_open(&s, port, sizeof port, key, sizeof key) == -1) {
+	if (server_net_open(&s, port, sizeof port, key) == -1) {
 		return 1;
 	}
 	if (isatty(STDIN_FILENO)) {
@@ -1422,6 +1448,7 @@ server_main(const char *prog, int argc, char **argv)
 	}
 	server_loop(&s);
 	close(s.master);
+	net_close(&s.net);
 	fputs("\n[mosh-server is exiting.]\n", stdout);
 	return 0;
 }
@@ -1449,14 +1476,17 @@ struct client {
 	int quit_started, lf_entered;	/* escape key state */
 	int repaint;			/* the next frame is a full redraw */
 	int heard, shutdown, clean, done;
+	int net_ok;			/* net is set up (net_close needed) */
 	uint64_t start, shutdown_start;
+	char error[300];		/* printed after the terminal is back */
 	char note[160];			/* INTEGRATION(predict): the bar */
 	int note_permanent;
 	uint64_t note_set;
 	sigset_t waitmask;
+	struct net net;
 	/*
-	 * INTEGRATION: struct net net; struct ssp ssp; struct vt vt;
-	 * struct fb drawn; struct pred pred; struct buf out;
+	 * INTEGRATION: struct ssp ssp; struct vt vt; struct fb drawn;
+	 * struct pred pred; struct buf out;
 	 */
 };
 
@@ -1577,15 +1607,37 @@ client_check_ip(const struct client *c)
 	return -1;
 }
 
-/*
- * INTEGRATION(ocb): ocb_key_parse(text, c->key, &err); on failure print
- * "Crypto exception: <err>" and give -1. Until then any text is taken.
- */
+/* The printable key; upstream's "Crypto exception: ..." if it is bad. */
 static int
 client_parse_key(struct client *c, const char *text)
 {
-	(void)text;
-	memset(c->key, 0, sizeof c->key);
+	const char *err = "bad key";
+
+	if (ocb_key_parse(text, c->key, &err) == -1) {
+		fprintf(stderr, "Crypto exception: %s\r\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The socket to ip:port; the key moves into net (and is wiped here). */
+static int
+client_net_open(struct client *c, uint64_t now)
+{
+	int r = net_init(&c->net, 0, c->key);
+
+	explicit_bzero(c->key, sizeof c->key);
+	if (r == -1) {
+		snprintf(c->error, sizeof c->error, "Crypto exception: "
+		    "cannot set up the key");
+		return -1;
+	}
+	c->net_ok = 1;
+	if (net_connect(&c->net, c->ip, c->port, now) == -1) {
+		snprintf(c->error, sizeof c->error, "Network exception: %s",
+		    c->net.error);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1673,7 +1725,9 @@ client_finish(struct client *c)
 		write_str(STDOUT_FILENO, c->close_s);
 		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
 		c->tty_ok = 0;
-		if (!c->heard) {
+		if (c->error[0] != '\0') {
+			fprintf(stderr, "%s\r\n", c->error);
+		} else if (!c->heard) {
 			fprintf(stderr, "\nmosh did not make a successful "
 			    "connection to %s:%s.\n"
 			    "Please verify that UDP port %s is not firewalled "
@@ -1689,6 +1743,9 @@ client_finish(struct client *c)
 		}
 	}
 	explicit_bzero(c->key, sizeof c->key);
+	if (c->net_ok) {
+		net_close(&c->net);
+	}
 	printf("[mosh is exiting.]\n");
 	return c->clean ? 0 : 1;
 }
@@ -1802,15 +1859,20 @@ client_read_tty(struct client *c, uint64_t now)
 static void
 client_read_net(struct client *c, uint64_t now)
 {
+	uint8_t payload[NET_MAX_PAYLOAD];
+	size_t len;
+
+	if (net_recv(&c->net, now, payload, &len, NULL) != 1) {
+		return;		/* nothing, or dropped and counted */
+	}
 	/*
-	 * INTEGRATION(net, ssp, predict): receive ONE datagram; heard = 1
-	 * when the first server state arrives; tell the overlays
+	 * INTEGRATION(ssp, predict): feed the payload to the transport;
+	 * heard = 1 when the first server state arrives; tell the overlays
 	 * server_heard, server_acked, frame_acked, send_interval, late_ack.
 	 * Network errors become a note for 3100 ms (not during a shutdown)
 	 * and a 200 ms sleep; crypto errors "Crypto exception: <text>".
 	 */
-	(void)c;
-	(void)now;
+	explicit_bzero(payload, len);
 }
 
 static void
@@ -1921,7 +1983,11 @@ client_loop(struct client *c)
 		client_draw(c, now);
 		fds[0].fd = STDIN_FILENO;
 		fds[0].events = POLLIN;
-		n = 1;		/* INTEGRATION(net): the sockets follow */
+		n = 1;
+		for (i = 0; (int)i < c->net.nfds && n < CLIENT_MAX_FDS; i++) {
+			fds[n].fd = c->net.fds[i];
+			fds[n++].events = POLLIN;
+		}
 		if (poll_wait(fds, n, client_wait_ms(c, now), &c->waitmask)) {
 			return -1;
 		}
@@ -1967,11 +2033,12 @@ client_main(const char *prog, int argc, char **argv)
 	signals_catch(sigs, LEN(sigs), &c.waitmask);
 	client_term_init(&c);
 	client_winsize(&c);
+	/* INTEGRATION(fb): draw a blank frame. */
+	if (client_net_open(&c, now_ms()) == -1) {
+		return client_finish(&c);
+	}
 	/*
-	 * INTEGRATION(net, ssp, fb): draw a blank frame, open the socket to
-	 * ip:port (a failure prints "Network exception: ..." after
-	 * client_finish restored the terminal), send delay 1 ms, push
-	 * Resize(ws_col, ws_row).
+	 * INTEGRATION(ssp): send delay 1 ms, push Resize(ws_col, ws_row).
 	 */
 	c.repaint = 1;
 	if (client_loop(&c) == -1) {

@@ -180,6 +180,53 @@ expect "client name, not address" $? 1
 has "client name: message" "$tmp/e" "Network exception: Bad IP address (example.com)"
 has "client name: exiting" "$tmp/o" "[mosh is exiting.]"
 
+MOSH_KEY=tooshort ours mosh-client 127.0.0.1 60001 > "$tmp/o" 2> "$tmp/e"
+expect "bad key" $? 1
+has "bad key message" "$tmp/e" "Crypto exception: Key must be 22 letters long."
+has "bad key: exiting" "$tmp/o" "[mosh is exiting.]"
+MOSH_KEY='!!!!!!!!!!!!!!!!!!!!!!' ours mosh-client 127.0.0.1 60001 \
+    > "$tmp/o" 2> "$tmp/e"
+expect "bad key base64" $? 1
+has "bad key base64 message" "$tmp/e" "Crypto exception: Key must be well-formed base64."
+
+# --- a server: the MOSH CONNECT line, one fork, the shell held back
+gone() {	# gone PID: not running (absent or a zombie)
+	st=$(sed -n 's/^[0-9]* ([^)]*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+MOSH_SERVER_NETWORK_TMOUT=10x SSH_CONNECTION= T ./mosh server new -s \
+    -i 127.0.0.1 -p 61200:61299 -- /bin/sleep 77 < /dev/null \
+    > "$tmp/o" 2> "$tmp/e"
+expect "server starts" $? 0
+if grep -Eq '^MOSH CONNECT 612[0-9][0-9] [A-Za-z0-9/+]{22}$' "$tmp/o"; then
+	ok; else bad "MOSH CONNECT line:"; cat "$tmp/o" >&2; fi
+lines "server stdout: one line without a tty" "$tmp/o" 1
+has "tmout quirk message" "$tmp/e" "MOSH_SERVER_NETWORK_TMOUT not a valid integer, ignoring"
+has "-s without SSH_CONNECTION parse" "$tmp/e" "Warning: Could not parse SSH_CONNECTION; binding to any interface."
+spid=$(sed -n 's/^\[mosh-server detached, pid = \([0-9]*\)\]$/\1/p' "$tmp/e")
+if [ -n "$spid" ]; then
+	ok
+	sleep 0.3
+	if ! gone "$spid"; then ok; else bad "daemon $spid not running"; fi
+	kids=$(cat "/proc/$spid/task/$spid/children" 2>/dev/null)
+	kid=${kids%% *}
+	if [ -n "$kid" ] && [ "$(readlink "/proc/$kid/exe")" = "$(readlink -f ./mosh)" ]
+	then ok; else bad "shell child $kid should still be mosh (not released)"; fi
+	kill -TERM "$spid"
+	i=0
+	while ! gone "$spid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if gone "$spid"; then ok; else bad "daemon survives SIGTERM"; kill -9 "$spid"; fi
+	i=0
+	while [ -n "$kid" ] && ! gone "$kid" && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1)); done
+	if [ -z "$kid" ] || gone "$kid"; then ok; else
+		bad "shell child survives"; kill -9 "$kid"; fi
+else
+	bad "no detached line:"; cat "$tmp/e" >&2
+fi
+T ./mosh server new -i 127.0.0.1 -p 1:0 > "$tmp/o" 2>&1
+expect "bad range still refused" $? 1
+
 # --- terminfo: mosh-client -c against ncurses' tput
 for t in xterm xterm-256color screen tmux-256color linux vt100 dumb; do
 	w=$(TERM=$t tput colors 2>/dev/null) || continue
