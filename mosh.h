@@ -219,6 +219,7 @@ struct fb {
 	size_t title_len, icon_len;
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
+	uint64_t gen_next;		/* last row gen handed out (framebuf.c) */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */
@@ -243,6 +244,27 @@ int fb_resize(struct fb *fb, int w, int h);
 
 /* Row y's cells, unshared and so safe to change; NULL on out of memory. */
 struct fb_cell *fb_row_mut(struct fb *fb, int y);
+
+/*
+ * fb_row_blank: make row y wholly blank (background bg, BCE) with a new gen,
+ * as ED/EL 2 and scrolling need; returns its cells, or NULL on out of memory
+ * with the row unchanged. fb_cell_reset: one cell blank with background bg.
+ */
+struct fb_cell *fb_row_blank(struct fb *fb, int y, uint32_t bg);
+
+static inline void
+fb_cell_reset(struct fb_cell *c, uint32_t bg)
+{
+	memset(c, 0, sizeof(*c));
+	c->r.bg = bg;
+}
+
+/*
+ * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
+ * memory with the old value kept. fb_clip_put drops one reference.
+ */
+int fb_clip_set(struct fb *fb, const char *s, size_t n);
+void fb_clip_put(struct fb_str *s);
 
 static inline const struct fb_cell *
 fb_cell(const struct fb *fb, int y, int x)
