@@ -305,17 +305,70 @@ struct vt_act {
 	uint32_t ch;
 };
 
+/* Internal actions of vt_parse, ignored by callers that only want the above. */
+enum {
+	VT_ACT_OSC_START = 16,	/* an OSC string begins */
+	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
+	VT_ACT_OSC_END		/* it ended (by BEL, ST, CAN, SUB, ESC...) */
+};
+
+#define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
+#define VT_MAX_INTER 8		/* intermediate characters kept */
+#define VT_OSC_MAX 16384	/* code points of an OSC string kept */
+#define VT_TITLE_MAX 256	/* code points of an OSC string a title uses */
+
 /*
- * struct vt_parser and struct vt are defined here by vt.c's owner. A vt
- * interprets host output into the frame it points to; replies for the
- * application (DA, DSR) collect in vt->reply.
- *   void   vt_parser_init(struct vt_parser *);
- *   int    vt_parse(struct vt_parser *, uint8_t byte, struct vt_act *out);
- *   void   vt_init(struct vt *, struct fb *);
- *   void   vt_free(struct vt *);
- *   void   vt_feed(struct vt *, const uint8_t *p, size_t n);
- *   size_t vt_user_byte(struct vt *, uint8_t b, uint8_t out[2]);  §10
+ * The UTF-8 decoder (terminal.md §2) and the state machine (§3). No heap:
+ * zero it or call vt_parser_init. Parameters and intermediates of the
+ * sequence being dispatched stay readable until the next code point.
  */
+struct vt_parser {
+	uint8_t pend[6];	/* UTF-8 bytes of an incomplete sequence */
+	int npend;
+	int state;
+	int nparam, ninter;
+	char param[VT_MAX_PARAM_CHARS];
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, NUL-terminated */
+};
+
+/*
+ * The emulator: a parser and the state around the frame it changes. The
+ * frame belongs to the caller and must outlive the vt. reply collects the
+ * bytes the application gets back (DA, DSR); the caller empties it.
+ */
+struct vt {
+	struct fb *fb;
+	struct vt_parser p;
+	struct buf reply;
+	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
+	size_t osc_len;		/* code points in osc */
+	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
+	uint64_t dropped;	/* changes lost for want of memory */
+};
+
+/*
+ * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
+ * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
+ * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
+ * absent or zero parameter gives def) and p->inter the intermediates.
+ */
+void vt_parser_init(struct vt_parser *p);
+int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);
+int vt_param(const struct vt_parser *p, int i, int def);
+
+/*
+ * vt_init attaches a fresh emulator to fb (already fb_init'ed); vt_free
+ * releases the reply buffer, not the frame. vt_feed interprets host output
+ * (never fails: rows that cannot be allocated are left as they were and
+ * counted in vt->dropped). vt_resize is fb_resize plus what the emulator
+ * keeps; 0 or -1. vt_user_byte translates one user keystroke byte (§10)
+ * into 0..2 bytes for the application.
+ */
+void vt_init(struct vt *vt, struct fb *fb);
+void vt_free(struct vt *vt);
+void vt_feed(struct vt *vt, const uint8_t *p, size_t n);
+int vt_resize(struct vt *vt, int w, int h);
+size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
