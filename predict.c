@@ -1006,7 +1006,7 @@ pred_notify_text(const struct pred_notify *n, uint64_t now, char *out,
 	if (n->len == 0) {
 		duration(d, sizeof(d), ago / 1000, "seconds");
 		len = snprintf(out, cap, "mosh: Last %s %s ago.%s", what, d,
-		    n->quit);
+		    quit);
 	} else if (!late) {
 		len = snprintf(out, cap, "mosh: %s%s", n->msg, quit);
 	} else {

@@ -249,7 +249,7 @@ sim_line(struct sim *s, char *line)
 		pred_notify_heard(&s->n, s->now);
 	} else if (strcmp(line, "resize") == 0) {
 		if (sscanf(arg, "%d %d", &w, &h) != 2 ||
-		    fb_resize(&s->srv, w, h) == -1) {
+		    vt_resize(&s->vt, w, h) == -1) {
 			return -1;
 		}
 		pred_reset(&s->p);
@@ -826,7 +826,7 @@ test_stress(void)
 			break;
 		case 2:
 			if (rnd(&seed) % 50 == 0) {
-				if (fb_resize(&s.srv, 1 + (int)(rnd(&seed) % 20),
+				if (vt_resize(&s.vt, 1 + (int)(rnd(&seed) % 20),
 				    1 + (int)(rnd(&seed) % 12)) == 0) {
 					pred_reset(&s.p);
 				}
