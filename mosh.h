@@ -615,6 +615,8 @@ struct vt {
 	struct vt_parser p;
 	struct buf reply;
 	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
+	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
+	int ww[2];			/* and their widths */
 	size_t osc_len;		/* code points in osc */
 	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
 	uint64_t dropped;	/* changes lost for want of memory */

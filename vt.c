@@ -481,10 +481,30 @@ static const uint32_t wtab[] = {
 };
 #undef W
 
+/* The table's width of cp, and the range [*lo, *hi] that shares it. */
+static int
+width_range(uint32_t cp, uint32_t *lo, uint32_t *hi)
+{
+	size_t a = 0, b = LEN(wtab), mid;
+
+	/* The last entry whose first code point is <= cp. */
+	while (b - a > 1) {
+		mid = a + (b - a) / 2;
+		if ((wtab[mid] >> 2) <= cp) {
+			a = mid;
+		} else {
+			b = mid;
+		}
+	}
+	*lo = wtab[a] >> 2;
+	*hi = a + 1 < LEN(wtab) ? (wtab[a + 1] >> 2) - 1 : 0x10ffff;
+	return (int)(wtab[a] & 3) - 1;
+}
+
 int
 vt_width(uint32_t cp)
 {
-	size_t lo, hi, mid;
+	uint32_t lo, hi;
 
 	if (cp == 0) {
 		return -1;
@@ -495,18 +515,7 @@ vt_width(uint32_t cp)
 	if (cp > 0x10ffff) {
 		return -1;
 	}
-	/* The last entry whose first code point is <= cp. */
-	lo = 0;
-	hi = LEN(wtab);
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if ((wtab[mid] >> 2) <= cp) {
-			lo = mid;
-		} else {
-			hi = mid;
-		}
-	}
-	return (int)(wtab[lo] & 3) - 1;
+	return width_range(cp, &lo, &hi);
 }
 
 /* ---- UTF-8 decoding (§2): glibc's mbrtowc, byte by byte ---- */
@@ -558,6 +567,45 @@ utf8_classify(const uint8_t *s, int n, uint32_t *cp)
 	}
 	*cp = v > 0x10ffff ? 0xfffd : v;
 	return U_COMPLETE;
+}
+
+/*
+ * A whole, valid, printable (>= U+00A0) sequence at s: its length, with the
+ * code point in *cp; 0 for anything else, which then goes byte by byte.
+ */
+static size_t
+utf8_fast(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t v;
+
+	if (s[0] < 0xe0) {
+		if (n < 2 || (s[1] & 0xc0) != 0x80) {
+			return 0;
+		}
+		v = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+		*cp = v;
+		return v >= 0xa0 ? 2 : 0;
+	}
+	if (s[0] < 0xf0) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) {
+			return 0;
+		}
+		v = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 |
+		    (s[2] & 0x3f);
+		*cp = v;
+		return v >= 0x800 && (v < 0xd800 || v > 0xdfff) ? 3 : 0;
+	}
+	if (s[0] < 0xf5) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80) {
+			return 0;
+		}
+		v = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+		    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+		*cp = v;
+		return v >= 0x10000 && v <= 0x10ffff ? 4 : 0;
+	}
+	return 0;
 }
 
 /* One byte in, zero to two code points out. */
@@ -958,15 +1006,20 @@ set_wrap(struct vt *vt, int y, int on)
 static void
 clear_cells(struct vt *vt, int y, int x0, int x1)
 {
-	struct fb_cell *r;
-	int x;
+	struct fb_cell *r, blank;
+	int x, w = vt->fb->w;
+	uint8_t wrap;
 
 	if (x0 > x1 || (r = row_mut(vt, y)) == NULL) {
 		return;
 	}
+	wrap = r[w - 1].flags & FB_WRAP;
+	memset(&blank, 0, sizeof(blank));
+	blank.r.bg = vt->fb->rend.bg;
 	for (x = x0; x <= x1; x++) {
-		cell_reset(&r[x], vt->fb->rend.bg);
+		r[x] = blank;
 	}
+	r[w - 1].flags |= wrap;
 }
 
 /* ICH (n > 0) and DCH (n < 0) at the cursor; cells past the edge are lost. */
@@ -1254,7 +1307,22 @@ combine(struct vt *vt, uint32_t cp)
 static void
 print(struct vt *vt, uint32_t cp)
 {
-	int w = vt_width(cp);
+	int w;
+
+	/* Text mostly stays in one or two ranges of the table (letters and
+	 * punctuation): remember the last two. */
+	if (cp >= vt->wlo[0] && cp <= vt->whi[0]) {
+		w = vt->ww[0];
+	} else if (cp >= vt->wlo[1] && cp <= vt->whi[1]) {
+		w = vt->ww[1];
+	} else if (cp <= 0xff || cp > 0x10ffff) {
+		w = vt_width(cp);
+	} else {
+		vt->wlo[1] = vt->wlo[0];
+		vt->whi[1] = vt->whi[0];
+		vt->ww[1] = vt->ww[0];
+		w = vt->ww[0] = width_range(cp, &vt->wlo[0], &vt->whi[0]);
+	}
 
 	if (w == 0) {
 		combine(vt, cp);
@@ -1265,7 +1333,8 @@ print(struct vt *vt, uint32_t cp)
 
 /*
  * The fast path: a run of printable ASCII in the ground state. Same effect
- * as print_cp for each byte, with the row unshared once per row. Returns
+ * as print_cp for each byte, with the row unshared once per row and the
+ * cursor in locals (cell stores could alias the frame's fields). Returns
  * the number of bytes used (at least one).
  */
 static size_t
@@ -1276,39 +1345,58 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 	size_t i;
 	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
 	int lt = limit_top(fb), lb = limit_bottom(fb);
+	int cx = fb->cx, cy = fb->cy, w = fb->w, pending = fb->wrap_pending;
+	int combx = fb->comb_x, comby = fb->comb_y;
+	uint8_t wrap;
 
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
 	for (i = 0; i < n && s[i] >= 0x20 && s[i] < 0x7f; i++) {
-		if (aw && fb->wrap_pending) {
-			set_wrap(vt, fb->cy, 1);
+		if (aw && pending) {
+			fb->cx = cx;
+			fb->cy = cy;
+			set_wrap(vt, cy, 1);
 			move_col(fb, 0, 0);
 			linefeed(vt, 1);
+			cx = fb->cx;
+			cy = fb->cy;
+			pending = 0;
 			r = NULL;
 		}
-		if (r == NULL && (r = row_mut(vt, fb->cy)) == NULL) {
-			advance(fb, 1);
-			continue;
+		if (r == NULL && (r = row_mut(vt, cy)) == NULL) {
+			break;
 		}
-		c = &r[fb->cx];
-		tmpl.flags = c->flags & FB_WRAP;
+		c = &r[cx];
+		wrap = c->flags & FB_WRAP;
 		*c = tmpl;
 		c->c[0] = (char)s[i];
-		fb->comb_y = fb->cy;
-		fb->comb_x = fb->cx;
-		if (++fb->cx >= fb->w) {
-			fb->cx = fb->w - 1;
-			fb->wrap_pending = 1;
+		c->flags = wrap;
+		combx = cx;
+		comby = cy;
+		if (++cx >= w) {
+			cx = w - 1;
+			pending = 1;
 		} else {
-			fb->wrap_pending = 0;
+			pending = 0;
 		}
-		if (fb->cy < lt || fb->cy > lb) {
-			snap(fb);
+		if (cy < lt || cy > lb) {
+			cy = cy < lt ? lt : lb;
 			r = NULL;
 		}
 	}
-	return i ? i : 1;
+	fb->cx = cx;
+	fb->cy = cy;
+	fb->wrap_pending = pending;
+	fb->comb_x = combx;
+	fb->comb_y = comby;
+	if (i == 0) {
+		/* No memory for the row: the character is lost, the cursor
+		 * moves on as if it had been printed. */
+		advance(fb, 1);
+		i = 1;
+	}
+	return i;
 }
 
 /* ---- Control functions (§7) ---- */
@@ -1907,6 +1995,7 @@ vt_init(struct vt *vt, struct fb *fb)
 {
 	memset(vt, 0, offsetof(struct vt, osc));
 	vt->fb = fb;
+	vt->wlo[0] = vt->wlo[1] = 1;	/* empty ranges */
 	vt_parser_init(&vt->p);
 }
 
@@ -1921,14 +2010,24 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 {
 	struct vt_act acts[4];
 	uint32_t cps[2];
-	size_t i = 0;
+	size_t i = 0, len;
 	int ncp, na, j, k;
 
 	while (i < n) {
-		if (s[i] >= 0x20 && s[i] < 0x7f && vt->p.state == S_GROUND &&
-		    vt->p.npend == 0 && !(vt->fb->modes & FB_M_INSERT)) {
-			i += print_run(vt, s + i, n - i);
-			continue;
+		/* Fast paths for text in the ground state: the machine would
+		 * only say PRINT. */
+		if (vt->p.state == S_GROUND && vt->p.npend == 0) {
+			if (s[i] >= 0x20 && s[i] < 0x7f &&
+			    !(vt->fb->modes & FB_M_INSERT)) {
+				i += print_run(vt, s + i, n - i);
+				continue;
+			}
+			if (s[i] >= 0xc2 &&
+			    (len = utf8_fast(s + i, n - i, &cps[0])) != 0) {
+				print(vt, cps[0]);
+				i += len;
+				continue;
+			}
 		}
 		ncp = utf8_byte(&vt->p, s[i++], cps);
 		for (j = 0; j < ncp; j++) {

@@ -1355,6 +1355,65 @@ test_shared(void)
 	fb_free(&fb);
 }
 
+/* Whole buffers, single bytes and random chunks give the same frame: the
+ * fast paths agree with the byte-by-byte machine. */
+static void
+test_chunks(void)
+{
+	static const char *tok[] = { "ab", "xyz ", "\r\n", "\xe6\xbc\xa2",
+	    "\xcc\x81", "\xc3\xa9", "\xf0\x9f\x98\x80", "\xc2\x85",
+	    "\xc2\x9b" "2C", "\xe4\xb8", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+	    "\xc0\xaf", "\xff", "\x80", "\033[4h", "\033[4l", "\033[31m",
+	    "\033[H", "\033[?7l", "\033[?7h", "\033]2;t\xc3\xa9\007", "\t",
+	    "\033[3;5r", "\033[?6h", "\033[?6l", "\xef\xbb\xbf", "\b" };
+	static uint8_t in[60000];
+	struct fb fb[3];
+	struct vt vt[3];
+	uint32_t seed = 777;
+	size_t n = 0, len, i, off;
+	int k, y, same = 1;
+
+	while (n < sizeof(in) - 16) {
+		seed = seed * 1103515245u + 12345u;
+		len = strlen(tok[(seed >> 16) % LEN(tok)]);
+		memcpy(in + n, tok[(seed >> 16) % LEN(tok)], len);
+		n += len;
+	}
+	for (k = 0; k < 3; k++) {
+		if (fb_init(&fb[k], 17, 9) == -1) {
+			CHECK(0);
+			return;
+		}
+		vt_init(&vt[k], &fb[k]);
+	}
+	vt_feed(&vt[0], in, n);
+	for (i = 0; i < n; i++) {
+		vt_feed(&vt[1], in + i, 1);
+	}
+	for (off = 0; off < n; off += len) {
+		seed = seed * 1103515245u + 12345u;
+		len = MIN(1 + (seed >> 16) % 7, n - off);
+		vt_feed(&vt[2], in + off, len);
+	}
+	for (k = 1; k < 3; k++) {
+		same = same && fb_equal(&fb[0], &fb[k]) &&
+		    fb[0].wrap_pending == fb[k].wrap_pending &&
+		    fb[0].comb_y == fb[k].comb_y &&
+		    fb[0].comb_x == fb[k].comb_x && fb[0].modes == fb[k].modes;
+		for (y = 0; y < fb[0].h; y++) {
+			same = same && memcmp(fb[0].rows[y]->cells,
+			    fb[k].rows[y]->cells,
+			    (size_t)fb[0].w * sizeof(struct fb_cell)) == 0;
+		}
+	}
+	CHECK(same);
+	CHECK(invariants(&fb[0]));
+	for (k = 0; k < 3; k++) {
+		vt_free(&vt[k]);
+		fb_free(&fb[k]);
+	}
+}
+
 int
 main(void)
 {
@@ -1366,5 +1425,6 @@ main(void)
 	test_bounds();
 	test_random();
 	test_shared();
+	test_chunks();
 	return TEST_DONE();
 }
