@@ -1170,6 +1170,479 @@ test_send_interval(void)
 	}
 }
 
+/* ==== 4: hostile input ==== */
+
+/* A server endpoint (sends tb, receives a user stream). */
+static void
+srv_init(struct ssp *s, uint64_t now)
+{
+	struct ssp_user *u = ssp_user_new();
+	struct tb t0;
+	struct ssp_cfg c;
+
+	memset(&t0, 0, sizeof(t0));
+	memset(&c, 0, sizeof(c));
+	c.mine = &tb_ops;
+	c.remote = &ssp_user_ops;
+	c.mine_init = &t0;
+	c.remote_init = u;
+	c.mindelay = SSP_MINDELAY_SERVER;
+	CHECK(ssp_init(s, &c, now) == 0);
+	ssp_user_ops.free(u);
+}
+
+/* Encode, compress and deliver in one fragment of the given id. */
+static int
+feed_raw(struct ssp *s, const uint8_t *pb, size_t n, uint64_t id, uint64_t now)
+{
+	struct buf b = { NULL, 0, 0 };
+	uint8_t hdr[SSP_FRAG_HDR];
+	int r;
+
+	ssp_frag_header(hdr, id, 0, 1);
+	buf_append(&b, hdr, sizeof(hdr));
+	CHECK(ssp_deflate(pb, n, &b) == 0);
+	r = ssp_recv(s, b.p, b.len, now);
+	buf_free(&b);
+	return r;
+}
+
+static uint64_t feed_id = 100;
+
+static int
+feed(struct ssp *s, uint64_t old_num, uint64_t new_num, uint64_t thr,
+    const uint8_t *diff, size_t dn, uint64_t now)
+{
+	struct ssp_inst in;
+	struct buf b = { NULL, 0, 0 };
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	in.version = 2;
+	in.old_num = old_num;
+	in.new_num = new_num;
+	in.throwaway_num = thr;
+	in.diff = diff;
+	in.diff_len = dn;
+	CHECK(ssp_inst_encode(&in, &b) == 0);
+	r = feed_raw(s, b.p, b.len, feed_id++, now);
+	buf_free(&b);
+	return r;
+}
+
+struct snap {
+	uint64_t rnum, ack, acked, last_heard;
+	size_t nrecv, nsent;
+	void *remote;
+};
+
+static void
+snap_take(struct ssp *s, struct snap *p)
+{
+	p->rnum = ssp_remote_num(s);
+	p->ack = s->ack_num;
+	p->acked = ssp_acked_num(s);
+	p->last_heard = s->last_heard;
+	p->nrecv = s->nrecv;
+	p->nsent = s->nsent;
+	p->remote = s->cfg.remote->copy(ssp_remote(s));
+}
+
+/* Nothing changed since snap_take. */
+static int
+snap_same(struct ssp *s, struct snap *p)
+{
+	int same = p->rnum == ssp_remote_num(s) && p->ack == s->ack_num &&
+	    p->acked == ssp_acked_num(s) && p->nrecv == s->nrecv &&
+	    p->nsent == s->nsent && p->last_heard == s->last_heard &&
+	    s->cfg.remote->equal(p->remote, ssp_remote(s));
+
+	s->cfg.remote->free(p->remote);
+	return same;
+}
+
+static void
+test_fragments_hostile(void)
+{
+	struct ssp s;
+	struct snap sn;
+	struct ssp_inst in;
+	struct buf pb = { NULL, 0, 0 }, z = { NULL, 0, 0 };
+	uint8_t pkt[2000], keys[1000];
+	struct ssp_frag f;
+	size_t i, sl;
+	unsigned k, order[3] = { 2, 0, 1 };
+
+	srv_init(&s, 0);
+	snap_take(&s, &sn);
+	/* shorter than the header */
+	CHECK(ssp_recv(&s, pkt, 9, 1) == -1);
+	CHECK(s.stats.bad_frag == 1);
+	/* mismatched ids: the partial assembly is thrown away */
+	memset(pkt + SSP_FRAG_HDR, 'x', 20);
+	ssp_frag_header(pkt, 50, 0, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
+	ssp_frag_header(pkt, 51, 1, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
+	ssp_frag_header(pkt, 50, 1, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
+	CHECK(s.as.arrived == 1 && s.as.id == 50);
+	/* beyond the final fragment */
+	ssp_frag_header(pkt, 50, 5, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == -1);
+	/* a final fragment below ones already stored */
+	ssp_frag_header(pkt, 52, 7, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
+	ssp_frag_header(pkt, 52, 3, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == -1);
+	/* a duplicate that differs, in content or in the final flag */
+	ssp_frag_header(pkt, 52, 7, 0);
+	pkt[SSP_FRAG_HDR] = 'y';
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == -1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 19, 1) == -1);
+	pkt[SSP_FRAG_HDR] = 'x';
+	ssp_frag_header(pkt, 52, 7, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == -1);
+	/* an identical duplicate is fine */
+	ssp_frag_header(pkt, 52, 7, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
+	/* the highest fragment number; then one whose final is number 0 */
+	ssp_frag_header(pkt, 53, 0x7fff, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
+	CHECK(s.as.total == 0x8000 && s.as.arrived == 1);
+	CHECK(s.stats.bad_frag == 6);
+	CHECK(snap_same(&s, &sn));
+
+	/* a real three-fragment instruction, out of order, duplicated */
+	for (i = 0; i < sizeof(keys); i++) {
+		keys[i] = (uint8_t)rng();
+	}
+	CHECK(ssp_um_put_keys(&z, keys, sizeof(keys)) == 0);
+	memset(&in, 0, sizeof(in));
+	in.version = 2;
+	in.new_num = 1;
+	in.diff = z.p;
+	in.diff_len = z.len;
+	CHECK(ssp_inst_encode(&in, &pb) == 0);
+	z.len = 0;
+	CHECK(ssp_deflate(pb.p, pb.len, &z) == 0);
+	sl = z.len / 3 + 1;
+	for (k = 0; k < 4; k++) {
+		unsigned n = order[k % 3];
+		size_t off = n * sl, len = MIN(sl, z.len - off);
+
+		ssp_frag_header(pkt, 60, n, n == 2);
+		memcpy(pkt + SSP_FRAG_HDR, z.p + off, len);
+		CHECK(ssp_frag_parse(pkt, SSP_FRAG_HDR + len, &f) == 0);
+		CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + len, 2) ==
+		    (k == 2 ? 1 : 0));
+	}
+	CHECK(ssp_remote_num(&s) == 1);
+	{
+		struct ssp_user *ev = ssp_user_new();
+		struct ssp_uev e;
+		size_t off = 0, n = 0;
+
+		CHECK(ssp_user_take(&s, ev) == 0);
+		while (ssp_user_next(ev, &off, &e) == 1) {
+			CHECK(e.type == SSP_MSG_KEYS && e.c == keys[n]);
+			n++;
+		}
+		CHECK(n == sizeof(keys));
+		ssp_user_ops.free(ev);
+	}
+	buf_free(&pb);
+	buf_free(&z);
+	ssp_free(&s);
+}
+
+static void
+test_zlib_hostile(void)
+{
+	struct ssp s;
+	struct snap sn;
+	struct buf big = { NULL, 0, 0 }, z = { NULL, 0, 0 }, out = { NULL, 0,
+	    0 };
+	uint8_t hdr[SSP_FRAG_HDR];
+	static const uint8_t junk[] = { 0x78, 0x9c, 0xff, 0xff, 0x00 };
+
+	CHECK(buf_reserve(&big, SSP_INFLATE_MAX + 1) == 0);
+	memset(big.p, 0, SSP_INFLATE_MAX + 1);
+	/* exactly at the cap is fine, one past it is not */
+	CHECK(ssp_deflate(big.p, SSP_INFLATE_MAX, &z) == 0);
+	CHECK(ssp_inflate(z.p, z.len, &out) == 0 &&
+	    out.len == SSP_INFLATE_MAX);
+	z.len = 0;
+	CHECK(ssp_deflate(big.p, SSP_INFLATE_MAX + 1, &z) == 0);
+	CHECK(ssp_inflate(z.p, z.len, &out) == -1 && out.len == 0);
+	/* truncated, corrupt */
+	CHECK(ssp_inflate(z.p, z.len - 5, &out) == -1);
+	CHECK(ssp_inflate(junk, sizeof(junk), &out) == -1);
+	CHECK(ssp_inflate(junk, 0, &out) == -1);
+
+	srv_init(&s, 0);
+	snap_take(&s, &sn);
+	ssp_frag_header(hdr, 7, 0, 1);
+	big.len = 0;
+	buf_append(&big, hdr, sizeof(hdr));
+	buf_append(&big, z.p, z.len);
+	CHECK(ssp_recv(&s, big.p, big.len, 1) == -1);
+	big.len = 0;
+	buf_append(&big, hdr, sizeof(hdr));
+	buf_append(&big, junk, sizeof(junk));
+	CHECK(ssp_recv(&s, big.p, big.len, 1) == -1);
+	CHECK(s.stats.bad_zlib == 2);
+	CHECK(snap_same(&s, &sn));
+	ssp_free(&s);
+	buf_free(&big);
+	buf_free(&z);
+	buf_free(&out);
+}
+
+struct pbcase {
+	const char *hex;
+	int ok;
+};
+
+static void
+test_protobuf_hostile(void)
+{
+	static const struct pbcase inst[] = {
+		/* fine: all seven fields; -1 in 10 bytes */
+		{ "0802100018ffffffffffffffffff01200028003200" "3a00", 1 },
+		{ "", 1 },		/* all absent: version 0 */
+		/* unknown fields of every wire type, a nested group */
+		{ "08027801810100000000000000008d01000000008a0102aabb"
+		  "930178017b7c9401", 1 },
+		{ "0802" "10ffffffffffffffffffff01", 0 },	/* 11 bytes */
+		{ "0802" "10ff", 0 },			/* varint cut */
+		{ "0802" "3205aabb", 0 },		/* length past end */
+		{ "0802" "32ffffffffffffffff7f", 0 },	/* huge length */
+		{ "0a0102", 0 },			/* field 1 as bytes */
+		{ "1201aa", 0 },			/* field 2 as bytes */
+		{ "3001", 0 },				/* diff as varint */
+		{ "0001", 0 },				/* field number 0 */
+		{ "0e01", 0 },				/* wire type 6 */
+		{ "0f01", 0 },				/* wire type 7 */
+		{ "7c", 0 },				/* end group alone */
+		{ "7b", 0 },				/* group never ends */
+		{ "7b0084", 0 },			/* cut in the group */
+		{ "7b8401", 0 },			/* wrong end group */
+		{ "8d0100", 0 },			/* fixed32 cut */
+		{ "790000", 0 },			/* fixed64 cut */
+	};
+	static const struct pbcase user[] = {
+		{ "0a051203220161", 1 },
+		{ "0a0212000a00", 1 },		/* empty keystroke, empty */
+		{ "0a051203220261", 0 },	/* keys past the end */
+		{ "0a0512032a0161", 0 },	/* width as bytes */
+		{ "0a0412022001", 0 },		/* keys as varint */
+		{ "0a03120161", 0 },		/* inner length wrong */
+		{ "1001", 1 },			/* unknown top field */
+		{ "0801", 0 },			/* field 1 as varint */
+		{ "0a021201", 0 },		/* nested cut */
+		{ "0a0b1a092880808080808080808001", 0 },	/* 11 */
+	};
+	struct ssp s;
+	struct snap sn;
+	struct ssp_inst in;
+	struct ssp_iter it;
+	struct ssp_msg m;
+	uint8_t b[200];
+	size_t i, n;
+	int r, deep;
+	struct buf g = { NULL, 0, 0 };
+
+	for (i = 0; i < LEN(inst); i++) {
+		n = unhex(inst[i].hex[0] ? inst[i].hex : "-", b, sizeof(b));
+		r = ssp_inst_decode(b, n, &in);
+		CHECK((r == 0) == inst[i].ok);
+		if ((r == 0) != inst[i].ok) {
+			fprintf(stderr, "  instruction case %zu\n", i);
+		}
+	}
+	n = unhex(inst[0].hex, b, sizeof(b));
+	CHECK(ssp_inst_decode(b, n, &in) == 0 && in.version == 2 &&
+	    in.new_num == SSP_SHUTDOWN_NUM && in.diff_len == 0);
+	n = unhex(inst[2].hex, b, sizeof(b));
+	CHECK(ssp_inst_decode(b, n, &in) == 0 && in.version == 2 &&
+	    in.diff_len == 0 && in.old_num == 0);
+	/* groups nested deeper than we skip */
+	for (deep = 60; deep <= 70; deep += 10) {
+		g.len = 0;
+		for (i = 0; i < (size_t)deep; i++) {
+			buf_putc(&g, 0x7b);
+		}
+		for (i = 0; i < (size_t)deep; i++) {
+			buf_putc(&g, 0x7c);
+		}
+		CHECK((ssp_inst_decode(g.p, g.len, &in) == 0) == (deep <= 64));
+	}
+	buf_free(&g);
+	for (i = 0; i < LEN(user); i++) {
+		n = unhex(user[i].hex, b, sizeof(b));
+		it.p = b;
+		it.end = b + n;
+		while ((r = ssp_um_next(&it, &m)) == 1) {
+			continue;
+		}
+		CHECK((r == 0) == user[i].ok);
+		if ((r == 0) != user[i].ok) {
+			fprintf(stderr, "  user message case %zu\n", i);
+		}
+	}
+
+	/* through the receiver: dropped, counted, nothing changes */
+	srv_init(&s, 0);
+	snap_take(&s, &sn);
+	for (i = 3; i < LEN(inst); i++) {
+		n = unhex(inst[i].hex, b, sizeof(b));
+		CHECK(feed_raw(&s, b, n, 200 + i, 1) == -1);
+	}
+	CHECK(s.stats.bad_pb == LEN(inst) - 3);
+	for (i = 0; i < LEN(user); i++) {
+		if (user[i].ok) {
+			continue;
+		}
+		n = unhex(user[i].hex, b, sizeof(b));
+		CHECK(feed(&s, 0, 1, 0, b, n, 1) == 1);
+	}
+	CHECK(s.stats.bad_diff == 7);
+	/* another version, or none */
+	n = unhex("0801100018012000280032003a00", b, sizeof(b));
+	CHECK(feed_raw(&s, b, n, 300, 1) == SSP_EVERSION);
+	CHECK(feed_raw(&s, b + 2, n - 2, 301, 1) == SSP_EVERSION);
+	CHECK(s.stats.bad_version == 2);
+	/* a base we never had, and a throwaway past the base */
+	CHECK(feed(&s, 5, 6, 0, NULL, 0, 1) == 1);
+	CHECK(s.stats.unknown_old == 1);
+	CHECK(feed(&s, 0, 6, 3, NULL, 0, 1) == 1);
+	CHECK(s.stats.bad_nums == 1);
+	CHECK(snap_same(&s, &sn));
+	/* a good one still goes through, and its duplicate is ignored */
+	n = unhex("0a051203220161", b, sizeof(b));
+	CHECK(feed(&s, 0, 1, 0, b, n, 2) == 1);
+	CHECK(ssp_remote_num(&s) == 1 && s.ack_num == 1 && s.heard);
+	snap_take(&s, &sn);
+	CHECK(feed(&s, 0, 1, 0, b, n, 3) == 1);
+	CHECK(s.stats.dup == 1);
+	CHECK(snap_same(&s, &sn));
+	ssp_free(&s);
+}
+
+/* The HostMessage side: a decreasing echo ack is refused whole. */
+static void
+test_echoack_hostile(void)
+{
+	struct ssp c;
+	struct ssp_cfg cfg;
+	struct ssp_user *u = ssp_user_new();
+	struct tb t0;
+	struct snap sn;
+	struct buf d = { NULL, 0, 0 };
+	uint64_t e;
+	const struct tb *r;
+
+	memset(&t0, 0, sizeof(t0));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mine = &ssp_user_ops;
+	cfg.remote = &tb_ops;
+	cfg.mine_init = u;
+	cfg.remote_init = &t0;
+	cfg.mindelay = SSP_MINDELAY_CLIENT;
+	CHECK(ssp_init(&c, &cfg, 0) == 0);
+	ssp_user_ops.free(u);
+	CHECK(ssp_hm_put_echoack(&d, 5) == 0);
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"ok", 2) == 0);
+	CHECK(feed(&c, 0, 1, 0, d.p, d.len, 1) == 1);
+	r = ssp_remote(&c);
+	CHECK(r->echo == 5 && r->c.len == 2);
+	snap_take(&c, &sn);
+	/* from state 1: bytes, then an echo ack that goes down */
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"no", 2) == 0);
+	CHECK(ssp_hm_put_echoack(&d, 4) == 0);
+	CHECK(feed(&c, 1, 2, 1, d.p, d.len, 2) == 1);
+	CHECK(c.stats.bad_diff == 1);
+	CHECK(snap_same(&c, &sn));
+	e = 5;
+	CHECK(ssp_hm_check(d.p, d.len, &e) == -1 && e == 5);
+	d.len = 0;
+	CHECK(ssp_hm_put_echoack(&d, 5) == 0);
+	CHECK(ssp_hm_put_echoack(&d, 9) == 0);
+	CHECK(ssp_hm_check(d.p, d.len, &e) == 0 && e == 9);
+	buf_free(&d);
+	ssp_free(&c);
+}
+
+/* §7.9 step 7: past 1024 states, one more per 15 s; never past the cap. */
+static void
+test_quench(void)
+{
+	struct ssp s;
+	uint8_t b[16];
+	size_t n = unhex("0a051203220161", b, sizeof(b));
+	uint64_t i, q;
+
+	srv_init(&s, 0);
+	for (i = 1; i <= 1100; i++) {
+		CHECK(feed(&s, 0, i, 0, b, n, 1000) == 1);
+	}
+	CHECK(s.nrecv == SSP_RECV_MAX + 2);	/* 1025, then one more */
+	CHECK(s.stats.quenched == 1100 - (SSP_RECV_MAX + 1));
+	q = s.stats.quenched;
+	CHECK(feed(&s, 0, 2000, 0, b, n, 1000 + 14999) == 1);
+	CHECK(s.stats.quenched == q + 1);
+	CHECK(feed(&s, 0, 2001, 0, b, n, 1000 + 15000) == 1);
+	CHECK(s.nrecv == SSP_RECV_MAX + 3);
+	for (i = 0; i < 200; i++) {
+		feed(&s, 0, 3000 + i, 0, b, n, 20000 + i * 15000);
+		CHECK(s.nrecv <= SSP_RECV_CAP);
+	}
+	CHECK(s.nrecv == SSP_RECV_CAP);
+	/* a throwaway frees them all at once */
+	i = ssp_remote_num(&s);
+	CHECK(feed(&s, i, 5000, i, b, n, 4000000) == 1);
+	CHECK(s.nrecv == 2);
+	ssp_free(&s);
+}
+
+/* §7.8: the sender keeps the front and the 15 newest past 32. */
+static void
+test_sent_limit(void)
+{
+	static struct sim m;
+	uint8_t k = 'k';
+	uint64_t t;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 100);
+	m.out_from = 100;	/* nothing gets through any more */
+	for (t = 100; t < 20000; t += 50) {
+		ssp_user_push_bytes(ssp_current(&m.ep[0]), &k, 1);
+		sim_run(&m, t);
+		CHECK(m.ep[0].nsent <= SSP_SENT_MAX);
+		CHECK(m.ep[0].assumed < m.ep[0].nsent);
+	}
+	CHECK(m.ep[0].nsent == SSP_SENT_MAX);
+	CHECK(ssp_acked_num(&m.ep[0]) == 1);
+	/* the pending input is bounded for the client too */
+	{
+		static uint8_t big[SSP_USER_PENDING_MAX];
+		struct ssp_user *u = ssp_current(&m.ep[0]);
+		size_t len0 = u->b.len;
+
+		CHECK(ssp_user_push_bytes(u, big, sizeof(big)) == -1);
+		CHECK(u->b.len == len0);
+		memset(big, 0xff, 10);
+		CHECK(ssp_user_push_bytes(u, big, 10) == 0);
+		CHECK(u->b.len == len0 + 20);
+	}
+	sim_free(&m);
+}
+
 int
 main(void)
 {
@@ -1178,6 +1651,12 @@ main(void)
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_fragments_hostile();
+	test_zlib_hostile();
+	test_protobuf_hostile();
+	test_echoack_hostile();
+	test_quench();
+	test_sent_limit();
 	sim_scenario("clean", 0, 0, 5, 0, 0);
 	sim_scenario("loss10", 100, 0, 20, 50, 0);
 	sim_scenario("loss30", 300, 50, 20, 200, 0);
