@@ -54,7 +54,6 @@ extern char **environ;
 #define SERVER_IDLE_WAKE_MS 5000	/* wake-up while alone or closing */
 #define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
 #define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
-#define CLIENT_PASTE_BYTES 100		/* a longer read is a paste */
 #define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
 
 /* ==== small helpers ==== */
@@ -961,16 +960,15 @@ struct server {
 	int master;			/* pty master, -1 once closed */
 	pid_t shell;
 	struct net net;			/* the socket and the session key */
+	struct fb fb;			/* the screen the shell draws on */
+	struct vt vt;			/* interprets the shell's output */
 	char user[64];			/* for syslog */
 	uint64_t start, last_client;	/* ms: start, newest client state */
 	int has_client;			/* a client state has arrived */
 	int released;			/* the shell was sent its "\n" */
 	int shutdown, done;
 	sigset_t waitmask;
-	/*
-	 * INTEGRATION: struct ssp ssp; struct vt vt; struct fb fb; and the
-	 * buffer of bytes for the pty.
-	 */
+	/* INTEGRATION(ssp): struct ssp ssp; */
 };
 
 static void
@@ -1281,19 +1279,21 @@ server_read_pty(struct server *s, uint64_t now)
 		server_stop(s, now);
 		return;
 	}
-	/* INTEGRATION(vt): vt_feed(&s->vt, buf, n); current state = copy */
+	vt_feed(&s->vt, buf, (size_t)n);
+	/* INTEGRATION(ssp): the current state := a copy of s->fb. */
 }
 
 /* Emulator replies and translated keystrokes to the shell. */
 static void
 server_write_pty(struct server *s, uint64_t now)
 {
-	/*
-	 * INTEGRATION(vt): write vt->reply and the bytes that 8.4 produced
-	 * with write_all(s->master, ...); an error starts the shutdown.
-	 */
-	(void)s;
-	(void)now;
+	/* INTEGRATION(ssp): the keystrokes 8.4 translated go out here too. */
+	if (s->vt.reply.len > 0) {
+		if (write_all(s->master, s->vt.reply.p, s->vt.reply.len)) {
+			server_stop(s, now);
+		}
+		s->vt.reply.len = 0;
+	}
 }
 
 /* Signals, idle limits and the ends of the loop. */
@@ -1432,6 +1432,12 @@ server_main(const char *prog, int argc, char **argv)
 	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
 	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
 	server_winsize(&s.ws);
+	if (fb_init(&s.fb, MIN(s.ws.ws_col, FB_MAX_COLS),
+	    MIN(s.ws.ws_row, FB_MAX_ROWS)) == -1) {
+		perror("fb_init");
+		return 1;
+	}
+	vt_init(&s.vt, &s.fb);
 	if (server_net_open(&s, port, sizeof port, key) == -1) {
 		return 1;
 	}
@@ -1449,13 +1455,13 @@ server_main(const char *prog, int argc, char **argv)
 	server_loop(&s);
 	close(s.master);
 	net_close(&s.net);
+	vt_free(&s.vt);
+	fb_free(&s.fb);
 	fputs("\n[mosh-server is exiting.]\n", stdout);
 	return 0;
 }
 
 /* ==== client: command line and environment (protocol.md §10.1) ==== */
-
-enum { PRED_ADAPTIVE, PRED_ALWAYS, PRED_NEVER, PRED_EXPERIMENTAL };
 
 #define CLIENT_MAX_FDS 11		/* stdin and the net module's sockets */
 #define CLIENT_SHUTDOWN_STUB_MS 4000	/* until ssp: 16 sends x 250 ms */
@@ -1463,8 +1469,10 @@ enum { PRED_ADAPTIVE, PRED_ALWAYS, PRED_NEVER, PRED_EXPERIMENTAL };
 struct client {
 	const char *prog, *ip, *port;
 	unsigned verbose;
-	int predict, overwrite;		/* PRED_*, MOSH_PREDICTION_OVERWRITE */
+	enum pred_mode predict;
+	int overwrite;			/* MOSH_PREDICTION_OVERWRITE=yes */
 	int title_prefix, term_init;
+	struct fb_caps caps;		/* of the local terminal */
 	struct escape esc;
 	struct tinfo ti;
 	uint8_t key[OCB_KEY_LEN];
@@ -1479,15 +1487,15 @@ struct client {
 	int net_ok;			/* net is set up (net_close needed) */
 	uint64_t start, shutdown_start;
 	char error[300];		/* printed after the terminal is back */
-	char note[160];			/* INTEGRATION(predict): the bar */
-	int note_permanent;
-	uint64_t note_set;
 	sigset_t waitmask;
 	struct net net;
-	/*
-	 * INTEGRATION: struct ssp ssp; struct vt vt; struct fb drawn;
-	 * struct pred pred; struct buf out;
-	 */
+	struct pred pred;
+	struct pred_notify note;
+	int fb_ok;			/* screen and drawn are set up */
+	struct fb screen;		/* INTEGRATION(ssp): the server's */
+	struct fb drawn;		/* what the terminal shows */
+	struct buf out;			/* one frame of output */
+	/* INTEGRATION(ssp): struct ssp ssp; */
 };
 
 static void
@@ -1556,11 +1564,11 @@ client_parse(int argc, char **argv, struct client *c)
 static void
 client_env(struct client *c, char *keytext, size_t keylen)
 {
-	static const char *const modes[] = {
-		"adaptive", "always", "never", "experimental"
+	static const char *const titled[] = {
+		"xterm", "rxvt", "kterm", "Eterm", "alacritty", "screen", "tmux"
 	};
 	char *k = getenv("MOSH_KEY");
-	const char *pm, *po;
+	const char *pm, *po, *term = getenv("TERM");
 	size_t i;
 
 	if (k == NULL) {
@@ -1575,21 +1583,22 @@ client_env(struct client *c, char *keytext, size_t keylen)
 		perror("unsetenv");
 		exit(1);
 	}
-	for (i = 0; pm != NULL && i < LEN(modes); i++) {
-		if (strcmp(pm, modes[i]) == 0) {
-			break;
-		}
-	}
-	if (i == LEN(modes)) {
+	if (pred_parse_mode(pm, &c->predict) == -1) {
 		fprintf(stderr, "Unknown prediction mode %s.\n", pm);
 		exit(1);
 	}
-	c->predict = pm ? (int)i : PRED_ADAPTIVE;
 	c->overwrite = po != NULL && strcmp(po, "yes") == 0;
 	c->title_prefix = getenv("MOSH_TITLE_NOPREFIX") == NULL;
 	c->term_init = getenv("MOSH_NO_TERM_INIT") == NULL;
 	escape_config(getenv("MOSH_ESCAPE_KEY"), &c->esc);
-	ti_load(getenv("TERM"), &c->ti);
+	ti_load(term, &c->ti);
+	c->caps.ech = c->ti.ech;
+	c->caps.bce = c->ti.bce;
+	for (i = 0; term != NULL && i < LEN(titled); i++) {
+		if (strncmp(term, titled[i], strlen(titled[i])) == 0) {
+			c->caps.title = 1;
+		}
+	}
 }
 
 /* The IP must be numeric (the front end or the user resolved it). */
@@ -1710,6 +1719,56 @@ client_suspend(struct client *c)
 }
 
 /*
+ * The newest server frame with the overlays (prediction.md §1 step 1), as
+ * one write. Out of memory: this frame is skipped, the next one repaints.
+ */
+static void
+client_draw(struct client *c, uint64_t now)
+{
+	struct fb new;
+
+	if (fb_copy(&new, &c->screen) == -1) {
+		c->repaint = 1;
+		return;
+	}
+	pred_cull(&c->pred, &new, now);
+	pred_apply(&c->pred, &new, now);
+	pred_notify_expire(&c->note, now);
+	pred_notify_apply(&c->note, &new, now);
+	if (c->title_prefix) {
+		pred_title_apply(&new, "[mosh] ");
+	}
+	c->out.len = 0;
+	if (fb_diff(&c->drawn, &new, !c->repaint, &c->caps, &c->out) == -1) {
+		fb_free(&new);
+		c->repaint = 1;
+		return;
+	}
+	write_all(STDOUT_FILENO, c->out.p, c->out.len);
+	fb_free(&c->drawn);
+	c->drawn = new;
+	c->repaint = 0;
+}
+
+/* The frames, the engine and the bar, for a w x h window. */
+static int
+client_screen_init(struct client *c, uint64_t now)
+{
+	if (fb_init(&c->screen, c->ws.ws_col, c->ws.ws_row) == -1) {
+		return -1;
+	}
+	if (fb_init(&c->drawn, c->ws.ws_col, c->ws.ws_row) == -1) {
+		fb_free(&c->screen);
+		return -1;
+	}
+	c->fb_ok = 1;
+	pred_init(&c->pred);
+	pred_set_mode(&c->pred, c->predict, c->overwrite);
+	pred_notify_init(&c->note, c->esc.key >= 0 ? c->esc.name : NULL, now);
+	return 0;
+}
+
+/*
  * The one way out once the terminal is raw: the last frame, the close
  * string, the saved termios, then the messages of protocol.md §10.3 item 4.
  * Returns the exit status.
@@ -1718,10 +1777,14 @@ static int
 client_finish(struct client *c)
 {
 	if (c->tty_ok) {
-		/*
-		 * INTEGRATION(predict, fb): clear the notification and the
-		 * title prefix, draw one last frame.
-		 */
+		if (c->fb_ok) {
+			uint64_t now = now_ms();
+
+			pred_notify_set(&c->note, "", 0, 1, now);
+			pred_notify_heard(&c->note, now);
+			c->title_prefix = 0;
+			client_draw(c, now);
+		}
 		write_str(STDOUT_FILENO, c->close_s);
 		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
 		c->tty_ok = 0;
@@ -1746,22 +1809,30 @@ client_finish(struct client *c)
 	if (c->net_ok) {
 		net_close(&c->net);
 	}
+	if (c->fb_ok) {
+		pred_free(&c->pred);
+		fb_free(&c->screen);
+		fb_free(&c->drawn);
+		buf_free(&c->out);
+	}
 	printf("[mosh is exiting.]\n");
 	return c->clean ? 0 : 1;
 }
 
 /* ==== client: the main loop (protocol.md §10.3, prediction.md §1) ==== */
 
-/*
- * INTEGRATION(predict): the notification bar. Until then the message is
- * only kept here: text, whether it is permanent, when it was set.
- */
+/* A message in the bar, with the quit hint unless it is the help text. */
 static void
 client_note(struct client *c, const char *text, int permanent, uint64_t now)
 {
-	snprintf(c->note, sizeof c->note, "%s", text);
-	c->note_permanent = permanent;
-	c->note_set = now;
+	pred_notify_set(&c->note, text, permanent,
+	    strcmp(text, c->esc.help) != 0, now);
+}
+
+static int
+client_noting(const struct client *c, const char *text)
+{
+	return strcmp(pred_notify_message(&c->note), text) == 0;
 }
 
 static void
@@ -1801,7 +1872,7 @@ client_key(struct client *c, uint8_t b, uint64_t now)
 
 	if (c->quit_started) {
 		c->quit_started = 0;
-		if (strcmp(c->note, e->help) == 0) {
+		if (client_noting(c, e->help)) {
 			client_note(c, "", 0, now);
 		}
 		if (b == '.') {
@@ -1845,12 +1916,14 @@ client_read_tty(struct client *c, uint64_t now)
 		client_stop(c, "Exiting...", now);
 		return;
 	}
-	/*
-	 * INTEGRATION(predict): frame_sent = the last state sent; a read of
-	 * more than CLIENT_PASTE_BYTES is a paste: reset, predict nothing;
-	 * otherwise each byte goes to the engine first, with the frame drawn.
-	 */
+	/* INTEGRATION(ssp): pred_set_sent(&c->pred, last state sent); */
+	if (n > PRED_PASTE_BYTES) {
+		pred_paste(&c->pred);
+	}
 	for (i = 0; i < n && !c->shutdown; i++) {
+		if (n <= PRED_PASTE_BYTES) {
+			pred_user_byte(&c->pred, buf[i], &c->drawn, now);
+		}
 		client_key(c, buf[i], now);
 	}
 }
@@ -1880,9 +1953,12 @@ client_resize(struct client *c)
 {
 	client_winsize(c);
 	/*
-	 * INTEGRATION(ssp, predict): unless shutting down push
-	 * Resize(ws_col, ws_row); reset the predictions.
+	 * INTEGRATION(ssp): unless shutting down push Resize(ws_col,
+	 * ws_row); the server's answer resizes the screen. Until then the
+	 * local blank screen follows the window.
 	 */
+	fb_resize(&c->screen, c->ws.ws_col, c->ws.ws_row);
+	pred_reset(&c->pred);
 }
 
 static void
@@ -1926,7 +2002,7 @@ client_timers(struct client *c, uint64_t now)
 		} else {
 			client_note(c, msg, 0, now);
 		}
-	} else if (c->heard && strcmp(c->note, msg) == 0) {
+	} else if (c->heard && client_noting(c, msg)) {
 		client_note(c, "", 0, now);
 	}
 }
@@ -1937,7 +2013,8 @@ client_wait_ms(const struct client *c, uint64_t now)
 	uint64_t w = UINT64_MAX, due;
 
 	/* INTEGRATION(ssp): w = MIN(w, ssp_wait_ms(&c->ssp, now)); */
-	/* INTEGRATION(predict): w = MIN(w, pred_wait_ms(&c->pred, now)); */
+	w = MIN(w, (uint64_t)pred_wait_ms(&c->pred, now));
+	w = MIN(w, (uint64_t)pred_notify_wait_ms(&c->note, now));
 	if (!c->heard) {
 		w = MIN(w, CLIENT_NOTICE_MS);
 	}
@@ -1946,20 +2023,6 @@ client_wait_ms(const struct client *c, uint64_t now)
 		w = MIN(w, due > now ? due - now : 0);
 	}
 	return w > INT_MAX ? -1 : (int)w;
-}
-
-/* The newest server frame with the overlays, as one write. */
-static void
-client_draw(struct client *c, uint64_t now)
-{
-	/*
-	 * INTEGRATION(fb, predict): new = copy of the newest server frame;
-	 * cull, apply predictions, the bar, the title prefix; fb_diff(
-	 * &drawn, &new, !repaint, caps from c->ti, &out); one write_all;
-	 * drawn = new.
-	 */
-	(void)now;
-	c->repaint = 0;
 }
 
 /*
@@ -2033,14 +2096,18 @@ client_main(const char *prog, int argc, char **argv)
 	signals_catch(sigs, LEN(sigs), &c.waitmask);
 	client_term_init(&c);
 	client_winsize(&c);
-	/* INTEGRATION(fb): draw a blank frame. */
+	if (client_screen_init(&c, now_ms()) == -1) {
+		snprintf(c.error, sizeof c.error, "Error: out of memory");
+		return client_finish(&c);
+	}
+	c.repaint = 1;
+	client_draw(&c, now_ms());
 	if (client_net_open(&c, now_ms()) == -1) {
 		return client_finish(&c);
 	}
 	/*
 	 * INTEGRATION(ssp): send delay 1 ms, push Resize(ws_col, ws_row).
 	 */
-	c.repaint = 1;
 	if (client_loop(&c) == -1) {
 		perror("ppoll");
 	}

@@ -65,25 +65,28 @@ test_client_key(void)
 
 	memset(&c, 0, sizeof c);
 	escape_config("~", &c.esc);
+	pred_notify_init(&c.note, c.esc.name, 0);
 	client_key(&c, '~', 0);		/* not after CR/LF: plain input */
 	CHECK(!c.quit_started);
 	client_key(&c, '\r', 0);
 	CHECK(c.lf_entered);
 	client_key(&c, '~', 0);
-	CHECK(c.quit_started && strcmp(c.note, c.esc.help) == 0);
-	CHECK(c.note_permanent);
+	CHECK(c.quit_started && client_noting(&c, c.esc.help));
+	CHECK(c.note.expire == PRED_NOTIFY_FOREVER && !c.note.show_quit);
 	client_key(&c, 'x', 0);		/* sends "~x", clears the help */
-	CHECK(!c.quit_started && c.note[0] == '\0' && !c.shutdown);
+	CHECK(!c.quit_started && client_noting(&c, "") && !c.shutdown);
 	client_key(&c, '~', 0);		/* the flag was cleared by '~' */
 	CHECK(!c.quit_started);
 	client_key(&c, '\n', 0);
 	client_key(&c, '~', 0);
 	client_key(&c, '.', 5);
 	CHECK(c.shutdown && c.shutdown_start == 5);
-	CHECK(strcmp(c.note, "Exiting on user request...") == 0);
+	CHECK(client_noting(&c, "Exiting on user request..."));
+	CHECK(c.note.show_quit);
 
 	memset(&c, 0, sizeof c);
 	escape_config(NULL, &c.esc);
+	pred_notify_init(&c.note, c.esc.name, 0);
 	client_key(&c, 0x1E, 0);	/* a control escape works anywhere */
 	CHECK(c.quit_started);
 	client_key(&c, '^', 0);
@@ -93,6 +96,7 @@ test_client_key(void)
 
 	memset(&c, 0, sizeof c);
 	escape_config("", &c.esc);
+	pred_notify_init(&c.note, NULL, 0);
 	client_key(&c, 0x1E, 0);
 	CHECK(!c.quit_started);
 }
