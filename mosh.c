@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pty.h>
 #include <pwd.h>
@@ -55,6 +56,8 @@ extern char **environ;
 #define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
 #define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
 #define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
+#define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
+#define ECHO_TIMEOUT_MS 50		/* §8.3 */
 
 /* ==== small helpers ==== */
 
@@ -728,6 +731,158 @@ escape_config(const char *env, struct escape *e)
 	    "\".\" quits, %s gives literal %s", pass, e->name);
 }
 
+/* ==== the complete terminal: SSP's server-to-client state (§8.2) ==== */
+
+/*
+ * A terminal state: the frame, the emulator that interprets host bytes into
+ * it (the client applies diffs with it), and the echo ack. The vt points at
+ * the fb of the same object, so a copy re-points it.
+ */
+struct term_state {
+	struct fb fb;
+	struct vt vt;
+	uint64_t echo_ack;
+};
+
+/* The server's Display assumes ECH, BCE and titles (§8.2). */
+static const struct fb_caps term_wire_caps = { 1, 1, 1 };
+
+static int
+term_init(struct term_state *t, int w, int h)
+{
+	memset(t, 0, sizeof *t);
+	if (fb_init(&t->fb, w, h) == -1) {
+		return -1;
+	}
+	vt_init(&t->vt, &t->fb);
+	return 0;
+}
+
+static void
+term_release(struct term_state *t)
+{
+	vt_free(&t->vt);
+	fb_free(&t->fb);
+}
+
+static void *
+term_copy(const void *st)
+{
+	const struct term_state *a = st;
+	struct term_state *t = malloc(sizeof *t);
+
+	if (t == NULL) {
+		return NULL;
+	}
+	if (fb_copy(&t->fb, &a->fb) == -1) {
+		free(t);
+		return NULL;
+	}
+	t->vt = a->vt;
+	t->vt.fb = &t->fb;
+	memset(&t->vt.reply, 0, sizeof t->vt.reply);
+	t->echo_ack = a->echo_ack;
+	return t;
+}
+
+static void
+term_free(void *st)
+{
+	if (st != NULL) {
+		term_release(st);
+		free(st);
+	}
+}
+
+static int
+term_equal(const void *a, const void *b)
+{
+	const struct term_state *x = a, *y = b;
+
+	return x->echo_ack == y->echo_ack && fb_equal(&x->fb, &y->fb);
+}
+
+/* HostMessage: echo ack, then resize and host bytes (§8.2). */
+static int
+term_diff(const void *from, const void *to, struct buf *out)
+{
+	const struct term_state *x = from, *y = to;
+	struct buf b = { NULL, 0, 0 };
+	int r = -1;
+
+	if (x->echo_ack != y->echo_ack &&
+	    ssp_hm_put_echoack(out, y->echo_ack) == -1) {
+		return -1;
+	}
+	if (fb_equal(&x->fb, &y->fb)) {
+		return 0;
+	}
+	if ((x->fb.w != y->fb.w || x->fb.h != y->fb.h) &&
+	    ssp_hm_put_resize(out, y->fb.w, y->fb.h) == -1) {
+		return -1;
+	}
+	if (fb_diff(&x->fb, &y->fb, 1, &term_wire_caps, &b) == 0 &&
+	    (b.len == 0 || ssp_hm_put_bytes(out, b.p, b.len) == 0)) {
+		r = 0;
+	}
+	buf_free(&b);
+	return r;
+}
+
+/*
+ * Apply a HostMessage, checked whole first (sizes in range, echo acks
+ * never going down) so that bad input changes nothing. Replies the
+ * emulator would send to the host are dropped: the client has no host.
+ */
+static int
+term_apply(void *st, const uint8_t *p, size_t len)
+{
+	struct term_state *t = st;
+	struct ssp_iter it = { p, p + len };
+	struct ssp_msg m;
+	uint64_t ea = t->echo_ack;
+	int r;
+
+	if (ssp_hm_check(p, len, &ea) == -1) {
+		return -1;
+	}
+	while ((r = ssp_hm_next(&it, &m)) == 1) {
+		if (m.type == SSP_MSG_RESIZE && (m.w < 1 || m.w > FB_MAX_COLS ||
+		    m.h < 1 || m.h > FB_MAX_ROWS)) {
+			return -1;
+		}
+	}
+	if (r == -1) {
+		return -1;
+	}
+	it.p = p;
+	while (ssp_hm_next(&it, &m) == 1) {
+		if (m.type == SSP_MSG_BYTES) {
+			vt_feed(&t->vt, m.p, m.len);
+			t->vt.reply.len = 0;
+		} else if (m.type == SSP_MSG_RESIZE) {
+			vt_resize(&t->vt, m.w, m.h);
+		} else if (m.type == SSP_MSG_ECHOACK) {
+			t->echo_ack = m.echo_ack;
+		}
+	}
+	return 0;
+}
+
+static const struct ssp_ops term_ops = {
+	term_copy, term_free, term_equal, term_diff, term_apply, NULL
+};
+
+/* Chaff for SSP (§7.11). */
+static void
+chaff_random(void *arg, uint8_t *p, size_t n)
+{
+	(void)arg;
+	if (net_random(p, n) == -1) {
+		memset(p, 0, n);
+	}
+}
+
 /* ==== server: command line and environment (protocol.md §9.1, §9.2) ==== */
 
 struct server_opts {
@@ -960,15 +1115,23 @@ struct server {
 	int master;			/* pty master, -1 once closed */
 	pid_t shell;
 	struct net net;			/* the socket and the session key */
-	struct fb fb;			/* the screen the shell draws on */
-	struct vt vt;			/* interprets the shell's output */
+	struct term_state term;		/* the shell's screen, the emulator */
+	struct ssp ssp;			/* sends term, receives user input */
+	int ssp_ok;
+	struct ssp_user *events;	/* scratch for ssp_user_take */
+	struct buf topty;		/* translated keystrokes for the pty */
+	uint64_t echo_num[SERVER_ECHO_MAX], echo_t[SERVER_ECHO_MAX];
+	size_t necho;			/* input history (§8.3) */
+	uint64_t remote_num;		/* newest client state applied */
+	uint64_t now;			/* for the send callback */
+	char peer[64];			/* for syslog: the client's address */
 	char user[64];			/* for syslog */
 	uint64_t start, last_client;	/* ms: start, newest client state */
 	int has_client;			/* a client state has arrived */
 	int released;			/* the shell was sent its "\n" */
-	int shutdown, done;
+	int fatal;			/* net_send: the key is used up */
+	int done;
 	sigset_t waitmask;
-	/* INTEGRATION(ssp): struct ssp ssp; */
 };
 
 static void
@@ -1223,12 +1386,10 @@ server_spawn(struct server *s)
 static void
 server_stop(struct server *s, uint64_t now)
 {
-	(void)now;
 	if (!s->net.has_peer) {
 		s->done = 1;
-	} else if (!s->shutdown) {
-		s->shutdown = 1;
-		/* INTEGRATION(ssp): ssp_start_shutdown(&s->ssp, now); */
+	} else if (!ssp_shutdown_in_progress(&s->ssp)) {
+		ssp_start_shutdown(&s->ssp, now);
 	}
 }
 
@@ -1241,6 +1402,143 @@ server_release(struct server *s)
 	}
 }
 
+/* The send side SSP calls; the key running out ends the session. */
+static int
+server_send(void *arg, const uint8_t *p, size_t len)
+{
+	struct server *s = arg;
+	int r = net_send(&s->net, p, len, s->now);
+
+	if (r == -2) {
+		s->fatal = 1;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+static struct ssp_link
+server_link(struct server *s, uint64_t now)
+{
+	struct ssp_link l;
+
+	s->now = now;
+	l.has_peer = s->net.has_peer;
+	l.send_interval = (unsigned)net_send_interval(&s->net);
+	l.rto = (unsigned)net_rto(&s->net);
+	l.mtu = (size_t)s->net.mtu;
+	l.send = server_send;
+	l.arg = s;
+	return l;
+}
+
+/* syslog the client's address when it first comes or roams. */
+static void
+server_log_peer(struct server *s)
+{
+	char host[64];
+
+	if (getnameinfo((const struct sockaddr *)&s->net.peer.ss,
+	    s->net.peer.len, host, sizeof host, NULL, 0, NI_NUMERICHOST) ||
+	    strcmp(host, s->peer) == 0) {
+		return;
+	}
+	snprintf(s->peer, sizeof s->peer, "%s", host);
+	syslog(LOG_INFO, "user %s connected from host: %s", s->user, host);
+}
+
+/* One resize from the client (§8.4 step 2): the pty, then the emulator. */
+static void
+server_resize(struct server *s, int32_t w, int32_t h, uint64_t now)
+{
+	struct winsize ws;
+
+	if (w < 1 || w > FB_MAX_COLS || h < 1 || h > FB_MAX_ROWS) {
+		return;
+	}
+	memset(&ws, 0, sizeof ws);
+	ws.ws_col = (unsigned short)w;
+	ws.ws_row = (unsigned short)h;
+	if (ioctl(s->master, TIOCSWINSZ, &ws) == -1) {
+		server_stop(s, now);
+		return;
+	}
+	vt_resize(&s->term.vt, w, h);
+}
+
+/* §8.3: remember that input of state num was written at now. */
+static void
+server_echo_register(struct server *s, uint64_t num, uint64_t now)
+{
+	if (s->necho == SERVER_ECHO_MAX) {
+		memmove(s->echo_num, s->echo_num + 1,
+		    (SERVER_ECHO_MAX - 1) * sizeof s->echo_num[0]);
+		memmove(s->echo_t, s->echo_t + 1,
+		    (SERVER_ECHO_MAX - 1) * sizeof s->echo_t[0]);
+		s->necho--;
+	}
+	s->echo_num[s->necho] = num;
+	s->echo_t[s->necho++] = now;
+}
+
+/* §8.3 set_echo_ack: 1 if the echo ack changed. */
+static int
+server_echo_ack(struct server *s, uint64_t now)
+{
+	uint64_t newest = 0;
+	size_t i, j;
+
+	for (i = 0; i < s->necho; i++) {
+		if (s->echo_t[i] + ECHO_TIMEOUT_MS <= now) {
+			newest = s->echo_num[i];
+		}
+	}
+	for (i = j = 0; i < s->necho; i++) {
+		if (s->echo_num[i] >= newest) {
+			s->echo_num[j] = s->echo_num[i];
+			s->echo_t[j++] = s->echo_t[i];
+		}
+	}
+	s->necho = j;
+	if (s->term.echo_ack == newest) {
+		return 0;
+	}
+	s->term.echo_ack = newest;
+	return 1;
+}
+
+/* The new user events of the newest client state (§8.4). */
+static void
+server_apply_input(struct server *s, uint64_t now)
+{
+	struct ssp_uev ev;
+	size_t off = 0;
+	uint8_t out[2];
+	int any = 0;
+
+	s->events->b.len = 0;
+	if (ssp_user_take(&s->ssp, s->events) == -1) {
+		return;
+	}
+	while (ssp_user_next(s->events, &off, &ev) == 1) {
+		any = 1;
+		if (ev.type == SSP_MSG_RESIZE && !ev.superseded) {
+			server_resize(s, ev.w, ev.h, now);
+		} else if (ev.type == SSP_MSG_KEYS) {
+			buf_append(&s->topty, out,
+			    vt_user_byte(&s->term.vt, ev.c, out));
+		}
+	}
+	if (any) {
+		server_echo_register(s, s->remote_num, now);
+	}
+	if (!ssp_shutdown_in_progress(&s->ssp)) {
+		ssp_set_current(&s->ssp, &s->term);
+	}
+	s->has_client = 1;
+	s->last_client = now;
+	server_release(s);
+	server_log_peer(s);
+}
+
 /* One datagram from the socket. */
 static void
 server_read_net(struct server *s, uint64_t now)
@@ -1251,15 +1549,10 @@ server_read_net(struct server *s, uint64_t now)
 	if (net_recv(&s->net, now, payload, &len, NULL) != 1) {
 		return;		/* nothing, or dropped and counted */
 	}
-	/*
-	 * INTEGRATION(ssp): feed the payload to the transport; if the
-	 * newest client state changed: server_release(s), has_client = 1,
-	 * last_client = now, apply its user bytes and resizes to the
-	 * emulator (8.4), and syslog "user %s connected from host: %s"
-	 * when the peer changed.
-	 */
-	if (s->has_client) {
-		server_release(s);
+	if (ssp_recv(&s->ssp, payload, len, now) == 1 &&
+	    ssp_remote_num(&s->ssp) != s->remote_num) {
+		s->remote_num = ssp_remote_num(&s->ssp);
+		server_apply_input(s, now);
 	}
 	explicit_bzero(payload, len);
 }
@@ -1279,20 +1572,26 @@ server_read_pty(struct server *s, uint64_t now)
 		server_stop(s, now);
 		return;
 	}
-	vt_feed(&s->vt, buf, (size_t)n);
-	/* INTEGRATION(ssp): the current state := a copy of s->fb. */
+	vt_feed(&s->term.vt, buf, (size_t)n);
+	if (!ssp_shutdown_in_progress(&s->ssp)) {
+		ssp_set_current(&s->ssp, &s->term);
+	}
 }
 
 /* Emulator replies and translated keystrokes to the shell. */
 static void
 server_write_pty(struct server *s, uint64_t now)
 {
-	/* INTEGRATION(ssp): the keystrokes 8.4 translated go out here too. */
-	if (s->vt.reply.len > 0) {
-		if (write_all(s->master, s->vt.reply.p, s->vt.reply.len)) {
+	struct buf *r = &s->term.vt.reply;
+
+	if (r->len > 0 && buf_append(&s->topty, r->p, r->len) == 0) {
+		r->len = 0;
+	}
+	if (s->topty.len > 0) {
+		if (write_all(s->master, s->topty.p, s->topty.len) == -1) {
 			server_stop(s, now);
 		}
-		s->vt.reply.len = 0;
+		s->topty.len = 0;
 	}
 }
 
@@ -1315,7 +1614,7 @@ server_events(struct server *s, uint64_t now)
 		sig_quit = 0;
 		server_stop(s, now);
 	}
-	if (s->net_tmout && !s->shutdown &&
+	if (s->net_tmout && !ssp_shutdown_in_progress(&s->ssp) &&
 	    idle >= (uint64_t)s->net_tmout * 1000) {
 		fprintf(stderr, "Network idle for %llu seconds.\n",
 		    (unsigned long long)idle / 1000);
@@ -1326,21 +1625,26 @@ server_events(struct server *s, uint64_t now)
 		    SERVER_NO_CLIENT_MS / 1000);
 		s->done = 1;
 	}
-	/*
-	 * INTEGRATION(ssp): done = 1 when our shutdown was acknowledged or
-	 * timed out, or when we sent the ack of the client's shutdown.
-	 */
+	if ((ssp_shutdown_in_progress(&s->ssp) &&
+	    (ssp_shutdown_acked(&s->ssp) ||
+	    ssp_shutdown_timed_out(&s->ssp, now))) ||
+	    ssp_counterparty_shutdown_ack_sent(&s->ssp) || s->fatal) {
+		s->done = 1;
+	}
 }
 
 /* Milliseconds until something is due; -1: nothing is. */
 static int
-server_wait_ms(const struct server *s, uint64_t now)
+server_wait_ms(struct server *s, uint64_t now)
 {
-	uint64_t w = UINT64_MAX, due;
+	struct ssp_link l = server_link(s, now);
+	uint64_t w = ssp_wait(&s->ssp, &l, now), due;
 
-	/* INTEGRATION(ssp): w = MIN(w, ssp_wait_ms(&s->ssp, now)); */
-	/* INTEGRATION(ssp): w = MIN(w, echo-ack wake-up (8.3)); */
-	if (!s->has_client || s->shutdown) {
+	if (s->necho >= 2) {
+		due = s->echo_t[1] + ECHO_TIMEOUT_MS;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	if (!s->has_client || ssp_shutdown_in_progress(&s->ssp)) {
 		w = MIN(w, SERVER_IDLE_WAKE_MS);
 	}
 	if (s->net_tmout) {
@@ -1368,6 +1672,7 @@ server_loop(struct server *s)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
 	struct pollfd fds[2];
+	struct ssp_link l;
 	uint64_t now;
 
 	signals_catch(sigs, LEN(sigs), &s->waitmask);
@@ -1377,7 +1682,7 @@ server_loop(struct server *s)
 		now = now_ms();
 		fds[0].fd = s->net.nfds > 0 ? s->net.fds[s->net.nfds - 1] : -1;
 		fds[0].events = POLLIN;
-		fds[1].fd = s->shutdown ? -1 : s->master;
+		fds[1].fd = ssp_shutdown_in_progress(&s->ssp) ? -1 : s->master;
 		fds[1].events = POLLIN;
 		if (poll_wait(fds, 2, server_wait_ms(s, now), &s->waitmask)) {
 			perror("ppoll");
@@ -1392,10 +1697,38 @@ server_loop(struct server *s)
 		}
 		server_write_pty(s, now);
 		server_events(s, now);
-		/* INTEGRATION(ssp): echo ack, then ssp_tick(&s->ssp, now); */
+		if (server_echo_ack(s, now) &&
+		    !ssp_shutdown_in_progress(&s->ssp)) {
+			ssp_set_current(&s->ssp, &s->term);
+		}
+		l = server_link(s, now);
+		ssp_tick(&s->ssp, &l, now);
 	}
 	syslog(LOG_INFO, "user %s session end", s->user);
 	return 0;
+}
+
+/* The transport: our terminal states out, the client's user stream in. */
+static int
+server_ssp_init(struct server *s)
+{
+	struct ssp_cfg cfg;
+	struct ssp_user *empty = ssp_user_new();
+	int r;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mine = &term_ops;
+	cfg.remote = &ssp_user_ops;
+	cfg.mine_init = &s->term;
+	cfg.remote_init = empty;
+	cfg.mindelay = SSP_MINDELAY_SERVER;
+	cfg.rand = chaff_random;
+	r = empty ? ssp_init(&s->ssp, &cfg, now_ms()) : -1;
+	ssp_user_ops.free(empty);
+	if (r == -1) {
+		fputs("mosh-server: out of memory\n", stderr);
+	}
+	return r;
 }
 
 static void
@@ -1432,13 +1765,14 @@ server_main(const char *prog, int argc, char **argv)
 	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
 	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
 	server_winsize(&s.ws);
-	if (fb_init(&s.fb, MIN(s.ws.ws_col, FB_MAX_COLS),
-	    MIN(s.ws.ws_row, FB_MAX_ROWS)) == -1) {
-		perror("fb_init");
+	if (term_init(&s.term, MIN(s.ws.ws_col, FB_MAX_COLS),
+	    MIN(s.ws.ws_row, FB_MAX_ROWS)) == -1 ||
+	    (s.events = ssp_user_new()) == NULL) {
+		fputs("mosh-server: out of memory\n", stderr);
 		return 1;
 	}
-	vt_init(&s.vt, &s.fb);
-	if (server_net_open(&s, port, sizeof port, key) == -1) {
+	if (server_net_open(&s, port, sizeof port, key) == -1 ||
+	    server_ssp_init(&s) == -1) {
 		return 1;
 	}
 	if (isatty(STDIN_FILENO)) {
@@ -1455,8 +1789,10 @@ server_main(const char *prog, int argc, char **argv)
 	server_loop(&s);
 	close(s.master);
 	net_close(&s.net);
-	vt_free(&s.vt);
-	fb_free(&s.fb);
+	ssp_free(&s.ssp);
+	term_release(&s.term);
+	ssp_user_ops.free(s.events);
+	buf_free(&s.topty);
 	fputs("\n[mosh-server is exiting.]\n", stdout);
 	return 0;
 }
@@ -1464,7 +1800,6 @@ server_main(const char *prog, int argc, char **argv)
 /* ==== client: command line and environment (protocol.md §10.1) ==== */
 
 #define CLIENT_MAX_FDS 11		/* stdin and the net module's sockets */
-#define CLIENT_SHUTDOWN_STUB_MS 4000	/* until ssp: 16 sends x 250 ms */
 
 struct client {
 	const char *prog, *ip, *port;
@@ -1491,11 +1826,12 @@ struct client {
 	struct net net;
 	struct pred pred;
 	struct pred_notify note;
-	int fb_ok;			/* screen and drawn are set up */
-	struct fb screen;		/* INTEGRATION(ssp): the server's */
+	int fb_ok;			/* drawn, pred and note are set up */
 	struct fb drawn;		/* what the terminal shows */
 	struct buf out;			/* one frame of output */
-	/* INTEGRATION(ssp): struct ssp ssp; */
+	struct ssp ssp;			/* user stream out, terminal in */
+	int ssp_ok;
+	uint64_t now;			/* for the send callback */
 };
 
 static void
@@ -1727,7 +2063,11 @@ client_draw(struct client *c, uint64_t now)
 {
 	struct fb new;
 
-	if (fb_copy(&new, &c->screen) == -1) {
+	if (!c->ssp_ok) {
+		return;
+	}
+	if (fb_copy(&new, &((const struct term_state *)
+	    ssp_remote(&c->ssp))->fb) == -1) {
 		c->repaint = 1;
 		return;
 	}
@@ -1754,11 +2094,7 @@ client_draw(struct client *c, uint64_t now)
 static int
 client_screen_init(struct client *c, uint64_t now)
 {
-	if (fb_init(&c->screen, c->ws.ws_col, c->ws.ws_row) == -1) {
-		return -1;
-	}
 	if (fb_init(&c->drawn, c->ws.ws_col, c->ws.ws_row) == -1) {
-		fb_free(&c->screen);
 		return -1;
 	}
 	c->fb_ok = 1;
@@ -1809,9 +2145,11 @@ client_finish(struct client *c)
 	if (c->net_ok) {
 		net_close(&c->net);
 	}
+	if (c->ssp_ok) {
+		ssp_free(&c->ssp);
+	}
 	if (c->fb_ok) {
 		pred_free(&c->pred);
-		fb_free(&c->screen);
 		fb_free(&c->drawn);
 		buf_free(&c->out);
 	}
@@ -1841,7 +2179,9 @@ client_start_shutdown(struct client *c, uint64_t now)
 	if (!c->shutdown) {
 		c->shutdown = 1;
 		c->shutdown_start = now;
-		/* INTEGRATION(ssp): ssp_start_shutdown(&c->ssp, now); */
+		if (c->ssp_ok) {
+			ssp_start_shutdown(&c->ssp, now);
+		}
 	}
 }
 
@@ -1859,9 +2199,9 @@ client_stop(struct client *c, const char *why, uint64_t now)
 static void
 client_send(struct client *c, uint8_t b)
 {
-	/* INTEGRATION(ssp): push UserByte b onto the current user state. */
-	(void)c;
-	(void)b;
+	if (c->ssp_ok && !c->shutdown) {
+		ssp_user_push_bytes(ssp_current(&c->ssp), &b, 1);
+	}
 }
 
 /* The escape-key logic of prediction.md §10 for one typed byte. */
@@ -1916,7 +2256,9 @@ client_read_tty(struct client *c, uint64_t now)
 		client_stop(c, "Exiting...", now);
 		return;
 	}
-	/* INTEGRATION(ssp): pred_set_sent(&c->pred, last state sent); */
+	if (c->ssp_ok) {
+		pred_set_sent(&c->pred, ssp_sent_num(&c->ssp));
+	}
 	if (n > PRED_PASTE_BYTES) {
 		pred_paste(&c->pred);
 	}
@@ -1932,19 +2274,24 @@ client_read_tty(struct client *c, uint64_t now)
 static void
 client_read_net(struct client *c, uint64_t now)
 {
+	const struct ssp *p = &c->ssp;
 	uint8_t payload[NET_MAX_PAYLOAD];
 	size_t len;
 
 	if (net_recv(&c->net, now, payload, &len, NULL) != 1) {
 		return;		/* nothing, or dropped and counted */
 	}
-	/*
-	 * INTEGRATION(ssp, predict): feed the payload to the transport;
-	 * heard = 1 when the first server state arrives; tell the overlays
-	 * server_heard, server_acked, frame_acked, send_interval, late_ack.
-	 * Network errors become a note for 3100 ms (not during a shutdown)
-	 * and a 200 ms sleep; crypto errors "Crypto exception: <text>".
-	 */
+	if (ssp_recv(&c->ssp, payload, len, now) == 1) {
+		c->net.last_roundtrip_success = ssp_acked_ts(p);
+		c->heard |= ssp_remote_num(p) != 0;
+		if (p->nrecv > 0) {
+			pred_notify_heard(&c->note, p->recv[p->nrecv - 1].ts);
+		}
+		pred_notify_acked(&c->note, ssp_acked_ts(p));
+		pred_set_net(&c->pred, ssp_sent_num(p), ssp_acked_num(p),
+		    ((const struct term_state *)ssp_remote(p))->echo_ack,
+		    (unsigned)net_send_interval(&c->net));
+	}
 	explicit_bzero(payload, len);
 }
 
@@ -1952,12 +2299,10 @@ static void
 client_resize(struct client *c)
 {
 	client_winsize(c);
-	/*
-	 * INTEGRATION(ssp): unless shutting down push Resize(ws_col,
-	 * ws_row); the server's answer resizes the screen. Until then the
-	 * local blank screen follows the window.
-	 */
-	fb_resize(&c->screen, c->ws.ws_col, c->ws.ws_row);
+	if (c->ssp_ok && !c->shutdown) {
+		ssp_user_push_resize(ssp_current(&c->ssp), c->ws.ws_col,
+		    c->ws.ws_row);
+	}
 	pred_reset(&c->pred);
 }
 
@@ -1984,12 +2329,10 @@ client_timers(struct client *c, uint64_t now)
 {
 	char msg[96];
 
-	/*
-	 * INTEGRATION(ssp): done (clean) when our shutdown was acknowledged
-	 * or we sent the ack of the server's; done (unclean) when our
-	 * shutdown timed out. Until then the shutdown just times out.
-	 */
-	if (c->shutdown && now - c->shutdown_start >= CLIENT_SHUTDOWN_STUB_MS) {
+	if ((c->shutdown && ssp_shutdown_acked(&c->ssp)) ||
+	    ssp_counterparty_shutdown_ack_sent(&c->ssp)) {
+		c->clean = c->done = 1;
+	} else if (c->shutdown && ssp_shutdown_timed_out(&c->ssp, now)) {
 		c->done = 1;
 	}
 	snprintf(msg, sizeof msg, "Nothing received from server on UDP port "
@@ -2007,20 +2350,63 @@ client_timers(struct client *c, uint64_t now)
 	}
 }
 
+/* The send side SSP calls. */
 static int
-client_wait_ms(const struct client *c, uint64_t now)
+client_send_dgram(void *arg, const uint8_t *p, size_t len)
 {
-	uint64_t w = UINT64_MAX, due;
+	struct client *c = arg;
+	int r = net_send(&c->net, p, len, c->now);
 
-	/* INTEGRATION(ssp): w = MIN(w, ssp_wait_ms(&c->ssp, now)); */
+	if (r == -2) {
+		snprintf(c->error, sizeof c->error, "Crypto exception: the "
+		    "session key is used up");
+		c->done = 1;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+static struct ssp_link
+client_link(struct client *c, uint64_t now)
+{
+	struct ssp_link l;
+
+	c->now = now;
+	l.has_peer = c->net.has_peer;
+	l.send_interval = (unsigned)net_send_interval(&c->net);
+	l.rto = (unsigned)net_rto(&c->net);
+	l.mtu = (size_t)c->net.mtu;
+	l.send = client_send_dgram;
+	l.arg = c;
+	return l;
+}
+
+/* The timers of SSP; a send error shows in the bar (§10.3 item 3). */
+static void
+client_tick(struct client *c, uint64_t now)
+{
+	struct ssp_link l = client_link(c, now);
+
+	ssp_tick(&c->ssp, &l, now);
+	if (c->net.send_error[0] != '\0') {
+		if (!c->shutdown) {
+			pred_notify_net_error(&c->note, c->net.send_error, now);
+		}
+		c->net.send_error[0] = '\0';
+	} else {
+		pred_notify_net_ok(&c->note, now);
+	}
+}
+
+static int
+client_wait_ms(struct client *c, uint64_t now)
+{
+	struct ssp_link l = client_link(c, now);
+	uint64_t w = ssp_wait(&c->ssp, &l, now);
+
 	w = MIN(w, (uint64_t)pred_wait_ms(&c->pred, now));
 	w = MIN(w, (uint64_t)pred_notify_wait_ms(&c->note, now));
 	if (!c->heard) {
 		w = MIN(w, CLIENT_NOTICE_MS);
-	}
-	if (c->shutdown) {
-		due = c->shutdown_start + CLIENT_SHUTDOWN_STUB_MS;
-		w = MIN(w, due > now ? due - now : 0);
 	}
 	return w > INT_MAX ? -1 : (int)w;
 }
@@ -2066,9 +2452,49 @@ client_loop(struct client *c)
 		}
 		client_signals(c, now);
 		client_timers(c, now);
-		/* INTEGRATION(ssp): ssp_tick(&c->ssp, now); */
+		client_tick(c, now);
 	}
 	return 0;
+}
+
+/*
+ * The transport: our user stream out (its first event the window size),
+ * the server's terminal in, starting from a blank one of our size.
+ */
+static int
+client_ssp_init(struct client *c, uint64_t now)
+{
+	struct ssp_cfg cfg;
+	struct ssp_user *empty = ssp_user_new();
+	struct term_state blank;
+	int r = -1;
+
+	if (empty == NULL) {
+		goto out;
+	}
+	if (term_init(&blank, c->ws.ws_col, c->ws.ws_row) == -1) {
+		goto out;
+	}
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mine = &ssp_user_ops;
+	cfg.remote = &term_ops;
+	cfg.mine_init = empty;
+	cfg.remote_init = &blank;
+	cfg.mindelay = SSP_MINDELAY_CLIENT;
+	cfg.rand = chaff_random;
+	r = ssp_init(&c->ssp, &cfg, now);
+	term_release(&blank);
+	if (r == 0) {
+		c->ssp_ok = 1;
+		ssp_user_push_resize(ssp_current(&c->ssp), c->ws.ws_col,
+		    c->ws.ws_row);
+	}
+out:
+	ssp_user_ops.free(empty);
+	if (r == -1) {
+		snprintf(c->error, sizeof c->error, "Error: out of memory");
+	}
+	return r;
 }
 
 static int
@@ -2100,14 +2526,11 @@ client_main(const char *prog, int argc, char **argv)
 		snprintf(c.error, sizeof c.error, "Error: out of memory");
 		return client_finish(&c);
 	}
-	c.repaint = 1;
-	client_draw(&c, now_ms());
-	if (client_net_open(&c, now_ms()) == -1) {
+	if (client_net_open(&c, now_ms()) == -1 ||
+	    client_ssp_init(&c, now_ms()) == -1) {
 		return client_finish(&c);
 	}
-	/*
-	 * INTEGRATION(ssp): send delay 1 ms, push Resize(ws_col, ws_row).
-	 */
+	c.repaint = 1;
 	if (client_loop(&c) == -1) {
 		perror("ppoll");
 	}
