@@ -308,5 +308,87 @@ EOF
 	has "exiting line" "$tmp/pty.raw" "[mosh is exiting.]"
 fi
 
+# --- whole sessions on loopback: ours with ours, and with upstream's
+# programs on either side. The shell is /bin/sh; typing reaches it, its
+# echo comes back, and "exit" ends the session cleanly (status 0).
+cat > "$tmp/sess.py" <<'EOF'
+import fcntl, os, pty, re, select, signal, struct, subprocess, sys, termios, time
+srv, cli, lo = sys.argv[1], sys.argv[2], sys.argv[3]
+env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
+           MOSH_SERVER_NETWORK_TMOUT="30")
+env.pop("MOSH_KEY", None)
+p = subprocess.run([srv, "new", "-i", "127.0.0.1", "-p", lo, "--", "/bin/sh"],
+                   capture_output=True, text=True, env=env,
+                   stdin=subprocess.DEVNULL, timeout=10)
+m = re.search(r"MOSH CONNECT (\d+) (\S{22})", p.stdout)
+d = re.search(r"detached, pid = (\d+)", p.stderr)
+if not m or not d:
+    print("no server", p.stdout, p.stderr)
+    sys.exit(1)
+spid = int(d.group(1))
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.clear()
+    os.environ.update(env)
+    os.environ["MOSH_KEY"] = m.group(2)
+    os.execv(cli, [cli, "127.0.0.1", m.group(1)])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+out = b""
+def pump(t, until=None):
+    global out
+    end = time.time() + t
+    while time.time() < end and not (until and until in out):
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                b = os.read(fd, 65536)
+            except OSError:
+                return
+            if not b:
+                return
+            out += b
+pump(5, b"$ ")
+os.write(fd, b'echo mosh""test\r')
+pump(5, b"moshtest")
+print("echoed", b"moshtest" in out)
+os.write(fd, b"exit\r")
+st = None
+end = time.time() + 10
+while time.time() < end:
+    pump(0.1)
+    q, s = os.waitpid(pid, os.WNOHANG)
+    if q == pid:
+        st = os.waitstatus_to_exitcode(s)
+        break
+if st is None:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+print("status", st)
+print("exiting-line", b"[mosh is exiting.]" in out)
+time.sleep(0.5)
+try:
+    state = open("/proc/%d/stat" % spid).read().split(")")[1].split()[0]
+except OSError:
+    state = "gone"
+if state not in ("gone", "Z"):
+    os.kill(spid, signal.SIGTERM)
+print("server-left", state in ("gone", "Z"))
+EOF
+pairs="$OURS/mosh-server:$OURS/mosh-client:61400:61449"
+if [ -n "$up" ]; then
+	pairs="$pairs $up/mosh-server:$OURS/mosh-client:61450:61499"
+	pairs="$pairs $OURS/mosh-server:$up/mosh-client:61500:61549"
+fi
+for pr in $pairs; do
+	s=${pr%%:*}; r=${pr#*:}; c=${r%%:*}; range=${r#*:}
+	name="session $s with $c"
+	timeout -k 2 40 python3 "$tmp/sess.py" "$s" "$c" "$range" \
+	    > "$tmp/s.out" 2>&1
+	has "$name: typed text echoed" "$tmp/s.out" "echoed True"
+	has "$name: exit ends it cleanly" "$tmp/s.out" "status 0"
+	has "$name: exiting line" "$tmp/s.out" "exiting-line True"
+	has "$name: server gone after the session" "$tmp/s.out" "server-left True"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
