@@ -313,7 +313,7 @@ fi
 # echo comes back, and "exit" ends the session cleanly (status 0).
 cat > "$tmp/sess.py" <<'EOF'
 import fcntl, os, pty, re, select, signal, struct, subprocess, sys, termios, time
-srv, cli, lo = sys.argv[1], sys.argv[2], sys.argv[3]
+srv, cli, lo, how = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
            MOSH_SERVER_NETWORK_TMOUT="30")
 env.pop("MOSH_KEY", None)
@@ -351,7 +351,15 @@ pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
-os.write(fd, b"exit\r")
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+pump(1)
+os.write(fd, b"stty size\r")
+pump(5, b"30 100")
+print("resized", b"30 100" in out)
+os.write(fd, b"printf '\\033]0;ti''tle\\007'\r")
+pump(5, b"[mosh] title")
+print("title", b"\x1b]0;[mosh] title\x07" in out)
+os.write(fd, b"exit\r" if how == "exit" else b"\x1e.")
 st = None
 end = time.time() + 10
 while time.time() < end:
@@ -381,13 +389,17 @@ if [ -n "$up" ]; then
 fi
 for pr in $pairs; do
 	s=${pr%%:*}; r=${pr#*:}; c=${r%%:*}; range=${r#*:}
-	name="session $s with $c"
-	timeout -k 2 40 python3 "$tmp/sess.py" "$s" "$c" "$range" \
-	    > "$tmp/s.out" 2>&1
-	has "$name: typed text echoed" "$tmp/s.out" "echoed True"
-	has "$name: exit ends it cleanly" "$tmp/s.out" "status 0"
-	has "$name: exiting line" "$tmp/s.out" "exiting-line True"
-	has "$name: server gone after the session" "$tmp/s.out" "server-left True"
+	for how in exit quit; do
+		name="session $s with $c, $how"
+		timeout -k 2 40 python3 "$tmp/sess.py" "$s" "$c" "$range" \
+		    "$how" > "$tmp/s.out" 2>&1
+		has "$name: typed text echoed" "$tmp/s.out" "echoed True"
+		has "$name: window size reaches the shell" "$tmp/s.out" "resized True"
+		has "$name: title with prefix" "$tmp/s.out" "title True"
+		has "$name: clean end" "$tmp/s.out" "status 0"
+		has "$name: exiting line" "$tmp/s.out" "exiting-line True"
+		has "$name: server gone" "$tmp/s.out" "server-left True"
+	done
 done
 
 echo "$pass passed, $fail failed"
