@@ -8,7 +8,7 @@
 #
 # Sourcing it makes a private temp dir $T, exports LANG=LC_ALL=C.UTF-8
 # (the only UTF-8 locale here; Debian's mosh refuses to run without one),
-# and installs an EXIT/INT/TERM/HUP trap that, even after a failed check,
+# and installs an EXIT/INT/TERM/HUP/PIPE trap that, even after a failed check,
 # stops every process started through these helpers (by PID, never by
 # name), kills this script's private tmux server, stops sshd, deletes the
 # network namespaces, and removes $T (kept when KEEP_TMP=1 is set).
@@ -537,7 +537,7 @@ ns_cleanup()
 t_cleanup()
 {
 	t_rc=$?
-	trap '' INT TERM HUP
+	trap '' INT TERM HUP PIPE
 	tmux_kill
 	for t_p in $t_pids; do
 		kill -TERM "$t_p" 2>/dev/null
@@ -569,3 +569,4 @@ trap t_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+trap 'exit 141' PIPE

@@ -11,7 +11,8 @@
 #   (b) the same through the relay, 300 ms RTT and 10% loss each way
 #   (c) a total outage: "Last contact" appears, then goes, session works
 #   (d) a source-port hop: the server re-attaches and keeps serving
-#   (e) sshd_start: ssh with $SSH_CMD runs a command on 127.0.0.1
+#   (e) sshd_start: ssh with $SSH_CMD runs a command on 127.0.0.1, and
+#       Debian's mosh bootstraps over it with --ssh="$SSH_CMD"
 #   (f) as root: namespaces, mosh across them, roaming the client address
 . test/lib.sh
 
@@ -62,19 +63,22 @@ elif mode == "ping":
           int(rtt * 1000) if rtt is not None else -1)
 elif mode == "burst":
     # burst PORT N SIZE WAIT_MS: send N datagrams at once; print how many
-    # came back and the ms between the first and the last.
+    # came back, the ms between the first and the last, and how many came
+    # after one sent later than them (reordering).
     port, n, size, wait = [int(x) for x in sys.argv[2:6]]
     for i in range(n):
         s.sendto((b"%d " % i).ljust(size, b"x"), (lo, port))
     s.settimeout(wait / 1000.0)
-    times = []
+    times, seqs = [], []
     try:
         while True:
-            s.recvfrom(65536)
+            seqs.append(int(s.recvfrom(65536)[0].split()[0]))
             times.append(time.monotonic())
     except socket.timeout:
         pass
-    print(len(times), int((times[-1] - times[0]) * 1000) if times else 0)
+    inv = sum(1 for i in range(1, len(seqs)) if seqs[i] < seqs[i - 1])
+    print(len(times), int((times[-1] - times[0]) * 1000) if times else 0,
+          inv)
 EOF
 
 # ---- the relay alone ----
@@ -151,11 +155,41 @@ check "relay: statistics on SIGTERM" grep -q '^relay: up in=' "$T/relay.err"
 # dropped, and the rest leave at least 50 ms apart.
 relay_run --rate-up 20000 --queue 5000
 r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 1000 700)
-n=${r%% *}
-span=${r#* }
+n=$(echo "$r" | cut -d' ' -f1)
+span=$(echo "$r" | cut -d' ' -f2)
 check "relay: rate limit queues and drops ($n of 20 in $span ms)" \
     eval '[ "$n" -ge 3 ] && [ "$n" -lt 20 ] &&
     [ "$span" -ge $(((n - 1) * 45)) ]'
+relay_stop
+
+# Reordering: by jitter, and explicitly.
+relay_run -s 3 --jitter 30
+r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
+check "relay: jitter reorders ($r)" \
+    eval '[ "${r%% *}" = 20 ] && [ "${r##* }" -gt 0 ]'
+relay_stop
+relay_run -s 3 --reorder-up 0.3
+r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 500)
+check "relay: --reorder reorders ($r)" \
+    eval '[ "${r%% *}" = 20 ] && [ "${r##* }" -gt 0 ]'
+relay_stop
+relay_run --rate 1000000
+r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
+check "relay: no impairment keeps the order ($r)" \
+    [ "$r" != "${r% 0}" ]
+relay_stop
+
+# Scheduled hop, pidfile, end of life.
+relay_run --hop-at 400 --max-time 2 --pidfile "$T/relay.pidfile"
+check "relay: --pidfile" [ "$(cat "$T/relay.pidfile")" = "$RELAY_PID" ]
+r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 1 1000)
+sleep 0.5
+r2=$(python3 "$T/udp.py" ping "$RELAY_PORT" 1 1000)
+check "relay: --hop-at ($r / $r2)" \
+    eval '[ "${r%% *}" = 1 ] && [ "$(echo $r | cut -d" " -f2)" != \
+    "$(echo $r2 | cut -d" " -f2)" ]'
+check "relay: --max-time ends it" wait_for "! t_alive $RELAY_PID" 5
+check "relay: pidfile removed at exit" [ ! -e "$T/relay.pidfile" ]
 relay_stop
 
 if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
@@ -260,6 +294,21 @@ if sshd_start; then
 	r=$($SSH_CMD 127.0.0.1 echo ok 2>"$T/ssh.err" </dev/null)
 	check "(e) ssh runs a command through sshd_start's server ($r)" \
 	    [ "$r" = ok ]
+	# Debian's mosh wrapper bootstraps over it. Its server is not ours to
+	# track by PID, so it is told to give up 20 s after losing contact.
+	cat >"$T/boot.sh" <<EOF
+exec mosh --ssh="$SSH_CMD" --predict=never \\
+    --server="env MOSH_SERVER_NETWORK_TMOUT=20 mosh-server" \\
+    127.0.0.1 -- env PS1='e2e> ' sh
+EOF
+	tmux_start e 80 24 "sh $T/boot.sh"
+	check "(e) mosh bootstraps over \$SSH_CMD" wait_screen e '^e2e>' 15
+	tmux_type e "echo boot-$$"
+	tmux_keys e Enter
+	check "(e) bootstrapped session works" wait_screen e "^boot-$$\$" 10
+	tmux_keys e C-d
+	check "(e) mosh exits with status 0" \
+	    eval 'tmux_wait_exit e 10 && [ "$(tmux_status e)" = 0 ]'
 	sshd_stop
 	check "(e) sshd stopped" eval '! t_tcp_listening $SSHD_PORT'
 else
