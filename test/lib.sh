@@ -19,9 +19,10 @@
 #   skip MSG               print "skip: MSG"; counts nothing
 #   done_tests             print "N passed, N failed"; exit 1 on failures
 # Time
-#   now_ms                 monotonic-enough milliseconds (date +%s%N)
+#   now_ms                 wall-clock milliseconds (date +%s%N)
 #   wait_for "CMD" SEC     eval CMD every 0.1 s until it succeeds (return 0)
-#                          or SEC seconds pass (return 1); SEC may be 2.5
+#                          or SEC seconds pass (return 1); SEC may be 2.5;
+#                          CMD must not mention $1 or $2 (use variables)
 # Ports
 #   free_port [udp|tcp]    print a port that was free a moment ago
 # Processes (only these are ever killed, and only by PID)
@@ -86,6 +87,8 @@
 #   relay_start ARGS...    start it with --max-time 600 ARGS, wait for its
 #                          RELAY line; sets RELAY_PORT, RELAY_CTL, RELAY_PID
 #   relay_ctl CMD...       send a control command, print the reply
+#   relay_stat up|down FIELD   print one counter: in out drop loss outage
+#                          queue full stale err dup reord
 #   relay_stop             TERM it; its statistics end up in $T/relay.err
 
 LANG=C.UTF-8
@@ -104,16 +107,23 @@ t_ns=
 
 # ---- results ----
 
+# Seconds since lib.sh was sourced, for the ok/FAIL lines.
+t_elapsed()
+{
+	t_e=$(($(now_ms) - t_start))
+	printf '%d.%d' $((t_e / 1000)) $((t_e % 1000 / 100))
+}
+
 ok()
 {
 	t_pass=$((t_pass + 1))
-	echo "ok: $*"
+	echo "ok: $* [$(t_elapsed)s]"
 }
 
 fail()
 {
 	t_fail=$((t_fail + 1))
-	echo "FAIL: $*"
+	echo "FAIL: $* [$(t_elapsed)s]"
 }
 
 check()
@@ -147,16 +157,17 @@ now_ms()
 	echo $((t_ns_now / 1000000))
 }
 
-# wait_for "CMD" SEC: SEC may have one decimal (2.5).
+# wait_for "CMD" SEC. The deadline is kept in the positional parameters,
+# which are the only variables local to a call in POSIX sh, so CMD may
+# itself call wait_for (but may not refer to $1 or $2).
 wait_for()
 {
-	t_cmd=$1
-	t_end=$(($(now_ms) + $(t_sec_ms "$2")))
+	set -- "$1" $(($(now_ms) + $(t_sec_ms "$2")))
 	while :; do
-		if eval "$t_cmd"; then
+		if eval "$1"; then
 			return 0
 		fi
-		[ "$(now_ms)" -lt "$t_end" ] || return 1
+		[ "$(now_ms)" -lt "$2" ] || return 1
 		sleep 0.1
 	done
 }
@@ -281,9 +292,17 @@ tmux_cursor()
 	tm display-message -p -t "$1" '#{cursor_x} #{cursor_y}'
 }
 
+# Does a line of the pane match the extended regex?
+t_has()
+{
+	tmux_capture "$1" 2>/dev/null | grep -Eq -e "$2"
+}
+
 wait_screen()
 {
-	if wait_for "tmux_capture '$1' | grep -Eq -e '$(t_q "$2")'" "$3"; then
+	t_ws_name=$1
+	t_ws_re=$2
+	if wait_for 't_has "$t_ws_name" "$t_ws_re"' "$3"; then
 		return 0
 	fi
 	echo "wait_screen $1: no match for /$2/ within $3 s; screen:" >&2
@@ -293,18 +312,14 @@ wait_screen()
 
 wait_gone()
 {
-	if wait_for "! tmux_capture '$1' | grep -Eq -e '$(t_q "$2")'" "$3"; then
+	t_ws_name=$1
+	t_ws_re=$2
+	if wait_for '! t_has "$t_ws_name" "$t_ws_re"' "$3"; then
 		return 0
 	fi
 	echo "wait_gone $1: /$2/ still there after $3 s; screen:" >&2
 	tmux_capture "$1" | sed 's/^/  |/' >&2
 	return 1
-}
-
-# Quote a string for use inside single quotes.
-t_q()
-{
-	printf '%s' "$1" | sed "s/'/'\\\\''/g"
 }
 
 tmux_resize()
@@ -399,6 +414,19 @@ relay_start()
 relay_ctl()
 {
 	"$RELAY" -C "$RELAY_CTL" "$@"
+}
+
+# relay_stat up|down FIELD: one number from the relay's statistics, e.g.
+# relay_stat down loss (fields: in out drop loss outage queue full stale
+# err dup reord).
+relay_stat()
+{
+	t_st=$(relay_ctl stats) || return 1
+	case $1 in
+	down) t_st=${t_st#* down } ;;
+	*) t_st=${t_st%% down *} ;;
+	esac
+	printf '%s\n' "$t_st" | sed -n "s/.*[ (]$2=\([0-9]*\).*/\1/p"
 }
 
 relay_stop()
@@ -531,6 +559,8 @@ ns_cleanup()
 	t_ns=
 	return 0
 }
+
+t_start=$(now_ms)
 
 # ---- cleanup ----
 
