@@ -55,6 +55,7 @@ extern char **environ;
 #define SERVER_IDLE_WAKE_MS 5000	/* wake-up while alone or closing */
 #define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
 #define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
+#define CLIENT_DIAG_MS 3000		/* "a firewall may be blocking UDP" */
 #define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
 #define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
 #define ECHO_TIMEOUT_MS 50		/* §8.3 */
@@ -2289,7 +2290,7 @@ client_signals(struct client *c, uint64_t now)
 static void
 client_timers(struct client *c, uint64_t now)
 {
-	char msg[96];
+	char msg[96], diag[128];
 
 	if ((c->shutdown && ssp_shutdown_acked(&c->ssp)) ||
 	    ssp_counterparty_shutdown_ack_sent(&c->ssp)) {
@@ -2299,15 +2300,20 @@ client_timers(struct client *c, uint64_t now)
 	}
 	snprintf(msg, sizeof msg, "Nothing received from server on UDP port "
 	    "%s.", c->port);
+	/* Past CLIENT_DIAG_MS, say what is most likely wrong (not upstream). */
+	snprintf(diag, sizeof diag, "No reply from the server on UDP port %s: "
+	    "a firewall may be blocking UDP 60001-60999", c->port);
 	if (!c->heard && !c->shutdown && now - c->start > CLIENT_NOTICE_MS) {
 		if (now - c->start > CLIENT_GIVE_UP_MS) {
 			client_note(c, "Timed out waiting for server...", 1,
 			    now);
 			client_start_shutdown(c, now);
 		} else {
-			client_note(c, msg, 0, now);
+			client_note(c, now - c->start > CLIENT_DIAG_MS ?
+			    diag : msg, 0, now);
 		}
-	} else if (c->heard && client_noting(c, msg)) {
+	} else if (c->heard && (client_noting(c, msg) ||
+	    client_noting(c, diag))) {
 		client_note(c, "", 0, now);
 	}
 }
