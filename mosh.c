@@ -3646,7 +3646,7 @@ boot_ssh(struct boot *b)
  * The self-install (see the top of this section): one ssh run without a
  * pty, our binary on its stdin if the remote asks for it.
  */
-static void
+static int
 boot_install(struct boot *b)
 {
 	static char store[8192], proxy[PATH_MAX + 128], target[512];
@@ -3729,16 +3729,18 @@ boot_install(struct boot *b)
 	boot_log(b, "ssh ended with status %d", st);
 	free(self.p);
 	buf_free(&cmd);
+	return st;
 }
 
 /* --local: the server on this machine through sh, no ssh (§11.2). */
-static void
+static int
 boot_local(struct boot *b)
 {
 	struct buf cmd;
 	struct boot_run r;
 	uint8_t a[16];
 	const char *home = getenv("HOME");
+	int st;
 
 	if (inet_pton(AF_INET, b->ops[0], a) != 1 &&
 	    inet_pton(AF_INET6, b->ops[0], a) != 1) {
@@ -3764,8 +3766,9 @@ boot_local(struct boot *b)
 	}
 	boot_log(b, "running %s", (const char *)cmd.p);
 	boot_spawn(b, &r, NULL, (const char *)cmd.p, 0, 0);
-	boot_read(b, &r, 0);
+	st = boot_read(b, &r, 0);
 	buf_free(&cmd);
+	return st;
 }
 
 /* The colour count the server is told: the client's `-c` (§11.1). */
@@ -3861,9 +3864,9 @@ boot_main(int argc, char **argv)
 	}
 	boot_colors(&b);
 	if (b.local) {
-		boot_local(&b);
+		st = boot_local(&b);
 	} else if (b.install) {
-		boot_install(&b);
+		st = boot_install(&b);
 	} else {
 		st = boot_ssh(&b);
 		if (!b.have_connect && !b.server_given &&
@@ -3871,8 +3874,13 @@ boot_main(int argc, char **argv)
 			boot_log(&b, "no mosh-server on the server: "
 			    "installing this program there");
 			b.have_ip = 0;
-			boot_install(&b);
+			st = boot_install(&b);
 		}
+	}
+	if (!b.have_connect && st == 255) {
+		/* ssh's own failure; its message is the line above. */
+		boot_die(&b, "ssh could not connect to %s or log in (exit "
+		    "status 255).", b.ops[0]);
 	}
 	if (!b.have_ip) {
 		boot_die(&b, "Did not find remote IP address (is SSH "
