@@ -3209,15 +3209,30 @@ struct boot_self {
 	char name[96];			/* mosh-<version>-<16 hex> */
 };
 
-static int
-boot_self_load(struct boot_self *s, char *err, size_t errlen)
+/* SHA-256 of p in lower-case hex, as sha256sum prints it. */
+static void
+boot_hash(const uint8_t *p, size_t len, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	br_sha256_context h;
 	uint8_t sum[32];
+	size_t i;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, p, len);
+	br_sha256_out(&h, sum);
+	for (i = 0; i < sizeof sum; i++) {
+		hex[2 * i] = digits[sum[i] >> 4];
+		hex[2 * i + 1] = digits[sum[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+static int
+boot_self_load(struct boot_self *s, char *err, size_t errlen)
+{
 	struct stat st;
 	ssize_t n;
-	size_t i;
 	int fd;
 
 	if ((fd = open("/proc/self/exe", O_RDONLY)) == -1 ||
@@ -3253,14 +3268,7 @@ boot_self_load(struct boot_self *s, char *err, size_t errlen)
 		s->p = NULL;
 		return -1;
 	}
-	br_sha256_init(&h);
-	br_sha256_update(&h, s->p, s->len);
-	br_sha256_out(&h, sum);
-	for (i = 0; i < sizeof sum; i++) {
-		s->hex[2 * i] = digits[sum[i] >> 4];
-		s->hex[2 * i + 1] = digits[sum[i] & 15];
-	}
-	s->hex[64] = '\0';
+	boot_hash(s->p, s->len, s->hex);
 	snprintf(s->name, sizeof s->name, "mosh-%s-%.16s", MOSH_VERSION,
 	    s->hex);
 	return 0;
@@ -3415,6 +3423,7 @@ boot_reap(struct boot_run *r)
 		r->in = -1;
 	}
 	close(r->out);
+	explicit_bzero(r->line, sizeof r->line);	/* the key was here */
 	while (waitpid(r->pid, &st, 0) == -1) {
 		if (errno != EINTR) {
 			return -1;
@@ -3782,7 +3791,7 @@ boot_colors(struct boot *b)
 
 	if (b->client == NULL) {
 		ti_load(getenv("TERM"), &ti);
-		b->colors = ti.colors;
+		b->colors = ti.colors < 0 ? 0 : ti.colors;
 		return;
 	}
 	argv[0] = (char *)b->client;
@@ -3790,8 +3799,10 @@ boot_colors(struct boot *b)
 	argv[2] = NULL;
 	boot_spawn(b, &r, argv, NULL, 0, 0);
 	line = boot_getline(&r);
+	/* Upstream's wrapper: 0 unless the answer is digits only. */
 	b->colors = line != NULL ? strtol(line, &end, 10) : 0;
-	if (line == NULL || end == line || *end != '\0') {
+	if (line == NULL || end == line || *end != '\0' || b->colors < 0 ||
+	    line[0] < '0' || line[0] > '9') {
 		b->colors = 0;
 	}
 	boot_reap(&r);

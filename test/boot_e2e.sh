@@ -142,6 +142,20 @@ if check "(b) prompt over ssh, Debian's mosh-server" wait_screen b '^b>' 15; the
 fi
 ended b 0 "(b)"
 
+# The other ways to learn the server's address (protocol.md §11.2).
+for b_m in remote local; do
+	fe b$b_m --experimental-remote-ip=$b_m --ssh="$SSH" --server="$OURS" \
+	    root@127.0.0.1 -- env PS1="$b_m> " sh
+	if check "(b) --experimental-remote-ip=$b_m: prompt" \
+	    wait_screen b$b_m "^$b_m>" 15; then
+		tmux_type b$b_m exit
+		tmux_keys b$b_m Enter
+	fi
+	ended b$b_m 0 "(b) --experimental-remote-ip=$b_m"
+done
+check "(b) remote mode says where the address came from" grep -q \
+    'Using remote IP address 127.0.0.1 from \$SSH_CONNECTION' "$T/bremote.fe"
+
 # ---- (c) our server, a command, --no-init ----
 
 fe c --no-init --ssh="$SSH" --server="$OURS" root@127.0.0.1 -- \
