@@ -2301,8 +2301,8 @@ client_timers(struct client *c, uint64_t now)
 	snprintf(msg, sizeof msg, "Nothing received from server on UDP port "
 	    "%s.", c->port);
 	/* Past CLIENT_DIAG_MS, say what is most likely wrong (not upstream). */
-	snprintf(diag, sizeof diag, "No reply from the server on UDP port %s: "
-	    "a firewall may be blocking UDP 60001-60999", c->port);
+	snprintf(diag, sizeof diag, "No reply on UDP port %s: a firewall may "
+	    "be blocking UDP 60001-60999", c->port);
 	if (!c->heard && !c->shutdown && now - c->start > CLIENT_NOTICE_MS) {
 		if (now - c->start > CLIENT_GIVE_UP_MS) {
 			client_note(c, "Timed out waiting for server...", 1,
@@ -2574,7 +2574,7 @@ struct boot {
 	int help, version, server_given, predict_env;
 	char **ops;			/* operands: [user@]host, command */
 	int nops;
-	char cmdline[1024];		/* the client's -# argument */
+	char cmdline[1024];		/* "-# <our arguments> |" */
 	char self[PATH_MAX];		/* this program, for ProxyCommand */
 	long colors;
 	char ip[256], udp[16], key[64];
@@ -2829,6 +2829,7 @@ boot_parse(struct boot *b, int argc, char **argv)
 		}
 		boot_apply(b, d->id, neg, v);
 	}
+	len = (size_t)snprintf(b->cmdline, sizeof b->cmdline, "-# ");
 	for (i = 1; i < argc && len + 2 < sizeof b->cmdline; i++) {
 		len += (size_t)snprintf(b->cmdline + len,
 		    sizeof b->cmdline - len, "%s ", argv[i]);
@@ -3812,7 +3813,7 @@ boot_colors(struct boot *b)
 static int
 boot_client(struct boot *b)
 {
-	char pid[32], *argv[6];
+	char pid[32], *argv[5];
 
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	setenv("MOSH_PREDICTION_DISPLAY", b->predict, 1);
@@ -3827,21 +3828,20 @@ boot_client(struct boot *b)
 		setenv("MOSH_KEY", b->key, 1);
 		explicit_bzero(b->key, sizeof b->key);
 		argv[0] = (char *)b->client;
-		argv[1] = (char *)"-#";
-		argv[2] = b->cmdline;
-		argv[3] = b->ip;
-		argv[4] = b->udp;
-		argv[5] = NULL;
+		argv[1] = b->cmdline;
+		argv[2] = b->ip;
+		argv[3] = b->udp;
+		argv[4] = NULL;
 		execvp(b->client, argv);
 		boot_die(b, "Cannot exec %s: %s", b->client, strerror(errno));
 	}
 	argv[0] = (char *)b->prog;
-	argv[1] = (char *)"-#";
-	argv[2] = b->cmdline;
-	argv[3] = b->ip;
-	argv[4] = b->udp;
+	argv[1] = b->cmdline;
+	argv[2] = b->ip;
+	argv[3] = b->udp;
+	argv[4] = NULL;
 	/* client_run copies the key and wipes b->key. */
-	return client_run(b->prog, 5, argv, b->key);
+	return client_run(b->prog, 4, argv, b->key);
 }
 
 static int

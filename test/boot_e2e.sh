@@ -216,7 +216,7 @@ if relay_start -l "$b_gport" -t "127.0.0.3:$b_gport" --loss 1; then
 	fe gu -p "$b_gport" --bind-server=127.0.0.3 --ssh="$SSH" \
 	    --server="$OURS" root@127.0.0.1
 	check "(g) blocked UDP: the bar names the port and the cause" \
-	    wait_screen gu "No reply from the server on UDP port $b_gport: a firewall may be blocking UDP" 10
+	    wait_screen gu "No reply on UDP port $b_gport: a firewall may be blocking UDP 60001-60999" 10
 fi
 
 # ---- (e) upstream's Perl wrapper with ours as both halves; --local ----
