@@ -1545,12 +1545,20 @@ server_read_net(struct server *s, uint64_t now)
 {
 	uint8_t payload[NET_MAX_PAYLOAD];
 	size_t len;
+	int r, why = -1;
 
-	if (net_recv(&s->net, now, payload, &len, NULL) != 1) {
-		return;		/* nothing, or dropped and counted */
+	if ((r = net_recv(&s->net, now, payload, &len, &why)) != 1) {
+		if (r == -1 && s->o.verbose && why >= 0) {
+			fprintf(stderr, "%s%s\n", why == NET_DROP_RECVERR ||
+			    why == NET_DROP_OVERSIZE ? "Network exception: " :
+			    "Crypto exception: ", net_drop_text(why));
+		}
+		return;		/* counted by net.c */
 	}
-	if (ssp_recv(&s->ssp, payload, len, now) == 1 &&
-	    ssp_remote_num(&s->ssp) != s->remote_num) {
+	if ((r = ssp_recv(&s->ssp, payload, len, now)) == SSP_EVERSION &&
+	    s->o.verbose) {
+		fputs("mosh protocol version mismatch\n", stderr);
+	} else if (r == 1 && ssp_remote_num(&s->ssp) != s->remote_num) {
 		s->remote_num = ssp_remote_num(&s->ssp);
 		server_apply_input(s, now);
 	}
@@ -2270,6 +2278,27 @@ client_read_tty(struct client *c, uint64_t now)
 	}
 }
 
+/*
+ * A datagram the network layer dropped (counted there): shown in the bar
+ * as upstream does, as a network error or a "Crypto exception".
+ */
+static void
+client_dropped(struct client *c, int why, uint64_t now)
+{
+	char msg[128];
+
+	if (c->shutdown) {
+		return;
+	}
+	if (why == NET_DROP_RECVERR || why == NET_DROP_OVERSIZE) {
+		pred_notify_net_error(&c->note, net_drop_text(why), now);
+	} else if (why >= 0) {
+		snprintf(msg, sizeof msg, "Crypto exception: %s",
+		    net_drop_text(why));
+		client_note(c, msg, 0, now);
+	}
+}
+
 /* One datagram from whichever socket was readable. */
 static void
 client_read_net(struct client *c, uint64_t now)
@@ -2277,11 +2306,19 @@ client_read_net(struct client *c, uint64_t now)
 	const struct ssp *p = &c->ssp;
 	uint8_t payload[NET_MAX_PAYLOAD];
 	size_t len;
+	int r, why = -1;
 
-	if (net_recv(&c->net, now, payload, &len, NULL) != 1) {
-		return;		/* nothing, or dropped and counted */
+	if ((r = net_recv(&c->net, now, payload, &len, &why)) != 1) {
+		if (r == -1) {
+			client_dropped(c, why, now);
+		}
+		return;
 	}
-	if (ssp_recv(&c->ssp, payload, len, now) == 1) {
+	if ((r = ssp_recv(&c->ssp, payload, len, now)) == SSP_EVERSION &&
+	    !c->shutdown) {
+		pred_notify_net_error(&c->note, "mosh protocol version "
+		    "mismatch", now);
+	} else if (r == 1) {
 		c->net.last_roundtrip_success = ssp_acked_ts(p);
 		c->heard |= ssp_remote_num(p) != 0;
 		if (p->nrecv > 0) {

@@ -330,7 +330,10 @@ pid, fd = pty.fork()
 if pid == 0:
     os.environ.clear()
     os.environ.update(env)
-    os.environ["MOSH_KEY"] = m.group(2)
+    k = m.group(2)
+    if how == "wrongkey":
+        k = ("B" if k[0] == "A" else "A") + k[1:]
+    os.environ["MOSH_KEY"] = k
     os.execv(cli, [cli, "127.0.0.1", m.group(1)])
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
 out = b""
@@ -347,6 +350,21 @@ def pump(t, until=None):
             if not b:
                 return
             out += b
+if how == "wrongkey":
+    pump(2)
+    os.write(fd, b'\x1e.')
+    end = time.time() + 15
+    st = None
+    while time.time() < end:
+        pump(0.1)
+        q, s = os.waitpid(pid, os.WNOHANG)
+        if q == pid:
+            st = os.waitstatus_to_exitcode(s)
+            break
+    print("status", st)
+    print("never-heard", b"did not make a successful connection" in out)
+    os.kill(spid, signal.SIGTERM)
+    sys.exit(0)
 pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
@@ -401,6 +419,11 @@ for pr in $pairs; do
 		has "$name: server gone" "$tmp/s.out" "server-left True"
 	done
 done
+
+timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
+    61550:61599 wrongkey > "$tmp/s.out" 2>&1
+has "wrong key: no session, status 1" "$tmp/s.out" "status 1"
+has "wrong key: never heard" "$tmp/s.out" "never-heard True"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
