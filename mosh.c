@@ -9,11 +9,16 @@
  *                              runs the shell on a pty, serves the session;
  *   mosh-client, mosh client   the client of protocol.md §10: MOSH_KEY in
  *                              the environment, "IP PORT" as arguments;
- *   mosh [options] host        the front end of protocol.md §11.
+ *   mosh [options] host        the front end of protocol.md §11 (not built
+ *                              yet: its command line is only checked).
  * Command lines, messages and exit codes follow upstream 1.4.0 wherever a
  * script or a user could notice; the differences are listed at the point
  * where they happen (locale: locale_*; terminfo: ti_*; key check order:
- * client_main).
+ * client_main; stricter client port: client_parse).
+ *
+ * The complete-terminal state type of protocol.md §8.2 (term_*) lives here:
+ * it is where the emulator (vt.c), the frames and renderer (framebuf.c) and
+ * the transport (ssp.c, which only knows states through a vtable) meet.
  *
  * Loops: server_loop() and client_loop() are the only places that wait.
  * Each pass reads the monotonic clock once (now_ms) and passes it down; every
@@ -22,8 +27,9 @@
  * ppoll so that a handler (which only sets a flag) can never be missed. The
  * timing policy of each loop is in the comment above it.
  *
- * Nothing here parses wire bytes or escape sequences. The lines marked
- * "INTEGRATION(x)" are where module x's API is called.
+ * Nothing here parses wire bytes or escape sequences: ssp.c decodes, vt.c
+ * interprets. Once a loop runs nothing calls exit(): a local failure ends
+ * the loop and the one way out (client_finish) restores the terminal.
  */
 #include <sys/ioctl.h>
 #include <sys/resource.h>

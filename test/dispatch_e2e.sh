@@ -224,6 +224,31 @@ if [ -n "$spid" ]; then
 else
 	bad "no detached line:"; cat "$tmp/e" >&2
 fi
+# SIGUSR1 without MOSH_SERVER_SIGNAL_TMOUT, and the idle timeout, end a
+# server that has no client at once.
+waitgone() {	# waitgone PID TENTHS
+	i=0
+	while ! gone "$1" && [ $i -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	gone "$1"
+}
+T ./mosh server new -i 127.0.0.1 -p 61600:61649 -- /bin/sleep 77 \
+    < /dev/null > "$tmp/o" 2> "$tmp/e"
+spid=$(sed -n 's/^\[mosh-server detached, pid = \([0-9]*\)\]$/\1/p' "$tmp/e")
+if [ -n "$spid" ]; then
+	sleep 0.3
+	kill -USR1 "$spid"
+	if waitgone "$spid" 30; then ok; else
+		bad "SIGUSR1 does not end a lone server"; kill -9 "$spid"; fi
+else
+	bad "server for SIGUSR1 did not start"
+fi
+MOSH_SERVER_NETWORK_TMOUT=1 T ./mosh server new -i 127.0.0.1 \
+    -p 61600:61649 -- /bin/sleep 77 < /dev/null > "$tmp/o" 2> "$tmp/e"
+spid=$(sed -n 's/^\[mosh-server detached, pid = \([0-9]*\)\]$/\1/p' "$tmp/e")
+if [ -n "$spid" ] && waitgone "$spid" 50; then ok; else
+	bad "MOSH_SERVER_NETWORK_TMOUT=1 does not end a lone server"
+	[ -z "$spid" ] || kill -9 "$spid"
+fi
 T ./mosh server new -i 127.0.0.1 -p 1:0 > "$tmp/o" 2>&1
 expect "bad range still refused" $? 1
 

@@ -485,6 +485,81 @@ test_terminfo(void)
 	CHECK(!ti.found);
 }
 
+static void
+feed(struct term_state *t, const char *s)
+{
+	vt_feed(&t->vt, (const uint8_t *)s, strlen(s));
+}
+
+/* The complete-terminal state type: diff then apply reproduces the frame. */
+static void
+test_term_ops(void)
+{
+	struct term_state a, *b, *c, *snap;
+	struct buf d = { NULL, 0, 0 };
+	uint8_t junk[256];
+	uint32_t x = 99;
+	size_t i, j;
+
+	CHECK(term_init(&a, 20, 5) == 0);
+	b = term_copy(&a);
+	c = term_copy(&a);
+	CHECK(b != NULL && c != NULL && term_equal(b, c));
+	feed(b, "hello\r\n\033[1;31mworld\033[m \033]0;t\007");
+	CHECK(!term_equal(&a, b));
+	CHECK(term_diff(&a, b, &d) == 0 && d.len > 0);
+	CHECK(term_apply(c, d.p, d.len) == 0);
+	CHECK(fb_equal(&c->fb, &b->fb) && term_equal(c, b));
+
+	/* The echo ack travels and never goes down. */
+	b->echo_ack = 5;
+	d.len = 0;
+	CHECK(term_diff(c, b, &d) == 0 && d.len > 0);
+	CHECK(term_apply(c, d.p, d.len) == 0 && c->echo_ack == 5);
+	d.len = 0;
+	CHECK(ssp_hm_put_echoack(&d, 3) == 0);
+	CHECK(term_apply(c, d.p, d.len) == -1 && c->echo_ack == 5);
+
+	/* A resize with new content; an absurd size is refused whole. */
+	CHECK(vt_resize(&b->vt, 30, 7) == 0);
+	feed(b, "\033[7;30Hz");
+	d.len = 0;
+	CHECK(term_diff(c, b, &d) == 0);
+	CHECK(term_apply(c, d.p, d.len) == 0);
+	CHECK(c->fb.w == 30 && c->fb.h == 7 && fb_equal(&c->fb, &b->fb));
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"X", 1) == 0);
+	CHECK(ssp_hm_put_resize(&d, 0, 5) == 0);
+	snap = term_copy(c);
+	CHECK(term_apply(c, d.p, d.len) == -1 && term_equal(c, snap));
+	d.len = 0;
+	CHECK(ssp_hm_put_resize(&d, FB_MAX_COLS + 1, 5) == 0);
+	CHECK(term_apply(c, d.p, d.len) == -1 && term_equal(c, snap));
+
+	/* Queries in host bytes get no reply on the client. */
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"\033[c\033[6n", 7) == 0);
+	CHECK(term_apply(c, d.p, d.len) == 0 && c->vt.reply.len == 0);
+
+	/* Random bytes: applied or refused whole, never read past. */
+	for (i = 0; i < 3000; i++) {
+		for (j = 0; j < sizeof junk; j++) {
+			x = x * 1103515245u + 12345u;
+			junk[j] = (uint8_t)(x >> 16);
+		}
+		term_free(snap);
+		snap = term_copy(c);
+		if (term_apply(c, junk, (x >> 8) % sizeof junk) == -1) {
+			CHECK(term_equal(c, snap));
+		}
+	}
+	term_free(snap);
+	term_free(b);
+	term_free(c);
+	term_release(&a);
+	buf_free(&d);
+}
+
 int
 main(void)
 {
@@ -499,5 +574,6 @@ main(void)
 	test_client_parse();
 	test_term_strings();
 	test_terminfo();
+	test_term_ops();
 	return TEST_DONE();
 }
