@@ -1831,6 +1831,7 @@ struct client {
 	int tty_ok;			/* saved is valid, raw is applied */
 	struct winsize ws;
 	int quit_started, lf_entered;	/* escape key state */
+	int tty_eof;			/* stdin ended: stop polling it */
 	int repaint;			/* the next frame is a full redraw */
 	int heard, shutdown, clean, done;
 	int net_ok;			/* net is set up (net_close needed) */
@@ -2267,6 +2268,7 @@ client_read_tty(struct client *c, uint64_t now)
 		return;
 	}
 	if (n <= 0) {
+		c->tty_eof = 1;
 		client_stop(c, "Exiting...", now);
 		return;
 	}
@@ -2473,7 +2475,7 @@ client_loop(struct client *c)
 	while (!c->done) {
 		now = now_ms();
 		client_draw(c, now);
-		fds[0].fd = STDIN_FILENO;
+		fds[0].fd = c->tty_eof ? -1 : STDIN_FILENO;
 		fds[0].events = POLLIN;
 		n = 1;
 		for (i = 0; (int)i < c->net.nfds && n < CLIENT_MAX_FDS; i++) {

@@ -394,6 +394,17 @@ pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
+if how == "suspend":
+    os.write(fd, b"\x1e\x1a")
+    pump(3, b"[mosh is suspended.]")
+    print("suspended", b"\x1b[37;44m[mosh is suspended.]\x1b[m" in out)
+    time.sleep(0.2)
+    st = open("/proc/%d/stat" % pid).read().split(")")[1].split()[0]
+    print("stopped", st == "T")
+    n = len(out)
+    os.kill(pid, signal.SIGCONT)
+    pump(1)
+    print("reopened", b"\x1b[?1h" in out[n:])
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
 pump(1)
 os.write(fd, b"stty size\r")
@@ -402,7 +413,7 @@ print("resized", b"30 100" in out)
 os.write(fd, b"printf '\\033]0;ti''tle\\007'\r")
 pump(5, b"[mosh] title")
 print("title", b"\x1b]0;[mosh] title\x07" in out)
-os.write(fd, b"exit\r" if how == "exit" else b"\x1e.")
+os.write(fd, b"\x1e." if how == "quit" else b"exit\r")
 st = None
 end = time.time() + 10
 while time.time() < end:
@@ -445,6 +456,13 @@ for pr in $pairs; do
 	done
 done
 
+timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
+    61550:61599 suspend > "$tmp/s.out" 2>&1
+has "suspend: message" "$tmp/s.out" "suspended True"
+has "suspend: stopped" "$tmp/s.out" "stopped True"
+has "suspend: open string again on SIGCONT" "$tmp/s.out" "reopened True"
+has "suspend: the session goes on" "$tmp/s.out" "resized True"
+has "suspend: clean end" "$tmp/s.out" "status 0"
 timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 wrongkey > "$tmp/s.out" 2>&1
 has "wrong key: no session, status 1" "$tmp/s.out" "status 1"
