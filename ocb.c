@@ -5,10 +5,10 @@
  *
  * AES is BearSSL's, constant-time only: aes_x86ni when the CPU has AES-NI,
  * else aes_ct64. BearSSL offers modes, not ECB, so one block E(P ^ Offset)
- * is a one-block CBC encryption with Offset as the IV. OCB decryption of
- * the full blocks runs as one CBC decryption per chunk; CBC's chaining is
- * then undone with the saved ciphertext (the XOR of two neighbouring
- * offsets is an L value, so no offset needs to be stored).
+ * is a one-block CBC encryption with Offset as the IV. The full blocks of
+ * a message are decrypted by one CBC decryption per 128 blocks, and CBC's
+ * chaining is then undone with the saved ciphertext (the XOR of two
+ * neighbouring offsets is an L value, so no offset needs to be stored).
  *
  * Invariants: L values, offsets, checksums and pads are secret. Doubling in
  * GF(2^128) uses a mask, never a branch; no table is indexed by a secret
@@ -19,8 +19,11 @@
  */
 #include "mosh.h"
 
-/* Blocks decrypted per CBC call in ocb_open; the ciphertext copy is public. */
-#define OCB_CHUNK 32
+/*
+ * Blocks per CBC decryption call in ocb_open: 2 KB, so any Mosh datagram
+ * takes one call. The chunk's ciphertext is copied to the stack (public).
+ */
+#define OCB_CHUNK 128
 
 /* d = a ^ b on 16-byte blocks; any of them may be the same. */
 static inline void

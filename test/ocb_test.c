@@ -448,7 +448,8 @@ test_keys_more(void)
 	CHECK(ocb_key_parse("AAAAAAAAAAAAAAAAAAAAAA==", key, &err) == -1 &&
 	    err != NULL && strcmp(err, err_len) == 0);
 	err = NULL;
-	CHECK(ocb_key_parse("", key, &err) == -1 && err != NULL && strcmp(err, err_len) == 0);
+	CHECK(ocb_key_parse("", key, &err) == -1 && err != NULL &&
+	    strcmp(err, err_len) == 0);
 	CHECK(ocb_key_parse(NULL, key, NULL) == -1);
 	CHECK(ocb_key_parse(" AAAAAAAAAAAAAAAAAAAAA", key, NULL) == -1);
 	/* random keys round-trip */
@@ -531,6 +532,49 @@ test_random(int impl, int cases)
 	CHECK(bad_seal == 0);
 	CHECK(bad_open == 0);
 	CHECK(bad_flip == 0);
+}
+
+/*
+ * Long messages (several decryption chunks, block numbers with ntz up to
+ * 11) against OpenSSL, in and out of place.
+ */
+static void
+test_long(int impl)
+{
+	static const size_t lens[] = { 2047, 2048, 2049, 2064, 4095, 4096,
+	    4097, 6144, 8192 + 15, 16384, 32768 + 1, 65536 - 16, 65536 };
+	static uint8_t pt[65536], ad[100], ours[65536 + 16], theirs[65536 + 16];
+	static uint8_t back[65536];
+	uint8_t key[16], nonce[12];
+	struct ocb o;
+	size_t i, len, adlen;
+	int bad = 0;
+
+	for (i = 0; i < LEN(lens) + 20; i++) {
+		len = i < LEN(lens) ? lens[i] : (size_t)(rng() % 65537);
+		adlen = i % 3 == 0 ? 0 : (size_t)(rng() % sizeof(ad));
+		rng_fill(key, sizeof(key));
+		rng_fill(nonce, sizeof(nonce));
+		rng_fill(pt, len);
+		rng_fill(ad, adlen);
+		if (ocb_init_impl(&o, key, impl) != 0 ||
+		    ossl_seal(key, nonce, ad, adlen, pt, len, theirs) != 0) {
+			bad++;
+			continue;
+		}
+		memcpy(ours, pt, len);
+		ocb_seal(&o, nonce, ad, adlen, ours, len, ours);
+		bad += memcmp(ours, theirs, len + 16) != 0;
+		bad += ocb_open(&o, nonce, ad, adlen, theirs, len + 16,
+		    back) != 0 || memcmp(back, pt, len) != 0;
+		bad += ocb_open(&o, nonce, ad, adlen, ours, len + 16,
+		    ours) != 0 || memcmp(ours, pt, len) != 0;
+		theirs[len / 2] ^= 0x10;
+		bad += ocb_open(&o, nonce, ad, adlen, theirs, len + 16,
+		    back) != -1 || !all_zero(back, len);
+		ocb_wipe(&o);
+	}
+	CHECK(bad == 0);
 }
 
 /* Edge cases of the API itself. */
@@ -636,7 +680,9 @@ main(void)
 
 	if (have_ni) {
 		test_random(OCB_IMPL_X86NI, 10000);
+		test_long(OCB_IMPL_X86NI);
 	}
 	test_random(OCB_IMPL_CT64, 10000);
+	test_long(OCB_IMPL_CT64);
 	return TEST_DONE();
 }
