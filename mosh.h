@@ -140,13 +140,16 @@ void ocb_wipe(struct ocb *o);
 /*
  * ocb_seal: encrypt len bytes of in and authenticate them with ad (adlen
  * bytes; NULL if 0). Writes len + OCB_TAG_LEN bytes to out: ciphertext,
- * then the tag. out == in is allowed; other overlaps are not. Never reuse
- * a nonce with one key.
+ * then the tag. Never reuse a nonce with one key.
  *
  * ocb_open: in is ciphertext + tag (len bytes). On success writes the
  * len - OCB_TAG_LEN bytes of plaintext to out and returns 0. On a short
  * input or a tag mismatch returns -1 and out holds zeros (nothing
- * unauthenticated leaves). out == in is allowed; other overlaps are not.
+ * unauthenticated leaves).
+ *
+ * Both work in place (out == in) and with out below in (out < in, sliding
+ * down: e.g. a datagram opened over its own nonce); out above an
+ * overlapping in is not allowed.
  */
 void ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
     const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,

@@ -577,6 +577,48 @@ test_long(int impl)
 	CHECK(bad == 0);
 }
 
+/*
+ * out below in (sliding down, as when a datagram is opened over its own
+ * nonce header): every shift 1..40 bytes, lengths around block edges.
+ */
+static void
+test_slide(int impl)
+{
+	static const size_t lens[] = { 0, 1, 15, 16, 17, 31, 32, 33, 1200,
+	    1228, 2047, 2048, 2049, 4100 };
+	static uint8_t pt[4200], ref[4200 + 16], buf[4300];
+	uint8_t key[16], nonce[12];
+	struct ocb o;
+	size_t i, d, len;
+	int bad = 0;
+
+	rng_fill(key, sizeof(key));
+	rng_fill(nonce, sizeof(nonce));
+	if (ocb_init_impl(&o, key, impl) != 0) {
+		CHECK(!"ocb_init_impl");
+		return;
+	}
+	for (i = 0; i < LEN(lens); i++) {
+		len = lens[i];
+		rng_fill(pt, len);
+		ocb_seal(&o, nonce, NULL, 0, pt, len, ref);
+		for (d = 1; d <= 40; d++) {
+			memcpy(buf + d, pt, len);
+			ocb_seal(&o, nonce, NULL, 0, buf + d, len, buf);
+			bad += memcmp(buf, ref, len + 16) != 0;
+			memcpy(buf + d, ref, len + 16);
+			bad += ocb_open(&o, nonce, NULL, 0, buf + d, len + 16,
+			    buf) != 0 || memcmp(buf, pt, len) != 0;
+			memcpy(buf + d, ref, len + 16);
+			buf[d + len] ^= 1;	/* the tag's first byte */
+			bad += ocb_open(&o, nonce, NULL, 0, buf + d, len + 16,
+			    buf) != -1 || !all_zero(buf, len);
+		}
+	}
+	ocb_wipe(&o);
+	CHECK(bad == 0);
+}
+
 /* Edge cases of the API itself. */
 static void
 test_api(void)
@@ -681,8 +723,10 @@ main(void)
 	if (have_ni) {
 		test_random(OCB_IMPL_X86NI, 10000);
 		test_long(OCB_IMPL_X86NI);
+		test_slide(OCB_IMPL_X86NI);
 	}
 	test_random(OCB_IMPL_CT64, 10000);
 	test_long(OCB_IMPL_CT64);
+	test_slide(OCB_IMPL_CT64);
 	return TEST_DONE();
 }
