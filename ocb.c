@@ -25,8 +25,39 @@
  */
 #define OCB_CHUNK 128
 
-/* d = a ^ b on 16-byte blocks; any of them may be the same. */
-static inline void
+/*
+ * d = a ^ b (and d = a ^ b ^ c) on 16-byte blocks; any of them may be the
+ * same. With GCC or clang a block is one vector, so each is a single 16-byte
+ * load or store even at -Os: BearSSL reads its IV and data that way, and a
+ * 16-byte load from two 8-byte stores would wait for them to retire.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint64_t ocb_v128 __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) void
+xor16(uint8_t *d, const uint8_t *a, const uint8_t *b)
+{
+	ocb_v128 x, y;
+
+	memcpy(&x, a, 16);
+	memcpy(&y, b, 16);
+	x ^= y;
+	memcpy(d, &x, 16);
+}
+
+static inline __attribute__((always_inline)) void
+xor16_3(uint8_t *d, const uint8_t *a, const uint8_t *b, const uint8_t *c)
+{
+	ocb_v128 x, y, z;
+
+	memcpy(&x, a, 16);
+	memcpy(&y, b, 16);
+	memcpy(&z, c, 16);
+	x ^= y ^ z;
+	memcpy(d, &x, 16);
+}
+#else
+static void
 xor16(uint8_t *d, const uint8_t *a, const uint8_t *b)
 {
 	uint64_t a0, a1, b0, b1;
@@ -41,23 +72,15 @@ xor16(uint8_t *d, const uint8_t *a, const uint8_t *b)
 	memcpy(d + 8, &a1, 8);
 }
 
-/* d = a ^ b ^ c. */
-static inline void
+static void
 xor16_3(uint8_t *d, const uint8_t *a, const uint8_t *b, const uint8_t *c)
 {
-	uint64_t a0, a1, b0, b1, c0, c1;
+	uint8_t t[16];
 
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	memcpy(&c0, c, 8);
-	memcpy(&c1, c + 8, 8);
-	a0 ^= b0 ^ c0;
-	a1 ^= b1 ^ c1;
-	memcpy(d, &a0, 8);
-	memcpy(d + 8, &a1, 8);
+	xor16(t, a, b);
+	xor16(d, t, c);
 }
+#endif
 
 /* Number of trailing zero bits of a block number (public, never 0). */
 static inline unsigned
