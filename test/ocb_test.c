@@ -619,6 +619,54 @@ test_slide(int impl)
 	CHECK(bad == 0);
 }
 
+/*
+ * Exact-size heap buffers for every length 0..300 and associated data
+ * 0..40 bytes, so ASan sees any read or write past an end.
+ */
+static void
+test_bounds(int impl)
+{
+	uint8_t key[16], nonce[12], ref[300 + 16];
+	uint8_t *pt, *ad, *ct, *back;
+	struct ocb o;
+	size_t len, adlen;
+	int bad = 0;
+
+	rng_fill(key, sizeof(key));
+	rng_fill(nonce, sizeof(nonce));
+	if (ocb_init_impl(&o, key, impl) != 0) {
+		CHECK(!"ocb_init_impl");
+		return;
+	}
+	for (len = 0; len <= 300; len++) {
+		adlen = len % 41;
+		pt = malloc(len ? len : 1);
+		ad = malloc(adlen ? adlen : 1);
+		ct = malloc(len + 16);
+		back = malloc(len ? len : 1);
+		if (pt == NULL || ad == NULL || ct == NULL || back == NULL) {
+			bad++;
+		} else {
+			rng_fill(pt, len);
+			rng_fill(ad, adlen);
+			ocb_seal(&o, nonce, ad, adlen, pt, len, ct);
+			bad += ossl_seal(key, nonce, ad, adlen, pt, len,
+			    ref) != 0 || memcmp(ct, ref, len + 16) != 0;
+			bad += ocb_open(&o, nonce, ad, adlen, ct, len + 16,
+			    back) != 0 || memcmp(back, pt, len) != 0;
+			ct[len + 15] ^= 0x40;
+			bad += ocb_open(&o, nonce, ad, adlen, ct, len + 16,
+			    back) != -1 || !all_zero(back, len);
+		}
+		free(pt);
+		free(ad);
+		free(ct);
+		free(back);
+	}
+	ocb_wipe(&o);
+	CHECK(bad == 0);
+}
+
 /* Edge cases of the API itself. */
 static void
 test_api(void)
@@ -724,9 +772,11 @@ main(void)
 		test_random(OCB_IMPL_X86NI, 10000);
 		test_long(OCB_IMPL_X86NI);
 		test_slide(OCB_IMPL_X86NI);
+		test_bounds(OCB_IMPL_X86NI);
 	}
 	test_random(OCB_IMPL_CT64, 10000);
 	test_long(OCB_IMPL_CT64);
 	test_slide(OCB_IMPL_CT64);
+	test_bounds(OCB_IMPL_CT64);
 	return TEST_DONE();
 }
