@@ -128,8 +128,9 @@ struct ocb {
 
 /*
  * ocb_init: set up o for a 16-byte key with the fastest constant-time AES;
- * returns 0. ocb_init_impl chooses the AES implementation (tests and the
- * bench): -1 if that one is not available on this CPU, with *o wiped.
+ * 0, or -1 with *o zeroed if BearSSL cannot give one (not seen in practice).
+ * ocb_init_impl chooses the AES implementation (tests and the bench): -1 if
+ * that one is not available on this CPU, with *o zeroed.
  * ocb_impl_name: "aes_x86ni" or "aes_ct64". ocb_wipe: erase o.
  */
 int ocb_init(struct ocb *o, const uint8_t key[OCB_KEY_LEN]);

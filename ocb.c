@@ -122,6 +122,10 @@ enc1(const struct ocb *o, uint8_t iv[16], uint8_t blk[16])
 int
 ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl)
 {
+	/*
+	 * Through the vtables only: where BearSSL was built without AES-NI
+	 * support the aes_x86ni functions do not exist, only the getters.
+	 */
 	const br_block_cbcenc_class *ev = br_aes_x86ni_cbcenc_get_vtable();
 	const br_block_cbcdec_class *dv = br_aes_x86ni_cbcdec_get_vtable();
 	uint8_t iv[16];
@@ -131,15 +135,18 @@ ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl)
 	if (impl == OCB_IMPL_AUTO) {
 		impl = ev != NULL && dv != NULL ? OCB_IMPL_X86NI : OCB_IMPL_CT64;
 	}
-	if (impl == OCB_IMPL_X86NI && ev != NULL && dv != NULL) {
-		br_aes_x86ni_cbcenc_init(&o->enc.ni, key, OCB_KEY_LEN);
-		br_aes_x86ni_cbcdec_init(&o->dec.ni, key, OCB_KEY_LEN);
-	} else if (impl == OCB_IMPL_CT64) {
-		br_aes_ct64_cbcenc_init(&o->enc.ct, key, OCB_KEY_LEN);
-		br_aes_ct64_cbcdec_init(&o->dec.ct, key, OCB_KEY_LEN);
-	} else {
+	if (impl == OCB_IMPL_CT64) {
+		ev = &br_aes_ct64_cbcenc_vtable;
+		dv = &br_aes_ct64_cbcdec_vtable;
+	} else if (impl != OCB_IMPL_X86NI) {
 		return -1;
 	}
+	if (ev == NULL || dv == NULL || ev->context_size > sizeof(o->enc) ||
+	    dv->context_size > sizeof(o->dec)) {
+		return -1;
+	}
+	ev->init(&o->enc.vtable, key, OCB_KEY_LEN);
+	dv->init(&o->dec.vtable, key, OCB_KEY_LEN);
 	o->impl = impl;
 
 	memset(iv, 0, sizeof(iv));
