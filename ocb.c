@@ -257,6 +257,7 @@ ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 	uint64_t i, m = len / 16;
 	size_t j, rem = len % 16;
 
+	hash_ad(o, ad, adlen, hash);	/* first: ad may overlap out */
 	nonce_offset(o, nonce, off);
 	memset(sum, 0, sizeof(sum));
 	for (i = 1; i <= m; i++, in += 16, out += 16) {
@@ -284,7 +285,6 @@ ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 		out += rem;
 	}
 	/* Tag = E(Checksum ^ Offset ^ L_$) ^ HASH(K, A) */
-	hash_ad(o, ad, adlen, hash);
 	xor16_3(blk, sum, off, o->ldollar);
 	memset(iv, 0, sizeof(iv));
 	run(&o->enc.vtable, iv, blk, 16);
@@ -321,6 +321,7 @@ ocb_open(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 	m = plen / 16;
 	rem = plen % 16;
 
+	hash_ad(o, ad, adlen, hash);	/* first: ad may overlap out */
 	nonce_offset(o, nonce, off);
 	memset(sum, 0, sizeof(sum));
 	for (i = 0; i < m; i += n) {
@@ -362,7 +363,6 @@ ocb_open(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 		iv[rem] = 0x80;
 		xor16(sum, sum, iv);
 	}
-	hash_ad(o, ad, adlen, hash);
 	xor16_3(blk, sum, off, o->ldollar);
 	memset(iv, 0, sizeof(iv));
 	enc1(o, iv, blk);

@@ -579,14 +579,16 @@ test_long(int impl)
 
 /*
  * out below in (sliding down, as when a datagram is opened over its own
- * nonce header): every shift 1..40 bytes, lengths around block edges.
+ * nonce header): every shift 1..40 bytes, lengths around block edges. And
+ * associated data that out overwrites.
  */
 static void
 test_slide(int impl)
 {
 	static const size_t lens[] = { 0, 1, 15, 16, 17, 31, 32, 33, 1200,
 	    1228, 2047, 2048, 2049, 4100 };
-	static uint8_t pt[4200], ref[4200 + 16], buf[4300];
+	static uint8_t pt[4200], ref[4200 + 16], buf[8500];
+	static uint8_t ref2[4200], ref3[4200 + 16];
 	uint8_t key[16], nonce[12];
 	struct ocb o;
 	size_t i, d, len;
@@ -609,6 +611,17 @@ test_slide(int impl)
 			memcpy(buf + d, ref, len + 16);
 			bad += ocb_open(&o, nonce, NULL, 0, buf + d, len + 16,
 			    buf) != 0 || memcmp(buf, pt, len) != 0;
+			/* associated data that the output overwrites */
+			memcpy(ref2, pt, len);
+			memcpy(buf, pt, len);
+			ocb_seal(&o, nonce, buf, len, buf, len, buf);
+			ocb_seal(&o, nonce, ref2, len, ref2, len, ref3);
+			bad += memcmp(buf, ref3, len + 16) != 0;
+			memcpy(buf, ref3, len + 16);
+			memcpy(buf + len + 16, pt, len);
+			bad += ocb_open(&o, nonce, buf + len + 16, len, buf,
+			    len + 16, buf + len + 16) != 0 ||
+			    memcmp(buf + len + 16, pt, len) != 0;
 			memcpy(buf + d, ref, len + 16);
 			buf[d + len] ^= 1;	/* the tag's first byte */
 			bad += ocb_open(&o, nonce, NULL, 0, buf + d, len + 16,
