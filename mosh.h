@@ -104,7 +104,7 @@ buf_free(struct buf *b)
 #define OCB_L_COUNT 64
 
 enum {
-	OCB_IMPL_AUTO,		/* ocb_init_impl: AES-NI if present, else ct64 */
+	OCB_IMPL_AUTO,		/* AES-NI if the CPU has it, else ct64 */
 	OCB_IMPL_X86NI,		/* BearSSL aes_x86ni */
 	OCB_IMPL_CT64		/* BearSSL aes_ct64 */
 };
@@ -123,7 +123,7 @@ struct ocb {
 	int impl;			/* OCB_IMPL_X86NI or OCB_IMPL_CT64 */
 	uint8_t lstar[16];		/* L_* = E(0) */
 	uint8_t ldollar[16];		/* L_$ = double(L_*) */
-	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), L_i = double(L_i-1) */
+	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), then doubling */
 };
 
 /*
@@ -150,7 +150,7 @@ void ocb_wipe(struct ocb *o);
  *
  * Both work in place (out == in) and with out below in (out < in, sliding
  * down: e.g. a datagram opened over its own nonce); out above an
- * overlapping in is not allowed.
+ * overlapping in is not allowed. ad may overlap anything.
  */
 void ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
     const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,

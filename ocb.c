@@ -133,7 +133,8 @@ ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl)
 
 	memset(o, 0, sizeof(*o));
 	if (impl == OCB_IMPL_AUTO) {
-		impl = ev != NULL && dv != NULL ? OCB_IMPL_X86NI : OCB_IMPL_CT64;
+		impl = ev != NULL && dv != NULL ? OCB_IMPL_X86NI :
+		    OCB_IMPL_CT64;
 	}
 	if (impl == OCB_IMPL_CT64) {
 		ev = &br_aes_ct64_cbcenc_vtable;
@@ -488,8 +489,8 @@ ocb_key_format(const uint8_t key[OCB_KEY_LEN],
 	int i;
 
 	for (i = 0; i < 5; i++) {
-		acc = (uint32_t)key[3 * i] << 16 | (uint32_t)key[3 * i + 1] << 8 |
-		    key[3 * i + 2];
+		acc = (uint32_t)key[3 * i] << 16 |
+		    (uint32_t)key[3 * i + 1] << 8 | key[3 * i + 2];
 		out[4 * i] = b64_char(acc >> 18 & 63u);
 		out[4 * i + 1] = b64_char(acc >> 12 & 63u);
 		out[4 * i + 2] = b64_char(acc >> 6 & 63u);
