@@ -55,6 +55,22 @@ static const char vectors_py[] =
 static const int impls[] = { OCB_IMPL_X86NI, OCB_IMPL_CT64 };
 
 static int n_rfc, n_dgram, n_dgram_pt, n_forged, n_keys, n_badkeys;
+static long n_flips;
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
 
 /* Decode hex ("-" = empty) into out (cap bytes); length or -1. */
 static long
@@ -70,8 +86,8 @@ unhex(const char *s, uint8_t *out, size_t cap)
 		if (s[1] == '\0' || n >= cap) {
 			return -1;
 		}
-		hi = s[0] >= 'a' ? s[0] - 'a' + 10 : s[0] - '0';
-		lo = s[1] >= 'a' ? s[1] - 'a' + 10 : s[1] - '0';
+		hi = hexval(s[0]);
+		lo = hexval(s[1]);
 		if (hi < 0 || hi > 15 || lo < 0 || lo > 15) {
 			return -1;
 		}
@@ -275,6 +291,7 @@ test_flips(const struct ocb *o, const uint8_t *raw, size_t len,
 			}
 		}
 		copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		n_flips++;
 	}
 	CHECK(bad == 0);
 	/* and the untouched copy still opens */
@@ -780,6 +797,9 @@ main(void)
 	printf("read %d lines: %d RFC cases, %d datagrams (%d with "
 	    "plaintext), %d forged, %d keys, %d invalid keys\n", lines, n_rfc,
 	    n_dgram, n_dgram_pt, n_forged, n_keys, n_badkeys);
+	printf("%ld single-bit flips of captured datagrams rejected\n",
+	    n_flips);
+	CHECK(n_flips > 10000);
 
 	if (have_ni) {
 		test_random(OCB_IMPL_X86NI, 10000);
