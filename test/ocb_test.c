@@ -656,7 +656,7 @@ test_slide(int impl)
 static void
 test_bounds(int impl)
 {
-	uint8_t key[16], nonce[12], ref[300 + 16];
+	uint8_t key[16], nonce[12], ref[300 + 16], save[300];
 	uint8_t *pt, *ad, *ct, *back;
 	struct ocb o;
 	size_t len, adlen;
@@ -679,7 +679,9 @@ test_bounds(int impl)
 		} else {
 			rng_fill(pt, len);
 			rng_fill(ad, adlen);
+			memcpy(save, pt, len);
 			ocb_seal(&o, nonce, ad, adlen, pt, len, ct);
+			bad += memcmp(save, pt, len) != 0;	/* in kept */
 			bad += ossl_seal(key, nonce, ad, adlen, pt, len,
 			    ref) != 0 || memcmp(ct, ref, len + 16) != 0;
 			bad += ocb_open(&o, nonce, ad, adlen, ct, len + 16,
