@@ -699,6 +699,41 @@ test_bounds(int impl)
 	CHECK(bad == 0);
 }
 
+/*
+ * Every value of the nonce's last byte (so every Stretch shift, bottom
+ * 0..63, and both values of the two bits next to it) on a few lengths,
+ * against OpenSSL.
+ */
+static void
+test_nonces(int impl)
+{
+	static const size_t lens[] = { 0, 15, 16, 33, 1200 };
+	static uint8_t pt[1200], ours[1200 + 16], theirs[1200 + 16];
+	uint8_t key[16], nonce[12];
+	struct ocb o;
+	size_t i;
+	int b, bad = 0;
+
+	rng_fill(key, sizeof(key));
+	rng_fill(nonce, sizeof(nonce));
+	rng_fill(pt, sizeof(pt));
+	if (ocb_init_impl(&o, key, impl) != 0) {
+		CHECK(!"ocb_init_impl");
+		return;
+	}
+	for (b = 0; b < 256; b++) {
+		nonce[11] = (uint8_t)b;
+		for (i = 0; i < LEN(lens); i++) {
+			ocb_seal(&o, nonce, NULL, 0, pt, lens[i], ours);
+			bad += ossl_seal(key, nonce, NULL, 0, pt, lens[i],
+			    theirs) != 0 ||
+			    memcmp(ours, theirs, lens[i] + 16) != 0;
+		}
+	}
+	ocb_wipe(&o);
+	CHECK(bad == 0);
+}
+
 /* Edge cases of the API itself. */
 static void
 test_api(void)
@@ -808,10 +843,12 @@ main(void)
 		test_long(OCB_IMPL_X86NI);
 		test_slide(OCB_IMPL_X86NI);
 		test_bounds(OCB_IMPL_X86NI);
+		test_nonces(OCB_IMPL_X86NI);
 	}
 	test_random(OCB_IMPL_CT64, 10000);
 	test_long(OCB_IMPL_CT64);
 	test_slide(OCB_IMPL_CT64);
 	test_bounds(OCB_IMPL_CT64);
+	test_nonces(OCB_IMPL_CT64);
 	return TEST_DONE();
 }
