@@ -5,8 +5,10 @@
  *     with the recorded plaintext, re-encrypt to the recorded bytes);
  *   - every single-bit flip of several datagrams (rejected, output wiped);
  *   - OpenSSL's EVP_aes_128_ocb on seeded random keys, nonces, lengths and
- *     associated data, in and out of place;
- *   - test/vectors/keys.json and exhaustive last-character cases.
+ *     associated data (10000 cases), long messages, every last nonce byte,
+ *     in place, sliding down and on exact-size heap buffers;
+ *   - test/vectors/keys.json, upstream's three error messages, and
+ *     exhaustive last-character and alphabet cases.
  * Each AES implementation BearSSL has on this CPU (aes_x86ni, aes_ct64) is
  * run through all of it. python3 turns the JSON into lines of hex.
  */
