@@ -1172,6 +1172,121 @@ test_bind(void)
 	net_close(&n);
 }
 
+/* Receive one datagram on a plain socket and return its IPv4 TOS byte. */
+static int
+recv_tos(int fd)
+{
+	uint8_t buf[NET_MAX_DGRAM];
+	union {
+		struct cmsghdr align;
+		uint8_t b[256];
+	} ctl;
+	struct msghdr h;
+	struct iovec iov;
+	struct cmsghdr *c;
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 2000) != 1) {
+		return -1;
+	}
+	memset(&h, 0, sizeof(h));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	h.msg_iov = &iov;
+	h.msg_iovlen = 1;
+	h.msg_control = ctl.b;
+	h.msg_controllen = sizeof(ctl.b);
+	if (recvmsg(fd, &h, 0) < 0) {
+		return -1;
+	}
+	for (c = CMSG_FIRSTHDR(&h); c != NULL; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+			return CMSG_DATA(c)[0];
+		}
+	}
+	return -1;
+}
+
+/* ECN (§3.3, §3.7): we send ECT(0); a CE mark costs the echo 500 ms. */
+static void
+test_ecn(void)
+{
+	uint8_t pay[NET_MAX_PAYLOAD], msg[10] = { 9 }, d[64];
+	struct net srv, cli;
+	struct net_addr a;
+	struct logbuf lg;
+	struct net_pkt pkt;
+	socklen_t alen = sizeof(a.ss);
+	size_t len;
+	char ps[16];
+	long dl;
+	int fd, x = -1, on = 1, tos = 3, why;
+
+	/* what our datagrams carry: TOS 0x02 */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(fd != -1);
+	mkaddr(&a, AF_INET, "127.0.0.1", 0);
+	CHECK(bind(fd, (struct sockaddr *)&a.ss, a.len) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&a.ss, &alen) == 0);
+	CHECK(setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on)) == 0);
+	CHECK(net_init(&cli, 0, key1) == 0);
+	snprintf(ps, sizeof(ps), "%d", addr_port(&a));
+	CHECK(net_connect(&cli, "127.0.0.1", ps, T0) == 0);
+	CHECK(net_send(&cli, msg, 10, T0) == 0);
+	CHECK(recv_tos(fd) == 0x02);
+	close(fd);
+	net_close(&cli);
+
+	/* a CE-marked datagram from the client */
+	CHECK(net_init(&srv, 1, key1) == 0);
+	setlog(&srv, &lg);
+	CHECK(net_bind(&srv, "127.0.0.1", 0, 0) == 0);
+	CHECK(net_init(&cli, 0, key1) == 0);
+	snprintf(ps, sizeof(ps), "%d", net_port(&srv));
+	CHECK(net_connect(&cli, "127.0.0.1", ps, T0) == 0);
+	CHECK(net_send(&cli, msg, 10, T0) == 0);
+	CHECK(wait_recv(&srv, T0, pay, &len, &why) == 1);
+	CHECK(srv.stats.rx_ce == 0 && srv.saved_ts == net_ts16(T0));
+	dl = net_build(&cli, msg, 10, T0 + 1000, d);
+	CHECK(dl == 38);
+	x = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(x != -1);
+	CHECK(setsockopt(x, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) == 0);
+	mkaddr(&a, AF_INET, "127.0.0.1", net_port(&srv));
+	CHECK(raw_send(AF_INET, d, (size_t)dl, &a, &x) == 0);
+	CHECK(wait_recv(&srv, T0 + 1001, pay, &len, &why) == 1);
+	CHECK(srv.stats.rx_ce == 1);
+	CHECK(srv.saved_ts == (uint16_t)(net_ts16(T0 + 1000) - 500));
+	/* CE is noted before the server follows the new source port */
+	CHECK(strstr(lg.all, "Received explicit congestion notification.\n"
+	    "Server now attached to client at 127.0.0.1:") != NULL);
+	CHECK(peek(&srv, T0 + 1003, &pkt) == 0);
+	CHECK(pkt.ts_reply == (uint16_t)(net_ts16(T0 + 1000) - 500 + 2));
+	close(x);
+	net_close(&cli);
+	net_close(&srv);
+}
+
+/* A clock under 1 s (a fresh boot, a test) echoes nothing unasked. */
+static void
+test_early_clock(void)
+{
+	struct net s;
+	struct net_pkt pkt;
+	uint64_t t;
+
+	CHECK(net_init(&s, 1, key1) == 0);
+	for (t = 0; t < 1000; t += 111) {
+		CHECK(peek(&s, t, &pkt) == 0 && pkt.ts_reply == NET_TS_NONE);
+	}
+	CHECK(feed(&s, 0, 7, NET_TS_NONE, 0, 5) == 0);
+	CHECK(peek(&s, 6, &pkt) == 0 && pkt.ts_reply == 8);
+	CHECK(peek(&s, 7, &pkt) == 0 && pkt.ts_reply == NET_TS_NONE);
+	net_close(&s);
+}
+
 static void
 test_random(void)
 {
@@ -1196,6 +1311,8 @@ main(void)
 	test_sockets(AF_INET, "127.0.0.1");
 	test_sockets(AF_INET6, "::1");
 	test_emsgsize();
+	test_ecn();
+	test_early_clock();
 	test_random();
 	return TEST_DONE();
 }
