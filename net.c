@@ -738,8 +738,12 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 	if (n->server && from != NULL && from->len <= sizeof(from->ss) &&
 	    !addr_equal(&n->peer, from)) {
 		n->peer = *from;
-		addr_text(&n->peer, host, sizeof(host), serv, sizeof(serv));
-		note(n, "Server now attached to client at %s:%s", host, serv);
+		if (n->log != NULL) {
+			addr_text(&n->peer, host, sizeof(host), serv,
+			    sizeof(serv));
+			note(n, "Server now attached to client at %s:%s", host,
+			    serv);
+		}
 	}
 	return 0;
 }

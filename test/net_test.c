@@ -369,6 +369,128 @@ test_vectors(void)
 	CHECK(v_sc_len > 0);
 }
 
+/* "127.0.0.1:44468" -> address */
+static int
+jaddr(const char *p, const char *end, const char *key, struct net_addr *a)
+{
+	const char *v = jfind(p, end, key);
+	char ip[64];
+	int port;
+
+	if (v == NULL || sscanf(v, "\"%63[0-9.]:%d\"", ip, &port) != 2) {
+		return -1;
+	}
+	addr4(a, ip, port);
+	return 0;
+}
+
+/*
+ * session4 as the server saw it (the relay's leg, port 60130): the client
+ * roams once, then goes silent for 48 s. Fed to a server Connection in
+ * capture order, with every captured server datagram sent at its capture
+ * time, it must attach and detach exactly where upstream's log says, and
+ * never be asked to send while detached.
+ */
+static void
+test_session4(void)
+{
+	static uint8_t raw[NET_MAX_DGRAM], pay[NET_MAX_PAYLOAD];
+	uint8_t msg[10] = { 0 }, key[16];
+	struct net s;
+	struct net_addr src, dst, sink, keep;
+	struct logbuf lg;
+	socklen_t alen = sizeof(sink.ss);
+	const char *p, *q, *end;
+	char *text;
+	size_t rawlen, plen, klen;
+	uint64_t t, base = 0, ts, heard = 0, sent = 0, unattached = 0;
+	double tms;
+	uint16_t d16;
+	int fd, why, bad = 0;
+
+	if ((text = slurp("test/vectors/session4-roaming.json")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	end = text + strlen(text);
+	/* the datagrams the server "sends" go to a socket of ours */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	mkaddr(&sink, AF_INET, "127.0.0.1", 0);
+	CHECK(fd != -1 && bind(fd, (struct sockaddr *)&sink.ss,
+	    sink.len) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&sink.ss, &alen) == 0);
+	CHECK(jhex(text, end, "key_hex", key, sizeof(key), &klen) == 0 &&
+	    klen == 16);
+	CHECK(net_init(&s, 1, key) == 0);
+	CHECK(net_bind(&s, "127.0.0.1", 0, 0) == 0);
+	setlog(&s, &lg);
+	for (p = jfind(jfind(text, end, "datagrams"), end, "index"); p != NULL;
+	    p = q) {
+		q = jfind(p, end, "index");
+		if (q == NULL) {
+			q = end;
+		}
+		if (jaddr(p, q, "src", &src) != 0 ||
+		    jaddr(p, q, "dst", &dst) != 0 ||
+		    jhex(p, q, "raw_hex", raw, sizeof(raw), &rawlen) != 0 ||
+		    jnum(p, q, "timestamp", &ts) != 0 ||
+		    jfind(p, q, "t_ms") == NULL) {
+			bad++;
+			break;
+		}
+		tms = strtod(jfind(p, q, "t_ms"), NULL);
+		if (base == 0 && (addr_port(&dst) == 60130 ||
+		    addr_port(&src) == 60130)) {
+			/* our clock in step with theirs: both ends ran on
+			 * one machine, so their timestamps share a clock */
+			base = 65536 * 64 + (uint16_t)(ts - (uint64_t)tms);
+		}
+		/* the sender's frozen clock: the capture time, moved by
+		 * less than 32 s to agree with the datagram's timestamp */
+		t = base + (uint64_t)tms;
+		d16 = (uint16_t)(ts - t);
+		t = d16 < 32768 ? t + d16 : t - (65536 - d16);
+		if (addr_port(&dst) == 60130) {
+			if (net_accept(&s, raw, rawlen, &src, 0, t, pay,
+			    &plen, &why) != 0) {
+				bad++;
+			}
+			heard++;
+		} else if (addr_port(&src) == 60130) {
+			if (!s.has_peer) {
+				unattached++;
+			}
+			keep = s.peer;
+			s.peer = sink;
+			CHECK(net_send(&s, msg, 10, t) != -2);
+			s.peer = keep;
+			sent++;
+		}
+		if (q == end) {
+			break;
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(heard == 4 + 261 && sent == 5 + 515);
+	CHECK(unattached == 0);
+	CHECK(strcmp(lg.all, "Server now attached to client at 127.0.0.1:44468\n"
+	    "Server now attached to client at 127.0.0.1:50731\n"
+	    "Server now detached from client.\n") == 0);
+	if (strcmp(lg.all, "") != 0 && lg.n != 3) {
+		fprintf(stderr, "log:\n%s", lg.all);
+	}
+	CHECK(s.has_peer && addr_port(&s.peer) == 50731);
+	CHECK(total_drops(&s) == 0);
+	/* upstream logs srtt=1.6 at the end; our receive times are the
+	 * send times, a little early */
+	CHECK(s.rtt_hit && s.srtt > 0.5 && s.srtt < 3);
+	fprintf(stderr, "session4: srtt %.2f rttvar %.2f, %llu old\n", s.srtt,
+	    s.rttvar, (unsigned long long)s.stats.rx_old);
+	net_close(&s);
+	close(fd);
+	free(text);
+}
+
 /* ---- (b) hostile input ---- */
 
 static void
@@ -1304,6 +1426,7 @@ int
 main(void)
 {
 	test_vectors();
+	test_session4();
 	test_hostile();
 	test_timing();
 	test_ports();
