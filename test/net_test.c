@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +58,20 @@ slurp(const char *path)
 static int
 unhex(const char *s, size_t slen, uint8_t *out, size_t max, size_t *len)
 {
+	static const char digits[] = "0123456789abcdef";
+	const char *hi, *lo;
 	size_t i;
-	unsigned v;
 
 	if (slen % 2 != 0 || slen / 2 > max) {
 		return -1;
 	}
 	for (i = 0; i < slen / 2; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+		hi = s[2 * i] ? strchr(digits, s[2 * i]) : NULL;
+		lo = s[2 * i + 1] ? strchr(digits, s[2 * i + 1]) : NULL;
+		if (hi == NULL || lo == NULL) {
 			return -1;
 		}
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)((hi - digits) << 4 | (lo - digits));
 	}
 	*len = slen / 2;
 	return 0;
@@ -1409,6 +1413,109 @@ test_early_clock(void)
 	net_close(&s);
 }
 
+/* Is pid still the mosh-server we started (not a reused pid)? */
+static int
+is_mosh_server(pid_t pid)
+{
+	char path[64], cmd[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((f = fopen(path, "r")) == NULL) {
+		return 0;
+	}
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
+	fclose(f);
+	cmd[n] = '\0';
+	return strstr(cmd, "mosh-server") != NULL;
+}
+
+/* It would linger in its shutdown handshake after SIGTERM: SIGKILL it;
+ * its pty closes and the sleep under it gets SIGHUP. */
+static void
+stop_server(pid_t pid)
+{
+	int i;
+
+	if (!is_mosh_server(pid)) {
+		return;
+	}
+	kill(pid, SIGKILL);
+	for (i = 0; i < 50 && is_mosh_server(pid); i++) {
+		poll(NULL, 0, 100);
+	}
+	CHECK(!is_mosh_server(pid));
+}
+
+/*
+ * Against upstream: start Debian's mosh-server (if installed), send it
+ * session1's first client fragment (a resize) sealed with its fresh key,
+ * and read its immediate acknowledgement, which must echo our timestamp.
+ */
+static void
+test_upstream(int fam, const char *ip)
+{
+	static uint8_t raw[NET_MAX_DGRAM], pay[NET_MAX_PAYLOAD];
+	struct net cli;
+	struct net_pkt pkt;
+	uint8_t key[16];
+	char cmd[256], line[512], port[16], keytext[64];
+	const char *err = NULL;
+	FILE *f;
+	size_t len;
+	long pid = -1;
+	int why, r, got = 0;
+
+	if (access("/usr/bin/mosh-server", X_OK) != 0) {
+		fprintf(stderr, "no mosh-server: upstream test skipped\n");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+	    "/usr/bin/mosh-server new -i %s -p 0 -- /bin/sleep 20 2>&1", ip);
+	if ((f = popen(cmd, "r")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "MOSH CONNECT %15s %63s", port, keytext) == 2) {
+			got = 1;
+		}
+		sscanf(line, "[mosh-server detached, pid = %ld]", &pid);
+	}
+	pclose(f);
+	CHECK(got && pid > 0);
+	if (!got || pid <= 0) {
+		return;
+	}
+	CHECK(ocb_key_parse(keytext, key, &err) == 0);
+	CHECK(net_init(&cli, 0, key) == 0);
+	CHECK(net_connect(&cli, ip, port, T0) == 0 && cli.family == fam);
+	/* session1, datagram 0: the payload after the timestamps */
+	CHECK(v_cs_len == 76);
+	{
+		struct ocb o1;
+
+		CHECK(ocb_init(&o1, key1) == 0);
+		CHECK(net_open(&o1, NET_TO_SERVER, v_cs, v_cs_len, &pkt, pay,
+		    NULL) == 0);
+		ocb_wipe(&o1);
+	}
+	memcpy(raw, pay, pkt.len);
+	CHECK(net_send(&cli, raw, pkt.len, T0) == 0);
+	r = wait_recv(&cli, T0 + 1000, pay, &len, &why);
+	CHECK(r == 1);
+	CHECK(cli.stats.rx == 1 && total_drops(&cli) == 0);
+	/* the server echoed our timestamp, advanced by the (real) time it
+	 * held it: one RTT sample of 1000 ms on our fake clock, less that */
+	CHECK(cli.rtt_hit && cli.srtt > 900 && cli.srtt <= 1000);
+	/* its fragment: instruction 1, fragment 0, final */
+	CHECK(r == 1 && len >= NET_MIN_PAYLOAD && pay[7] == 1 &&
+	    pay[8] == 0x80 && pay[9] == 0);
+	net_close(&cli);
+	stop_server((pid_t)pid);
+}
+
 static void
 test_random(void)
 {
@@ -1436,6 +1543,8 @@ main(void)
 	test_emsgsize();
 	test_ecn();
 	test_early_clock();
+	test_upstream(AF_INET, "127.0.0.1");
+	test_upstream(AF_INET6, "::1");
 	test_random();
 	return TEST_DONE();
 }
