@@ -527,6 +527,7 @@ net_port(const struct net *n)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (n->nfds == 0 || getsockname(n->fds[n->nfds - 1],
 	    (struct sockaddr *)&ss, &len) == -1) {
 		return -1;

@@ -260,8 +260,8 @@ test_vectors_file(const char *path, int *count)
 	struct ocb ocb;
 	struct net_pkt pkt;
 	uint8_t key[16];
-	size_t rawlen, ptlen, fraglen, klen;
-	uint64_t seq, ts, tsr;
+	size_t rawlen, ptlen, fraglen = 0, klen = 0;
+	uint64_t seq = 0, ts = 0, tsr = 0;
 	const char *s, *p, *next, *end, *dir;
 	char *text;
 	int why, todir, bad = 0;
@@ -669,6 +669,7 @@ peek(struct net *srv, uint64_t now, struct net_pkt *pkt)
 	uint8_t d[64], pay[NET_MAX_PAYLOAD], p10[10] = { 0 };
 	long dl;
 
+	memset(pkt, 0, sizeof(*pkt));
 	dl = net_build(srv, p10, 10, now, d);
 	if (dl <= 0) {
 		return -1;
