@@ -527,6 +527,7 @@ net_port(const struct net *n)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (n->nfds == 0 || getsockname(n->fds[n->nfds - 1],
 	    (struct sockaddr *)&ss, &len) == -1) {
 		return -1;
@@ -738,8 +739,12 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 	if (n->server && from != NULL && from->len <= sizeof(from->ss) &&
 	    !addr_equal(&n->peer, from)) {
 		n->peer = *from;
-		addr_text(&n->peer, host, sizeof(host), serv, sizeof(serv));
-		note(n, "Server now attached to client at %s:%s", host, serv);
+		if (n->log != NULL) {
+			addr_text(&n->peer, host, sizeof(host), serv,
+			    sizeof(serv));
+			note(n, "Server now attached to client at %s:%s", host,
+			    serv);
+		}
 	}
 	return 0;
 }
