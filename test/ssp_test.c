@@ -1170,6 +1170,48 @@ test_send_interval(void)
 	}
 }
 
+/* session2's ending: the shell exits, the server sends its last screen as
+ * state -1, the client acks it once and is done. */
+static void
+test_server_shutdown(void)
+{
+	static struct sim m;
+	const struct rec *r;
+	size_t i, j;
+	uint64_t t;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	/* no peer yet: the server has nothing to do, whatever its timers */
+	CHECK(ssp_wait(&m.ep[1], &m.link[1], 0) == SSP_NEVER);
+	sim_run(&m, 5000);
+	buf_append(&m.term.c, "bye", 3);
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	ssp_start_shutdown(&m.ep[1], 5001);
+	CHECK(ssp_shutdown_in_progress(&m.ep[1]));
+	i = j = m.nlog;
+	m.now = 5001;
+	sim_run(&m, 5100);
+	r = next_from(&m, &j, 1);
+	CHECK(r && r->new_num == SSP_SHUTDOWN_NUM && r->diff_len > 0);
+	t = r ? r->t : 0;
+	CHECK(t >= 5001 && t <= 5001 + 20);
+	r = next_from(&m, &i, 0);
+	CHECK(r && r->t == t + 3 && r->ack_num == SSP_SHUTDOWN_NUM);
+	CHECK(ssp_counterparty_shutdown_ack_sent(&m.ep[0]));
+	CHECK(ssp_shutdown_acked(&m.ep[1]));
+	CHECK(ssp_remote_num(&m.ep[0]) == SSP_SHUTDOWN_NUM);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	/* the time limit alone also ends it */
+	CHECK(!ssp_shutdown_timed_out(&m.ep[0], 1000000));
+	ssp_start_shutdown(&m.ep[0], 7000);
+	ssp_start_shutdown(&m.ep[0], 8000);	/* the first call counts */
+	CHECK(!ssp_shutdown_timed_out(&m.ep[0], 7000 + 9999));
+	CHECK(ssp_shutdown_timed_out(&m.ep[0], 7000 + 10000));
+	sim_free(&m);
+}
+
 /* ==== 4: hostile input ==== */
 
 /* A server endpoint (sends tb, receives a user stream). */
@@ -1651,6 +1693,7 @@ main(void)
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
 	test_protobuf_hostile();
