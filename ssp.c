@@ -730,8 +730,10 @@ ssp_asm_add(struct ssp_asm *a, const struct ssp_frag *f, struct buf *z)
 	}
 	for (i = 0; i < a->total; i++) {
 		s = &a->slot[i];
-		memcpy(z->p + z->len, a->data.p + s->off, s->len);
-		z->len += s->len;
+		if (s->len > 0) {	/* empty fragments: data.p may be NULL */
+			memcpy(z->p + z->len, a->data.p + s->off, s->len);
+			z->len += s->len;
+		}
 	}
 	asm_clear(a);
 	return 1;

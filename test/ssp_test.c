@@ -1526,6 +1526,12 @@ test_fragments_hostile(void)
 	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
 	CHECK(s.as.total == 0x8000 && s.as.arrived == 1);
 	CHECK(s.stats.bad_frag == 6);
+	/* an instruction made only of empty fragments: nothing to inflate */
+	ssp_frag_header(pkt, 54, 0, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR, 1) == 0);
+	ssp_frag_header(pkt, 54, 1, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR, 1) == -1);
+	CHECK(s.stats.bad_zlib == 1 && s.stats.bad_frag == 6);
 	CHECK(snap_same(&s, &sn));
 
 	/* a real three-fragment instruction, out of order, duplicated */
