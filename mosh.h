@@ -423,10 +423,17 @@ int net_key_generate(uint8_t key[16]);
 /*
  * A state type (§7.1, §8), as a vtable. copy: a new object, NULL on out of
  * memory. equal: 1 or 0. diff: append to out the serialized message that
- * turns from into to (nothing appended = equal); -1 on out of memory or when
- * to does not descend from from. apply: 0, or -1 on a malformed diff with st
- * unchanged. subtract (may be NULL): drop prefix's content from st; st may
- * be prefix itself, which empties it.
+ * turns from into to (nothing appended = equal; the peer refuses more than
+ * SSP_INFLATE_MAX bytes of instruction); -1 on out of memory or when to
+ * does not descend from from. apply: 0, or -1 on a malformed diff (ssp
+ * applies to a fresh copy and discards it then, so st may be left half
+ * changed; check the whole message first, e.g. with ssp_hm_check, if it
+ * matters elsewhere). subtract (may be NULL): drop prefix's content from
+ * st; st may be prefix itself, which empties it.
+ *
+ * The terminal state (§8.2) is meant to be such a type: its diff writes
+ * ssp_hm_put_echoack, _resize, _bytes in that order; its apply runs
+ * ssp_hm_check against its echo ack, then walks ssp_hm_next.
  */
 struct ssp_ops {
 	void *(*copy)(const void *st);

@@ -506,6 +506,118 @@ test_vectors(void)
 	buf_free(&v.enc);
 }
 
+/* §4.2: first id 1; a new id when a number, the chaff or the slice changes. */
+static void
+test_fragmenter(void)
+{
+	struct ssp_fragmenter fr;
+	struct ssp_inst in;
+	uint8_t ch[2] = { 1, 2 };
+
+	ssp_fragmenter_init(&fr);
+	memset(&in, 0, sizeof(in));
+	in.version = 2;
+	in.new_num = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 1214) == 1);
+	CHECK(ssp_fragmenter_id(&fr, &in, 1214) == 1);	/* all equal */
+	in.diff = ch;
+	in.diff_len = 2;
+	CHECK(ssp_fragmenter_id(&fr, &in, 1214) == 1);	/* diff not compared */
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 2);	/* slice */
+	in.old_num = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 3);
+	in.new_num = 2;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 4);
+	in.ack_num = 2;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 5);
+	in.throwaway_num = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 6);
+	in.chaff = ch;
+	in.chaff_len = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 7);
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 7);
+	in.chaff = ch + 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 8);	/* same length */
+	in.version = 3;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 9);
+}
+
+/* §8.1 on its own: push, diff, apply, subtract, equality, iteration. */
+static void
+test_user_stream(void)
+{
+	struct ssp_user *a = ssp_user_new(), *b, *c = ssp_user_new();
+	struct buf d = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+	static const uint8_t ks[] = { 'l', 0xff, 0 }, bad[] = { 0x0a, 0x05,
+	    0x12, 0x03, 0x22, 0x01 };
+	struct ssp_uev e;
+	size_t off = 0;
+	int n = 0;
+
+	CHECK(ssp_user_push_bytes(a, ks, 2) == 0);
+	b = ssp_user_ops.copy(a);
+	CHECK(ssp_user_ops.equal(a, b));
+	CHECK(ssp_user_push_resize(a, 100, 30) == 0);
+	CHECK(ssp_user_push_resize(a, 101, 31) == 0);
+	CHECK(ssp_user_push_bytes(a, ks + 2, 1) == 0);
+	CHECK(!ssp_user_ops.equal(a, b));
+	/* from b (a prefix): two resizes, then a keystroke of its own */
+	CHECK(ssp_user_ops.diff(b, a, &d) == 0);
+	CHECK(ssp_um_put_resize(&want, 100, 30) == 0);
+	CHECK(ssp_um_put_resize(&want, 101, 31) == 0);
+	CHECK(ssp_um_put_keys(&want, ks + 2, 1) == 0);
+	CHECK_MEM(d.p, d.len, want.p, want.len);
+	/* not a prefix: refused */
+	d.len = 0;
+	CHECK(ssp_user_ops.diff(a, b, &d) == -1 && d.len == 0);
+	/* b + diff = a */
+	d.len = 0;
+	CHECK(ssp_user_ops.diff(b, a, &d) == 0);
+	CHECK(ssp_user_ops.apply(b, d.p, d.len) == 0);
+	CHECK(ssp_user_ops.equal(a, b));
+	/* a malformed diff changes nothing */
+	CHECK(ssp_user_ops.apply(b, bad, sizeof(bad)) == -1);
+	CHECK(ssp_user_ops.equal(a, b));
+	/* the events, with the first resize superseded */
+	while (ssp_user_next(a, &off, &e) == 1) {
+		switch (n++) {
+		case 0:
+			CHECK(e.type == SSP_MSG_KEYS && e.c == 'l');
+			break;
+		case 1:
+			CHECK(e.type == SSP_MSG_KEYS && e.c == 0xff);
+			break;
+		case 2:
+			CHECK(e.type == SSP_MSG_RESIZE && e.w == 100 &&
+			    e.h == 30 && e.superseded);
+			break;
+		case 3:
+			CHECK(e.type == SSP_MSG_RESIZE && e.w == 101 &&
+			    e.h == 31 && !e.superseded);
+			break;
+		default:
+			CHECK(e.type == SSP_MSG_KEYS && e.c == 0);
+		}
+	}
+	CHECK(n == 5);
+	/* subtract a prefix, a non-prefix (ignored), itself */
+	CHECK(ssp_user_push_bytes(c, ks, 2) == 0);
+	ssp_user_ops.subtract(b, c);
+	off = 0;
+	CHECK(ssp_user_next(b, &off, &e) == 1 && e.type == SSP_MSG_RESIZE);
+	ssp_user_ops.subtract(b, a);
+	CHECK(b->b.len == 21);
+	ssp_user_ops.subtract(b, b);
+	CHECK(b->b.len == 0);
+	d.len = 0;
+	CHECK(ssp_user_ops.diff(b, b, &d) == 0 && d.len == 0);
+	buf_free(&d);
+	buf_free(&want);
+	ssp_user_ops.free(a);
+	ssp_user_ops.free(b);
+	ssp_user_ops.free(c);
+}
+
 /* ==== 3: a client and a server over a simulated link ==== */
 
 #define SIM_QMAX 20000
@@ -559,7 +671,8 @@ struct sim {
 	struct tb term;			/* the server's screen */
 	uint64_t last_remote;
 	size_t max_sent, max_recv;
-	unsigned events_bad;
+	unsigned events_bad, oversize, multi;
+	size_t bulk;			/* server output per keystroke */
 };
 
 static int
@@ -573,6 +686,14 @@ sim_send(void *arg, const uint8_t *p, size_t n)
 	struct rec *r = NULL;
 	int copies, lost;
 	uint64_t tsr = SSP_NEVER;
+
+	/* a datagram of nonce, timestamps, payload and tag fits the MTU */
+	if (n + 28 > m->link[sd->id].mtu || n <= SSP_FRAG_HDR) {
+		m->oversize++;
+	}
+	if (ssp_frag_parse(p, n, &f) == 0 && f.num > 0) {
+		m->multi++;
+	}
 
 	/* log the instruction (tests send single-fragment ones) */
 	if (ssp_frag_parse(p, n, &f) == 0 && f.num == 0 && f.final &&
@@ -668,8 +789,19 @@ server_look(struct sim *m)
 	while (ssp_user_next(ev, &off, &e) == 1) {
 		any = 1;
 		if (e.type == SSP_MSG_KEYS) {
+			size_t k;
+
 			buf_putc(&m->got, e.c);
 			buf_putc(&m->term.c, e.c);
+			for (k = 0; k < m->bulk; k++) {
+				buf_putc(&m->term.c, (uint8_t)rng());
+			}
+			/* a screen holds so much: then a full repaint */
+			if (m->bulk && m->term.c.len > 3000) {
+				memmove(m->term.c.p, m->term.c.p +
+				    m->term.c.len - 1500, 1500);
+				m->term.c.len = 1500;
+			}
 		} else if (e.type == SSP_MSG_RESIZE && !e.superseded) {
 			m->got_w = e.w;
 			m->got_h = e.h;
@@ -859,19 +991,26 @@ app_typist(struct sim *m)
 
 static void
 sim_scenario(const char *name, unsigned loss, unsigned dup,
-    uint64_t delay, uint64_t jitter, int outage)
+    uint64_t delay, uint64_t jitter, int outage, size_t bulk)
 {
 	static struct sim m;
 	int ok;
 
 	sim_init(&m, 0);
+	if (bulk) {
+		m.bulk = bulk;
+		m.link[0].mtu = m.link[1].mtu = 500;
+		m.type_until = 20000;
+	}
 	m.loss[0] = m.loss[1] = loss;
 	m.dup = dup;
 	m.delay = delay;
 	m.jitter = jitter;
 	m.echo_now = 1;
 	m.app = app_typist;
-	m.type_until = 60000;
+	if (!bulk) {
+		m.type_until = 60000;
+	}
 	if (outage) {
 		m.out_from = 20000;
 		m.out_to = 80000;
@@ -887,10 +1026,28 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	    m.typed.len) == 0;
 	CHECK(ok);
 	CHECK(m.typed.len > 100);
+	CHECK(bulk == 0 || m.multi > 100);	/* many-fragment instructions */
 	CHECK(m.got_w == m.want_w && m.got_h == m.want_h);
 	CHECK(m.events_bad == 0);
+	CHECK(m.oversize == 0);
 	/* both ends hold the newest state of the other */
 	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), name) == 0) {
+		const struct tb *rt = ssp_remote(&m.ep[0]);
+
+		fprintf(stderr, "remote %llu len %zu echo %llu; term len %zu "
+		    "echo %llu; srv sent %llu acked %llu assumed %zu nsent %zu "
+		    "heard %llu now %llu bad_frag %llu\n",
+		    (unsigned long long)ssp_remote_num(&m.ep[0]), rt->c.len,
+		    (unsigned long long)rt->echo, m.term.c.len,
+		    (unsigned long long)m.term.echo,
+		    (unsigned long long)ssp_sent_num(&m.ep[1]),
+		    (unsigned long long)ssp_acked_num(&m.ep[1]),
+		    m.ep[1].assumed, m.ep[1].nsent,
+		    (unsigned long long)m.ep[1].last_heard,
+		    (unsigned long long)m.now,
+		    (unsigned long long)m.ep[0].stats.bad_frag);
+	}
 	CHECK(ssp_user_ops.equal(ssp_remote(&m.ep[1]),
 	    ssp_current(&m.ep[0])) || ssp_remote_num(&m.ep[1]) ==
 	    ssp_sent_num(&m.ep[0]));
@@ -1170,6 +1327,64 @@ test_send_interval(void)
 	}
 }
 
+/* session2's ending: the shell exits, the server sends its last screen as
+ * state -1, the client acks it once and is done. */
+static void
+test_server_shutdown(void)
+{
+	static struct sim m;
+	const struct rec *r;
+	size_t i, j;
+	uint64_t t;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	/* no peer yet: the server has nothing to do, whatever its timers */
+	CHECK(ssp_wait(&m.ep[1], &m.link[1], 0) == SSP_NEVER);
+	sim_run(&m, 5000);
+	buf_append(&m.term.c, "bye", 3);
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	ssp_start_shutdown(&m.ep[1], 5001);
+	CHECK(ssp_shutdown_in_progress(&m.ep[1]));
+	i = j = m.nlog;
+	m.now = 5001;
+	sim_run(&m, 5100);
+	r = next_from(&m, &j, 1);
+	CHECK(r && r->new_num == SSP_SHUTDOWN_NUM && r->diff_len > 0);
+	t = r ? r->t : 0;
+	CHECK(t >= 5001 && t <= 5001 + 20);
+	r = next_from(&m, &i, 0);
+	CHECK(r && r->t == t + 3 && r->ack_num == SSP_SHUTDOWN_NUM);
+	CHECK(ssp_counterparty_shutdown_ack_sent(&m.ep[0]));
+	CHECK(ssp_shutdown_acked(&m.ep[1]));
+	CHECK(ssp_remote_num(&m.ep[0]) == SSP_SHUTDOWN_NUM);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "shape") == 0) {
+		const struct tb *rt = ssp_remote(&m.ep[0]);
+
+		fprintf(stderr, "remote %llu len %zu echo %llu; term len %zu "
+		    "echo %llu; srv sent %llu acked %llu assumed %zu nsent %zu "
+		    "heard %llu now %llu bad_frag %llu\n",
+		    (unsigned long long)ssp_remote_num(&m.ep[0]), rt->c.len,
+		    (unsigned long long)rt->echo, m.term.c.len,
+		    (unsigned long long)m.term.echo,
+		    (unsigned long long)ssp_sent_num(&m.ep[1]),
+		    (unsigned long long)ssp_acked_num(&m.ep[1]),
+		    m.ep[1].assumed, m.ep[1].nsent,
+		    (unsigned long long)m.ep[1].last_heard,
+		    (unsigned long long)m.now,
+		    (unsigned long long)m.ep[0].stats.bad_frag);
+	}
+	/* the time limit alone also ends it */
+	CHECK(!ssp_shutdown_timed_out(&m.ep[0], 1000000));
+	ssp_start_shutdown(&m.ep[0], 7000);
+	ssp_start_shutdown(&m.ep[0], 8000);	/* the first call counts */
+	CHECK(!ssp_shutdown_timed_out(&m.ep[0], 7000 + 9999));
+	CHECK(ssp_shutdown_timed_out(&m.ep[0], 7000 + 10000));
+	sim_free(&m);
+}
+
 /* ==== 4: hostile input ==== */
 
 /* A server endpoint (sends tb, receives a user stream). */
@@ -1311,6 +1526,12 @@ test_fragments_hostile(void)
 	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
 	CHECK(s.as.total == 0x8000 && s.as.arrived == 1);
 	CHECK(s.stats.bad_frag == 6);
+	/* an instruction made only of empty fragments: nothing to inflate */
+	ssp_frag_header(pkt, 54, 0, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR, 1) == 0);
+	ssp_frag_header(pkt, 54, 1, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR, 1) == -1);
+	CHECK(s.stats.bad_zlib == 1 && s.stats.bad_frag == 6);
 	CHECK(snap_same(&s, &sn));
 
 	/* a real three-fragment instruction, out of order, duplicated */
@@ -1647,20 +1868,25 @@ int
 main(void)
 {
 	test_vectors();
+	test_fragmenter();
+	test_user_stream();
 	test_shape();
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
 	test_protobuf_hostile();
 	test_echoack_hostile();
 	test_quench();
 	test_sent_limit();
-	sim_scenario("clean", 0, 0, 5, 0, 0);
-	sim_scenario("loss10", 100, 0, 20, 50, 0);
-	sim_scenario("loss30", 300, 50, 20, 200, 0);
-	sim_scenario("loss50", 500, 100, 20, 2000, 0);
-	sim_scenario("outage60s", 100, 20, 30, 100, 1);
+	sim_scenario("clean", 0, 0, 5, 0, 0, 0);
+	sim_scenario("loss10", 100, 0, 20, 50, 0, 0);
+	sim_scenario("loss30", 300, 50, 20, 200, 0, 0);
+	sim_scenario("loss50", 500, 100, 20, 2000, 0, 0);
+	sim_scenario("outage60s", 100, 20, 30, 100, 1, 0);
+	sim_scenario("bulk-mtu500", 0, 0, 10, 0, 0, 700);
+	sim_scenario("bulk-loss10", 100, 20, 10, 30, 0, 700);
 	return TEST_DONE();
 }
