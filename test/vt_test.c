@@ -1414,6 +1414,68 @@ test_chunks(void)
 	}
 }
 
+/* server_ext: DEC graphics and the alternate screen, off by default. */
+static void
+test_server_ext(void)
+{
+	struct fb fb;
+	struct vt vt;
+	char got[8192];
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (fb_init(&fb, 10, 4) == -1) {
+			CHECK(0);
+			return;
+		}
+		vt_init(&vt, &fb);
+		CHECK(vt.server_ext == 0);
+		vt.server_ext = k;
+		feed_str(&vt, "\033(0lqk\033(Bx\r\n\033)0\016q\017q");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, k ? "\xe2\x94\x8c\xe2\x94\x80\xe2\x94\x90x" :
+		    "lqkx") == 0);
+		row_text(&fb, 1, got);
+		CHECK(strcmp(got, k ? "\xe2\x94\x80q" : "qq") == 0);
+
+		feed_str(&vt, "\033[Hmain\033[1;31m\033[?1049halt\033[0m");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, k ? "....alt" : "mainalt") == 0);
+		row_text(&fb, 1, got);
+		CHECK(strcmp(got, k ? "" : "qq") == 0);
+		feed_str(&vt, "\033[?1049l");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "mainalt") == 0 || k);
+		CHECK(strcmp(got, "main") == 0 || !k);
+		CHECK(fb.cy == 0 && fb.cx == (k ? 4 : 7));
+		CHECK(fb.rend.fg == (k ? 31u : 0u));
+
+		/* Resized while the alternate screen shows. */
+		feed_str(&vt, "\033[?47hxx");
+		CHECK(vt_resize(&vt, 3, 2) == 0);
+		CHECK(invariants(&fb));
+		feed_str(&vt, "yyyyyyy\033[?47l");
+		CHECK(invariants(&fb));
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "mai") == 0 || !k);
+		CHECK(vt_resize(&vt, 10, 4) == 0);
+
+		/* Resized behind its back, then RIS, then left open. */
+		feed_str(&vt, "\033[?1047h");
+		CHECK(fb_resize(&fb, 4, 4) == 0);
+		feed_str(&vt, "\033[?1047l\033[?1049hz");
+		CHECK(invariants(&fb));
+		feed_str(&vt, "\033c");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "") == 0);
+		feed_str(&vt, "\033[?1049hq");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "q") == 0);
+		vt_free(&vt);
+		fb_free(&fb);
+	}
+}
+
 int
 main(void)
 {
@@ -1426,5 +1488,6 @@ main(void)
 	test_random();
 	test_shared();
 	test_chunks();
+	test_server_ext();
 	return TEST_DONE();
 }
