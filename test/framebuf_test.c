@@ -144,8 +144,7 @@ dump_bytes(const char *name, const uint8_t *p, size_t n)
  * look the same, and so do a fallback cell and U+00A0 plus its marks. The
  * renderer cannot send the attributes only the server keeps, the wrap flag
  * of the bottom row, nor a wide character in the last column (it sends a
- * blank). Wrap flags are checked one way: where the server has one. The
- * title is compared only once the server has one.
+ * blank). The title is compared only once the server has one.
  */
 static int
 shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
@@ -213,13 +212,9 @@ shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
 					cf &= ~FB_WIDE;
 				}
 			}
-			if (!(sf & FB_WRAP)) {
-				/*
-				 * A soft wrap the server has must reach the
-				 * receiver; whether the receiver's own erase
-				 * or print clears an old one is the
-				 * emulator's business, not the renderer's.
-				 */
+			if (x != srv->w - 1) {
+				/* DCH can move a wrap flag off the edge. */
+				sf &= ~FB_WRAP;
 				cf &= ~FB_WRAP;
 			}
 			ra = s->r;
