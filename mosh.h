@@ -276,7 +276,11 @@ fb_cell(const struct fb *fb, int y, int x)
  * fb_diff: append to out the bytes that turn a terminal showing old into one
  * showing new (terminal.md §9, without the bugs of §9.5), using only the
  * vocabulary of §9.6. initialized 0 means a full redraw. 0, or -1 on out of
- * memory (out may then hold a partial frame: discard it).
+ * memory (out may then hold a partial frame: discard it). Where upstream's
+ * receiver would end up different, we draw more: the cell after a wide
+ * character (D23), a CUP after the last column (§9.5), the last cell of a
+ * soft-wrapped row that was at the bottom; a wide cell in the last column
+ * goes out as a blank (any receiver would wrap it to the next row).
  */
 int fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out);
