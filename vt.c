@@ -17,8 +17,9 @@
  *
  * Invariants: the cursor is always on the screen; rows are unshared with
  * fb_row_mut before any cell is written; the wrap flag of a row lives on
- * its last cell and only whole-row resets and printing change it; nothing
- * allocates per character; counts are clamped to the screen before loops.
+ * its last cell, as upstream's does, so resetting or moving that cell
+ * resets or moves it; nothing allocates per character; counts are clamped
+ * to the screen before loops.
  */
 #include "mosh.h"
 
@@ -957,16 +958,13 @@ vt_param(const struct vt_parser *p, int i, int def)
 
 /* ---- Rows and cells ---- */
 
-/* Reset a cell (§4.2): blank in the current background; a row's wrap flag,
- * kept on its last cell, is not the cell's to lose. */
+/* Reset a cell (§4.2): blank in the current background. Like upstream's,
+ * this also clears the row's wrap flag when it is the row's last cell. */
 static void
 cell_reset(struct fb_cell *c, uint32_t bg)
 {
-	uint8_t keep = c->flags & FB_WRAP;
-
 	memset(c, 0, sizeof(*c));
 	c->r.bg = bg;
-	c->flags = keep;
 }
 
 static struct fb_cell *
@@ -1009,36 +1007,33 @@ static void
 clear_cells(struct vt *vt, int y, int x0, int x1)
 {
 	struct fb_cell *r, blank;
-	int x, w = vt->fb->w;
-	uint8_t wrap;
+	int x;
 
 	if (x0 > x1 || (r = row_mut(vt, y)) == NULL) {
 		return;
 	}
-	wrap = r[w - 1].flags & FB_WRAP;
 	memset(&blank, 0, sizeof(blank));
 	blank.r.bg = vt->fb->rend.bg;
 	for (x = x0; x <= x1; x++) {
 		r[x] = blank;
 	}
-	r[w - 1].flags |= wrap;
 }
 
-/* ICH (n > 0) and DCH (n < 0) at the cursor; cells past the edge are lost. */
+/*
+ * ICH (n > 0) and DCH (n < 0) at the cursor; cells past the edge are lost.
+ * Cells move with their flags, the wrap flag too, as upstream's do.
+ */
 static void
 shift_cells(struct vt *vt, int n)
 {
 	struct fb *fb = vt->fb;
 	struct fb_cell *r;
 	int x = fb->cx, w = fb->w, k, i;
-	uint8_t wrap;
 
 	if ((r = row_mut(vt, fb->cy)) == NULL) {
 		return;
 	}
 	k = MIN(n < 0 ? -n : n, w - x);
-	wrap = r[w - 1].flags & FB_WRAP;
-	r[w - 1].flags &= (uint8_t)~FB_WRAP;
 	if (n > 0) {
 		memmove(&r[x + k], &r[x], (size_t)(w - x - k) * sizeof(r[0]));
 		for (i = x; i < x + k; i++) {
@@ -1050,7 +1045,6 @@ shift_cells(struct vt *vt, int n)
 			cell_reset(&r[i], fb->rend.bg);
 		}
 	}
-	r[w - 1].flags |= wrap;
 }
 
 static void
@@ -1361,7 +1355,6 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 	int lt = limit_top(fb), lb = limit_bottom(fb);
 	int cx = fb->cx, cy = fb->cy, w = fb->w, pending = fb->wrap_pending;
 	int combx = fb->comb_x, comby = fb->comb_y;
-	uint8_t wrap;
 
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.r = fb->rend;
@@ -1382,10 +1375,8 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 			break;
 		}
 		c = &r[cx];
-		wrap = c->flags & FB_WRAP;
 		*c = tmpl;
 		c->c[0] = (char)s[i];
-		c->flags = wrap;
 		combx = cx;
 		comby = cy;
 		if (++cx >= w) {
@@ -1689,7 +1680,9 @@ sgr_one(struct fb_rend *r, int p)
 		memset(r, 0, sizeof(*r));
 	} else if (p < 10 && bit[p] != 0) {
 		r->attr |= bit[p];
-	} else if (p >= 22 && p < 30 && p != 26 && bit[p - 20] != 0) {
+	} else if (p == 22) {
+		r->attr &= ~FB_BOLD;	/* and not faint: that is never set */
+	} else if (p >= 23 && p < 30 && bit[p - 20] != 0) {
 		r->attr &= ~bit[p - 20];
 	} else if (p >= 30 && p <= 37) {
 		r->fg = (uint32_t)p;

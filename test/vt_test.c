@@ -710,6 +710,33 @@ static const struct vcase cases[] = {
 	    "region|0|4" },
 };
 
+/* More cases in the same form, checked against upstream's emulator. */
+#define IN(s) s, sizeof(s) - 1
+static const struct vcase extra[] = {
+	{ "X1", 10, 2, IN("\033[1;3;4;5;7;8mA\033[22mB\033[23mC\033[24mD"
+	    "\033[25mE\033[27mF\033[28mG"), 0, 0,
+	    "row|0|ABCDEFG\n"
+	    "cell|0|0|A|\033[0;1;3;4;5;7;8m|-\n"
+	    "cell|0|1|B|\033[0;3;4;5;7;8m|-\n"
+	    "cell|0|2|C|\033[0;4;5;7;8m|-\n"
+	    "cell|0|3|D|\033[0;5;7;8m|-\n"
+	    "cell|0|4|E|\033[0;7;8m|-\n"
+	    "cell|0|5|F|\033[0;8m|-\n"
+	    "cell|0|6|G|\033[0m|-" },
+	/* DCH moves the wrap flag off the last cell, as upstream does. */
+	{ "X2", 4, 3, IN("abcdef\033[1;2H\033[P"), 0, 0,
+	    "row|0|acd\n"
+	    "wrap|0\n"
+	    "cell|0|2|d|-|wrap" },
+	/* Erasing the last cell clears the row's wrap flag. */
+	{ "X3", 4, 3, IN("abcdef\033[1;4H\033[K"), 0, 0,
+	    "row|0|abc\n"
+	    "wrap|0" },
+	/* 24-bit components overflow as upstream's 25-bit field does. */
+	{ "X4", 4, 3, IN("\033[38;2;256;256;999mX"), 0, 0,
+	    "cell|0|0|X|\033[0;38;2;1;3;231m|-" },
+};
+
 /* terminal.md §6.2: a rendition as one SGR sequence. */
 static void
 sgr_str(const struct fb_rend *r, char *s, size_t n)
@@ -969,6 +996,9 @@ test_cases(void)
 	}
 	printf("terminal.md 14.1: %d of %zu cases pass\n", pass, LEN(cases));
 	CHECK(LEN(cases) == 104);
+	for (i = 0; i < LEN(extra); i++) {
+		CHECK(run_case(&extra[i]));
+	}
 }
 
 /* §2: bytes between 'x' and 'y' give this many U+FFFD. */
