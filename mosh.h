@@ -852,7 +852,11 @@ fb_cell(const struct fb *fb, int y, int x)
  * fb_diff: append to out the bytes that turn a terminal showing old into one
  * showing new (terminal.md §9, without the bugs of §9.5), using only the
  * vocabulary of §9.6. initialized 0 means a full redraw. 0, or -1 on out of
- * memory (out may then hold a partial frame: discard it).
+ * memory (out may then hold a partial frame: discard it). Where upstream's
+ * receiver would end up different, we draw more: the cell after a wide
+ * character (D23), a CUP after the last column (§9.5), the last cell of a
+ * soft-wrapped row that was at the bottom; a wide cell in the last column
+ * goes out as a blank (any receiver would wrap it to the next row).
  */
 int fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out);
@@ -919,9 +923,24 @@ struct vt {
 	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
+	uint64_t dropped;	/* changes lost for want of memory */
+	/*
+	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
+	 * server may set it, as the client must match upstream's): the
+	 * alternate screen (modes 47, 1047, 1049) and DEC special graphics
+	 * (ESC ( 0, ESC ) 0, SO, SI) drawn as Unicode.
+	 */
+	int server_ext;
+	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	struct fb_row **main_rows;	/* the main screen, while alternate */
+	int main_w, main_h;		/* its size */
+	struct {
+		int y, x;
+		struct fb_rend rend;
+		unsigned modes;
+	} alt_cursor;		/* saved by mode 1049 */
 	size_t osc_len;		/* code points in osc */
 	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
-	uint64_t dropped;	/* changes lost for want of memory */
 };
 
 /*
@@ -936,7 +955,8 @@ int vt_param(const struct vt_parser *p, int i, int def);
 
 /*
  * vt_init attaches a fresh emulator to fb (already fb_init'ed); vt_free
- * releases the reply buffer, not the frame. vt_feed interprets host output
+ * releases what the vt holds (the reply buffer, a main screen hidden by the
+ * alternate one), not the frame. vt_feed interprets host output
  * (never fails: rows that cannot be allocated are left as they were and
  * counted in vt->dropped). vt_resize is fb_resize plus what the emulator
  * keeps; 0 or -1. vt_user_byte translates one user keystroke byte (§10)

@@ -710,6 +710,33 @@ static const struct vcase cases[] = {
 	    "region|0|4" },
 };
 
+/* More cases in the same form, checked against upstream's emulator. */
+#define IN(s) s, sizeof(s) - 1
+static const struct vcase extra[] = {
+	{ "X1", 10, 2, IN("\033[1;3;4;5;7;8mA\033[22mB\033[23mC\033[24mD"
+	    "\033[25mE\033[27mF\033[28mG"), 0, 0,
+	    "row|0|ABCDEFG\n"
+	    "cell|0|0|A|\033[0;1;3;4;5;7;8m|-\n"
+	    "cell|0|1|B|\033[0;3;4;5;7;8m|-\n"
+	    "cell|0|2|C|\033[0;4;5;7;8m|-\n"
+	    "cell|0|3|D|\033[0;5;7;8m|-\n"
+	    "cell|0|4|E|\033[0;7;8m|-\n"
+	    "cell|0|5|F|\033[0;8m|-\n"
+	    "cell|0|6|G|\033[0m|-" },
+	/* DCH moves the wrap flag off the last cell, as upstream does. */
+	{ "X2", 4, 3, IN("abcdef\033[1;2H\033[P"), 0, 0,
+	    "row|0|acd\n"
+	    "wrap|0\n"
+	    "cell|0|2|d|-|wrap" },
+	/* Erasing the last cell clears the row's wrap flag. */
+	{ "X3", 4, 3, IN("abcdef\033[1;4H\033[K"), 0, 0,
+	    "row|0|abc\n"
+	    "wrap|0" },
+	/* 24-bit components overflow as upstream's 25-bit field does. */
+	{ "X4", 4, 3, IN("\033[38;2;256;256;999mX"), 0, 0,
+	    "cell|0|0|X|\033[0;38;2;1;3;231m|-" },
+};
+
 /* terminal.md §6.2: a rendition as one SGR sequence. */
 static void
 sgr_str(const struct fb_rend *r, char *s, size_t n)
@@ -969,6 +996,9 @@ test_cases(void)
 	}
 	printf("terminal.md 14.1: %d of %zu cases pass\n", pass, LEN(cases));
 	CHECK(LEN(cases) == 104);
+	for (i = 0; i < LEN(extra); i++) {
+		CHECK(run_case(&extra[i]));
+	}
 }
 
 /* §2: bytes between 'x' and 'y' give this many U+FFFD. */
@@ -1414,6 +1444,68 @@ test_chunks(void)
 	}
 }
 
+/* server_ext: DEC graphics and the alternate screen, off by default. */
+static void
+test_server_ext(void)
+{
+	struct fb fb;
+	struct vt vt;
+	char got[8192];
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (fb_init(&fb, 10, 4) == -1) {
+			CHECK(0);
+			return;
+		}
+		vt_init(&vt, &fb);
+		CHECK(vt.server_ext == 0);
+		vt.server_ext = k;
+		feed_str(&vt, "\033(0lqk\033(Bx\r\n\033)0\016q\017q");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, k ? "\xe2\x94\x8c\xe2\x94\x80\xe2\x94\x90x" :
+		    "lqkx") == 0);
+		row_text(&fb, 1, got);
+		CHECK(strcmp(got, k ? "\xe2\x94\x80q" : "qq") == 0);
+
+		feed_str(&vt, "\033[Hmain\033[1;31m\033[?1049halt\033[0m");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, k ? "....alt" : "mainalt") == 0);
+		row_text(&fb, 1, got);
+		CHECK(strcmp(got, k ? "" : "qq") == 0);
+		feed_str(&vt, "\033[?1049l");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "mainalt") == 0 || k);
+		CHECK(strcmp(got, "main") == 0 || !k);
+		CHECK(fb.cy == 0 && fb.cx == (k ? 4 : 7));
+		CHECK(fb.rend.fg == (k ? 31u : 0u));
+
+		/* Resized while the alternate screen shows. */
+		feed_str(&vt, "\033[?47hxx");
+		CHECK(vt_resize(&vt, 3, 2) == 0);
+		CHECK(invariants(&fb));
+		feed_str(&vt, "yyyyyyy\033[?47l");
+		CHECK(invariants(&fb));
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "mai") == 0 || !k);
+		CHECK(vt_resize(&vt, 10, 4) == 0);
+
+		/* Resized behind its back, then RIS, then left open. */
+		feed_str(&vt, "\033[?1047h");
+		CHECK(fb_resize(&fb, 4, 4) == 0);
+		feed_str(&vt, "\033[?1047l\033[?1049hz");
+		CHECK(invariants(&fb));
+		feed_str(&vt, "\033c");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "") == 0);
+		feed_str(&vt, "\033[?1049hq");
+		row_text(&fb, 0, got);
+		CHECK(strcmp(got, "q") == 0);
+		vt_free(&vt);
+		fb_free(&fb);
+	}
+}
+
 int
 main(void)
 {
@@ -1426,5 +1518,6 @@ main(void)
 	test_random();
 	test_shared();
 	test_chunks();
+	test_server_ext();
 	return TEST_DONE();
 }
