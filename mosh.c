@@ -784,9 +784,15 @@ term_copy(const void *st)
 		free(t);
 		return NULL;
 	}
+	/*
+	 * A copy is only diffed (server) or fed with server_ext 0 (client),
+	 * so it needs neither the replies nor a main screen hidden behind
+	 * the alternate one, which stay with the original.
+	 */
 	t->vt = a->vt;
 	t->vt.fb = &t->fb;
 	memset(&t->vt.reply, 0, sizeof t->vt.reply);
+	t->vt.main_rows = NULL;
 	t->echo_ack = a->echo_ack;
 	return t;
 }
@@ -1785,6 +1791,8 @@ server_main(const char *prog, int argc, char **argv)
 		fputs("mosh-server: out of memory\n", stderr);
 		return 1;
 	}
+	/* Alternate screen and DEC graphics: frames only, any client. */
+	s.term.vt.server_ext = 1;
 	if (server_net_open(&s, port, sizeof port, key) == -1 ||
 	    server_ssp_init(&s) == -1) {
 		return 1;

@@ -541,6 +541,22 @@ test_term_ops(void)
 	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"\033[c\033[6n", 7) == 0);
 	CHECK(term_apply(c, d.p, d.len) == 0 && c->vt.reply.len == 0);
 
+	/* A copy of a server terminal showing the alternate screen. */
+	term_free(snap);
+	snap = term_copy(&a);
+	snap->vt.server_ext = 1;
+	feed(snap, "main\033[?1049h\033[2J\033[Halt");
+	term_free(b);
+	b = term_copy(snap);
+	CHECK(b != NULL && b->vt.main_rows == NULL && term_equal(b, snap));
+	term_free(b);
+	b = term_copy(snap);
+	feed(snap, "\033[?1049l");
+	CHECK(fb_cell(&snap->fb, 0, 0)->c[0] == 'm');
+	CHECK(fb_cell(&b->fb, 0, 0)->c[0] == 'a');
+	term_free(snap);
+	snap = NULL;
+
 	/* Random bytes: applied or refused whole, never read past. */
 	for (i = 0; i < 3000; i++) {
 		for (j = 0; j < sizeof junk; j++) {
