@@ -576,6 +576,34 @@ test_term_ops(void)
 	buf_free(&d);
 }
 
+/* The echo-ack history of protocol.md §8.3. */
+static void
+test_echo_ack(void)
+{
+	static struct server s;
+	int i;
+
+	memset(&s, 0, sizeof s);
+	CHECK(server_echo_ack(&s, 10) == 0 && s.term.echo_ack == 0);
+	server_echo_register(&s, 3, 100);
+	CHECK(server_echo_ack(&s, 149) == 0 && s.term.echo_ack == 0);
+	CHECK(server_echo_ack(&s, 150) == 1 && s.term.echo_ack == 3);
+	CHECK(server_echo_ack(&s, 151) == 0 && s.term.echo_ack == 3);
+	server_echo_register(&s, 4, 160);
+	server_echo_register(&s, 5, 170);
+	CHECK(server_echo_ack(&s, 215) == 1 && s.term.echo_ack == 4);
+	CHECK(s.necho == 2 && s.echo_num[0] == 4);
+	CHECK(server_echo_ack(&s, 219) == 0);
+	CHECK(server_echo_ack(&s, 220) == 1 && s.term.echo_ack == 5);
+	CHECK(server_echo_ack(&s, 10000) == 0 && s.term.echo_ack == 5);
+	for (i = 0; i < 3 * SERVER_ECHO_MAX; i++) {
+		server_echo_register(&s, 100 + (uint64_t)i, 20000);
+	}
+	CHECK(s.necho == SERVER_ECHO_MAX);
+	CHECK(server_echo_ack(&s, 20050) == 1 &&
+	    s.term.echo_ack == 100 + 3 * SERVER_ECHO_MAX - 1);
+}
+
 int
 main(void)
 {
@@ -591,5 +619,6 @@ main(void)
 	test_term_strings();
 	test_terminfo();
 	test_term_ops();
+	test_echo_ack();
 	return TEST_DONE();
 }
