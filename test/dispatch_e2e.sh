@@ -394,6 +394,9 @@ pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
+if how == "unclean":
+    os.kill(spid, signal.SIGKILL)
+    time.sleep(0.2)
 if how == "suspend":
     os.write(fd, b"\x1e\x1a")
     pump(3, b"[mosh is suspended.]")
@@ -413,7 +416,7 @@ print("resized", b"30 100" in out)
 os.write(fd, b"printf '\\033]0;ti''tle\\007'\r")
 pump(5, b"[mosh] title")
 print("title", b"\x1b]0;[mosh] title\x07" in out)
-os.write(fd, b"\x1e." if how == "quit" else b"exit\r")
+os.write(fd, b"\x1e." if how in ("quit", "unclean") else b"exit\r")
 st = None
 end = time.time() + 10
 while time.time() < end:
@@ -427,6 +430,7 @@ if st is None:
     os.waitpid(pid, 0)
 print("status", st)
 print("exiting-line", b"[mosh is exiting.]" in out)
+print("unclean-msg", b"mosh did not shut down cleanly" in out)
 time.sleep(0.5)
 try:
     state = open("/proc/%d/stat" % spid).read().split(")")[1].split()[0]
@@ -451,6 +455,7 @@ for pr in $pairs; do
 		has "$name: window size reaches the shell" "$tmp/s.out" "resized True"
 		has "$name: title with prefix" "$tmp/s.out" "title True"
 		has "$name: clean end" "$tmp/s.out" "status 0"
+		has "$name: no unclean warning" "$tmp/s.out" "unclean-msg False"
 		has "$name: exiting line" "$tmp/s.out" "exiting-line True"
 		has "$name: server gone" "$tmp/s.out" "server-left True"
 	done
@@ -463,6 +468,11 @@ has "suspend: stopped" "$tmp/s.out" "stopped True"
 has "suspend: open string again on SIGCONT" "$tmp/s.out" "reopened True"
 has "suspend: the session goes on" "$tmp/s.out" "resized True"
 has "suspend: clean end" "$tmp/s.out" "status 0"
+timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
+    61550:61599 unclean > "$tmp/s.out" 2>&1
+has "server killed: status 1" "$tmp/s.out" "status 1"
+has "server killed: unclean message" "$tmp/s.out" "unclean-msg True"
+has "server killed: exiting line" "$tmp/s.out" "exiting-line True"
 timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 wrongkey > "$tmp/s.out" 2>&1
 has "wrong key: no session, status 1" "$tmp/s.out" "status 1"
