@@ -1598,21 +1598,33 @@ server_read_pty(struct server *s, uint64_t now)
 	}
 }
 
-/* Emulator replies and translated keystrokes to the shell. */
+/*
+ * Emulator replies and translated keystrokes to the shell, as much as the
+ * pty takes now; the rest waits for POLLOUT (upstream blocks instead).
+ */
 static void
 server_write_pty(struct server *s, uint64_t now)
 {
-	struct buf *r = &s->term.vt.reply;
+	struct buf *r = &s->term.vt.reply, *t = &s->topty;
+	ssize_t n;
 
-	if (r->len > 0 && buf_append(&s->topty, r->p, r->len) == 0) {
+	if (r->len > 0 && buf_append(t, r->p, r->len) == 0) {
 		r->len = 0;
 	}
-	if (s->topty.len > 0) {
-		if (write_all(s->master, s->topty.p, s->topty.len) == -1) {
-			server_stop(s, now);
-		}
-		s->topty.len = 0;
+	if (t->len == 0) {
+		return;
 	}
+	n = write(s->master, t->p, t->len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		return;		/* the shell is not reading: keep it */
+	}
+	if (n == -1) {
+		server_stop(s, now);
+		t->len = 0;
+		return;
+	}
+	memmove(t->p, t->p + n, t->len - (size_t)n);
+	t->len -= (size_t)n;
 }
 
 /* Signals, idle limits and the ends of the loop. */
@@ -1703,7 +1715,7 @@ server_loop(struct server *s)
 		fds[0].fd = s->net.nfds > 0 ? s->net.fds[s->net.nfds - 1] : -1;
 		fds[0].events = POLLIN;
 		fds[1].fd = ssp_shutdown_in_progress(&s->ssp) ? -1 : s->master;
-		fds[1].events = POLLIN;
+		fds[1].events = POLLIN | (s->topty.len > 0 ? POLLOUT : 0);
 		if (poll_wait(fds, 2, server_wait_ms(s, now), &s->waitmask)) {
 			perror("ppoll");
 			break;

@@ -394,6 +394,17 @@ pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
+if how == "paste":
+    # A shell that does not read for 2 s while 60000 bytes arrive: the
+    # pty fills up, and nothing may be lost or end the session.
+    os.write(fd, b"stty raw -echo; sleep 2; head -c 60000 | wc -c; "
+             b"stty sane\r")
+    pump(0.5)
+    for i in range(60):
+        os.write(fd, b"a" * 1000)
+        pump(0.01)
+    pump(15, b"60000")
+    print("pasted", b"60000" in out)
 if how == "unclean":
     os.kill(spid, signal.SIGKILL)
     time.sleep(0.2)
@@ -468,6 +479,10 @@ has "suspend: stopped" "$tmp/s.out" "stopped True"
 has "suspend: open string again on SIGCONT" "$tmp/s.out" "reopened True"
 has "suspend: the session goes on" "$tmp/s.out" "resized True"
 has "suspend: clean end" "$tmp/s.out" "status 0"
+timeout -k 2 60 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
+    61550:61599 paste > "$tmp/s.out" 2>&1
+has "paste into a busy shell arrives whole" "$tmp/s.out" "pasted True"
+has "paste: clean end" "$tmp/s.out" "status 0"
 timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 unclean > "$tmp/s.out" 2>&1
 has "server killed: status 1" "$tmp/s.out" "status 1"
