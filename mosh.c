@@ -63,6 +63,7 @@ extern char **environ;
 #define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
 #define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
 #define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
+#define SERVER_TOPTY_MAX (1u << 20)	/* past this, stop reading the net */
 #define ECHO_TIMEOUT_MS 50		/* §8.3 */
 
 /* ==== small helpers ==== */
@@ -1697,7 +1698,9 @@ server_wait_ms(struct server *s, uint64_t now)
  * while no client has come or a shutdown runs; it wakes at once for a
  * datagram, shell output, or SIGTERM/SIGINT/SIGUSR1. Only one datagram is
  * read per pass (as upstream), so timers run between datagrams. The pty is
- * not read during the shutdown.
+ * not read during the shutdown. While more than SERVER_TOPTY_MAX bytes of
+ * input wait for a shell that does not read, the socket is not read either
+ * (upstream blocks in write() instead), so memory stays bounded.
  */
 static int
 server_loop(struct server *s)
@@ -1712,7 +1715,8 @@ server_loop(struct server *s)
 	syslog(LOG_INFO, "user %s session begin", s->user);
 	while (!s->done) {
 		now = now_ms();
-		fds[0].fd = s->net.nfds > 0 ? s->net.fds[s->net.nfds - 1] : -1;
+		fds[0].fd = s->net.nfds > 0 && s->topty.len < SERVER_TOPTY_MAX ?
+		    s->net.fds[s->net.nfds - 1] : -1;
 		fds[0].events = POLLIN;
 		fds[1].fd = ssp_shutdown_in_progress(&s->ssp) ? -1 : s->master;
 		fds[1].events = POLLIN | (s->topty.len > 0 ? POLLOUT : 0);
