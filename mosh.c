@@ -1317,9 +1317,9 @@ shell_wait_release(void)
 	int n;
 
 	for (n = 0; n < 80 && c != '\n'; n++) {
-		while ((r = read(STDIN_FILENO, &c, 1)) == -1 && errno == EINTR) {
-			continue;
-		}
+		do {
+			r = read(STDIN_FILENO, &c, 1);
+		} while (r == -1 && errno == EINTR);
 		if (r != 1) {
 			fprintf(stderr, "mosh-server: parent signal: %s\n",
 			    r == 0 ? "end of file" : strerror(errno));
@@ -1639,7 +1639,8 @@ server_events(struct server *s, uint64_t now)
 		if (s->sig_tmout == 0 ||
 		    idle >= (uint64_t)s->sig_tmout * 1000) {
 			fprintf(stderr, "Network idle for %llu seconds when "
-			    "SIGUSR1 received\n", (unsigned long long)idle / 1000);
+			    "SIGUSR1 received\n",
+			    (unsigned long long)idle / 1000);
 			server_stop(s, now);
 		}
 	}
@@ -2658,7 +2659,9 @@ front_main(int argc, char **argv)
 			return 0;
 		}
 		if (strcmp(argv[i], "--") == 0) {
-			host = host ? host : (i + 1 < argc ? argv[i + 1] : NULL);
+			if (host == NULL && i + 1 < argc) {
+				host = argv[i + 1];
+			}
 			break;
 		}
 		if (argv[i][0] != '-' || argv[i][1] == '\0') {
