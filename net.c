@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -64,19 +63,13 @@ get_be64(const uint8_t *p)
 	return v;
 }
 
+/* Hand a log line to the caller's callback, if any. */
 static void
-note(struct net *n, const char *fmt, ...)
+note(struct net *n, const char *line)
 {
-	char line[512];
-	va_list ap;
-
-	if (n->log == NULL) {
-		return;
+	if (n->log != NULL) {
+		n->log(n->log_arg, line);
 	}
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n->log(n->log_arg, line);
 }
 
 /* ---- framing (§2.2, §2.3, §3.1) ---- */
@@ -388,7 +381,7 @@ try_bind(struct net *n, const char *ip, int low, int high)
 	struct net_addr a;
 	struct sockaddr_in *sin;
 	struct sockaddr_in6 *sin6;
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], line[1200];
 	int fd, port, e, off = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -453,7 +446,8 @@ try_bind(struct net *n, const char *ip, int low, int high)
 	}
 	close(fd);
 	addr_text(&a, host, sizeof(host), serv, sizeof(serv));
-	note(n, "Failed binding to %s:%s", host, serv);
+	snprintf(line, sizeof(line), "Failed binding to %s:%s", host, serv);
+	note(n, line);
 	snprintf(n->error, sizeof(n->error), "bind: %s", strerror(e));
 	return -1;
 }
@@ -461,6 +455,8 @@ try_bind(struct net *n, const char *ip, int low, int high)
 int
 net_bind(struct net *n, const char *ip, int low, int high)
 {
+	char line[1200];
+
 	if (!n->server || n->nfds != 0) {
 		snprintf(n->error, sizeof(n->error), "net_bind: not a fresh "
 		    "server connection");
@@ -470,12 +466,16 @@ net_bind(struct net *n, const char *ip, int low, int high)
 		if (try_bind(n, ip, low, high) == 0) {
 			return 0;
 		}
-		note(n, "Error binding to IP %s: %s", ip, n->error);
+		snprintf(line, sizeof(line), "Error binding to IP %s: %s", ip,
+		    n->error);
+		note(n, line);
 	}
 	if (try_bind(n, NULL, low, high) == 0) {
 		return 0;
 	}
-	note(n, "Error binding to any interface: %s", n->error);
+	snprintf(line, sizeof(line), "Error binding to any interface: %s",
+	    n->error);
+	note(n, line);
 	return -1;
 }
 
@@ -700,7 +700,7 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
     size_t *plen, int *why)
 {
 	struct net_pkt p;
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], line[1200];
 	int reason;
 
 	if (net_open(&n->ocb, !n->dir, d, len, &p, payload, &reason) != 0) {
@@ -742,8 +742,10 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 		if (n->log != NULL) {
 			addr_text(&n->peer, host, sizeof(host), serv,
 			    sizeof(serv));
-			note(n, "Server now attached to client at %s:%s", host,
+			snprintf(line, sizeof(line),
+			    "Server now attached to client at %s:%s", host,
 			    serv);
+			note(n, line);
 		}
 	}
 	return 0;
