@@ -287,6 +287,9 @@ int net_open(const struct ocb *ocb, int rx_dir, const uint8_t *d, size_t n,
 /* The text upstream gives for a drop reason, for logs and notifications. */
 const char *net_drop_text(int why);
 
+/* strerror with glibc's wording (upstream's), also under musl. */
+const char *net_strerror(int e);
+
 /* now mod 65536, with 65535 (NET_TS_NONE) sent as 0 (§3.3). */
 uint16_t net_ts16(uint64_t now);
 

@@ -72,6 +72,69 @@ note(struct net *n, const char *line)
 	}
 }
 
+/*
+ * glibc's wording for the errors a user may see from here, so that the
+ * static musl binary prints what upstream (built on glibc) prints: musl
+ * says "Address in use", "Message too large" and so on.
+ */
+const char *
+net_strerror(int e)
+{
+	switch (e) {
+	case EADDRINUSE:
+		return "Address already in use";
+	case EADDRNOTAVAIL:
+		return "Cannot assign requested address";
+	case EMSGSIZE:
+		return "Message too long";
+	case ENETUNREACH:
+		return "Network is unreachable";
+	case EHOSTUNREACH:
+		return "No route to host";
+	case EMFILE:
+		return "Too many open files";
+	case ENOMEM:
+		return "Cannot allocate memory";
+	case EAFNOSUPPORT:
+		return "Address family not supported by protocol";
+	case EPERM:
+		return "Operation not permitted";
+	case EACCES:
+		return "Permission denied";
+	case ENOBUFS:
+		return "No buffer space available";
+	case ECONNREFUSED:
+		return "Connection refused";
+	case EINVAL:
+		return "Invalid argument";
+	}
+	return strerror(e);
+}
+
+/* The same for the resolver; upstream's text then ends in strerror(0). */
+static void
+bad_ip(struct net *n, const char *ip, int e)
+{
+	const char *t;
+
+	switch (e) {
+	case EAI_NONAME:
+		t = "Name or service not known";
+		break;
+	case EAI_SERVICE:
+		t = "Servname not supported for ai_socktype";
+		break;
+	case EAI_FAMILY:
+		t = "ai_family not supported";
+		break;
+	default:
+		t = gai_strerror(e);
+		break;
+	}
+	snprintf(n->error, sizeof(n->error), "Bad IP address (%s): %s: Success",
+	    ip, t);
+}
+
 /* ---- framing (§2.2, §2.3, §3.1) ---- */
 
 size_t
@@ -289,13 +352,13 @@ sock_open(struct net *n, int family)
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		snprintf(n->error, sizeof(n->error), "socket: %s",
-		    strerror(errno));
+		    net_strerror(errno));
 		return -1;
 	}
 	v = IP_PMTUDISC_DONT;
 	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)) == -1) {
 		snprintf(n->error, sizeof(n->error), "setsockopt: %s",
-		    strerror(errno));
+		    net_strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -398,8 +461,7 @@ try_bind(struct net *n, const char *ip, int low, int high)
 		hints.ai_socktype = SOCK_DGRAM;
 		hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 		if ((e = getaddrinfo(ip, "0", &hints, &res)) != 0) {
-			snprintf(n->error, sizeof(n->error),
-			    "Bad IP address (%s): %s", ip, gai_strerror(e));
+			bad_ip(n, ip, e);
 			return -1;
 		}
 		if (res->ai_addrlen > sizeof(a.ss) ||
@@ -448,7 +510,7 @@ try_bind(struct net *n, const char *ip, int low, int high)
 	addr_text(&a, host, sizeof(host), serv, sizeof(serv));
 	snprintf(line, sizeof(line), "Failed binding to %s:%s", host, serv);
 	note(n, line);
-	snprintf(n->error, sizeof(n->error), "bind: %s", strerror(e));
+	snprintf(n->error, sizeof(n->error), "bind: %s", net_strerror(e));
 	return -1;
 }
 
@@ -495,8 +557,7 @@ net_connect(struct net *n, const char *ip, const char *port, uint64_t now)
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((e = getaddrinfo(ip, port, &hints, &res)) != 0) {
-		snprintf(n->error, sizeof(n->error), "Bad IP address (%s): %s",
-		    ip, gai_strerror(e));
+		bad_ip(n, ip, e);
 		return -1;
 	}
 	if (res->ai_addrlen > sizeof(n->peer.ss) ||
@@ -636,7 +697,7 @@ net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now)
 	uint8_t d[NET_MAX_DGRAM];
 	long dl;
 	ssize_t sent;
-	int r = 0;
+	int r = 0, e;
 
 	if (!n->has_peer || n->nfds == 0) {
 		return 1;
@@ -647,11 +708,13 @@ net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now)
 	n->stats.tx++;
 	sent = sendto(n->fds[n->nfds - 1], d, (size_t)dl, MSG_DONTWAIT,
 	    (const struct sockaddr *)&n->peer.ss, n->peer.len);
+	e = sent == -1 ? errno : 0;
 	if (sent != dl) {
 		n->stats.tx_err++;
 		snprintf(n->send_error, sizeof(n->send_error), "sendto: %s",
-		    sent == -1 ? strerror(errno) : "short write");
-		if (sent == -1 && errno == EMSGSIZE) {
+		    e != 0 ? net_strerror(e) : "short write");
+		if (e == EMSGSIZE) {
+			/* the payload MTU of last resort, for good (§3.6) */
 			n->mtu = NET_MTU_FALLBACK;
 		}
 		r = -1;
