@@ -389,11 +389,12 @@ net_parse_ports(const char *s, int *low, int *high, char *err,
 	char *end;
 	long v;
 
-	/* strtol as upstream uses it: blanks and a sign are accepted, an
-	 * empty string is port 0. */
+	/* strtol as upstream uses it on glibc: blanks and a sign are
+	 * accepted, an empty string is port 0. Only ERANGE counts: musl
+	 * also sets EINVAL when there are no digits, glibc does not. */
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || (*end != '\0' && *end != ':')) {
+	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
 		snprintf(err, errlen, "Invalid (low) port number (%s)", s);
 		return -1;
 	}
@@ -410,7 +411,7 @@ net_parse_ports(const char *s, int *low, int *high, char *err,
 	hs = end + 1;
 	errno = 0;
 	v = strtol(hs, &end, 10);
-	if (errno != 0 || *end != '\0') {
+	if (errno == ERANGE || *end != '\0') {
 		snprintf(err, errlen, "Invalid high port number (%s)", hs);
 		return -1;
 	}
