@@ -249,7 +249,8 @@ struct net {
 	uint64_t expected_seq;	/* one past the newest seq received */
 	int has_peer;		/* we have an address to send to */
 	struct net_addr peer;
-	uint64_t last_heard;	/* newest in-order datagram (ms) */
+	uint64_t last_heard;	/* newest in-order datagram (ms);
+				 * UINT64_MAX before the first */
 	int saved_ok;		/* saved_ts holds a timestamp to echo */
 	uint16_t saved_ts;
 	uint64_t saved_at;
@@ -383,7 +384,8 @@ long net_build(struct net *n, const uint8_t *payload, size_t len,
 uint64_t net_rto(const struct net *n);
 uint64_t net_send_interval(const struct net *n);
 
-/* The client's hop, by hand (tests); net_send does it when due. */
+/* The client's hop, by hand (tests); net_send does it when due. 0, or -1
+ * if no socket could be opened (n->send_error says why). */
 int net_hop(struct net *n, uint64_t now);
 
 /* Fill buf with len random bytes from getrandom(), else /dev/urandom.

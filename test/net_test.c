@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -1533,6 +1534,24 @@ test_strerror(void)
 	CHECK(strcmp(net_strerror(ENOENT), strerror(ENOENT)) == 0);
 }
 
+/* net_close closes the sockets and leaves no key behind. */
+static void
+test_close(void)
+{
+	static const uint8_t zero[sizeof(struct net)];
+	struct net n;
+	int fd;
+
+	CHECK(net_init(&n, 1, key1) == 0);
+	CHECK(net_bind(&n, "127.0.0.1", 0, 0) == 0);
+	CHECK(net_fds(&n, &fd, 1) == 1 && fcntl(fd, F_GETFD) != -1);
+	CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+	net_close(&n);
+	CHECK(fcntl(fd, F_GETFD) == -1);
+	CHECK(memcmp(&n, zero, sizeof(n)) == 0);
+	net_close(&n);
+}
+
 static void
 test_random(void)
 {
@@ -1563,6 +1582,7 @@ main(void)
 	test_upstream(AF_INET, "127.0.0.1");
 	test_upstream(AF_INET6, "::1");
 	test_strerror();
+	test_close();
 	test_random();
 	return TEST_DONE();
 }
