@@ -104,7 +104,7 @@ buf_free(struct buf *b)
 #define OCB_L_COUNT 64
 
 enum {
-	OCB_IMPL_AUTO,		/* ocb_init_impl: AES-NI if present, else ct64 */
+	OCB_IMPL_AUTO,		/* AES-NI if the CPU has it, else ct64 */
 	OCB_IMPL_X86NI,		/* BearSSL aes_x86ni */
 	OCB_IMPL_CT64		/* BearSSL aes_ct64 */
 };
@@ -123,13 +123,14 @@ struct ocb {
 	int impl;			/* OCB_IMPL_X86NI or OCB_IMPL_CT64 */
 	uint8_t lstar[16];		/* L_* = E(0) */
 	uint8_t ldollar[16];		/* L_$ = double(L_*) */
-	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), L_i = double(L_i-1) */
+	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), then doubling */
 };
 
 /*
  * ocb_init: set up o for a 16-byte key with the fastest constant-time AES;
- * returns 0. ocb_init_impl chooses the AES implementation (tests and the
- * bench): -1 if that one is not available on this CPU, with *o wiped.
+ * 0, or -1 with *o zeroed if BearSSL cannot give one (not seen in practice).
+ * ocb_init_impl chooses the AES implementation (tests and the bench): -1 if
+ * that one is not available on this CPU, with *o zeroed.
  * ocb_impl_name: "aes_x86ni" or "aes_ct64". ocb_wipe: erase o.
  */
 int ocb_init(struct ocb *o, const uint8_t key[OCB_KEY_LEN]);
@@ -140,13 +141,16 @@ void ocb_wipe(struct ocb *o);
 /*
  * ocb_seal: encrypt len bytes of in and authenticate them with ad (adlen
  * bytes; NULL if 0). Writes len + OCB_TAG_LEN bytes to out: ciphertext,
- * then the tag. out == in is allowed; other overlaps are not. Never reuse
- * a nonce with one key.
+ * then the tag. Never reuse a nonce with one key.
  *
  * ocb_open: in is ciphertext + tag (len bytes). On success writes the
  * len - OCB_TAG_LEN bytes of plaintext to out and returns 0. On a short
  * input or a tag mismatch returns -1 and out holds zeros (nothing
- * unauthenticated leaves). out == in is allowed; other overlaps are not.
+ * unauthenticated leaves).
+ *
+ * Both work in place (out == in) and with out below in (out < in, sliding
+ * down: e.g. a datagram opened over its own nonce); out above an
+ * overlapping in is not allowed. ad may overlap anything.
  */
 void ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
     const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,
