@@ -253,7 +253,8 @@ struct net {
 	uint64_t expected_seq;	/* one past the newest seq received */
 	int has_peer;		/* we have an address to send to */
 	struct net_addr peer;
-	uint64_t last_heard;	/* newest in-order datagram (ms) */
+	uint64_t last_heard;	/* newest in-order datagram (ms);
+				 * UINT64_MAX before the first */
 	int saved_ok;		/* saved_ts holds a timestamp to echo */
 	uint16_t saved_ts;
 	uint64_t saved_at;
@@ -290,6 +291,9 @@ int net_open(const struct ocb *ocb, int rx_dir, const uint8_t *d, size_t n,
 
 /* The text upstream gives for a drop reason, for logs and notifications. */
 const char *net_drop_text(int why);
+
+/* strerror with glibc's wording (upstream's), also under musl. */
+const char *net_strerror(int e);
 
 /* now mod 65536, with 65535 (NET_TS_NONE) sent as 0 (§3.3). */
 uint16_t net_ts16(uint64_t now);
@@ -384,7 +388,8 @@ long net_build(struct net *n, const uint8_t *payload, size_t len,
 uint64_t net_rto(const struct net *n);
 uint64_t net_send_interval(const struct net *n);
 
-/* The client's hop, by hand (tests); net_send does it when due. */
+/* The client's hop, by hand (tests); net_send does it when due. 0, or -1
+ * if no socket could be opened (n->send_error says why). */
 int net_hop(struct net *n, uint64_t now);
 
 /* Fill buf with len random bytes from getrandom(), else /dev/urandom.
