@@ -1207,6 +1207,24 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	sim_free(&m);
 }
 
+/* SSP_DUMP=<test> prints what was sent, when a timing check fails. */
+static void
+dump_log(const struct sim *m, size_t max)
+{
+	size_t j;
+
+	for (j = 0; j < m->nlog && j < max; j++) {
+		fprintf(stderr, "%llu %s old %llu new %llu ack %llu thr %llu "
+		    "diff %zu%s\n", (unsigned long long)m->log[j].t,
+		    m->log[j].from ? "S->C" : "C->S",
+		    (unsigned long long)m->log[j].old_num,
+		    (unsigned long long)m->log[j].new_num,
+		    (unsigned long long)m->log[j].ack_num,
+		    (unsigned long long)m->log[j].thr, m->log[j].diff_len,
+		    m->log[j].lost ? " lost" : "");
+	}
+}
+
 /* The n-th instruction from side `from` at or after log index *i. */
 static const struct rec *
 next_from(const struct sim *m, size_t *i, int from)
@@ -1280,10 +1298,8 @@ test_shape(void)
 	m.app = app_shape;
 	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
 	sim_run(&m, 11999);
-	if (getenv("SSP_DUMP")) {
-		for (j = 0; j < m.nlog && j < 20; j++) {
-			fprintf(stderr, "%llu %d old %llu new %llu ack %llu thr %llu d %zu\n", (unsigned long long)m.log[j].t, m.log[j].from, (unsigned long long)m.log[j].old_num, (unsigned long long)m.log[j].new_num, (unsigned long long)m.log[j].ack_num, (unsigned long long)m.log[j].thr, m.log[j].diff_len);
-		}
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "shape") == 0) {
+		dump_log(&m, 20);
 	}
 	/* client start: old0 new1 ack0 thr0, the resize, at once */
 	r = next_from(&m, &i, 0);
