@@ -1425,6 +1425,63 @@ test_first_retry(void)
 	}
 }
 
+/*
+ * §12.7 (session4, phase C): replies blocked, the client resends at frame
+ * rate (from the acked state, old_num fixed) while it heard the server
+ * within 10 s, then only every 3 s.
+ */
+static void
+test_retry_phases(void)
+{
+	static struct sim m;
+	uint8_t k = 'x';
+	size_t i, fast = 0, slow = 0, bad = 0;
+	uint64_t heard, last = 0, d;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 2000);
+	m.loss[1] = 1000;		/* the server's datagrams are lost */
+	heard = m.ep[0].last_heard;
+	CHECK(heard > 0 && heard < 2000);
+	/*
+	 * As in the capture: a heartbeat goes unacked first, so the walk of
+	 * §7.4 stops at it and the acked state stays the assumed one.
+	 */
+	sim_run(&m, 4000);
+	CHECK(m.ep[0].nsent == 2);
+	CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &k, 1) == 0);
+	sim_run(&m, 30000);
+	for (i = 0; i < m.nlog; i++) {
+		if (m.log[i].from != 0 || m.log[i].t < 4000) {
+			continue;
+		}
+		if (last != 0) {
+			d = m.log[i].t - last;
+			if (m.log[i].t < heard + SSP_ACTIVE_RETRY_TIMEOUT) {
+				fast++;
+				bad += d != m.link[0].send_interval;
+			} else if (last >= heard + SSP_ACTIVE_RETRY_TIMEOUT) {
+				slow++;
+				bad += d != SSP_ACK_INTERVAL;
+			}
+		}
+		CHECK(m.log[i].old_num == ssp_acked_num(&m.ep[0]));
+		last = m.log[i].t;
+	}
+	CHECK(m.ep[0].last_heard == heard);
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "retry") == 0) {
+		fprintf(stderr, "fast %zu slow %zu heard %llu\n", fast, slow, (unsigned long long)heard);
+		dump_log(&m, 60);
+	}
+	CHECK(fast > 250);		/* every 20 ms for about 6 s */
+	CHECK(slow >= 5 && slow <= 7);	/* then every 3 s */
+	CHECK(bad == 0);
+	CHECK(m.got.len == 1);		/* the byte arrived once */
+	sim_free(&m);
+}
+
 /* Changes every ms: frames go out one send interval apart. */
 static uint64_t busy_until;
 
@@ -2029,6 +2086,7 @@ main(void)
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_retry_phases();
 	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
