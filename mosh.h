@@ -487,7 +487,7 @@ struct ssp_asm {
 	uint64_t id;
 	int have_id;
 	unsigned arrived, total, hi;	/* total 0: final not seen yet */
-	struct ssp_fslot *slot;		/* SSP_MAX_FRAGS, heap */
+	struct ssp_fslot *slot;		/* SSP_MAX_FRAGS, heap, on demand */
 	uint8_t have[SSP_MAX_FRAGS / 8];
 	struct buf data;		/* contents in arrival order */
 };

@@ -643,8 +643,7 @@ int
 ssp_asm_init(struct ssp_asm *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->slot = calloc(SSP_MAX_FRAGS, sizeof(*a->slot));
-	return a->slot ? 0 : -1;
+	return 0;	/* slots come with the first many-fragment one */
 }
 
 void
@@ -688,8 +687,17 @@ ssp_asm_add(struct ssp_asm *a, const struct ssp_frag *f, struct buf *z)
 		a->id = f->id;
 		a->have_id = 1;
 	}
+	if (a->arrived == 0 && f->num == 0 && f->final) {
+		/* the usual case, one fragment: no slots needed */
+		z->len = 0;
+		return buf_append(z, f->p, f->len) == 0 ? 1 : -1;
+	}
 	if (a->total && f->num >= a->total) {
 		return -1;	/* beyond the final fragment */
+	}
+	if (a->slot == NULL &&
+	    (a->slot = calloc(SSP_MAX_FRAGS, sizeof(*a->slot))) == NULL) {
+		return -1;
 	}
 	if (asm_has(a, f->num)) {
 		s = &a->slot[f->num];

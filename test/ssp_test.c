@@ -4,6 +4,8 @@
  * 1. Every recorded datagram of test/vectors/session1..3.json is parsed,
  *    reassembled, inflated and decoded, and each field is compared with the
  *    recording; then re-encoded byte for byte (protobuf, zlib, fragment).
+ *    session4-roaming.json stores only raw datagrams: they are opened with
+ *    ocb.c first. All 1246 recorded instructions in all.
  * 2. The hand-built encodings of encoding_examples.json.
  * 3. A client and a server in one process over a simulated link with a fake
  *    clock: loss, reordering, duplication, delays, an outage. Keystrokes
@@ -201,6 +203,28 @@ static const char vec_py[] =
     ".get('echo_ack_num',0)))\n"
     "      else: t.append('x:')\n"
     "    print('M','U' if up else 'H',*t)\n"
+    "d=json.load(open('test/vectors/session4-roaming.json'))\n"
+    "print('K',d['key_printable'],d['key_hex'])\n"
+    "for g in d['datagrams']:\n"
+    "  f=g['fragment']; i=g['instruction']; up=g['direction']=='to_server'\n"
+    "  print('Q',0 if up else 1,g['seq'],g['raw_hex'],g['timestamp'],"
+    "g['timestamp_reply'],f['id'],f['num'],int(f['final']))\n"
+    "  print('J',i['protocol_version'],n(i['old_num']),n(i['new_num']),"
+    "n(i['ack_num']),n(i['throwaway_num']),h(i['diff']),h(i['chaff']))\n"
+    "  dd=g.get('diff_decoded') or {}\n"
+    "  l=dd.get('UserMessage' if up else 'HostMessage',[])\n"
+    "  t=[]\n"
+    "  for it in l:\n"
+    "    if 'keystroke' in it: t.append('k:'+h(it['keystroke']"
+    ".get('keys_hex','')))\n"
+    "    elif 'hostbytes' in it: t.append('b:'+h(it['hostbytes']"
+    ".get('hoststring_hex','')))\n"
+    "    elif 'resize' in it: t.append('r:%d,%d'%(it['resize']"
+    ".get('width',0),it['resize'].get('height',0)))\n"
+    "    elif 'echoack' in it: t.append('e:'+n(it['echoack']"
+    ".get('echo_ack_num',0)))\n"
+    "    else: t.append('x:')\n"
+    "  print('M','U' if up else 'H',*t)\n"
     "ex=json.load(open('test/vectors/encoding_examples.json'))['examples']\n"
     "for k,v in ex.items(): print('X',k,v['hex'])\n"
     "EOF\n";
@@ -216,6 +240,8 @@ struct vec {
 	int ndgram, ninst, nmsg, nfrag_ok;
 	uint64_t ids[2];
 	char session[32];
+	struct ocb ocb;
+	int have_key, nq, nq_ok;
 };
 
 static void
@@ -298,6 +324,107 @@ vec_instruction(struct vec *v, char **tok, int ntok)
 	v->enc.len = 0;
 	CHECK(ssp_inst_encode(&in, &v->enc) == 0);
 	CHECK_MEM(v->enc.p, v->enc.len, v->inf.p, v->inf.len);
+	v->in = in;
+	v->have_in = 2;
+	v->ninst++;
+}
+
+/*
+ * session4 is stored compact: only the raw datagram. Open it with ocb.c
+ * (nonce: 4 zero bytes and the first 8 of the datagram, §2.2), then go
+ * through the same steps; the J line holds the decoded instruction.
+ */
+static void
+vec_key(struct vec *v, char **tok, int ntok)
+{
+	uint8_t key[OCB_KEY_LEN], want[OCB_KEY_LEN];
+
+	if (ntok < 3) {
+		CHECK(!"short K line");
+		return;
+	}
+	CHECK(ocb_key_parse(tok[1], key, NULL) == 0);
+	CHECK(unhex(tok[2], want, sizeof(want)) == OCB_KEY_LEN);
+	CHECK_MEM(key, sizeof(key), want, sizeof(want));
+	CHECK(ocb_init(&v->ocb, key) == 0);
+	v->have_key = 1;
+	v->ids[0] = v->ids[1] = 0;
+	snprintf(v->session, sizeof(v->session), "session4");
+}
+
+static void
+vec_raw(struct vec *v, char **tok, int ntok)
+{
+	uint8_t nonce[OCB_NONCE_LEN] = { 0 };
+	struct ssp_frag f;
+	uint64_t seq = 0;
+	size_t n;
+	int r, i;
+
+	v->have_in = 0;
+	if (ntok < 9 || !v->have_key) {
+		CHECK(!"Q line without a key");
+		return;
+	}
+	v->dir = atoi(tok[1]);
+	n = unhex(tok[3], v->z, sizeof(v->z));
+	CHECK(n >= 8 + 4 + SSP_FRAG_HDR + OCB_TAG_LEN);
+	memcpy(nonce + 4, v->z, 8);
+	for (i = 0; i < 8; i++) {
+		seq = seq << 8 | v->z[i];
+	}
+	CHECK((int)(seq >> 63) == v->dir);
+	CHECK((seq & ~(1ull << 63)) == strtoull(tok[2], NULL, 10));
+	r = ocb_open(&v->ocb, nonce, NULL, 0, v->z + 8, n - 8, v->pt);
+	CHECK(r == 0);
+	if (r != 0) {
+		return;
+	}
+	n -= 8 + OCB_TAG_LEN;
+	CHECK(((unsigned)v->pt[0] << 8 | v->pt[1]) == (unsigned)atoi(tok[4]));
+	CHECK(((unsigned)v->pt[2] << 8 | v->pt[3]) == (unsigned)atoi(tok[5]));
+	CHECK(ssp_frag_parse(v->pt + 4, n - 4, &f) == 0);
+	CHECK(f.id == strtoull(tok[6], NULL, 10) && f.id >= 1);
+	CHECK(f.num == (unsigned)atoi(tok[7]));
+	CHECK(f.final == atoi(tok[8]));
+	/* the relay's two legs repeat most datagrams: identical duplicates */
+	r = ssp_asm_add(&v->as[v->dir], &f, &v->got);
+	CHECK(r == 1);
+	v->have_in = r == 1;
+	v->nq++;
+}
+
+static void
+vec_json_inst(struct vec *v, char **tok, int ntok)
+{
+	struct ssp_inst in;
+	size_t n;
+
+	if (ntok < 8 || !v->have_in) {
+		CHECK(!"J line without a complete instruction");
+		return;
+	}
+	v->have_in = 0;
+	CHECK(ssp_inflate(v->got.p, v->got.len, &v->inf) == 0);
+	CHECK(ssp_inst_decode(v->inf.p, v->inf.len, &in) == 0);
+	CHECK(in.version == (uint32_t)atoi(tok[1]));
+	CHECK(in.old_num == strtoull(tok[2], NULL, 10));
+	CHECK(in.new_num == strtoull(tok[3], NULL, 10));
+	CHECK(in.ack_num == strtoull(tok[4], NULL, 10));
+	CHECK(in.throwaway_num == strtoull(tok[5], NULL, 10));
+	n = unhex(tok[6], v->want, sizeof(v->want));
+	CHECK_MEM(in.diff, in.diff_len, v->want, n);
+	n = unhex(tok[7], v->want, sizeof(v->want));
+	CHECK_MEM(in.chaff, in.chaff_len, v->want, n);
+	/* re-encoding and level 6 give the bytes on the wire */
+	v->enc.len = 0;
+	CHECK(ssp_inst_encode(&in, &v->enc) == 0);
+	CHECK_MEM(v->enc.p, v->enc.len, v->inf.p, v->inf.len);
+	v->enc.len = 0;
+	CHECK(ssp_deflate(v->inf.p, v->inf.len, &v->enc) == 0);
+	if (CHECK_MEM(v->enc.p, v->enc.len, v->got.p, v->got.len)) {
+		v->nq_ok++;
+	}
 	v->in = in;
 	v->have_in = 2;
 	v->ninst++;
@@ -482,6 +609,15 @@ test_vectors(void)
 		case 'M':
 			vec_message(&v, tok, ntok);
 			break;
+		case 'K':
+			vec_key(&v, tok, ntok);
+			break;
+		case 'Q':
+			vec_raw(&v, tok, ntok);
+			break;
+		case 'J':
+			vec_json_inst(&v, tok, ntok);
+			break;
 		case 'X':
 			if (ntok == 3) {
 				vec_example(&v, tok[1], tok[2]);
@@ -493,11 +629,14 @@ test_vectors(void)
 		}
 	}
 	CHECK(pclose(f) == 0);
-	printf("vectors: %d datagrams, %d instructions, %d messages, "
-	    "%d examples\n", v.ndgram, v.ninst, v.nmsg, nex);
+	printf("vectors: %d datagrams with plaintext, %d opened with ocb.c, "
+	    "%d instructions, %d messages, %d examples\n", v.ndgram, v.nq,
+	    v.ninst, v.nmsg, nex);
 	CHECK(v.ndgram == v.nfrag_ok);
 	CHECK(v.ndgram == 91);
-	CHECK(v.ninst == 89 && v.nmsg == v.ninst);
+	CHECK(v.nq == 1157 && v.nq_ok == v.nq);
+	CHECK(v.ninst == 89 + 1157 && v.nmsg == v.ninst);
+	ocb_wipe(&v.ocb);
 	CHECK(nex >= 12);
 	ssp_asm_free(&v.as[0]);
 	ssp_asm_free(&v.as[1]);
@@ -1068,6 +1207,24 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	sim_free(&m);
 }
 
+/* SSP_DUMP=<test> prints what was sent, when a timing check fails. */
+static void
+dump_log(const struct sim *m, size_t max)
+{
+	size_t j;
+
+	for (j = 0; j < m->nlog && j < max; j++) {
+		fprintf(stderr, "%llu %s old %llu new %llu ack %llu thr %llu "
+		    "diff %zu%s\n", (unsigned long long)m->log[j].t,
+		    m->log[j].from ? "S->C" : "C->S",
+		    (unsigned long long)m->log[j].old_num,
+		    (unsigned long long)m->log[j].new_num,
+		    (unsigned long long)m->log[j].ack_num,
+		    (unsigned long long)m->log[j].thr, m->log[j].diff_len,
+		    m->log[j].lost ? " lost" : "");
+	}
+}
+
 /* The n-th instruction from side `from` at or after log index *i. */
 static const struct rec *
 next_from(const struct sim *m, size_t *i, int from)
@@ -1141,10 +1298,8 @@ test_shape(void)
 	m.app = app_shape;
 	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
 	sim_run(&m, 11999);
-	if (getenv("SSP_DUMP")) {
-		for (j = 0; j < m.nlog && j < 20; j++) {
-			fprintf(stderr, "%llu %d old %llu new %llu ack %llu thr %llu d %zu\n", (unsigned long long)m.log[j].t, m.log[j].from, (unsigned long long)m.log[j].old_num, (unsigned long long)m.log[j].new_num, (unsigned long long)m.log[j].ack_num, (unsigned long long)m.log[j].thr, m.log[j].diff_len);
-		}
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "shape") == 0) {
+		dump_log(&m, 20);
 	}
 	/* client start: old0 new1 ack0 thr0, the resize, at once */
 	r = next_from(&m, &i, 0);
@@ -1268,6 +1423,63 @@ test_first_retry(void)
 		CHECK(n == (fast ? 10 : 4));
 		sim_free(&m);
 	}
+}
+
+/*
+ * §12.7 (session4, phase C): replies blocked, the client resends at frame
+ * rate (from the acked state, old_num fixed) while it heard the server
+ * within 10 s, then only every 3 s.
+ */
+static void
+test_retry_phases(void)
+{
+	static struct sim m;
+	uint8_t k = 'x';
+	size_t i, fast = 0, slow = 0, bad = 0;
+	uint64_t heard, last = 0, d;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 2000);
+	m.loss[1] = 1000;		/* the server's datagrams are lost */
+	heard = m.ep[0].last_heard;
+	CHECK(heard > 0 && heard < 2000);
+	/*
+	 * As in the capture: a heartbeat goes unacked first, so the walk of
+	 * §7.4 stops at it and the acked state stays the assumed one.
+	 */
+	sim_run(&m, 4000);
+	CHECK(m.ep[0].nsent == 2);
+	CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &k, 1) == 0);
+	sim_run(&m, 30000);
+	for (i = 0; i < m.nlog; i++) {
+		if (m.log[i].from != 0 || m.log[i].t < 4000) {
+			continue;
+		}
+		if (last != 0) {
+			d = m.log[i].t - last;
+			if (m.log[i].t < heard + SSP_ACTIVE_RETRY_TIMEOUT) {
+				fast++;
+				bad += d != m.link[0].send_interval;
+			} else if (last >= heard + SSP_ACTIVE_RETRY_TIMEOUT) {
+				slow++;
+				bad += d != SSP_ACK_INTERVAL;
+			}
+		}
+		CHECK(m.log[i].old_num == ssp_acked_num(&m.ep[0]));
+		last = m.log[i].t;
+	}
+	CHECK(m.ep[0].last_heard == heard);
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "retry") == 0) {
+		fprintf(stderr, "fast %zu slow %zu heard %llu\n", fast, slow, (unsigned long long)heard);
+		dump_log(&m, 60);
+	}
+	CHECK(fast > 250);		/* every 20 ms for about 6 s */
+	CHECK(slow >= 5 && slow <= 7);	/* then every 3 s */
+	CHECK(bad == 0);
+	CHECK(m.got.len == 1);		/* the byte arrived once */
+	sim_free(&m);
 }
 
 /* Changes every ms: frames go out one send interval apart. */
@@ -1874,6 +2086,7 @@ main(void)
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_retry_phases();
 	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
