@@ -1212,6 +1212,33 @@ test_unchanged(void)
 	buf_free(&o);
 }
 
+/*
+ * Running out of memory while rendering: an output buffer that cannot grow
+ * makes fb_diff fail cleanly (the caller discards the partial frame).
+ */
+static void
+test_diff_fails(void)
+{
+	struct fb a, b;
+	struct buf o = { 0 };
+	uint8_t one[1];
+
+	CHECK(fb_init(&a, 10, 3) == 0);
+	CHECK(fb_copy(&b, &a) == 0);
+	CHECK(fb_row_mut(&b, 1) != NULL);
+	fb_row_mut(&b, 1)[0].len = 1;
+	fb_row_mut(&b, 1)[0].c[0] = 'x';
+	o.p = one;
+	o.len = SIZE_MAX / 2;
+	o.cap = SIZE_MAX / 2;	/* any append must fail */
+	CHECK(fb_diff(&a, &b, 1, &caps_server, &o) == -1);
+	CHECK(fb_diff(&a, &b, 0, &caps_server, &o) == -1);
+	CHECK(fb_diff(&a, &a, 1, &caps_server, &o) == 0);	/* nothing */
+	CHECK(o.p == one && o.len == SIZE_MAX / 2);
+	fb_free(&a);
+	fb_free(&b);
+}
+
 int
 main(void)
 {
@@ -1219,6 +1246,7 @@ main(void)
 	test_model();
 	test_resize();
 	test_unchanged();
+	test_diff_fails();
 	test_rcases();
 	test_scripts();
 	test_convergence();
