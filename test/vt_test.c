@@ -489,7 +489,8 @@ static const struct vcase cases[] = {
 	    "cursor|0|1|0\n"
 	    "alldefault\n"
 	    "modes|FB_M_AUTOWRAP+FB_M_CURSOR+FB_M_REVERSE|0|0" },
-	{ "M3", 10, 3, "\033[?2004h\033[?1004h\033[?1000h\033[?1006h\033[?1002h",
+	{ "M3", 10, 3, "\033[?2004h\033[?1004h\033[?1000h\033[?1006h"
+	    "\033[?1002h",
 	    40, 0, 0,
 	    "row|0|\n"
 	    "row|1|\n"
@@ -599,7 +600,8 @@ static const struct vcase cases[] = {
 	    "row|3|\n"
 	    "cursor|0|1|0\n"
 	    "cell|0|1|b|\033[0;1m|-" },
-	{ "R3", 10, 4, "\033[2;3r\033[4h\033[?25l\033[?7l\033[1m\033[3;4H\033[!pX",
+	{ "R3", 10, 4, "\033[2;3r\033[4h\033[?25l\033[?7l\033[1m\033[3;4H"
+	    "\033[!pX",
 	    36, 0, 0,
 	    "row|0|\n"
 	    "row|1|\n"
@@ -767,8 +769,8 @@ sgr_str(const struct fb_rend *r, char *s, size_t n)
 			    base + 8, c[i] >> 16 & 0xff, c[i] >> 8 & 0xff,
 			    c[i] & 0xff);
 		} else if (c[i] > (uint32_t)base + 7) {
-			k += (size_t)snprintf(s + k, n - k, ";%d;5;%u", base + 8,
-			    c[i] - (uint32_t)base);
+			k += (size_t)snprintf(s + k, n - k, ";%d;5;%u",
+			    base + 8, c[i] - (uint32_t)base);
 		} else if (c[i] != 0) {
 			k += (size_t)snprintf(s + k, n - k, ";%u", c[i]);
 		}
@@ -831,7 +833,8 @@ mode_bits(const char *s)
 	} m[] = { { "FB_M_AUTOWRAP", FB_M_AUTOWRAP },
 	    { "FB_M_ORIGIN", FB_M_ORIGIN }, { "FB_M_CURSOR", FB_M_CURSOR },
 	    { "FB_M_REVERSE", FB_M_REVERSE }, { "FB_M_PASTE", FB_M_PASTE },
-	    { "FB_M_FOCUS", FB_M_FOCUS }, { "FB_M_APPCURSOR", FB_M_APPCURSOR } };
+	    { "FB_M_FOCUS", FB_M_FOCUS },
+	    { "FB_M_APPCURSOR", FB_M_APPCURSOR } };
 	unsigned bits = 0;
 	size_t i;
 
@@ -1017,7 +1020,7 @@ test_utf8(void)
 		{ "\xfc\x84\x80\x80\x80\x80", 1 }, { "\xfe", 1 }, { "\xff", 1 },
 		{ "\xe4\xb8", 1 }, { "\xe4", 1 }, { "\xf0\x9f\x98", 1 },
 		{ "\xed\xa0\x80", 2 }, { "\xed\xbf\xbf", 2 },
-		{ "\xef\xbf\xbe", 0 },	/* U+FFFE: width -1, nothing shown */
+		{ "\xef\xbf\xbe", 0 },	/* U+FFFE: width -1, not shown */
 	};
 	struct fb fb;
 	struct vt vt;
@@ -1080,15 +1083,16 @@ test_width(void)
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#' || sscanf(line, "%x..%x %d", &lo, &hi, &w) != 3) {
+		if (line[0] == '#' ||
+		    sscanf(line, "%x..%x %d", &lo, &hi, &w) != 3) {
 			continue;
 		}
 		nr++;
 		for (cp = lo; cp <= hi; cp++) {
-			want = cp == 0 ? -1 : w;	/* §4.1: NUL is dropped */
+			want = cp == 0 ? -1 : w;	/* §4.1: NUL */
 			if (vt_width(cp) != want) {
 				if (bad++ < 10) {
-					fprintf(stderr, "width U+%04X: %d, want %d\n",
+					fprintf(stderr, "U+%04X: %d, want %d\n",
 					    cp, vt_width(cp), want);
 				}
 			}
@@ -1101,8 +1105,9 @@ test_width(void)
 	CHECK(bad == 0);
 	CHECK(vt_width(0x110000) == -1);
 	CHECK(vt_width(0xffffffff) == -1);
-	CHECK(vt_width('A') == 1 && vt_width(0x6f22) == 2 && vt_width(0x301) == 0);
-	CHECK(vt_width(0xad) == 1 && vt_width(0x1f600) == 2 && vt_width(0x378) == -1);
+	CHECK(vt_width('A') == 1 && vt_width(0x6f22) == 2);
+	CHECK(vt_width(0x301) == 0 && vt_width(0xad) == 1);
+	CHECK(vt_width(0x1f600) == 2 && vt_width(0x378) == -1);
 }
 
 static size_t
@@ -1141,7 +1146,8 @@ test_user(void)
 	vt_feed(&vt, (const uint8_t *)"\033[?1h", 5);
 	n = user(&vt, "\033OA\033[A", out);
 	CHECK_MEM(out, n, "\033OA\033[A", 6);
-	vt_feed(&vt, (const uint8_t *)"\033[!p", 4);	/* DECSTR: DECCKM off */
+	/* DECSTR turns DECCKM off. */
+	vt_feed(&vt, (const uint8_t *)"\033[!p", 4);
 	n = user(&vt, "\033OB", out);
 	CHECK_MEM(out, n, "\033[B", 3);
 	vt_free(&vt);
@@ -1518,7 +1524,8 @@ static const char *const stok[] = {
 	"ab", "xyz", " ", "hello world", "\r", "\n", "\r\n", "\t", "\b",
 	"\013", "\014", "\007", "\000", "\016", "\017", "\030", "\032", "\177",
 	"\0337", "\0338", "\033c", "\033#8", "\033D", "\033E", "\033H", "\033M",
-	"\033(0", "\033(B", "\033\\", "\033Z", "\033", "\033[", "\033]", "\033P",
+	"\033(0", "\033(B", "\033\\", "\033Z", "\033", "\033[", "\033]",
+	"\033P",
 	"\033_", "\033[3g", "\033[g", "\033[!p", "\033[?1049h",
 	"\346\274\242", "\303\251", "\314\201", "\314\202", "\357\273\277",
 	"\302\255", "\302\240", "\360\237\230\200", "\315\270", "\352\260\200",
@@ -1526,7 +1533,8 @@ static const char *const stok[] = {
 	"\302\210", "\302\215", "\342\200\213", "\341\205\240",
 	"\342\200\250", "\377", "\200", "\300\257", "\344\270",
 	"\355\240\200", "\364\220\200\200", "\370\210\200\200\200", "\302",
-	"\033]0;ti\007", "\033]2;t\033\\", "\033]1;ic\030", "\033]52;c;YQ==\007",
+	"\033]0;ti\007", "\033]2;t\033\\", "\033]1;ic\030",
+	"\033]52;c;YQ==\007",
 	"\033]52;p;x\007", "\033]8;;u\007", "\033];z\302\234", "\033[1:2m",
 	"\033[38;2;1;2;300m", "\033[38;5;300m", "\033[48;5m", ";", "1", "?",
 };
@@ -1689,7 +1697,7 @@ static const struct {
 	int w, h;
 	uint32_t seed;
 	size_t len;
-	int w2, h2;		/* then resized, then the same stream again */
+	int w2, h2;		/* resize, then the stream again */
 	uint64_t hash;
 } streams[] = {
 	{ 80, 24, 1, 200000, 0, 0, 0x0cb9c32c1e5000a3ull },
@@ -1727,7 +1735,8 @@ test_streams(const char *dir)
 		vt_init(&vt, &fb);
 		vt_feed(&vt, in.p, in.len);
 		if (streams[i].w2 != 0) {
-			CHECK(vt_resize(&vt, streams[i].w2, streams[i].h2) == 0);
+			CHECK(vt_resize(&vt, streams[i].w2,
+			    streams[i].h2) == 0);
 			vt_feed(&vt, in.p, in.len);
 		}
 		st_dump(&fb, &vt, &out);
