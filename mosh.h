@@ -309,7 +309,7 @@ struct vt_act {
 	uint32_t ch;
 };
 
-/* Internal actions of vt_parse, ignored by callers that only want the above. */
+/* vt_parse's other actions, which callers may ignore. */
 enum {
 	VT_ACT_OSC_START = 16,	/* an OSC string begins */
 	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
@@ -371,7 +371,10 @@ struct vt {
  * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
  * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
  * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
- * absent or zero parameter gives def) and p->inter the intermediates.
+ * absent or zero parameter gives def) and p->inter the intermediates. (A
+ * byte that breaks a UTF-8 sequence can yield two code points, and an ESC
+ * among them clears the parameters; that only happens to sequences whose
+ * final character is U+FFFD, which nothing uses.)
  */
 void vt_parser_init(struct vt_parser *p);
 int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);
