@@ -313,7 +313,7 @@ struct vt_act {
 enum {
 	VT_ACT_OSC_START = 16,	/* an OSC string begins */
 	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
-	VT_ACT_OSC_END		/* it ended (by BEL, ST, CAN, SUB, ESC...) */
+	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
 };
 
 #define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
@@ -332,7 +332,7 @@ struct vt_parser {
 	int state;
 	int nparam, ninter;
 	char param[VT_MAX_PARAM_CHARS];
-	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, NUL-terminated */
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, then NUL */
 };
 
 /*
@@ -344,7 +344,7 @@ struct vt {
 	struct fb *fb;
 	struct vt_parser p;
 	struct buf reply;
-	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
+	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
 	uint64_t dropped;	/* changes lost for want of memory */
