@@ -890,11 +890,11 @@ struct vt_act {
 	uint32_t ch;
 };
 
-/* Internal actions of vt_parse, ignored by callers that only want the above. */
+/* vt_parse's other actions, which callers may ignore. */
 enum {
 	VT_ACT_OSC_START = 16,	/* an OSC string begins */
 	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
-	VT_ACT_OSC_END		/* it ended (by BEL, ST, CAN, SUB, ESC...) */
+	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
 };
 
 #define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
@@ -913,7 +913,7 @@ struct vt_parser {
 	int state;
 	int nparam, ninter;
 	char param[VT_MAX_PARAM_CHARS];
-	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, NUL-terminated */
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, then NUL */
 };
 
 /*
@@ -925,7 +925,7 @@ struct vt {
 	struct fb *fb;
 	struct vt_parser p;
 	struct buf reply;
-	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
+	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
 	uint64_t dropped;	/* changes lost for want of memory */
@@ -952,7 +952,10 @@ struct vt {
  * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
  * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
  * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
- * absent or zero parameter gives def) and p->inter the intermediates.
+ * absent or zero parameter gives def) and p->inter the intermediates. (A
+ * byte that breaks a UTF-8 sequence can yield two code points, and an ESC
+ * among them clears the parameters; that only happens to sequences whose
+ * final character is U+FFFD, which nothing uses.)
  */
 void vt_parser_init(struct vt_parser *p);
 int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);

@@ -593,8 +593,8 @@ utf8_fast(const uint8_t *s, size_t n, uint32_t *cp)
 		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) {
 			return 0;
 		}
-		v = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 |
-		    (s[2] & 0x3f);
+		v = (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
 		*cp = v;
 		return v >= 0x800 && (v < 0xd800 || v > 0xdfff) ? 3 : 0;
 	}
@@ -603,7 +603,8 @@ utf8_fast(const uint8_t *s, size_t n, uint32_t *cp)
 		    (s[3] & 0xc0) != 0x80) {
 			return 0;
 		}
-		v = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+		v = (uint32_t)(s[0] & 0x07) << 18 |
+		    (uint32_t)(s[1] & 0x3f) << 12 |
 		    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
 		*cp = v;
 		return v >= 0x10000 && v <= 0x10ffff ? 4 : 0;
@@ -804,7 +805,7 @@ parse_cp(struct vt_parser *p, uint32_t cp, struct vt_act *out)
 				}
 			}
 			if (next == S_CSI_PARAM && st == S_CSI_PARAM) {
-				next = -1;	/* no exit/entry: keep it simple */
+				next = -1;	/* stays: no entry action */
 			}
 			break;
 		case S_CSI_IGN:
@@ -892,7 +893,8 @@ parse_cp(struct vt_parser *p, uint32_t cp, struct vt_act *out)
 		break;
 	}
 	if (next >= 0) {
-		if (next == S_ESC || next == S_CSI_ENTRY || next == S_DCS_ENTRY) {
+		if (next == S_ESC || next == S_CSI_ENTRY ||
+		    next == S_DCS_ENTRY) {
 			p_clear(p);
 		} else if (next == S_OSC) {
 			out[n].type = VT_ACT_OSC_START;
@@ -1084,7 +1086,8 @@ insert_lines(struct vt *vt, int y, int n)
 		return;
 	}
 	if (k < fb->bottom + 1 - y) {
-		rows_rotate(fb->rows, y, fb->bottom + 1, fb->bottom + 1 - y - k);
+		rows_rotate(fb->rows, y, fb->bottom + 1,
+		    fb->bottom + 1 - y - k);
 	}
 	for (i = y; i < y + k; i++) {
 		row_reset(vt, i, fb->rend.bg);
@@ -1502,7 +1505,8 @@ alt_enter(struct vt *vt, int save_cursor)
 		vt->alt_cursor.y = fb->cy;
 		vt->alt_cursor.x = fb->cx;
 		vt->alt_cursor.rend = fb->rend;
-		vt->alt_cursor.modes = fb->modes & (FB_M_AUTOWRAP | FB_M_ORIGIN);
+		vt->alt_cursor.modes = fb->modes &
+		    (FB_M_AUTOWRAP | FB_M_ORIGIN);
 	}
 	for (y = 0; y < fb->h; y++) {
 		rows[y] = fb->rows[y];
@@ -1681,7 +1685,7 @@ sgr_one(struct fb_rend *r, int p)
 	} else if (p < 10 && bit[p] != 0) {
 		r->attr |= bit[p];
 	} else if (p == 22) {
-		r->attr &= ~FB_BOLD;	/* and not faint: that is never set */
+		r->attr &= ~FB_BOLD;	/* faint is never set */
 	} else if (p >= 23 && p < 30 && bit[p - 20] != 0) {
 		r->attr &= ~bit[p - 20];
 	} else if (p >= 30 && p <= 37) {

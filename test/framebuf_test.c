@@ -236,6 +236,59 @@ shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
 	return 1;
 }
 
+/*
+ * Is p[0..n) within the renderer's vocabulary (terminal.md 9.6)? Printable
+ * text, BEL BS LF CR, CSI with digits and ';' ending in H, 2J, X, K, r, m,
+ * and private modes ending in h or l, OSC 0/1/2/52;c; ending in BEL.
+ */
+static int
+in_vocabulary(const uint8_t *p, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (p[i] == 0x1b && i + 1 < n && p[i + 1] == '[') {
+			k = i + 2;
+			if (k < n && p[k] == '?') {
+				k++;
+			}
+			while (k < n && ((p[k] >= '0' && p[k] <= '9') ||
+			    p[k] == ';')) {
+				k++;
+			}
+			if (k >= n || p[k] == 0 ||
+			    strchr(p[i + 2] == '?' ? "hl" : "HJXKrm", p[k]) ==
+			    NULL) {
+				return 0;
+			}
+			if (p[k] == 'J' && !(k == i + 3 && p[i + 2] == '2')) {
+				return 0;
+			}
+			i = k + 1;
+		} else if (p[i] == 0x1b && i + 1 < n && p[i + 1] == ']') {
+			k = i + 2;
+			if (!(n - k > 2 && p[k] >= '0' && p[k] <= '2' &&
+			    p[k + 1] == ';') &&
+			    !(n - k > 5 && memcmp(p + k, "52;c;", 5) == 0)) {
+				return 0;
+			}
+			while (k < n && p[k] >= 0x20) {
+				k++;
+			}
+			if (k == n || p[k] != 0x07) {
+				return 0;
+			}
+			i = k + 1;
+		} else if (p[i] < 0x20 && p[i] != 0x07 && p[i] != 0x08 &&
+		    p[i] != 0x0a && p[i] != 0x0d) {
+			return 0;
+		} else {
+			i++;
+		}
+	}
+	return 1;
+}
+
 /* ---- 1. the model ---- */
 
 static void
@@ -560,6 +613,7 @@ run_rcase(const struct rcase *rc)
 	vt_feed(&vs, rc->new, rc->newn);
 	CHECK(fb_diff(&old, &srv, strcmp(rc->mode, "diffu") != 0,
 	    &caps_server, &o) == 0);
+	CHECK(in_vocabulary(o.p, o.len));
 	ok = CHECK_MEM(o.p, o.len, want, strlen(want));
 	if (!ok) {
 		fprintf(stderr, "renderer example %s\n", rc->id);
@@ -616,6 +670,14 @@ test_rcases(void)
 	}
 	fclose(f);
 	CHECK(n == (int)LEN(rwant));
+	/* The vocabulary checker itself. */
+	CHECK(!in_vocabulary((const uint8_t *)"\033[1;2f", 6));
+	CHECK(!in_vocabulary((const uint8_t *)"\033[J", 3));
+	CHECK(!in_vocabulary((const uint8_t *)"\033[?7l\033[4h", 9));
+	CHECK(!in_vocabulary((const uint8_t *)"\033]8;;x\033\\", 8));
+	CHECK(!in_vocabulary((const uint8_t *)"\033]2;x", 5));
+	CHECK(!in_vocabulary((const uint8_t *)"a\tb", 3));
+	CHECK(in_vocabulary((const uint8_t *)"\033[?1006h\033]52;c;\a\b", 17));
 	printf("renderer examples: %d run, %d byte-exact with upstream\n", n,
 	    rcase_exact);
 }
@@ -881,6 +943,10 @@ converge_pair(struct conv *cv, const struct fb *old, const struct fb *nw,
 		}
 		vt_feed(&vc, o.p, o.len);
 		ok = shows(nw, &cli, why, sizeof(why)) && vc.reply.len == 0;
+		if (ok && !in_vocabulary(o.p, o.len)) {
+			ok = 0;
+			snprintf(why, sizeof(why), "outside the vocabulary");
+		}
 	}
 	cv->pairs++;
 	if (!ok) {
@@ -1060,6 +1126,10 @@ converge_session(struct conv *cv, int steps)
 		}
 		vt_feed(&vc, o.p, o.len);
 		ok = shows(&srv, &cli, why, sizeof(why)) && vc.reply.len == 0;
+		if (ok && !in_vocabulary(o.p, o.len)) {
+			ok = 0;
+			snprintf(why, sizeof(why), "outside the vocabulary");
+		}
 		cv->pairs++;
 		if (!ok) {
 			cv->fails++;
@@ -1212,6 +1282,33 @@ test_unchanged(void)
 	buf_free(&o);
 }
 
+/*
+ * Running out of memory while rendering: an output buffer that cannot grow
+ * makes fb_diff fail cleanly (the caller discards the partial frame).
+ */
+static void
+test_diff_fails(void)
+{
+	struct fb a, b;
+	struct buf o = { 0 };
+	uint8_t one[1];
+
+	CHECK(fb_init(&a, 10, 3) == 0);
+	CHECK(fb_copy(&b, &a) == 0);
+	CHECK(fb_row_mut(&b, 1) != NULL);
+	fb_row_mut(&b, 1)[0].len = 1;
+	fb_row_mut(&b, 1)[0].c[0] = 'x';
+	o.p = one;
+	o.len = SIZE_MAX / 2;
+	o.cap = SIZE_MAX / 2;	/* any append must fail */
+	CHECK(fb_diff(&a, &b, 1, &caps_server, &o) == -1);
+	CHECK(fb_diff(&a, &b, 0, &caps_server, &o) == -1);
+	CHECK(fb_diff(&a, &a, 1, &caps_server, &o) == 0);	/* nothing */
+	CHECK(o.p == one && o.len == SIZE_MAX / 2);
+	fb_free(&a);
+	fb_free(&b);
+}
+
 int
 main(void)
 {
@@ -1219,6 +1316,7 @@ main(void)
 	test_model();
 	test_resize();
 	test_unchanged();
+	test_diff_fails();
 	test_rcases();
 	test_scripts();
 	test_convergence();

@@ -1,8 +1,9 @@
 /*
  * fuzz_vt.c: host output -> emulator A -> fb_diff -> emulator B.
  *
- * The input is a script: byte 0 picks the receiver's capabilities and how
- * often a full redraw happens; then each record is a length byte n followed
+ * The input is a script: byte 0 picks the receiver's capabilities, how
+ * often a full redraw happens and whether A has the server's extensions
+ * (alternate screen, DEC graphics); then each record is a length byte n followed
  * by n bytes of application output (n < 0xf0), or 0xf0..0xff followed by
  * two bytes giving a new size. After every record A's new frame is rendered
  * against its previous one and fed to B, which has only ever seen renderer
@@ -286,6 +287,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vt_init(&va, &sa);
 	vt_init(&vb, &sb);
+	/* Only a server may speak the extensions; the receiver never does. */
+	va.server_ext = (data[0] >> 4) & 1;
 	while (i < size) {
 		if (fb_copy(&prev, &sa) == -1) {
 			abort();
