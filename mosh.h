@@ -1068,15 +1068,18 @@ void pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite);
 int pred_parse_mode(const char *s, enum pred_mode *mode);
 
 /*
- * pred_set_net: what the network layer knows after receiving (§1 step 3,
- * §1 step 4): frame_sent = number of the last client state already sent,
+ * pred_set_net: what the network layer knows after receiving (§1 step 3):
  * frame_acked = newest client state the server acknowledged, late_ack =
  * the echo ack of the newest server state, send_interval in ms.
  */
-void pred_set_net(struct pred *p, uint64_t frame_sent, uint64_t frame_acked,
-    uint64_t late_ack, unsigned send_interval);
+void pred_set_net(struct pred *p, uint64_t frame_acked, uint64_t late_ack,
+    unsigned send_interval);
 
-/* pred_set_sent: only frame_sent, set before each keyboard read (§1.4). */
+/*
+ * pred_set_sent: the number of the last client state already sent, set
+ * before each keyboard read (§1 step 4) and only then, as upstream: new
+ * predictions and epoch kills expire at frame_sent + 1.
+ */
 void pred_set_sent(struct pred *p, uint64_t frame_sent);
 
 /*
