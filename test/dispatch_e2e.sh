@@ -342,7 +342,8 @@ srv, cli, lo, how = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
            MOSH_SERVER_NETWORK_TMOUT="30")
 env.pop("MOSH_KEY", None)
-p = subprocess.run([srv, "new", "-i", "127.0.0.1", "-p", lo, "--", "/bin/sh"],
+p = subprocess.run([srv, "new", "-c", "256", "-i", "127.0.0.1", "-p", lo,
+                    "--", "/bin/sh"],
                    capture_output=True, text=True, env=env,
                    stdin=subprocess.DEVNULL, timeout=10)
 m = re.search(r"MOSH CONNECT (\d+) (\S{22})", p.stdout)
@@ -394,6 +395,10 @@ pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
+os.write(fd, b'echo "T=$TERM.N=$NCURSES_NO_UTF8_ACS.D=$(pwd)."\r')
+pump(5, b"T=xterm")
+want = "T=xterm-256color.N=1.D=%s." % os.path.realpath(os.environ["HOME"])
+print("child-env", want.encode() in out)
 if how == "paste":
     # A shell that does not read for 2 s while 60000 bytes arrive: the
     # pty fills up, and nothing may be lost or end the session.
@@ -463,6 +468,8 @@ for pr in $pairs; do
 		timeout -k 2 40 python3 "$tmp/sess.py" "$s" "$c" "$range" \
 		    "$how" > "$tmp/s.out" 2>&1
 		has "$name: typed text echoed" "$tmp/s.out" "echoed True"
+		has "$name: TERM, NCURSES_NO_UTF8_ACS, home" "$tmp/s.out" \
+		    "child-env True"
 		has "$name: window size reaches the shell" "$tmp/s.out" "resized True"
 		has "$name: title with prefix" "$tmp/s.out" "title True"
 		has "$name: clean end" "$tmp/s.out" "status 0"
