@@ -342,8 +342,18 @@ srv, cli, lo, how = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
            MOSH_SERVER_NETWORK_TMOUT="30")
 env.pop("MOSH_KEY", None)
-p = subprocess.run([srv, "new", "-c", "256", "-i", "127.0.0.1", "-p", lo,
-                    "--", "/bin/sh"],
+cmd = ["--", "/bin/sh"]
+if how.startswith("login"):
+    # No command: a login shell ("-sh") in $HOME, with the motd unless
+    # ~/.hushlogin exists.
+    home = os.path.join(os.environ["TMPDIR_E2E"], how)
+    os.makedirs(home, exist_ok=True)
+    if how == "login-hush":
+        open(os.path.join(home, ".hushlogin"), "w").close()
+    env.update(SHELL="/bin/sh", HOME=home)
+    cmd = []
+p = subprocess.run([srv, "new", "-c", "256", "-i", "127.0.0.1", "-p", lo]
+                   + cmd,
                    capture_output=True, text=True, env=env,
                    stdin=subprocess.DEVNULL, timeout=10)
 m = re.search(r"MOSH CONNECT (\d+) (\S{22})", p.stdout)
@@ -397,8 +407,15 @@ pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
 os.write(fd, b'echo "T=$TERM.N=$NCURSES_NO_UTF8_ACS.D=$(pwd)."\r')
 pump(5, b"T=xterm")
-want = "T=xterm-256color.N=1.D=%s." % os.path.realpath(os.environ["HOME"])
+want = "T=xterm-256color.N=1.D=%s." % os.path.realpath(env["HOME"])
 print("child-env", want.encode() in out)
+if how.startswith("login"):
+    os.write(fd, b'echo "Z=$0."\r')
+    pump(5, b"Z=-")
+    print("login-shell", b"Z=-sh." in out)
+    motd = [l for l in open("/etc/motd", "rb").read().splitlines()
+            if l.strip()]
+    print("motd", bool(motd) and motd[0] in out)
 if how == "paste":
     # A shell that does not read for 2 s while 60000 bytes arrive: the
     # pty fills up, and nothing may be lost or end the session.
@@ -486,6 +503,21 @@ has "suspend: stopped" "$tmp/s.out" "stopped True"
 has "suspend: open string again on SIGCONT" "$tmp/s.out" "reopened True"
 has "suspend: the session goes on" "$tmp/s.out" "resized True"
 has "suspend: clean end" "$tmp/s.out" "status 0"
+if [ -s /etc/motd ]; then
+	for how in login login-hush; do
+		TMPDIR_E2E=$tmp timeout -k 2 40 python3 "$tmp/sess.py" \
+		    "$OURS/mosh-server" "$OURS/mosh-client" 61550:61599 $how \
+		    > "$tmp/s.out" 2>&1
+		has "$how: login shell" "$tmp/s.out" "login-shell True"
+		has "$how: home" "$tmp/s.out" "child-env True"
+		if [ $how = login ]; then
+			has "login: motd" "$tmp/s.out" "motd True"
+		else
+			has "login-hush: no motd" "$tmp/s.out" "motd False"
+		fi
+		has "$how: clean end" "$tmp/s.out" "status 0"
+	done
+fi
 timeout -k 2 60 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 paste > "$tmp/s.out" 2>&1
 has "paste into a busy shell arrives whole" "$tmp/s.out" "pasted True"
