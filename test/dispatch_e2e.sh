@@ -532,5 +532,60 @@ timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
 has "wrong key: no session, status 1" "$tmp/s.out" "status 1"
 has "wrong key: never heard" "$tmp/s.out" "never-heard True"
 
+# --- upstream's own front end (the Perl `mosh --local`) driving ours: it
+# asks our client for the colour count, starts our server with its -c, -i
+# and -l arguments, reads the MOSH CONNECT line and execs our client.
+if [ -n "$up" ] && [ -x "$up/mosh" ] && command -v perl > /dev/null 2>&1; then
+	cat > "$tmp/wrap.py" <<'EOF'
+import fcntl, os, pty, select, struct, sys, termios, time
+b, up = sys.argv[1], sys.argv[2]
+env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
+           SHELL="/bin/sh", MOSH_SERVER_NETWORK_TMOUT="30")
+env.pop("MOSH_KEY", None)
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.clear()
+    os.environ.update(env)
+    os.execv(up + "/mosh", ["mosh", "--local", "--client=%s/mosh-client" % b,
+             "--server=%s/mosh-server" % b, "-p", "61960:61969",
+             "127.0.0.1"])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+out = b""
+def pump(t, until=None):
+    global out
+    end = time.time() + t
+    while time.time() < end and not (until and until in out):
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                x = os.read(fd, 65536)
+            except OSError:
+                return
+            if not x:
+                return
+            out += x
+pump(5, b"$ ")
+os.write(fd, b'echo "W=$TERM."\r')
+pump(5, b"W=xterm-256color.")
+print("wrapped", b"W=xterm-256color." in out)
+os.write(fd, b"exit\r")
+end = time.time() + 10
+st = None
+while time.time() < end:
+    pump(0.1)
+    q, s = os.waitpid(pid, os.WNOHANG)
+    if q == pid:
+        st = os.waitstatus_to_exitcode(s)
+        break
+if st is None:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print("status", st)
+EOF
+	timeout -k 2 40 python3 "$tmp/wrap.py" "$OURS" "$up" > "$tmp/s.out" 2>&1
+	has "upstream's mosh --local with ours: session" "$tmp/s.out" "wrapped True"
+	has "upstream's mosh --local with ours: clean end" "$tmp/s.out" "status 0"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
