@@ -9,11 +9,16 @@
  *                              runs the shell on a pty, serves the session;
  *   mosh-client, mosh client   the client of protocol.md §10: MOSH_KEY in
  *                              the environment, "IP PORT" as arguments;
- *   mosh [options] host        the front end of protocol.md §11.
+ *   mosh [options] host        the front end of protocol.md §11 (not built
+ *                              yet: its command line is only checked).
  * Command lines, messages and exit codes follow upstream 1.4.0 wherever a
  * script or a user could notice; the differences are listed at the point
  * where they happen (locale: locale_*; terminfo: ti_*; key check order:
- * client_main).
+ * client_main; stricter client port: client_parse).
+ *
+ * The complete-terminal state type of protocol.md §8.2 (term_*) lives here:
+ * it is where the emulator (vt.c), the frames and renderer (framebuf.c) and
+ * the transport (ssp.c, which only knows states through a vtable) meet.
  *
  * Loops: server_loop() and client_loop() are the only places that wait.
  * Each pass reads the monotonic clock once (now_ms) and passes it down; every
@@ -22,8 +27,9 @@
  * ppoll so that a handler (which only sets a flag) can never be missed. The
  * timing policy of each loop is in the comment above it.
  *
- * Nothing here parses wire bytes or escape sequences. The lines marked
- * "INTEGRATION(x)" are where module x's API is called.
+ * Nothing here parses wire bytes or escape sequences: ssp.c decodes, vt.c
+ * interprets. Once a loop runs nothing calls exit(): a local failure ends
+ * the loop and the one way out (client_finish) restores the terminal.
  */
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -58,6 +64,7 @@ extern char **environ;
 #define CLIENT_DIAG_MS 3000		/* "a firewall may be blocking UDP" */
 #define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
 #define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
+#define SERVER_TOPTY_MAX (1u << 20)	/* past this, stop reading the net */
 #define ECHO_TIMEOUT_MS 50		/* §8.3 */
 
 /* ==== small helpers ==== */
@@ -740,9 +747,15 @@ term_copy(const void *st)
 		free(t);
 		return NULL;
 	}
+	/*
+	 * A copy is only diffed (server) or fed with server_ext 0 (client),
+	 * so it needs neither the replies nor a main screen hidden behind
+	 * the alternate one, which stay with the original.
+	 */
 	t->vt = a->vt;
 	t->vt.fb = &t->fb;
 	memset(&t->vt.reply, 0, sizeof t->vt.reply);
+	t->vt.main_rows = NULL;
 	t->echo_ack = a->echo_ack;
 	return t;
 }
@@ -860,51 +873,14 @@ struct server_opts {
 	char ssh_ip[256];		/* storage for -s */
 };
 
-/*
- * "N" or "LOW:HIGH", parsed with strtol() as upstream does (so leading
- * blanks and a sign pass, and "" is port 0); the messages are upstream's.
- */
+/* "N" or "LOW:HIGH" (net.c parses it); upstream's message on stderr. */
 static int
 port_parse(const char *s, int *lo, int *hi)
 {
-	char *end;
-	long v;
+	char err[160];
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
-		fprintf(stderr, "Invalid (low) port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "(Low) port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*lo = *hi = (int)v;
-	if (*end == '\0') {
-		return 0;
-	}
-	s = end + 1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || *end != '\0') {
-		fprintf(stderr, "Invalid high port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "High port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*hi = (int)v;
-	if (*lo > *hi) {
-		fprintf(stderr, "Low port %d greater than high port %d\n", *lo,
-		    *hi);
-		return -1;
-	}
-	if (*lo == 0) {
-		fprintf(stderr, "Low port 0 incompatible with port ranges\n");
+	if (net_parse_ports(s, lo, hi, err, sizeof err) == -1) {
+		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	return 0;
@@ -1266,9 +1242,9 @@ shell_wait_release(void)
 	int n;
 
 	for (n = 0; n < 80 && c != '\n'; n++) {
-		while ((r = read(STDIN_FILENO, &c, 1)) == -1 && errno == EINTR) {
-			continue;
-		}
+		do {
+			r = read(STDIN_FILENO, &c, 1);
+		} while (r == -1 && errno == EINTR);
 		if (r != 1) {
 			fprintf(stderr, "mosh-server: parent signal: %s\n",
 			    r == 0 ? "end of file" : strerror(errno));
@@ -1507,12 +1483,20 @@ server_read_net(struct server *s, uint64_t now)
 {
 	uint8_t payload[NET_MAX_PAYLOAD];
 	size_t len;
+	int r, why = -1;
 
-	if (net_recv(&s->net, now, payload, &len, NULL) != 1) {
-		return;		/* nothing, or dropped and counted */
+	if ((r = net_recv(&s->net, now, payload, &len, &why)) != 1) {
+		if (r == -1 && s->o.verbose && why >= 0) {
+			fprintf(stderr, "%s%s\n", why == NET_DROP_RECVERR ||
+			    why == NET_DROP_OVERSIZE ? "Network exception: " :
+			    "Crypto exception: ", net_drop_text(why));
+		}
+		return;		/* counted by net.c */
 	}
-	if (ssp_recv(&s->ssp, payload, len, now) == 1 &&
-	    ssp_remote_num(&s->ssp) != s->remote_num) {
+	if ((r = ssp_recv(&s->ssp, payload, len, now)) == SSP_EVERSION &&
+	    s->o.verbose) {
+		fputs("mosh protocol version mismatch\n", stderr);
+	} else if (r == 1 && ssp_remote_num(&s->ssp) != s->remote_num) {
 		s->remote_num = ssp_remote_num(&s->ssp);
 		server_apply_input(s, now);
 	}
@@ -1540,21 +1524,33 @@ server_read_pty(struct server *s, uint64_t now)
 	}
 }
 
-/* Emulator replies and translated keystrokes to the shell. */
+/*
+ * Emulator replies and translated keystrokes to the shell, as much as the
+ * pty takes now; the rest waits for POLLOUT (upstream blocks instead).
+ */
 static void
 server_write_pty(struct server *s, uint64_t now)
 {
-	struct buf *r = &s->term.vt.reply;
+	struct buf *r = &s->term.vt.reply, *t = &s->topty;
+	ssize_t n;
 
-	if (r->len > 0 && buf_append(&s->topty, r->p, r->len) == 0) {
+	if (r->len > 0 && buf_append(t, r->p, r->len) == 0) {
 		r->len = 0;
 	}
-	if (s->topty.len > 0) {
-		if (write_all(s->master, s->topty.p, s->topty.len) == -1) {
-			server_stop(s, now);
-		}
-		s->topty.len = 0;
+	if (t->len == 0) {
+		return;
 	}
+	n = write(s->master, t->p, t->len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		return;		/* the shell is not reading: keep it */
+	}
+	if (n == -1) {
+		server_stop(s, now);
+		t->len = 0;
+		return;
+	}
+	memmove(t->p, t->p + n, t->len - (size_t)n);
+	t->len -= (size_t)n;
 }
 
 /* Signals, idle limits and the ends of the loop. */
@@ -1568,7 +1564,8 @@ server_events(struct server *s, uint64_t now)
 		if (s->sig_tmout == 0 ||
 		    idle >= (uint64_t)s->sig_tmout * 1000) {
 			fprintf(stderr, "Network idle for %llu seconds when "
-			    "SIGUSR1 received\n", (unsigned long long)idle / 1000);
+			    "SIGUSR1 received\n",
+			    (unsigned long long)idle / 1000);
 			server_stop(s, now);
 		}
 	}
@@ -1627,7 +1624,9 @@ server_wait_ms(struct server *s, uint64_t now)
  * while no client has come or a shutdown runs; it wakes at once for a
  * datagram, shell output, or SIGTERM/SIGINT/SIGUSR1. Only one datagram is
  * read per pass (as upstream), so timers run between datagrams. The pty is
- * not read during the shutdown.
+ * not read during the shutdown. While more than SERVER_TOPTY_MAX bytes of
+ * input wait for a shell that does not read, the socket is not read either
+ * (upstream blocks in write() instead), so memory stays bounded.
  */
 static int
 server_loop(struct server *s)
@@ -1642,10 +1641,11 @@ server_loop(struct server *s)
 	syslog(LOG_INFO, "user %s session begin", s->user);
 	while (!s->done) {
 		now = now_ms();
-		fds[0].fd = s->net.nfds > 0 ? s->net.fds[s->net.nfds - 1] : -1;
+		fds[0].fd = s->net.nfds > 0 && s->topty.len < SERVER_TOPTY_MAX ?
+		    s->net.fds[s->net.nfds - 1] : -1;
 		fds[0].events = POLLIN;
 		fds[1].fd = ssp_shutdown_in_progress(&s->ssp) ? -1 : s->master;
-		fds[1].events = POLLIN;
+		fds[1].events = POLLIN | (s->topty.len > 0 ? POLLOUT : 0);
 		if (poll_wait(fds, 2, server_wait_ms(s, now), &s->waitmask)) {
 			perror("ppoll");
 			break;
@@ -1733,6 +1733,8 @@ server_main(const char *prog, int argc, char **argv)
 		fputs("mosh-server: out of memory\n", stderr);
 		return 1;
 	}
+	/* Alternate screen and DEC graphics: frames only, any client. */
+	s.term.vt.server_ext = 1;
 	if (server_net_open(&s, port, sizeof port, key) == -1 ||
 	    server_ssp_init(&s) == -1) {
 		return 1;
@@ -1780,6 +1782,7 @@ struct client {
 	int tty_ok;			/* saved is valid, raw is applied */
 	struct winsize ws;
 	int quit_started, lf_entered;	/* escape key state */
+	int tty_eof;			/* stdin ended: stop polling it */
 	int repaint;			/* the next frame is a full redraw */
 	int heard, shutdown, clean, done;
 	int net_ok;			/* net is set up (net_close needed) */
@@ -2216,6 +2219,7 @@ client_read_tty(struct client *c, uint64_t now)
 		return;
 	}
 	if (n <= 0) {
+		c->tty_eof = 1;
 		client_stop(c, "Exiting...", now);
 		return;
 	}
@@ -2233,6 +2237,27 @@ client_read_tty(struct client *c, uint64_t now)
 	}
 }
 
+/*
+ * A datagram the network layer dropped (counted there): shown in the bar
+ * as upstream does, as a network error or a "Crypto exception".
+ */
+static void
+client_dropped(struct client *c, int why, uint64_t now)
+{
+	char msg[128];
+
+	if (c->shutdown) {
+		return;
+	}
+	if (why == NET_DROP_RECVERR || why == NET_DROP_OVERSIZE) {
+		pred_notify_net_error(&c->note, net_drop_text(why), now);
+	} else if (why >= 0) {
+		snprintf(msg, sizeof msg, "Crypto exception: %s",
+		    net_drop_text(why));
+		client_note(c, msg, 0, now);
+	}
+}
+
 /* One datagram from whichever socket was readable. */
 static void
 client_read_net(struct client *c, uint64_t now)
@@ -2240,18 +2265,26 @@ client_read_net(struct client *c, uint64_t now)
 	const struct ssp *p = &c->ssp;
 	uint8_t payload[NET_MAX_PAYLOAD];
 	size_t len;
+	int r, why = -1;
 
-	if (net_recv(&c->net, now, payload, &len, NULL) != 1) {
-		return;		/* nothing, or dropped and counted */
+	if ((r = net_recv(&c->net, now, payload, &len, &why)) != 1) {
+		if (r == -1) {
+			client_dropped(c, why, now);
+		}
+		return;
 	}
-	if (ssp_recv(&c->ssp, payload, len, now) == 1) {
+	if ((r = ssp_recv(&c->ssp, payload, len, now)) == SSP_EVERSION &&
+	    !c->shutdown) {
+		pred_notify_net_error(&c->note, "mosh protocol version "
+		    "mismatch", now);
+	} else if (r == 1) {
 		c->net.last_roundtrip_success = ssp_acked_ts(p);
 		c->heard |= ssp_remote_num(p) != 0;
 		if (p->nrecv > 0) {
 			pred_notify_heard(&c->note, p->recv[p->nrecv - 1].ts);
 		}
 		pred_notify_acked(&c->note, ssp_acked_ts(p));
-		pred_set_net(&c->pred, ssp_sent_num(p), ssp_acked_num(p),
+		pred_set_net(&c->pred, ssp_acked_num(p),
 		    ((const struct term_state *)ssp_remote(p))->echo_ack,
 		    (unsigned)net_send_interval(&c->net));
 	}
@@ -2398,7 +2431,7 @@ client_loop(struct client *c)
 	while (!c->done) {
 		now = now_ms();
 		client_draw(c, now);
-		fds[0].fd = STDIN_FILENO;
+		fds[0].fd = c->tty_eof ? -1 : STDIN_FILENO;
 		fds[0].events = POLLIN;
 		n = 1;
 		for (i = 0; (int)i < c->net.nfds && n < CLIENT_MAX_FDS; i++) {

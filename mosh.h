@@ -104,7 +104,7 @@ buf_free(struct buf *b)
 #define OCB_L_COUNT 64
 
 enum {
-	OCB_IMPL_AUTO,		/* ocb_init_impl: AES-NI if present, else ct64 */
+	OCB_IMPL_AUTO,		/* AES-NI if the CPU has it, else ct64 */
 	OCB_IMPL_X86NI,		/* BearSSL aes_x86ni */
 	OCB_IMPL_CT64		/* BearSSL aes_ct64 */
 };
@@ -123,13 +123,14 @@ struct ocb {
 	int impl;			/* OCB_IMPL_X86NI or OCB_IMPL_CT64 */
 	uint8_t lstar[16];		/* L_* = E(0) */
 	uint8_t ldollar[16];		/* L_$ = double(L_*) */
-	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), L_i = double(L_i-1) */
+	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), then doubling */
 };
 
 /*
  * ocb_init: set up o for a 16-byte key with the fastest constant-time AES;
- * returns 0. ocb_init_impl chooses the AES implementation (tests and the
- * bench): -1 if that one is not available on this CPU, with *o wiped.
+ * 0, or -1 with *o zeroed if BearSSL cannot give one (not seen in practice).
+ * ocb_init_impl chooses the AES implementation (tests and the bench): -1 if
+ * that one is not available on this CPU, with *o zeroed.
  * ocb_impl_name: "aes_x86ni" or "aes_ct64". ocb_wipe: erase o.
  */
 int ocb_init(struct ocb *o, const uint8_t key[OCB_KEY_LEN]);
@@ -140,13 +141,16 @@ void ocb_wipe(struct ocb *o);
 /*
  * ocb_seal: encrypt len bytes of in and authenticate them with ad (adlen
  * bytes; NULL if 0). Writes len + OCB_TAG_LEN bytes to out: ciphertext,
- * then the tag. out == in is allowed; other overlaps are not. Never reuse
- * a nonce with one key.
+ * then the tag. Never reuse a nonce with one key.
  *
  * ocb_open: in is ciphertext + tag (len bytes). On success writes the
  * len - OCB_TAG_LEN bytes of plaintext to out and returns 0. On a short
  * input or a tag mismatch returns -1 and out holds zeros (nothing
- * unauthenticated leaves). out == in is allowed; other overlaps are not.
+ * unauthenticated leaves).
+ *
+ * Both work in place (out == in) and with out below in (out < in, sliding
+ * down: e.g. a datagram opened over its own nonce); out above an
+ * overlapping in is not allowed. ad may overlap anything.
  */
 void ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
     const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,
@@ -249,7 +253,8 @@ struct net {
 	uint64_t expected_seq;	/* one past the newest seq received */
 	int has_peer;		/* we have an address to send to */
 	struct net_addr peer;
-	uint64_t last_heard;	/* newest in-order datagram (ms) */
+	uint64_t last_heard;	/* newest in-order datagram (ms);
+				 * UINT64_MAX before the first */
 	int saved_ok;		/* saved_ts holds a timestamp to echo */
 	uint16_t saved_ts;
 	uint64_t saved_at;
@@ -286,6 +291,9 @@ int net_open(const struct ocb *ocb, int rx_dir, const uint8_t *d, size_t n,
 
 /* The text upstream gives for a drop reason, for logs and notifications. */
 const char *net_drop_text(int why);
+
+/* strerror with glibc's wording (upstream's), also under musl. */
+const char *net_strerror(int e);
 
 /* now mod 65536, with 65535 (NET_TS_NONE) sent as 0 (§3.3). */
 uint16_t net_ts16(uint64_t now);
@@ -380,7 +388,8 @@ long net_build(struct net *n, const uint8_t *payload, size_t len,
 uint64_t net_rto(const struct net *n);
 uint64_t net_send_interval(const struct net *n);
 
-/* The client's hop, by hand (tests); net_send does it when due. */
+/* The client's hop, by hand (tests); net_send does it when due. 0, or -1
+ * if no socket could be opened (n->send_error says why). */
 int net_hop(struct net *n, uint64_t now);
 
 /* Fill buf with len random bytes from getrandom(), else /dev/urandom.
@@ -419,10 +428,17 @@ int net_key_generate(uint8_t key[16]);
 /*
  * A state type (§7.1, §8), as a vtable. copy: a new object, NULL on out of
  * memory. equal: 1 or 0. diff: append to out the serialized message that
- * turns from into to (nothing appended = equal); -1 on out of memory or when
- * to does not descend from from. apply: 0, or -1 on a malformed diff with st
- * unchanged. subtract (may be NULL): drop prefix's content from st; st may
- * be prefix itself, which empties it.
+ * turns from into to (nothing appended = equal; the peer refuses more than
+ * SSP_INFLATE_MAX bytes of instruction); -1 on out of memory or when to
+ * does not descend from from. apply: 0, or -1 on a malformed diff (ssp
+ * applies to a fresh copy and discards it then, so st may be left half
+ * changed; check the whole message first, e.g. with ssp_hm_check, if it
+ * matters elsewhere). subtract (may be NULL): drop prefix's content from
+ * st; st may be prefix itself, which empties it.
+ *
+ * The terminal state (§8.2) is meant to be such a type: its diff writes
+ * ssp_hm_put_echoack, _resize, _bytes in that order; its apply runs
+ * ssp_hm_check against its echo ack, then walks ssp_hm_next.
  */
 struct ssp_ops {
 	void *(*copy)(const void *st);
@@ -471,7 +487,7 @@ struct ssp_asm {
 	uint64_t id;
 	int have_id;
 	unsigned arrived, total, hi;	/* total 0: final not seen yet */
-	struct ssp_fslot *slot;		/* SSP_MAX_FRAGS, heap */
+	struct ssp_fslot *slot;		/* SSP_MAX_FRAGS, heap, on demand */
 	uint8_t have[SSP_MAX_FRAGS / 8];
 	struct buf data;		/* contents in arrival order */
 };
@@ -841,7 +857,11 @@ fb_cell(const struct fb *fb, int y, int x)
  * fb_diff: append to out the bytes that turn a terminal showing old into one
  * showing new (terminal.md §9, without the bugs of §9.5), using only the
  * vocabulary of §9.6. initialized 0 means a full redraw. 0, or -1 on out of
- * memory (out may then hold a partial frame: discard it).
+ * memory (out may then hold a partial frame: discard it). Where upstream's
+ * receiver would end up different, we draw more: the cell after a wide
+ * character (D23), a CUP after the last column (§9.5), the last cell of a
+ * soft-wrapped row that was at the bottom; a wide cell in the last column
+ * goes out as a blank (any receiver would wrap it to the next row).
  */
 int fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out);
@@ -870,11 +890,11 @@ struct vt_act {
 	uint32_t ch;
 };
 
-/* Internal actions of vt_parse, ignored by callers that only want the above. */
+/* vt_parse's other actions, which callers may ignore. */
 enum {
 	VT_ACT_OSC_START = 16,	/* an OSC string begins */
 	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
-	VT_ACT_OSC_END		/* it ended (by BEL, ST, CAN, SUB, ESC...) */
+	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
 };
 
 #define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
@@ -893,7 +913,7 @@ struct vt_parser {
 	int state;
 	int nparam, ninter;
 	char param[VT_MAX_PARAM_CHARS];
-	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, NUL-terminated */
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, then NUL */
 };
 
 /*
@@ -905,19 +925,37 @@ struct vt {
 	struct fb *fb;
 	struct vt_parser p;
 	struct buf reply;
-	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
+	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
+	uint64_t dropped;	/* changes lost for want of memory */
+	/*
+	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
+	 * server may set it, as the client must match upstream's): the
+	 * alternate screen (modes 47, 1047, 1049) and DEC special graphics
+	 * (ESC ( 0, ESC ) 0, SO, SI) drawn as Unicode.
+	 */
+	int server_ext;
+	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	struct fb_row **main_rows;	/* the main screen, while alternate */
+	int main_w, main_h;		/* its size */
+	struct {
+		int y, x;
+		struct fb_rend rend;
+		unsigned modes;
+	} alt_cursor;		/* saved by mode 1049 */
 	size_t osc_len;		/* code points in osc */
 	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
-	uint64_t dropped;	/* changes lost for want of memory */
 };
 
 /*
  * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
  * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
  * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
- * absent or zero parameter gives def) and p->inter the intermediates.
+ * absent or zero parameter gives def) and p->inter the intermediates. (A
+ * byte that breaks a UTF-8 sequence can yield two code points, and an ESC
+ * among them clears the parameters; that only happens to sequences whose
+ * final character is U+FFFD, which nothing uses.)
  */
 void vt_parser_init(struct vt_parser *p);
 int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);
@@ -925,7 +963,8 @@ int vt_param(const struct vt_parser *p, int i, int def);
 
 /*
  * vt_init attaches a fresh emulator to fb (already fb_init'ed); vt_free
- * releases the reply buffer, not the frame. vt_feed interprets host output
+ * releases what the vt holds (the reply buffer, a main screen hidden by the
+ * alternate one), not the frame. vt_feed interprets host output
  * (never fails: rows that cannot be allocated are left as they were and
  * counted in vt->dropped). vt_resize is fb_resize plus what the emulator
  * keeps; 0 or -1. vt_user_byte translates one user keystroke byte (§10)
@@ -1029,15 +1068,18 @@ void pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite);
 int pred_parse_mode(const char *s, enum pred_mode *mode);
 
 /*
- * pred_set_net: what the network layer knows after receiving (§1 step 3,
- * §1 step 4): frame_sent = number of the last client state already sent,
+ * pred_set_net: what the network layer knows after receiving (§1 step 3):
  * frame_acked = newest client state the server acknowledged, late_ack =
  * the echo ack of the newest server state, send_interval in ms.
  */
-void pred_set_net(struct pred *p, uint64_t frame_sent, uint64_t frame_acked,
-    uint64_t late_ack, unsigned send_interval);
+void pred_set_net(struct pred *p, uint64_t frame_acked, uint64_t late_ack,
+    unsigned send_interval);
 
-/* pred_set_sent: only frame_sent, set before each keyboard read (§1.4). */
+/*
+ * pred_set_sent: the number of the last client state already sent, set
+ * before each keyboard read (§1 step 4) and only then, as upstream: new
+ * predictions and epoch kills expire at frame_sent + 1.
+ */
 void pred_set_sent(struct pred *p, uint64_t frame_sent);
 
 /*

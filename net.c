@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -64,19 +63,76 @@ get_be64(const uint8_t *p)
 	return v;
 }
 
+/* Hand a log line to the caller's callback, if any. */
 static void
-note(struct net *n, const char *fmt, ...)
+note(struct net *n, const char *line)
 {
-	char line[512];
-	va_list ap;
-
-	if (n->log == NULL) {
-		return;
+	if (n->log != NULL) {
+		n->log(n->log_arg, line);
 	}
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n->log(n->log_arg, line);
+}
+
+/*
+ * glibc's wording for the errors a user may see from here, so that the
+ * static musl binary prints what upstream (built on glibc) prints: musl
+ * says "Address in use", "Message too large" and so on.
+ */
+const char *
+net_strerror(int e)
+{
+	switch (e) {
+	case EADDRINUSE:
+		return "Address already in use";
+	case EADDRNOTAVAIL:
+		return "Cannot assign requested address";
+	case EMSGSIZE:
+		return "Message too long";
+	case ENETUNREACH:
+		return "Network is unreachable";
+	case EHOSTUNREACH:
+		return "No route to host";
+	case EMFILE:
+		return "Too many open files";
+	case ENOMEM:
+		return "Cannot allocate memory";
+	case EAFNOSUPPORT:
+		return "Address family not supported by protocol";
+	case EPERM:
+		return "Operation not permitted";
+	case EACCES:
+		return "Permission denied";
+	case ENOBUFS:
+		return "No buffer space available";
+	case ECONNREFUSED:
+		return "Connection refused";
+	case EINVAL:
+		return "Invalid argument";
+	}
+	return strerror(e);
+}
+
+/* The same for the resolver; upstream's text then ends in strerror(0). */
+static void
+bad_ip(struct net *n, const char *ip, int e)
+{
+	const char *t;
+
+	switch (e) {
+	case EAI_NONAME:
+		t = "Name or service not known";
+		break;
+	case EAI_SERVICE:
+		t = "Servname not supported for ai_socktype";
+		break;
+	case EAI_FAMILY:
+		t = "ai_family not supported";
+		break;
+	default:
+		t = gai_strerror(e);
+		break;
+	}
+	snprintf(n->error, sizeof(n->error), "Bad IP address (%s): %s: Success",
+	    ip, t);
 }
 
 /* ---- framing (§2.2, §2.3, §3.1) ---- */
@@ -296,13 +352,13 @@ sock_open(struct net *n, int family)
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		snprintf(n->error, sizeof(n->error), "socket: %s",
-		    strerror(errno));
+		    net_strerror(errno));
 		return -1;
 	}
 	v = IP_PMTUDISC_DONT;
 	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)) == -1) {
 		snprintf(n->error, sizeof(n->error), "setsockopt: %s",
-		    strerror(errno));
+		    net_strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -333,11 +389,12 @@ net_parse_ports(const char *s, int *low, int *high, char *err,
 	char *end;
 	long v;
 
-	/* strtol as upstream uses it: blanks and a sign are accepted, an
-	 * empty string is port 0. */
+	/* strtol as upstream uses it on glibc: blanks and a sign are
+	 * accepted, an empty string is port 0. Only ERANGE counts: musl
+	 * also sets EINVAL when there are no digits, glibc does not. */
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || (*end != '\0' && *end != ':')) {
+	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
 		snprintf(err, errlen, "Invalid (low) port number (%s)", s);
 		return -1;
 	}
@@ -354,7 +411,7 @@ net_parse_ports(const char *s, int *low, int *high, char *err,
 	hs = end + 1;
 	errno = 0;
 	v = strtol(hs, &end, 10);
-	if (errno != 0 || *end != '\0') {
+	if (errno == ERANGE || *end != '\0') {
 		snprintf(err, errlen, "Invalid high port number (%s)", hs);
 		return -1;
 	}
@@ -388,7 +445,7 @@ try_bind(struct net *n, const char *ip, int low, int high)
 	struct net_addr a;
 	struct sockaddr_in *sin;
 	struct sockaddr_in6 *sin6;
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], line[1200];
 	int fd, port, e, off = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -405,8 +462,7 @@ try_bind(struct net *n, const char *ip, int low, int high)
 		hints.ai_socktype = SOCK_DGRAM;
 		hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 		if ((e = getaddrinfo(ip, "0", &hints, &res)) != 0) {
-			snprintf(n->error, sizeof(n->error),
-			    "Bad IP address (%s): %s", ip, gai_strerror(e));
+			bad_ip(n, ip, e);
 			return -1;
 		}
 		if (res->ai_addrlen > sizeof(a.ss) ||
@@ -453,14 +509,17 @@ try_bind(struct net *n, const char *ip, int low, int high)
 	}
 	close(fd);
 	addr_text(&a, host, sizeof(host), serv, sizeof(serv));
-	note(n, "Failed binding to %s:%s", host, serv);
-	snprintf(n->error, sizeof(n->error), "bind: %s", strerror(e));
+	snprintf(line, sizeof(line), "Failed binding to %s:%s", host, serv);
+	note(n, line);
+	snprintf(n->error, sizeof(n->error), "bind: %s", net_strerror(e));
 	return -1;
 }
 
 int
 net_bind(struct net *n, const char *ip, int low, int high)
 {
+	char line[1200];
+
 	if (!n->server || n->nfds != 0) {
 		snprintf(n->error, sizeof(n->error), "net_bind: not a fresh "
 		    "server connection");
@@ -470,12 +529,16 @@ net_bind(struct net *n, const char *ip, int low, int high)
 		if (try_bind(n, ip, low, high) == 0) {
 			return 0;
 		}
-		note(n, "Error binding to IP %s: %s", ip, n->error);
+		snprintf(line, sizeof(line), "Error binding to IP %s: %s", ip,
+		    n->error);
+		note(n, line);
 	}
 	if (try_bind(n, NULL, low, high) == 0) {
 		return 0;
 	}
-	note(n, "Error binding to any interface: %s", n->error);
+	snprintf(line, sizeof(line), "Error binding to any interface: %s",
+	    n->error);
+	note(n, line);
 	return -1;
 }
 
@@ -495,8 +558,7 @@ net_connect(struct net *n, const char *ip, const char *port, uint64_t now)
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((e = getaddrinfo(ip, port, &hints, &res)) != 0) {
-		snprintf(n->error, sizeof(n->error), "Bad IP address (%s): %s",
-		    ip, gai_strerror(e));
+		bad_ip(n, ip, e);
 		return -1;
 	}
 	if (res->ai_addrlen > sizeof(n->peer.ss) ||
@@ -527,6 +589,7 @@ net_port(const struct net *n)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (n->nfds == 0 || getsockname(n->fds[n->nfds - 1],
 	    (struct sockaddr *)&ss, &len) == -1) {
 		return -1;
@@ -635,7 +698,7 @@ net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now)
 	uint8_t d[NET_MAX_DGRAM];
 	long dl;
 	ssize_t sent;
-	int r = 0;
+	int r = 0, e;
 
 	if (!n->has_peer || n->nfds == 0) {
 		return 1;
@@ -646,11 +709,13 @@ net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now)
 	n->stats.tx++;
 	sent = sendto(n->fds[n->nfds - 1], d, (size_t)dl, MSG_DONTWAIT,
 	    (const struct sockaddr *)&n->peer.ss, n->peer.len);
+	e = sent == -1 ? errno : 0;
 	if (sent != dl) {
 		n->stats.tx_err++;
 		snprintf(n->send_error, sizeof(n->send_error), "sendto: %s",
-		    sent == -1 ? strerror(errno) : "short write");
-		if (sent == -1 && errno == EMSGSIZE) {
+		    e != 0 ? net_strerror(e) : "short write");
+		if (e == EMSGSIZE) {
+			/* the payload MTU of last resort, for good (§3.6) */
 			n->mtu = NET_MTU_FALLBACK;
 		}
 		r = -1;
@@ -699,7 +764,7 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
     size_t *plen, int *why)
 {
 	struct net_pkt p;
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[NI_MAXHOST], serv[NI_MAXSERV], line[1200];
 	int reason;
 
 	if (net_open(&n->ocb, !n->dir, d, len, &p, payload, &reason) != 0) {
@@ -738,8 +803,14 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 	if (n->server && from != NULL && from->len <= sizeof(from->ss) &&
 	    !addr_equal(&n->peer, from)) {
 		n->peer = *from;
-		addr_text(&n->peer, host, sizeof(host), serv, sizeof(serv));
-		note(n, "Server now attached to client at %s:%s", host, serv);
+		if (n->log != NULL) {
+			addr_text(&n->peer, host, sizeof(host), serv,
+			    sizeof(serv));
+			snprintf(line, sizeof(line),
+			    "Server now attached to client at %s:%s", host,
+			    serv);
+			note(n, line);
+		}
 	}
 	return 0;
 }

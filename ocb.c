@@ -5,10 +5,10 @@
  *
  * AES is BearSSL's, constant-time only: aes_x86ni when the CPU has AES-NI,
  * else aes_ct64. BearSSL offers modes, not ECB, so one block E(P ^ Offset)
- * is a one-block CBC encryption with Offset as the IV. OCB decryption of
- * the full blocks runs as one CBC decryption per chunk; CBC's chaining is
- * then undone with the saved ciphertext (the XOR of two neighbouring
- * offsets is an L value, so no offset needs to be stored).
+ * is a one-block CBC encryption with Offset as the IV. The full blocks of
+ * a message are decrypted by one CBC decryption per 128 blocks, and CBC's
+ * chaining is then undone with the saved ciphertext (the XOR of two
+ * neighbouring offsets is an L value, so no offset needs to be stored).
  *
  * Invariants: L values, offsets, checksums and pads are secret. Doubling in
  * GF(2^128) uses a mask, never a branch; no table is indexed by a secret
@@ -19,11 +19,45 @@
  */
 #include "mosh.h"
 
-/* Blocks decrypted per CBC call in ocb_open; the ciphertext copy is public. */
-#define OCB_CHUNK 32
+/*
+ * Blocks per CBC decryption call in ocb_open: 2 KB, so any Mosh datagram
+ * takes one call. The chunk's ciphertext is copied to the stack (public).
+ */
+#define OCB_CHUNK 128
 
-/* d = a ^ b on 16-byte blocks; any of them may be the same. */
-static inline void
+/*
+ * d = a ^ b (and d = a ^ b ^ c) on 16-byte blocks; any of them may be the
+ * same. With GCC or clang a block is one vector, so each is a single 16-byte
+ * load or store even at -Os: BearSSL reads its IV and data that way, and a
+ * 16-byte load from two 8-byte stores would wait for them to retire.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint64_t ocb_v128 __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) void
+xor16(uint8_t *d, const uint8_t *a, const uint8_t *b)
+{
+	ocb_v128 x, y;
+
+	memcpy(&x, a, 16);
+	memcpy(&y, b, 16);
+	x ^= y;
+	memcpy(d, &x, 16);
+}
+
+static inline __attribute__((always_inline)) void
+xor16_3(uint8_t *d, const uint8_t *a, const uint8_t *b, const uint8_t *c)
+{
+	ocb_v128 x, y, z;
+
+	memcpy(&x, a, 16);
+	memcpy(&y, b, 16);
+	memcpy(&z, c, 16);
+	x ^= y ^ z;
+	memcpy(d, &x, 16);
+}
+#else
+static void
 xor16(uint8_t *d, const uint8_t *a, const uint8_t *b)
 {
 	uint64_t a0, a1, b0, b1;
@@ -38,23 +72,15 @@ xor16(uint8_t *d, const uint8_t *a, const uint8_t *b)
 	memcpy(d + 8, &a1, 8);
 }
 
-/* d = a ^ b ^ c. */
-static inline void
+static void
 xor16_3(uint8_t *d, const uint8_t *a, const uint8_t *b, const uint8_t *c)
 {
-	uint64_t a0, a1, b0, b1, c0, c1;
+	uint8_t t[16];
 
-	memcpy(&a0, a, 8);
-	memcpy(&a1, a + 8, 8);
-	memcpy(&b0, b, 8);
-	memcpy(&b1, b + 8, 8);
-	memcpy(&c0, c, 8);
-	memcpy(&c1, c + 8, 8);
-	a0 ^= b0 ^ c0;
-	a1 ^= b1 ^ c1;
-	memcpy(d, &a0, 8);
-	memcpy(d + 8, &a1, 8);
+	xor16(t, a, b);
+	xor16(d, t, c);
 }
+#endif
 
 /* Number of trailing zero bits of a block number (public, never 0). */
 static inline unsigned
@@ -96,6 +122,10 @@ enc1(const struct ocb *o, uint8_t iv[16], uint8_t blk[16])
 int
 ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl)
 {
+	/*
+	 * Through the vtables only: where BearSSL was built without AES-NI
+	 * support the aes_x86ni functions do not exist, only the getters.
+	 */
 	const br_block_cbcenc_class *ev = br_aes_x86ni_cbcenc_get_vtable();
 	const br_block_cbcdec_class *dv = br_aes_x86ni_cbcdec_get_vtable();
 	uint8_t iv[16];
@@ -103,17 +133,21 @@ ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl)
 
 	memset(o, 0, sizeof(*o));
 	if (impl == OCB_IMPL_AUTO) {
-		impl = ev != NULL && dv != NULL ? OCB_IMPL_X86NI : OCB_IMPL_CT64;
+		impl = ev != NULL && dv != NULL ? OCB_IMPL_X86NI :
+		    OCB_IMPL_CT64;
 	}
-	if (impl == OCB_IMPL_X86NI && ev != NULL && dv != NULL) {
-		br_aes_x86ni_cbcenc_init(&o->enc.ni, key, OCB_KEY_LEN);
-		br_aes_x86ni_cbcdec_init(&o->dec.ni, key, OCB_KEY_LEN);
-	} else if (impl == OCB_IMPL_CT64) {
-		br_aes_ct64_cbcenc_init(&o->enc.ct, key, OCB_KEY_LEN);
-		br_aes_ct64_cbcdec_init(&o->dec.ct, key, OCB_KEY_LEN);
-	} else {
+	if (impl == OCB_IMPL_CT64) {
+		ev = &br_aes_ct64_cbcenc_vtable;
+		dv = &br_aes_ct64_cbcdec_vtable;
+	} else if (impl != OCB_IMPL_X86NI) {
 		return -1;
 	}
+	if (ev == NULL || dv == NULL || ev->context_size > sizeof(o->enc) ||
+	    dv->context_size > sizeof(o->dec)) {
+		return -1;
+	}
+	ev->init(&o->enc.vtable, key, OCB_KEY_LEN);
+	dv->init(&o->dec.vtable, key, OCB_KEY_LEN);
 	o->impl = impl;
 
 	memset(iv, 0, sizeof(iv));
@@ -224,6 +258,7 @@ ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 	uint64_t i, m = len / 16;
 	size_t j, rem = len % 16;
 
+	hash_ad(o, ad, adlen, hash);	/* first: ad may overlap out */
 	nonce_offset(o, nonce, off);
 	memset(sum, 0, sizeof(sum));
 	for (i = 1; i <= m; i++, in += 16, out += 16) {
@@ -251,7 +286,6 @@ ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 		out += rem;
 	}
 	/* Tag = E(Checksum ^ Offset ^ L_$) ^ HASH(K, A) */
-	hash_ad(o, ad, adlen, hash);
 	xor16_3(blk, sum, off, o->ldollar);
 	memset(iv, 0, sizeof(iv));
 	run(&o->enc.vtable, iv, blk, 16);
@@ -288,6 +322,7 @@ ocb_open(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 	m = plen / 16;
 	rem = plen % 16;
 
+	hash_ad(o, ad, adlen, hash);	/* first: ad may overlap out */
 	nonce_offset(o, nonce, off);
 	memset(sum, 0, sizeof(sum));
 	for (i = 0; i < m; i += n) {
@@ -329,7 +364,6 @@ ocb_open(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
 		iv[rem] = 0x80;
 		xor16(sum, sum, iv);
 	}
-	hash_ad(o, ad, adlen, hash);
 	xor16_3(blk, sum, off, o->ldollar);
 	memset(iv, 0, sizeof(iv));
 	enc1(o, iv, blk);
@@ -455,8 +489,8 @@ ocb_key_format(const uint8_t key[OCB_KEY_LEN],
 	int i;
 
 	for (i = 0; i < 5; i++) {
-		acc = (uint32_t)key[3 * i] << 16 | (uint32_t)key[3 * i + 1] << 8 |
-		    key[3 * i + 2];
+		acc = (uint32_t)key[3 * i] << 16 |
+		    (uint32_t)key[3 * i + 1] << 8 | key[3 * i + 2];
 		out[4 * i] = b64_char(acc >> 18 & 63u);
 		out[4 * i + 1] = b64_char(acc >> 12 & 63u);
 		out[4 * i + 2] = b64_char(acc >> 6 & 63u);

@@ -218,10 +218,9 @@ pred_parse_mode(const char *s, enum pred_mode *mode)
 }
 
 void
-pred_set_net(struct pred *p, uint64_t frame_sent, uint64_t frame_acked,
-    uint64_t late_ack, unsigned send_interval)
+pred_set_net(struct pred *p, uint64_t frame_acked, uint64_t late_ack,
+    unsigned send_interval)
 {
-	p->frame_sent = frame_sent;
 	p->frame_acked = frame_acked;
 	p->late_ack = late_ack;
 	p->send_interval = send_interval;

@@ -377,7 +377,7 @@ ssp_hm_put_echoack(struct buf *out, uint64_t n)
  * as proto2 merges a singular message.
  */
 static int
-msg_inner(const uint8_t *p, size_t n, struct ssp_msg *m, int *has_bytes)
+msg_inner(const uint8_t *p, size_t n, struct ssp_msg *m)
 {
 	struct rd r = { p, p + n };
 	uint32_t field;
@@ -392,7 +392,6 @@ msg_inner(const uint8_t *p, size_t n, struct ssp_msg *m, int *has_bytes)
 			if (wt != PB_LEN || pb_bytes(&r, &m->p, &m->len)) {
 				return -1;
 			}
-			*has_bytes = 1;
 		} else if (field == 5 || field == 6 || field == 8) {
 			if (wt != PB_VARINT || pb_varint(&r, &v) == -1) {
 				return -1;
@@ -420,7 +419,7 @@ msg_next(struct ssp_iter *it, struct ssp_msg *out, int host)
 {
 	struct rd r = { it->p, it->end }, in;
 	struct ssp_msg kb, rs, ea;
-	int has_kb = 0, has_rs = 0, has_ea = 0, dummy = 0;
+	int has_kb = 0, has_rs = 0, has_ea = 0;
 	const uint8_t *p;
 	size_t n;
 	uint32_t field;
@@ -463,17 +462,17 @@ msg_next(struct ssp_iter *it, struct ssp_msg *out, int host)
 			}
 			if (field == 2) {
 				has_kb = 1;
-				if (msg_inner(q, m, &kb, &dummy) == -1) {
+				if (msg_inner(q, m, &kb) == -1) {
 					return -1;
 				}
 			} else if (field == 3) {
 				has_rs = 1;
-				if (msg_inner(q, m, &rs, &dummy) == -1) {
+				if (msg_inner(q, m, &rs) == -1) {
 					return -1;
 				}
 			} else {
 				has_ea = 1;
-				if (msg_inner(q, m, &ea, &dummy) == -1) {
+				if (msg_inner(q, m, &ea) == -1) {
 					return -1;
 				}
 			}
@@ -644,8 +643,7 @@ int
 ssp_asm_init(struct ssp_asm *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->slot = calloc(SSP_MAX_FRAGS, sizeof(*a->slot));
-	return a->slot ? 0 : -1;
+	return 0;	/* slots come with the first many-fragment one */
 }
 
 void
@@ -689,8 +687,17 @@ ssp_asm_add(struct ssp_asm *a, const struct ssp_frag *f, struct buf *z)
 		a->id = f->id;
 		a->have_id = 1;
 	}
+	if (a->arrived == 0 && f->num == 0 && f->final) {
+		/* the usual case, one fragment: no slots needed */
+		z->len = 0;
+		return buf_append(z, f->p, f->len) == 0 ? 1 : -1;
+	}
 	if (a->total && f->num >= a->total) {
 		return -1;	/* beyond the final fragment */
+	}
+	if (a->slot == NULL &&
+	    (a->slot = calloc(SSP_MAX_FRAGS, sizeof(*a->slot))) == NULL) {
+		return -1;
 	}
 	if (asm_has(a, f->num)) {
 		s = &a->slot[f->num];
@@ -731,8 +738,10 @@ ssp_asm_add(struct ssp_asm *a, const struct ssp_frag *f, struct buf *z)
 	}
 	for (i = 0; i < a->total; i++) {
 		s = &a->slot[i];
-		memcpy(z->p + z->len, a->data.p + s->off, s->len);
-		z->len += s->len;
+		if (s->len > 0) {	/* empty fragments: data.p may be NULL */
+			memcpy(z->p + z->len, a->data.p + s->off, s->len);
+			z->len += s->len;
+		}
 	}
 	asm_clear(a);
 	return 1;

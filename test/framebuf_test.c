@@ -144,8 +144,7 @@ dump_bytes(const char *name, const uint8_t *p, size_t n)
  * look the same, and so do a fallback cell and U+00A0 plus its marks. The
  * renderer cannot send the attributes only the server keeps, the wrap flag
  * of the bottom row, nor a wide character in the last column (it sends a
- * blank). Wrap flags are checked one way: where the server has one. The
- * title is compared only once the server has one.
+ * blank). The title is compared only once the server has one.
  */
 static int
 shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
@@ -213,13 +212,9 @@ shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
 					cf &= ~FB_WIDE;
 				}
 			}
-			if (!(sf & FB_WRAP)) {
-				/*
-				 * A soft wrap the server has must reach the
-				 * receiver; whether the receiver's own erase
-				 * or print clears an old one is the
-				 * emulator's business, not the renderer's.
-				 */
+			if (x != srv->w - 1) {
+				/* DCH can move a wrap flag off the edge. */
+				sf &= ~FB_WRAP;
 				cf &= ~FB_WRAP;
 			}
 			ra = s->r;
@@ -236,6 +231,59 @@ shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
 				snprintf(why, whylen, "cell (%d,%d)", y, x);
 				return 0;
 			}
+		}
+	}
+	return 1;
+}
+
+/*
+ * Is p[0..n) within the renderer's vocabulary (terminal.md 9.6)? Printable
+ * text, BEL BS LF CR, CSI with digits and ';' ending in H, 2J, X, K, r, m,
+ * and private modes ending in h or l, OSC 0/1/2/52;c; ending in BEL.
+ */
+static int
+in_vocabulary(const uint8_t *p, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (p[i] == 0x1b && i + 1 < n && p[i + 1] == '[') {
+			k = i + 2;
+			if (k < n && p[k] == '?') {
+				k++;
+			}
+			while (k < n && ((p[k] >= '0' && p[k] <= '9') ||
+			    p[k] == ';')) {
+				k++;
+			}
+			if (k >= n || p[k] == 0 ||
+			    strchr(p[i + 2] == '?' ? "hl" : "HJXKrm", p[k]) ==
+			    NULL) {
+				return 0;
+			}
+			if (p[k] == 'J' && !(k == i + 3 && p[i + 2] == '2')) {
+				return 0;
+			}
+			i = k + 1;
+		} else if (p[i] == 0x1b && i + 1 < n && p[i + 1] == ']') {
+			k = i + 2;
+			if (!(n - k > 2 && p[k] >= '0' && p[k] <= '2' &&
+			    p[k + 1] == ';') &&
+			    !(n - k > 5 && memcmp(p + k, "52;c;", 5) == 0)) {
+				return 0;
+			}
+			while (k < n && p[k] >= 0x20) {
+				k++;
+			}
+			if (k == n || p[k] != 0x07) {
+				return 0;
+			}
+			i = k + 1;
+		} else if (p[i] < 0x20 && p[i] != 0x07 && p[i] != 0x08 &&
+		    p[i] != 0x0a && p[i] != 0x0d) {
+			return 0;
+		} else {
+			i++;
 		}
 	}
 	return 1;
@@ -565,6 +613,7 @@ run_rcase(const struct rcase *rc)
 	vt_feed(&vs, rc->new, rc->newn);
 	CHECK(fb_diff(&old, &srv, strcmp(rc->mode, "diffu") != 0,
 	    &caps_server, &o) == 0);
+	CHECK(in_vocabulary(o.p, o.len));
 	ok = CHECK_MEM(o.p, o.len, want, strlen(want));
 	if (!ok) {
 		fprintf(stderr, "renderer example %s\n", rc->id);
@@ -621,6 +670,14 @@ test_rcases(void)
 	}
 	fclose(f);
 	CHECK(n == (int)LEN(rwant));
+	/* The vocabulary checker itself. */
+	CHECK(!in_vocabulary((const uint8_t *)"\033[1;2f", 6));
+	CHECK(!in_vocabulary((const uint8_t *)"\033[J", 3));
+	CHECK(!in_vocabulary((const uint8_t *)"\033[?7l\033[4h", 9));
+	CHECK(!in_vocabulary((const uint8_t *)"\033]8;;x\033\\", 8));
+	CHECK(!in_vocabulary((const uint8_t *)"\033]2;x", 5));
+	CHECK(!in_vocabulary((const uint8_t *)"a\tb", 3));
+	CHECK(in_vocabulary((const uint8_t *)"\033[?1006h\033]52;c;\a\b", 17));
 	printf("renderer examples: %d run, %d byte-exact with upstream\n", n,
 	    rcase_exact);
 }
@@ -886,6 +943,10 @@ converge_pair(struct conv *cv, const struct fb *old, const struct fb *nw,
 		}
 		vt_feed(&vc, o.p, o.len);
 		ok = shows(nw, &cli, why, sizeof(why)) && vc.reply.len == 0;
+		if (ok && !in_vocabulary(o.p, o.len)) {
+			ok = 0;
+			snprintf(why, sizeof(why), "outside the vocabulary");
+		}
 	}
 	cv->pairs++;
 	if (!ok) {
@@ -1065,6 +1126,10 @@ converge_session(struct conv *cv, int steps)
 		}
 		vt_feed(&vc, o.p, o.len);
 		ok = shows(&srv, &cli, why, sizeof(why)) && vc.reply.len == 0;
+		if (ok && !in_vocabulary(o.p, o.len)) {
+			ok = 0;
+			snprintf(why, sizeof(why), "outside the vocabulary");
+		}
 		cv->pairs++;
 		if (!ok) {
 			cv->fails++;
@@ -1120,6 +1185,87 @@ test_convergence(void)
 	CHECK(cv.fails == 0);
 }
 
+/*
+ * Scripted sessions for the places where our renderer departs from
+ * upstream's: each step's output goes to the server's emulator, the frame
+ * is rendered against the previous one and fed to the client, which must
+ * show the server's frame after every step. steps: NULL-terminated.
+ */
+static void
+script(const char *name, int w, int h, const char *const *steps,
+    const char *must_not)
+{
+	struct fb srv, prev, cli;
+	struct vt vs, vc;
+	struct buf o = { 0 };
+	char why[64];
+	int i, ok;
+
+	if (fb_init(&srv, w, h) == -1 || fb_init(&cli, w, h) == -1) {
+		CHECK(0);
+		return;
+	}
+	vt_init(&vs, &srv);
+	vt_init(&vc, &cli);
+	for (i = 0; steps[i] != NULL; i++) {
+		if (fb_copy(&prev, &srv) == -1) {
+			CHECK(0);
+			break;
+		}
+		vt_feed(&vs, (const uint8_t *)steps[i], strlen(steps[i]));
+		o.len = 0;
+		CHECK(fb_diff(&prev, &srv, 1, &caps_server, &o) == 0);
+		vt_feed(&vc, o.p, o.len);
+		ok = shows(&srv, &cli, why, sizeof(why));
+		CHECK(ok);
+		if (must_not != NULL && o.len >= strlen(must_not)) {
+			CHECK(memmem(o.p, o.len, must_not, strlen(must_not)) ==
+			    NULL);
+		}
+		if (!ok) {
+			fprintf(stderr, "script %s, step %d: %s\n", name, i,
+			    why);
+			dump_fb("server", &srv);
+			dump_fb("client", &cli);
+			dump_bytes("diff", o.p, o.len);
+		}
+		fb_free(&prev);
+	}
+	buf_free(&o);
+	vt_free(&vs);
+	vt_free(&vc);
+	fb_free(&srv);
+	fb_free(&cli);
+}
+
+static void
+test_scripts(void)
+{
+	/* A wide character left in the last column goes out as a blank. */
+	static const char *const wide_last[] = {
+		"\033[?7labcde\xe6\xbc\xa2", "\033[2;1Hx", NULL
+	};
+	/* A soft wrap moved to the bottom row and back up again. */
+	static const char *const wrap_bottom[] = {
+		"\033[2;1Habcdefg", "\033[T", "\033[S", "\033[S", NULL
+	};
+	/* The cell after a wide character, drawn over and over. */
+	static const char *const after_wide[] = {
+		"\xe6\xbc\xa2\xe5\xad\x97", "\033[1;2HX", "\033[1;4H\033[41mY",
+		"\033[1;1H\xe6\xbc\xa2", "\033[1;2H\xe5\xad\x97", NULL
+	};
+	/* Bottom-right cell, then moves back along the bottom row. */
+	static const char *const corner[] = {
+		"\033[3;1H01234", "\033[3;4H", "\033[3;5HZ", "\033[3;3Hq",
+		"\033[3;5H\033[1mW\033[3;2H", NULL
+	};
+
+	script("wide in last column", 6, 3, wide_last, "\xe6\xbc\xa2");
+	script("wrap at the bottom", 5, 3, wrap_bottom, NULL);
+	script("after a wide char", 6, 2, after_wide, NULL);
+	script("bottom-right corner", 5, 3, corner, NULL);
+}
+
 /* Rendering an unchanged frame writes nothing and skips every row. */
 static void
 test_unchanged(void)
@@ -1136,6 +1282,33 @@ test_unchanged(void)
 	buf_free(&o);
 }
 
+/*
+ * Running out of memory while rendering: an output buffer that cannot grow
+ * makes fb_diff fail cleanly (the caller discards the partial frame).
+ */
+static void
+test_diff_fails(void)
+{
+	struct fb a, b;
+	struct buf o = { 0 };
+	uint8_t one[1];
+
+	CHECK(fb_init(&a, 10, 3) == 0);
+	CHECK(fb_copy(&b, &a) == 0);
+	CHECK(fb_row_mut(&b, 1) != NULL);
+	fb_row_mut(&b, 1)[0].len = 1;
+	fb_row_mut(&b, 1)[0].c[0] = 'x';
+	o.p = one;
+	o.len = SIZE_MAX / 2;
+	o.cap = SIZE_MAX / 2;	/* any append must fail */
+	CHECK(fb_diff(&a, &b, 1, &caps_server, &o) == -1);
+	CHECK(fb_diff(&a, &b, 0, &caps_server, &o) == -1);
+	CHECK(fb_diff(&a, &a, 1, &caps_server, &o) == 0);	/* nothing */
+	CHECK(o.p == one && o.len == SIZE_MAX / 2);
+	fb_free(&a);
+	fb_free(&b);
+}
+
 int
 main(void)
 {
@@ -1143,7 +1316,9 @@ main(void)
 	test_model();
 	test_resize();
 	test_unchanged();
+	test_diff_fails();
 	test_rcases();
+	test_scripts();
 	test_convergence();
 	return TEST_DONE();
 }

@@ -7,8 +7,10 @@
  *
  * Input: the whole input is first given to each decoder as is. Then it is
  * read as records [flags, len_hi, len_lo, payload...]: flags bit 0 picks
- * the endpoint, bit 1 ticks both endpoints afterwards, bits 2-7 advance the
- * clock by that many times 16 ms.
+ * the endpoint, bit 1 ticks both endpoints afterwards, bit 2 means the
+ * payload is a serialized Instruction that the harness compresses and wraps
+ * in one fragment (so mutations reach SSP itself, past zlib), bits 3-7
+ * advance the clock by that many times 32 ms.
  */
 #include "mosh.h"
 
@@ -120,6 +122,21 @@ fz_rand(void *arg, uint8_t *p, size_t n)
 	}
 }
 
+/* A serialized Instruction as one fragment of a new id. */
+static void
+wrapped(struct ssp *s, const uint8_t *p, size_t n, uint64_t id, uint64_t now)
+{
+	struct buf b = { NULL, 0, 0 };
+	uint8_t hdr[SSP_FRAG_HDR];
+
+	ssp_frag_header(hdr, id, 0, 1);
+	if (buf_append(&b, hdr, sizeof(hdr)) == 0 &&
+	    ssp_deflate(p, n, &b) == 0) {
+		ssp_recv(s, b.p, b.len, now);
+	}
+	buf_free(&b);
+}
+
 static void
 decoders(const uint8_t *data, size_t size)
 {
@@ -178,7 +195,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ssp_user *u0, *ev;
 	struct fz f0;
 	uint32_t seed = 1;
-	uint64_t now = 1000;
+	uint64_t now = 1000, id = 1u << 20;
 	size_t pos = 0, n;
 	int who, i;
 	uint8_t fl;
@@ -230,8 +247,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += 3;
 		n = MIN(n, size - pos);
 		who = fl & 1;
-		now += (uint64_t)(fl >> 2) * 16;
-		ssp_recv(&ep[who], data + pos, n, now);
+		now += (uint64_t)(fl >> 3) * 32;
+		if (fl & 4) {
+			wrapped(&ep[who], data + pos, n, ++id, now);
+		} else {
+			ssp_recv(&ep[who], data + pos, n, now);
+		}
 		pos += n;
 		if (who == 0 && (ev = ssp_user_new()) != NULL) {
 			ssp_user_take(&ep[0], ev);

@@ -164,7 +164,8 @@ test_ports(void)
 	} t[] = {
 		{ "60001", 1, 60001, 60001 }, { "0", 1, 0, 0 },
 		{ "", 1, 0, 0 }, { " 7", 1, 7, 7 }, { "+7", 1, 7, 7 },
-		{ "65535", 1, 65535, 65535 }, { "60000:61000", 1, 60000, 61000 },
+		{ "65535", 1, 65535, 65535 },
+		{ "60000:61000", 1, 60000, 61000 },
 		{ "5:5", 1, 5, 5 }, { "65536", 0, 0, 0 }, { "-1", 0, 0, 0 },
 		{ "1:65536", 0, 0, 0 }, { "5:4", 0, 0, 0 }, { "0:5", 0, 0, 0 },
 		{ "x", 0, 0, 0 }, { "1:x", 0, 0, 0 }, { "1:2:3", 0, 0, 0 },
@@ -485,6 +486,125 @@ test_terminfo(void)
 	CHECK(!ti.found);
 }
 
+static void
+feed(struct term_state *t, const char *s)
+{
+	vt_feed(&t->vt, (const uint8_t *)s, strlen(s));
+}
+
+/* The complete-terminal state type: diff then apply reproduces the frame. */
+static void
+test_term_ops(void)
+{
+	struct term_state a, *b, *c, *snap;
+	struct buf d = { NULL, 0, 0 };
+	uint8_t junk[256];
+	uint32_t x = 99;
+	size_t i, j;
+
+	CHECK(term_init(&a, 20, 5) == 0);
+	b = term_copy(&a);
+	c = term_copy(&a);
+	CHECK(b != NULL && c != NULL && term_equal(b, c));
+	feed(b, "hello\r\n\033[1;31mworld\033[m \033]0;t\007");
+	CHECK(!term_equal(&a, b));
+	CHECK(term_diff(&a, b, &d) == 0 && d.len > 0);
+	CHECK(term_apply(c, d.p, d.len) == 0);
+	CHECK(fb_equal(&c->fb, &b->fb) && term_equal(c, b));
+
+	/* The echo ack travels and never goes down. */
+	b->echo_ack = 5;
+	d.len = 0;
+	CHECK(term_diff(c, b, &d) == 0 && d.len > 0);
+	CHECK(term_apply(c, d.p, d.len) == 0 && c->echo_ack == 5);
+	d.len = 0;
+	CHECK(ssp_hm_put_echoack(&d, 3) == 0);
+	CHECK(term_apply(c, d.p, d.len) == -1 && c->echo_ack == 5);
+
+	/* A resize with new content; an absurd size is refused whole. */
+	CHECK(vt_resize(&b->vt, 30, 7) == 0);
+	feed(b, "\033[7;30Hz");
+	d.len = 0;
+	CHECK(term_diff(c, b, &d) == 0);
+	CHECK(term_apply(c, d.p, d.len) == 0);
+	CHECK(c->fb.w == 30 && c->fb.h == 7 && fb_equal(&c->fb, &b->fb));
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"X", 1) == 0);
+	CHECK(ssp_hm_put_resize(&d, 0, 5) == 0);
+	snap = term_copy(c);
+	CHECK(term_apply(c, d.p, d.len) == -1 && term_equal(c, snap));
+	d.len = 0;
+	CHECK(ssp_hm_put_resize(&d, FB_MAX_COLS + 1, 5) == 0);
+	CHECK(term_apply(c, d.p, d.len) == -1 && term_equal(c, snap));
+
+	/* Queries in host bytes get no reply on the client. */
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"\033[c\033[6n", 7) == 0);
+	CHECK(term_apply(c, d.p, d.len) == 0 && c->vt.reply.len == 0);
+
+	/* A copy of a server terminal showing the alternate screen. */
+	term_free(snap);
+	snap = term_copy(&a);
+	snap->vt.server_ext = 1;
+	feed(snap, "main\033[?1049h\033[2J\033[Halt");
+	term_free(b);
+	b = term_copy(snap);
+	CHECK(b != NULL && b->vt.main_rows == NULL && term_equal(b, snap));
+	term_free(b);
+	b = term_copy(snap);
+	feed(snap, "\033[?1049l");
+	CHECK(fb_cell(&snap->fb, 0, 0)->c[0] == 'm');
+	CHECK(fb_cell(&b->fb, 0, 0)->c[0] == 'a');
+	term_free(snap);
+	snap = NULL;
+
+	/* Random bytes: applied or refused whole, never read past. */
+	for (i = 0; i < 3000; i++) {
+		for (j = 0; j < sizeof junk; j++) {
+			x = x * 1103515245u + 12345u;
+			junk[j] = (uint8_t)(x >> 16);
+		}
+		term_free(snap);
+		snap = term_copy(c);
+		if (term_apply(c, junk, (x >> 8) % sizeof junk) == -1) {
+			CHECK(term_equal(c, snap));
+		}
+	}
+	term_free(snap);
+	term_free(b);
+	term_free(c);
+	term_release(&a);
+	buf_free(&d);
+}
+
+/* The echo-ack history of protocol.md §8.3. */
+static void
+test_echo_ack(void)
+{
+	static struct server s;
+	int i;
+
+	memset(&s, 0, sizeof s);
+	CHECK(server_echo_ack(&s, 10) == 0 && s.term.echo_ack == 0);
+	server_echo_register(&s, 3, 100);
+	CHECK(server_echo_ack(&s, 149) == 0 && s.term.echo_ack == 0);
+	CHECK(server_echo_ack(&s, 150) == 1 && s.term.echo_ack == 3);
+	CHECK(server_echo_ack(&s, 151) == 0 && s.term.echo_ack == 3);
+	server_echo_register(&s, 4, 160);
+	server_echo_register(&s, 5, 170);
+	CHECK(server_echo_ack(&s, 215) == 1 && s.term.echo_ack == 4);
+	CHECK(s.necho == 2 && s.echo_num[0] == 4);
+	CHECK(server_echo_ack(&s, 219) == 0);
+	CHECK(server_echo_ack(&s, 220) == 1 && s.term.echo_ack == 5);
+	CHECK(server_echo_ack(&s, 10000) == 0 && s.term.echo_ack == 5);
+	for (i = 0; i < 3 * SERVER_ECHO_MAX; i++) {
+		server_echo_register(&s, 100 + (uint64_t)i, 20000);
+	}
+	CHECK(s.necho == SERVER_ECHO_MAX);
+	CHECK(server_echo_ack(&s, 20050) == 1 &&
+	    s.term.echo_ack == 100 + 3 * SERVER_ECHO_MAX - 1);
+}
+
 int
 main(void)
 {
@@ -499,5 +619,7 @@ main(void)
 	test_client_parse();
 	test_term_strings();
 	test_terminfo();
+	test_term_ops();
+	test_echo_ack();
 	return TEST_DONE();
 }

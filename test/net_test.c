@@ -13,8 +13,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +59,20 @@ slurp(const char *path)
 static int
 unhex(const char *s, size_t slen, uint8_t *out, size_t max, size_t *len)
 {
+	static const char digits[] = "0123456789abcdef";
+	const char *hi, *lo;
 	size_t i;
-	unsigned v;
 
 	if (slen % 2 != 0 || slen / 2 > max) {
 		return -1;
 	}
 	for (i = 0; i < slen / 2; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+		hi = s[2 * i] ? strchr(digits, s[2 * i]) : NULL;
+		lo = s[2 * i + 1] ? strchr(digits, s[2 * i + 1]) : NULL;
+		if (hi == NULL || lo == NULL) {
 			return -1;
 		}
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)((hi - digits) << 4 | (lo - digits));
 	}
 	*len = slen / 2;
 	return 0;
@@ -256,8 +261,8 @@ test_vectors_file(const char *path, int *count)
 	struct ocb ocb;
 	struct net_pkt pkt;
 	uint8_t key[16];
-	size_t rawlen, ptlen, fraglen, klen;
-	uint64_t seq, ts, tsr;
+	size_t rawlen, ptlen, fraglen = 0, klen = 0;
+	uint64_t seq = 0, ts = 0, tsr = 0;
 	const char *s, *p, *next, *end, *dir;
 	char *text;
 	int why, todir, bad = 0;
@@ -367,6 +372,128 @@ test_vectors(void)
 	CHECK(n4 == 1157);
 	CHECK(v_cs_len == 76);
 	CHECK(v_sc_len > 0);
+}
+
+/* "127.0.0.1:44468" -> address */
+static int
+jaddr(const char *p, const char *end, const char *key, struct net_addr *a)
+{
+	const char *v = jfind(p, end, key);
+	char ip[64];
+	int port;
+
+	if (v == NULL || sscanf(v, "\"%63[0-9.]:%d\"", ip, &port) != 2) {
+		return -1;
+	}
+	addr4(a, ip, port);
+	return 0;
+}
+
+/*
+ * session4 as the server saw it (the relay's leg, port 60130): the client
+ * roams once, then goes silent for 48 s. Fed to a server Connection in
+ * capture order, with every captured server datagram sent at its capture
+ * time, it must attach and detach exactly where upstream's log says, and
+ * never be asked to send while detached.
+ */
+static void
+test_session4(void)
+{
+	static uint8_t raw[NET_MAX_DGRAM], pay[NET_MAX_PAYLOAD];
+	uint8_t msg[10] = { 0 }, key[16];
+	struct net s;
+	struct net_addr src, dst, sink, keep;
+	struct logbuf lg;
+	socklen_t alen = sizeof(sink.ss);
+	const char *p, *q, *end;
+	char *text;
+	size_t rawlen, plen, klen;
+	uint64_t t, base = 0, ts, heard = 0, sent = 0, unattached = 0;
+	double tms;
+	uint16_t d16;
+	int fd, why, bad = 0;
+
+	if ((text = slurp("test/vectors/session4-roaming.json")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	end = text + strlen(text);
+	/* the datagrams the server "sends" go to a socket of ours */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	mkaddr(&sink, AF_INET, "127.0.0.1", 0);
+	CHECK(fd != -1 && bind(fd, (struct sockaddr *)&sink.ss,
+	    sink.len) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&sink.ss, &alen) == 0);
+	CHECK(jhex(text, end, "key_hex", key, sizeof(key), &klen) == 0 &&
+	    klen == 16);
+	CHECK(net_init(&s, 1, key) == 0);
+	CHECK(net_bind(&s, "127.0.0.1", 0, 0) == 0);
+	setlog(&s, &lg);
+	for (p = jfind(jfind(text, end, "datagrams"), end, "index"); p != NULL;
+	    p = q) {
+		q = jfind(p, end, "index");
+		if (q == NULL) {
+			q = end;
+		}
+		if (jaddr(p, q, "src", &src) != 0 ||
+		    jaddr(p, q, "dst", &dst) != 0 ||
+		    jhex(p, q, "raw_hex", raw, sizeof(raw), &rawlen) != 0 ||
+		    jnum(p, q, "timestamp", &ts) != 0 ||
+		    jfind(p, q, "t_ms") == NULL) {
+			bad++;
+			break;
+		}
+		tms = strtod(jfind(p, q, "t_ms"), NULL);
+		if (base == 0 && (addr_port(&dst) == 60130 ||
+		    addr_port(&src) == 60130)) {
+			/* our clock in step with theirs: both ends ran on
+			 * one machine, so their timestamps share a clock */
+			base = 65536 * 64 + (uint16_t)(ts - (uint64_t)tms);
+		}
+		/* the sender's frozen clock: the capture time, moved by
+		 * less than 32 s to agree with the datagram's timestamp */
+		t = base + (uint64_t)tms;
+		d16 = (uint16_t)(ts - t);
+		t = d16 < 32768 ? t + d16 : t - (65536 - d16);
+		if (addr_port(&dst) == 60130) {
+			if (net_accept(&s, raw, rawlen, &src, 0, t, pay,
+			    &plen, &why) != 0) {
+				bad++;
+			}
+			heard++;
+		} else if (addr_port(&src) == 60130) {
+			if (!s.has_peer) {
+				unattached++;
+			}
+			keep = s.peer;
+			s.peer = sink;
+			CHECK(net_send(&s, msg, 10, t) != -2);
+			s.peer = keep;
+			sent++;
+		}
+		if (q == end) {
+			break;
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(heard == 4 + 261 && sent == 5 + 515);
+	CHECK(unattached == 0);
+	CHECK(strcmp(lg.all, "Server now attached to client at 127.0.0.1:44468\n"
+	    "Server now attached to client at 127.0.0.1:50731\n"
+	    "Server now detached from client.\n") == 0);
+	if (strcmp(lg.all, "") != 0 && lg.n != 3) {
+		fprintf(stderr, "log:\n%s", lg.all);
+	}
+	CHECK(s.has_peer && addr_port(&s.peer) == 50731);
+	CHECK(total_drops(&s) == 0);
+	/* upstream logs srtt=1.6 at the end; our receive times are the
+	 * send times, a little early */
+	CHECK(s.rtt_hit && s.srtt > 0.5 && s.srtt < 3);
+	fprintf(stderr, "session4: srtt %.2f rttvar %.2f, %llu old\n", s.srtt,
+	    s.rttvar, (unsigned long long)s.stats.rx_old);
+	net_close(&s);
+	close(fd);
+	free(text);
 }
 
 /* ---- (b) hostile input ---- */
@@ -543,6 +670,7 @@ peek(struct net *srv, uint64_t now, struct net_pkt *pkt)
 	uint8_t d[64], pay[NET_MAX_PAYLOAD], p10[10] = { 0 };
 	long dl;
 
+	memset(pkt, 0, sizeof(*pkt));
 	dl = net_build(srv, p10, 10, now, d);
 	if (dl <= 0) {
 		return -1;
@@ -1136,12 +1264,13 @@ test_bind(void)
 	CHECK(net_init(&n, 1, key1) == 0);
 	setlog(&n, &lg);
 	CHECK(net_bind(&n, "localhost", 0, 0) == 0);
-	CHECK(starts(lg.all, "Error binding to IP localhost: Bad IP address "
-	    "(localhost): "));
+	CHECK(strcmp(lg.all, "Error binding to IP localhost: Bad IP address "
+	    "(localhost): Name or service not known: Success\n") == 0);
 	net_close(&n);
 	CHECK(net_init(&n, 0, key1) == 0);
 	CHECK(net_connect(&n, "localhost", "22", T0) == -1);
-	CHECK(starts(n.error, "Bad IP address (localhost): "));
+	CHECK(strcmp(n.error, "Bad IP address (localhost): Name or service "
+	    "not known: Success") == 0);
 	CHECK(net_connect(&n, "127.0.0.1", "ssh", T0) == -1);
 	CHECK(n.nfds == 0 && !n.has_peer);
 	/* roles are checked */
@@ -1172,6 +1301,257 @@ test_bind(void)
 	net_close(&n);
 }
 
+/* Receive one datagram on a plain socket and return its IPv4 TOS byte. */
+static int
+recv_tos(int fd)
+{
+	uint8_t buf[NET_MAX_DGRAM];
+	union {
+		struct cmsghdr align;
+		uint8_t b[256];
+	} ctl;
+	struct msghdr h;
+	struct iovec iov;
+	struct cmsghdr *c;
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 2000) != 1) {
+		return -1;
+	}
+	memset(&h, 0, sizeof(h));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	h.msg_iov = &iov;
+	h.msg_iovlen = 1;
+	h.msg_control = ctl.b;
+	h.msg_controllen = sizeof(ctl.b);
+	if (recvmsg(fd, &h, 0) < 0) {
+		return -1;
+	}
+	for (c = CMSG_FIRSTHDR(&h); c != NULL; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+			return CMSG_DATA(c)[0];
+		}
+	}
+	return -1;
+}
+
+/* ECN (§3.3, §3.7): we send ECT(0); a CE mark costs the echo 500 ms. */
+static void
+test_ecn(void)
+{
+	uint8_t pay[NET_MAX_PAYLOAD], msg[10] = { 9 }, d[64];
+	struct net srv, cli;
+	struct net_addr a;
+	struct logbuf lg;
+	struct net_pkt pkt;
+	socklen_t alen = sizeof(a.ss);
+	size_t len;
+	char ps[16];
+	long dl;
+	int fd, x = -1, on = 1, tos = 3, why;
+
+	/* what our datagrams carry: TOS 0x02 */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(fd != -1);
+	mkaddr(&a, AF_INET, "127.0.0.1", 0);
+	CHECK(bind(fd, (struct sockaddr *)&a.ss, a.len) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&a.ss, &alen) == 0);
+	CHECK(setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on)) == 0);
+	CHECK(net_init(&cli, 0, key1) == 0);
+	snprintf(ps, sizeof(ps), "%d", addr_port(&a));
+	CHECK(net_connect(&cli, "127.0.0.1", ps, T0) == 0);
+	CHECK(net_send(&cli, msg, 10, T0) == 0);
+	CHECK(recv_tos(fd) == 0x02);
+	close(fd);
+	net_close(&cli);
+
+	/* a CE-marked datagram from the client */
+	CHECK(net_init(&srv, 1, key1) == 0);
+	setlog(&srv, &lg);
+	CHECK(net_bind(&srv, "127.0.0.1", 0, 0) == 0);
+	CHECK(net_init(&cli, 0, key1) == 0);
+	snprintf(ps, sizeof(ps), "%d", net_port(&srv));
+	CHECK(net_connect(&cli, "127.0.0.1", ps, T0) == 0);
+	CHECK(net_send(&cli, msg, 10, T0) == 0);
+	CHECK(wait_recv(&srv, T0, pay, &len, &why) == 1);
+	CHECK(srv.stats.rx_ce == 0 && srv.saved_ts == net_ts16(T0));
+	dl = net_build(&cli, msg, 10, T0 + 1000, d);
+	CHECK(dl == 38);
+	x = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(x != -1);
+	CHECK(setsockopt(x, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) == 0);
+	mkaddr(&a, AF_INET, "127.0.0.1", net_port(&srv));
+	CHECK(raw_send(AF_INET, d, (size_t)dl, &a, &x) == 0);
+	CHECK(wait_recv(&srv, T0 + 1001, pay, &len, &why) == 1);
+	CHECK(srv.stats.rx_ce == 1);
+	CHECK(srv.saved_ts == (uint16_t)(net_ts16(T0 + 1000) - 500));
+	/* CE is noted before the server follows the new source port */
+	CHECK(strstr(lg.all, "Received explicit congestion notification.\n"
+	    "Server now attached to client at 127.0.0.1:") != NULL);
+	CHECK(peek(&srv, T0 + 1003, &pkt) == 0);
+	CHECK(pkt.ts_reply == (uint16_t)(net_ts16(T0 + 1000) - 500 + 2));
+	close(x);
+	net_close(&cli);
+	net_close(&srv);
+}
+
+/* A clock under 1 s (a fresh boot, a test) echoes nothing unasked. */
+static void
+test_early_clock(void)
+{
+	struct net s;
+	struct net_pkt pkt;
+	uint64_t t;
+
+	CHECK(net_init(&s, 1, key1) == 0);
+	for (t = 0; t < 1000; t += 111) {
+		CHECK(peek(&s, t, &pkt) == 0 && pkt.ts_reply == NET_TS_NONE);
+	}
+	CHECK(feed(&s, 0, 7, NET_TS_NONE, 0, 5) == 0);
+	CHECK(peek(&s, 6, &pkt) == 0 && pkt.ts_reply == 8);
+	CHECK(peek(&s, 7, &pkt) == 0 && pkt.ts_reply == NET_TS_NONE);
+	net_close(&s);
+}
+
+/* Is pid still the mosh-server we started (not a reused pid)? */
+static int
+is_mosh_server(pid_t pid)
+{
+	char path[64], cmd[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((f = fopen(path, "r")) == NULL) {
+		return 0;
+	}
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
+	fclose(f);
+	cmd[n] = '\0';
+	return strstr(cmd, "mosh-server") != NULL;
+}
+
+/* It would linger in its shutdown handshake after SIGTERM: SIGKILL it;
+ * its pty closes and the sleep under it gets SIGHUP. */
+static void
+stop_server(pid_t pid)
+{
+	int i;
+
+	if (!is_mosh_server(pid)) {
+		return;
+	}
+	kill(pid, SIGKILL);
+	for (i = 0; i < 50 && is_mosh_server(pid); i++) {
+		poll(NULL, 0, 100);
+	}
+	CHECK(!is_mosh_server(pid));
+}
+
+/*
+ * Against upstream: start Debian's mosh-server (if installed), send it
+ * session1's first client fragment (a resize) sealed with its fresh key,
+ * and read its immediate acknowledgement, which must echo our timestamp.
+ */
+static void
+test_upstream(int fam, const char *ip)
+{
+	static uint8_t raw[NET_MAX_DGRAM], pay[NET_MAX_PAYLOAD];
+	struct net cli;
+	struct net_pkt pkt;
+	uint8_t key[16];
+	char cmd[256], line[512], port[16], keytext[64];
+	const char *err = NULL;
+	FILE *f;
+	size_t len;
+	long pid = -1;
+	int why, r, got = 0;
+
+	if (access("/usr/bin/mosh-server", X_OK) != 0) {
+		fprintf(stderr, "no mosh-server: upstream test skipped\n");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+	    "/usr/bin/mosh-server new -i %s -p 0 -- /bin/sleep 20 2>&1", ip);
+	if ((f = popen(cmd, "r")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "MOSH CONNECT %15s %63s", port, keytext) == 2) {
+			got = 1;
+		}
+		sscanf(line, "[mosh-server detached, pid = %ld]", &pid);
+	}
+	pclose(f);
+	CHECK(got && pid > 0);
+	if (!got || pid <= 0) {
+		return;
+	}
+	CHECK(ocb_key_parse(keytext, key, &err) == 0);
+	CHECK(net_init(&cli, 0, key) == 0);
+	CHECK(net_connect(&cli, ip, port, T0) == 0 && cli.family == fam);
+	/* session1, datagram 0: the payload after the timestamps */
+	CHECK(v_cs_len == 76);
+	{
+		struct ocb o1;
+
+		CHECK(ocb_init(&o1, key1) == 0);
+		CHECK(net_open(&o1, NET_TO_SERVER, v_cs, v_cs_len, &pkt, pay,
+		    NULL) == 0);
+		ocb_wipe(&o1);
+	}
+	memcpy(raw, pay, pkt.len);
+	CHECK(net_send(&cli, raw, pkt.len, T0) == 0);
+	r = wait_recv(&cli, T0 + 1000, pay, &len, &why);
+	CHECK(r == 1);
+	CHECK(cli.stats.rx == 1 && total_drops(&cli) == 0);
+	/* the server echoed our timestamp, advanced by the (real) time it
+	 * held it: one RTT sample of 1000 ms on our fake clock, less that */
+	CHECK(cli.rtt_hit && cli.srtt > 900 && cli.srtt <= 1000);
+	/* its fragment: instruction 1, fragment 0, final */
+	CHECK(r == 1 && len >= NET_MIN_PAYLOAD && pay[7] == 1 &&
+	    pay[8] == 0x80 && pay[9] == 0);
+	net_close(&cli);
+	stop_server((pid_t)pid);
+}
+
+/* upstream's (glibc's) wording, whatever the libc */
+static void
+test_strerror(void)
+{
+	CHECK(strcmp(net_strerror(EADDRINUSE), "Address already in use") == 0);
+	CHECK(strcmp(net_strerror(EADDRNOTAVAIL),
+	    "Cannot assign requested address") == 0);
+	CHECK(strcmp(net_strerror(EMSGSIZE), "Message too long") == 0);
+	CHECK(strcmp(net_strerror(ENETUNREACH), "Network is unreachable") ==
+	    0);
+	CHECK(strcmp(net_strerror(EHOSTUNREACH), "No route to host") == 0);
+	CHECK(strcmp(net_strerror(EMFILE), "Too many open files") == 0);
+	CHECK(strcmp(net_strerror(ENOENT), strerror(ENOENT)) == 0);
+}
+
+/* net_close closes the sockets and leaves no key behind. */
+static void
+test_close(void)
+{
+	static const uint8_t zero[sizeof(struct net)];
+	struct net n;
+	int fd;
+
+	CHECK(net_init(&n, 1, key1) == 0);
+	CHECK(net_bind(&n, "127.0.0.1", 0, 0) == 0);
+	CHECK(net_fds(&n, &fd, 1) == 1 && fcntl(fd, F_GETFD) != -1);
+	CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+	net_close(&n);
+	CHECK(fcntl(fd, F_GETFD) == -1);
+	CHECK(memcmp(&n, zero, sizeof(n)) == 0);
+	net_close(&n);
+}
+
 static void
 test_random(void)
 {
@@ -1189,6 +1569,7 @@ int
 main(void)
 {
 	test_vectors();
+	test_session4();
 	test_hostile();
 	test_timing();
 	test_ports();
@@ -1196,6 +1577,12 @@ main(void)
 	test_sockets(AF_INET, "127.0.0.1");
 	test_sockets(AF_INET6, "::1");
 	test_emsgsize();
+	test_ecn();
+	test_early_clock();
+	test_upstream(AF_INET, "127.0.0.1");
+	test_upstream(AF_INET6, "::1");
+	test_strerror();
+	test_close();
 	test_random();
 	return TEST_DONE();
 }

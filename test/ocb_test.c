@@ -5,8 +5,10 @@
  *     with the recorded plaintext, re-encrypt to the recorded bytes);
  *   - every single-bit flip of several datagrams (rejected, output wiped);
  *   - OpenSSL's EVP_aes_128_ocb on seeded random keys, nonces, lengths and
- *     associated data, in and out of place;
- *   - test/vectors/keys.json and exhaustive last-character cases.
+ *     associated data (10000 cases), long messages, every last nonce byte,
+ *     in place, sliding down and on exact-size heap buffers;
+ *   - test/vectors/keys.json, upstream's three error messages, and
+ *     exhaustive last-character and alphabet cases.
  * Each AES implementation BearSSL has on this CPU (aes_x86ni, aes_ct64) is
  * run through all of it. python3 turns the JSON into lines of hex.
  */
@@ -55,6 +57,22 @@ static const char vectors_py[] =
 static const int impls[] = { OCB_IMPL_X86NI, OCB_IMPL_CT64 };
 
 static int n_rfc, n_dgram, n_dgram_pt, n_forged, n_keys, n_badkeys;
+static long n_flips;
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
 
 /* Decode hex ("-" = empty) into out (cap bytes); length or -1. */
 static long
@@ -70,8 +88,8 @@ unhex(const char *s, uint8_t *out, size_t cap)
 		if (s[1] == '\0' || n >= cap) {
 			return -1;
 		}
-		hi = s[0] >= 'a' ? s[0] - 'a' + 10 : s[0] - '0';
-		lo = s[1] >= 'a' ? s[1] - 'a' + 10 : s[1] - '0';
+		hi = hexval(s[0]);
+		lo = hexval(s[1]);
 		if (hi < 0 || hi > 15 || lo < 0 || lo > 15) {
 			return -1;
 		}
@@ -275,6 +293,7 @@ test_flips(const struct ocb *o, const uint8_t *raw, size_t len,
 			}
 		}
 		copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		n_flips++;
 	}
 	CHECK(bad == 0);
 	/* and the untouched copy still opens */
@@ -448,7 +467,8 @@ test_keys_more(void)
 	CHECK(ocb_key_parse("AAAAAAAAAAAAAAAAAAAAAA==", key, &err) == -1 &&
 	    err != NULL && strcmp(err, err_len) == 0);
 	err = NULL;
-	CHECK(ocb_key_parse("", key, &err) == -1 && err != NULL && strcmp(err, err_len) == 0);
+	CHECK(ocb_key_parse("", key, &err) == -1 && err != NULL &&
+	    strcmp(err, err_len) == 0);
 	CHECK(ocb_key_parse(NULL, key, NULL) == -1);
 	CHECK(ocb_key_parse(" AAAAAAAAAAAAAAAAAAAAA", key, NULL) == -1);
 	/* random keys round-trip */
@@ -531,6 +551,189 @@ test_random(int impl, int cases)
 	CHECK(bad_seal == 0);
 	CHECK(bad_open == 0);
 	CHECK(bad_flip == 0);
+}
+
+/*
+ * Long messages (several decryption chunks, block numbers with ntz up to
+ * 11) against OpenSSL, in and out of place.
+ */
+static void
+test_long(int impl)
+{
+	static const size_t lens[] = { 2047, 2048, 2049, 2064, 4095, 4096,
+	    4097, 6144, 8192 + 15, 16384, 32768 + 1, 65536 - 16, 65536 };
+	static uint8_t pt[65536], ad[100], ours[65536 + 16], theirs[65536 + 16];
+	static uint8_t back[65536];
+	uint8_t key[16], nonce[12];
+	struct ocb o;
+	size_t i, len, adlen;
+	int bad = 0;
+
+	for (i = 0; i < LEN(lens) + 20; i++) {
+		len = i < LEN(lens) ? lens[i] : (size_t)(rng() % 65537);
+		adlen = i % 3 == 0 ? 0 : (size_t)(rng() % sizeof(ad));
+		rng_fill(key, sizeof(key));
+		rng_fill(nonce, sizeof(nonce));
+		rng_fill(pt, len);
+		rng_fill(ad, adlen);
+		if (ocb_init_impl(&o, key, impl) != 0 ||
+		    ossl_seal(key, nonce, ad, adlen, pt, len, theirs) != 0) {
+			bad++;
+			continue;
+		}
+		memcpy(ours, pt, len);
+		ocb_seal(&o, nonce, ad, adlen, ours, len, ours);
+		bad += memcmp(ours, theirs, len + 16) != 0;
+		bad += ocb_open(&o, nonce, ad, adlen, theirs, len + 16,
+		    back) != 0 || memcmp(back, pt, len) != 0;
+		bad += ocb_open(&o, nonce, ad, adlen, ours, len + 16,
+		    ours) != 0 || memcmp(ours, pt, len) != 0;
+		theirs[len / 2] ^= 0x10;
+		bad += ocb_open(&o, nonce, ad, adlen, theirs, len + 16,
+		    back) != -1 || !all_zero(back, len);
+		ocb_wipe(&o);
+	}
+	CHECK(bad == 0);
+}
+
+/*
+ * out below in (sliding down, as when a datagram is opened over its own
+ * nonce header): every shift 1..40 bytes, lengths around block edges. And
+ * associated data that out overwrites.
+ */
+static void
+test_slide(int impl)
+{
+	static const size_t lens[] = { 0, 1, 15, 16, 17, 31, 32, 33, 1200,
+	    1228, 2047, 2048, 2049, 4100 };
+	static uint8_t pt[4200], ref[4200 + 16], buf[8500];
+	static uint8_t ref2[4200], ref3[4200 + 16];
+	uint8_t key[16], nonce[12];
+	struct ocb o;
+	size_t i, d, len;
+	int bad = 0;
+
+	rng_fill(key, sizeof(key));
+	rng_fill(nonce, sizeof(nonce));
+	if (ocb_init_impl(&o, key, impl) != 0) {
+		CHECK(!"ocb_init_impl");
+		return;
+	}
+	for (i = 0; i < LEN(lens); i++) {
+		len = lens[i];
+		rng_fill(pt, len);
+		ocb_seal(&o, nonce, NULL, 0, pt, len, ref);
+		for (d = 1; d <= 40; d++) {
+			memcpy(buf + d, pt, len);
+			ocb_seal(&o, nonce, NULL, 0, buf + d, len, buf);
+			bad += memcmp(buf, ref, len + 16) != 0;
+			memcpy(buf + d, ref, len + 16);
+			bad += ocb_open(&o, nonce, NULL, 0, buf + d, len + 16,
+			    buf) != 0 || memcmp(buf, pt, len) != 0;
+			/* associated data that the output overwrites */
+			memcpy(ref2, pt, len);
+			memcpy(buf, pt, len);
+			ocb_seal(&o, nonce, buf, len, buf, len, buf);
+			ocb_seal(&o, nonce, ref2, len, ref2, len, ref3);
+			bad += memcmp(buf, ref3, len + 16) != 0;
+			memcpy(buf, ref3, len + 16);
+			memcpy(buf + len + 16, pt, len);
+			bad += ocb_open(&o, nonce, buf + len + 16, len, buf,
+			    len + 16, buf + len + 16) != 0 ||
+			    memcmp(buf + len + 16, pt, len) != 0;
+			memcpy(buf + d, ref, len + 16);
+			buf[d + len] ^= 1;	/* the tag's first byte */
+			bad += ocb_open(&o, nonce, NULL, 0, buf + d, len + 16,
+			    buf) != -1 || !all_zero(buf, len);
+		}
+	}
+	ocb_wipe(&o);
+	CHECK(bad == 0);
+}
+
+/*
+ * Exact-size heap buffers for every length 0..300 and associated data
+ * 0..40 bytes, so ASan sees any read or write past an end.
+ */
+static void
+test_bounds(int impl)
+{
+	uint8_t key[16], nonce[12], ref[300 + 16], save[300];
+	uint8_t *pt, *ad, *ct, *back;
+	struct ocb o;
+	size_t len, adlen;
+	int bad = 0;
+
+	rng_fill(key, sizeof(key));
+	rng_fill(nonce, sizeof(nonce));
+	if (ocb_init_impl(&o, key, impl) != 0) {
+		CHECK(!"ocb_init_impl");
+		return;
+	}
+	for (len = 0; len <= 300; len++) {
+		adlen = len % 41;
+		pt = malloc(len ? len : 1);
+		ad = malloc(adlen ? adlen : 1);
+		ct = malloc(len + 16);
+		back = malloc(len ? len : 1);
+		if (pt == NULL || ad == NULL || ct == NULL || back == NULL) {
+			bad++;
+		} else {
+			rng_fill(pt, len);
+			rng_fill(ad, adlen);
+			memcpy(save, pt, len);
+			ocb_seal(&o, nonce, ad, adlen, pt, len, ct);
+			bad += memcmp(save, pt, len) != 0;	/* in kept */
+			bad += ossl_seal(key, nonce, ad, adlen, pt, len,
+			    ref) != 0 || memcmp(ct, ref, len + 16) != 0;
+			bad += ocb_open(&o, nonce, ad, adlen, ct, len + 16,
+			    back) != 0 || memcmp(back, pt, len) != 0;
+			ct[len + 15] ^= 0x40;
+			bad += ocb_open(&o, nonce, ad, adlen, ct, len + 16,
+			    back) != -1 || !all_zero(back, len);
+		}
+		free(pt);
+		free(ad);
+		free(ct);
+		free(back);
+	}
+	ocb_wipe(&o);
+	CHECK(bad == 0);
+}
+
+/*
+ * Every value of the nonce's last byte (so every Stretch shift, bottom
+ * 0..63, and both values of the two bits next to it) on a few lengths,
+ * against OpenSSL.
+ */
+static void
+test_nonces(int impl)
+{
+	static const size_t lens[] = { 0, 15, 16, 33, 1200 };
+	static uint8_t pt[1200], ours[1200 + 16], theirs[1200 + 16];
+	uint8_t key[16], nonce[12];
+	struct ocb o;
+	size_t i;
+	int b, bad = 0;
+
+	rng_fill(key, sizeof(key));
+	rng_fill(nonce, sizeof(nonce));
+	rng_fill(pt, sizeof(pt));
+	if (ocb_init_impl(&o, key, impl) != 0) {
+		CHECK(!"ocb_init_impl");
+		return;
+	}
+	for (b = 0; b < 256; b++) {
+		nonce[11] = (uint8_t)b;
+		for (i = 0; i < LEN(lens); i++) {
+			ocb_seal(&o, nonce, NULL, 0, pt, lens[i], ours);
+			bad += ossl_seal(key, nonce, NULL, 0, pt, lens[i],
+			    theirs) != 0 ||
+			    memcmp(ours, theirs, lens[i] + 16) != 0;
+		}
+	}
+	ocb_wipe(&o);
+	CHECK(bad == 0);
 }
 
 /* Edge cases of the API itself. */
@@ -633,10 +836,21 @@ main(void)
 	printf("read %d lines: %d RFC cases, %d datagrams (%d with "
 	    "plaintext), %d forged, %d keys, %d invalid keys\n", lines, n_rfc,
 	    n_dgram, n_dgram_pt, n_forged, n_keys, n_badkeys);
+	printf("%ld single-bit flips of captured datagrams rejected\n",
+	    n_flips);
+	CHECK(n_flips > 10000);
 
 	if (have_ni) {
 		test_random(OCB_IMPL_X86NI, 10000);
+		test_long(OCB_IMPL_X86NI);
+		test_slide(OCB_IMPL_X86NI);
+		test_bounds(OCB_IMPL_X86NI);
+		test_nonces(OCB_IMPL_X86NI);
 	}
 	test_random(OCB_IMPL_CT64, 10000);
+	test_long(OCB_IMPL_CT64);
+	test_slide(OCB_IMPL_CT64);
+	test_bounds(OCB_IMPL_CT64);
+	test_nonces(OCB_IMPL_CT64);
 	return TEST_DONE();
 }

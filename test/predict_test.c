@@ -185,7 +185,7 @@ unescape(const char *s, uint8_t *out, size_t cap)
 static void
 sim_net(struct sim *s)
 {
-	pred_set_net(&s->p, s->keys, s->late_ack, s->late_ack, s->si);
+	pred_set_net(&s->p, s->late_ack, s->late_ack, s->si);
 }
 
 static void

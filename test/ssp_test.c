@@ -4,6 +4,8 @@
  * 1. Every recorded datagram of test/vectors/session1..3.json is parsed,
  *    reassembled, inflated and decoded, and each field is compared with the
  *    recording; then re-encoded byte for byte (protobuf, zlib, fragment).
+ *    session4-roaming.json stores only raw datagrams: they are opened with
+ *    ocb.c first. All 1246 recorded instructions in all.
  * 2. The hand-built encodings of encoding_examples.json.
  * 3. A client and a server in one process over a simulated link with a fake
  *    clock: loss, reordering, duplication, delays, an outage. Keystrokes
@@ -201,6 +203,28 @@ static const char vec_py[] =
     ".get('echo_ack_num',0)))\n"
     "      else: t.append('x:')\n"
     "    print('M','U' if up else 'H',*t)\n"
+    "d=json.load(open('test/vectors/session4-roaming.json'))\n"
+    "print('K',d['key_printable'],d['key_hex'])\n"
+    "for g in d['datagrams']:\n"
+    "  f=g['fragment']; i=g['instruction']; up=g['direction']=='to_server'\n"
+    "  print('Q',0 if up else 1,g['seq'],g['raw_hex'],g['timestamp'],"
+    "g['timestamp_reply'],f['id'],f['num'],int(f['final']))\n"
+    "  print('J',i['protocol_version'],n(i['old_num']),n(i['new_num']),"
+    "n(i['ack_num']),n(i['throwaway_num']),h(i['diff']),h(i['chaff']))\n"
+    "  dd=g.get('diff_decoded') or {}\n"
+    "  l=dd.get('UserMessage' if up else 'HostMessage',[])\n"
+    "  t=[]\n"
+    "  for it in l:\n"
+    "    if 'keystroke' in it: t.append('k:'+h(it['keystroke']"
+    ".get('keys_hex','')))\n"
+    "    elif 'hostbytes' in it: t.append('b:'+h(it['hostbytes']"
+    ".get('hoststring_hex','')))\n"
+    "    elif 'resize' in it: t.append('r:%d,%d'%(it['resize']"
+    ".get('width',0),it['resize'].get('height',0)))\n"
+    "    elif 'echoack' in it: t.append('e:'+n(it['echoack']"
+    ".get('echo_ack_num',0)))\n"
+    "    else: t.append('x:')\n"
+    "  print('M','U' if up else 'H',*t)\n"
     "ex=json.load(open('test/vectors/encoding_examples.json'))['examples']\n"
     "for k,v in ex.items(): print('X',k,v['hex'])\n"
     "EOF\n";
@@ -216,6 +240,8 @@ struct vec {
 	int ndgram, ninst, nmsg, nfrag_ok;
 	uint64_t ids[2];
 	char session[32];
+	struct ocb ocb;
+	int have_key, nq, nq_ok;
 };
 
 static void
@@ -298,6 +324,107 @@ vec_instruction(struct vec *v, char **tok, int ntok)
 	v->enc.len = 0;
 	CHECK(ssp_inst_encode(&in, &v->enc) == 0);
 	CHECK_MEM(v->enc.p, v->enc.len, v->inf.p, v->inf.len);
+	v->in = in;
+	v->have_in = 2;
+	v->ninst++;
+}
+
+/*
+ * session4 is stored compact: only the raw datagram. Open it with ocb.c
+ * (nonce: 4 zero bytes and the first 8 of the datagram, §2.2), then go
+ * through the same steps; the J line holds the decoded instruction.
+ */
+static void
+vec_key(struct vec *v, char **tok, int ntok)
+{
+	uint8_t key[OCB_KEY_LEN], want[OCB_KEY_LEN];
+
+	if (ntok < 3) {
+		CHECK(!"short K line");
+		return;
+	}
+	CHECK(ocb_key_parse(tok[1], key, NULL) == 0);
+	CHECK(unhex(tok[2], want, sizeof(want)) == OCB_KEY_LEN);
+	CHECK_MEM(key, sizeof(key), want, sizeof(want));
+	CHECK(ocb_init(&v->ocb, key) == 0);
+	v->have_key = 1;
+	v->ids[0] = v->ids[1] = 0;
+	snprintf(v->session, sizeof(v->session), "session4");
+}
+
+static void
+vec_raw(struct vec *v, char **tok, int ntok)
+{
+	uint8_t nonce[OCB_NONCE_LEN] = { 0 };
+	struct ssp_frag f;
+	uint64_t seq = 0;
+	size_t n;
+	int r, i;
+
+	v->have_in = 0;
+	if (ntok < 9 || !v->have_key) {
+		CHECK(!"Q line without a key");
+		return;
+	}
+	v->dir = atoi(tok[1]);
+	n = unhex(tok[3], v->z, sizeof(v->z));
+	CHECK(n >= 8 + 4 + SSP_FRAG_HDR + OCB_TAG_LEN);
+	memcpy(nonce + 4, v->z, 8);
+	for (i = 0; i < 8; i++) {
+		seq = seq << 8 | v->z[i];
+	}
+	CHECK((int)(seq >> 63) == v->dir);
+	CHECK((seq & ~(1ull << 63)) == strtoull(tok[2], NULL, 10));
+	r = ocb_open(&v->ocb, nonce, NULL, 0, v->z + 8, n - 8, v->pt);
+	CHECK(r == 0);
+	if (r != 0) {
+		return;
+	}
+	n -= 8 + OCB_TAG_LEN;
+	CHECK(((unsigned)v->pt[0] << 8 | v->pt[1]) == (unsigned)atoi(tok[4]));
+	CHECK(((unsigned)v->pt[2] << 8 | v->pt[3]) == (unsigned)atoi(tok[5]));
+	CHECK(ssp_frag_parse(v->pt + 4, n - 4, &f) == 0);
+	CHECK(f.id == strtoull(tok[6], NULL, 10) && f.id >= 1);
+	CHECK(f.num == (unsigned)atoi(tok[7]));
+	CHECK(f.final == atoi(tok[8]));
+	/* the relay's two legs repeat most datagrams: identical duplicates */
+	r = ssp_asm_add(&v->as[v->dir], &f, &v->got);
+	CHECK(r == 1);
+	v->have_in = r == 1;
+	v->nq++;
+}
+
+static void
+vec_json_inst(struct vec *v, char **tok, int ntok)
+{
+	struct ssp_inst in;
+	size_t n;
+
+	if (ntok < 8 || !v->have_in) {
+		CHECK(!"J line without a complete instruction");
+		return;
+	}
+	v->have_in = 0;
+	CHECK(ssp_inflate(v->got.p, v->got.len, &v->inf) == 0);
+	CHECK(ssp_inst_decode(v->inf.p, v->inf.len, &in) == 0);
+	CHECK(in.version == (uint32_t)atoi(tok[1]));
+	CHECK(in.old_num == strtoull(tok[2], NULL, 10));
+	CHECK(in.new_num == strtoull(tok[3], NULL, 10));
+	CHECK(in.ack_num == strtoull(tok[4], NULL, 10));
+	CHECK(in.throwaway_num == strtoull(tok[5], NULL, 10));
+	n = unhex(tok[6], v->want, sizeof(v->want));
+	CHECK_MEM(in.diff, in.diff_len, v->want, n);
+	n = unhex(tok[7], v->want, sizeof(v->want));
+	CHECK_MEM(in.chaff, in.chaff_len, v->want, n);
+	/* re-encoding and level 6 give the bytes on the wire */
+	v->enc.len = 0;
+	CHECK(ssp_inst_encode(&in, &v->enc) == 0);
+	CHECK_MEM(v->enc.p, v->enc.len, v->inf.p, v->inf.len);
+	v->enc.len = 0;
+	CHECK(ssp_deflate(v->inf.p, v->inf.len, &v->enc) == 0);
+	if (CHECK_MEM(v->enc.p, v->enc.len, v->got.p, v->got.len)) {
+		v->nq_ok++;
+	}
 	v->in = in;
 	v->have_in = 2;
 	v->ninst++;
@@ -482,6 +609,15 @@ test_vectors(void)
 		case 'M':
 			vec_message(&v, tok, ntok);
 			break;
+		case 'K':
+			vec_key(&v, tok, ntok);
+			break;
+		case 'Q':
+			vec_raw(&v, tok, ntok);
+			break;
+		case 'J':
+			vec_json_inst(&v, tok, ntok);
+			break;
 		case 'X':
 			if (ntok == 3) {
 				vec_example(&v, tok[1], tok[2]);
@@ -493,17 +629,132 @@ test_vectors(void)
 		}
 	}
 	CHECK(pclose(f) == 0);
-	printf("vectors: %d datagrams, %d instructions, %d messages, "
-	    "%d examples\n", v.ndgram, v.ninst, v.nmsg, nex);
+	printf("vectors: %d datagrams with plaintext, %d opened with ocb.c, "
+	    "%d instructions, %d messages, %d examples\n", v.ndgram, v.nq,
+	    v.ninst, v.nmsg, nex);
 	CHECK(v.ndgram == v.nfrag_ok);
 	CHECK(v.ndgram == 91);
-	CHECK(v.ninst == 89 && v.nmsg == v.ninst);
+	CHECK(v.nq == 1157 && v.nq_ok == v.nq);
+	CHECK(v.ninst == 89 + 1157 && v.nmsg == v.ninst);
+	ocb_wipe(&v.ocb);
 	CHECK(nex >= 12);
 	ssp_asm_free(&v.as[0]);
 	ssp_asm_free(&v.as[1]);
 	buf_free(&v.got);
 	buf_free(&v.inf);
 	buf_free(&v.enc);
+}
+
+/* §4.2: first id 1; a new id when a number, the chaff or the slice changes. */
+static void
+test_fragmenter(void)
+{
+	struct ssp_fragmenter fr;
+	struct ssp_inst in;
+	uint8_t ch[2] = { 1, 2 };
+
+	ssp_fragmenter_init(&fr);
+	memset(&in, 0, sizeof(in));
+	in.version = 2;
+	in.new_num = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 1214) == 1);
+	CHECK(ssp_fragmenter_id(&fr, &in, 1214) == 1);	/* all equal */
+	in.diff = ch;
+	in.diff_len = 2;
+	CHECK(ssp_fragmenter_id(&fr, &in, 1214) == 1);	/* diff not compared */
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 2);	/* slice */
+	in.old_num = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 3);
+	in.new_num = 2;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 4);
+	in.ack_num = 2;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 5);
+	in.throwaway_num = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 6);
+	in.chaff = ch;
+	in.chaff_len = 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 7);
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 7);
+	in.chaff = ch + 1;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 8);	/* same length */
+	in.version = 3;
+	CHECK(ssp_fragmenter_id(&fr, &in, 462) == 9);
+}
+
+/* §8.1 on its own: push, diff, apply, subtract, equality, iteration. */
+static void
+test_user_stream(void)
+{
+	struct ssp_user *a = ssp_user_new(), *b, *c = ssp_user_new();
+	struct buf d = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+	static const uint8_t ks[] = { 'l', 0xff, 0 }, bad[] = { 0x0a, 0x05,
+	    0x12, 0x03, 0x22, 0x01 };
+	struct ssp_uev e;
+	size_t off = 0;
+	int n = 0;
+
+	CHECK(ssp_user_push_bytes(a, ks, 2) == 0);
+	b = ssp_user_ops.copy(a);
+	CHECK(ssp_user_ops.equal(a, b));
+	CHECK(ssp_user_push_resize(a, 100, 30) == 0);
+	CHECK(ssp_user_push_resize(a, 101, 31) == 0);
+	CHECK(ssp_user_push_bytes(a, ks + 2, 1) == 0);
+	CHECK(!ssp_user_ops.equal(a, b));
+	/* from b (a prefix): two resizes, then a keystroke of its own */
+	CHECK(ssp_user_ops.diff(b, a, &d) == 0);
+	CHECK(ssp_um_put_resize(&want, 100, 30) == 0);
+	CHECK(ssp_um_put_resize(&want, 101, 31) == 0);
+	CHECK(ssp_um_put_keys(&want, ks + 2, 1) == 0);
+	CHECK_MEM(d.p, d.len, want.p, want.len);
+	/* not a prefix: refused */
+	d.len = 0;
+	CHECK(ssp_user_ops.diff(a, b, &d) == -1 && d.len == 0);
+	/* b + diff = a */
+	d.len = 0;
+	CHECK(ssp_user_ops.diff(b, a, &d) == 0);
+	CHECK(ssp_user_ops.apply(b, d.p, d.len) == 0);
+	CHECK(ssp_user_ops.equal(a, b));
+	/* a malformed diff changes nothing */
+	CHECK(ssp_user_ops.apply(b, bad, sizeof(bad)) == -1);
+	CHECK(ssp_user_ops.equal(a, b));
+	/* the events, with the first resize superseded */
+	while (ssp_user_next(a, &off, &e) == 1) {
+		switch (n++) {
+		case 0:
+			CHECK(e.type == SSP_MSG_KEYS && e.c == 'l');
+			break;
+		case 1:
+			CHECK(e.type == SSP_MSG_KEYS && e.c == 0xff);
+			break;
+		case 2:
+			CHECK(e.type == SSP_MSG_RESIZE && e.w == 100 &&
+			    e.h == 30 && e.superseded);
+			break;
+		case 3:
+			CHECK(e.type == SSP_MSG_RESIZE && e.w == 101 &&
+			    e.h == 31 && !e.superseded);
+			break;
+		default:
+			CHECK(e.type == SSP_MSG_KEYS && e.c == 0);
+		}
+	}
+	CHECK(n == 5);
+	/* subtract a prefix, a non-prefix (ignored), itself */
+	CHECK(ssp_user_push_bytes(c, ks, 2) == 0);
+	ssp_user_ops.subtract(b, c);
+	off = 0;
+	CHECK(ssp_user_next(b, &off, &e) == 1 && e.type == SSP_MSG_RESIZE);
+	ssp_user_ops.subtract(b, a);
+	CHECK(b->b.len == 21);
+	ssp_user_ops.subtract(b, b);
+	CHECK(b->b.len == 0);
+	d.len = 0;
+	CHECK(ssp_user_ops.diff(b, b, &d) == 0 && d.len == 0);
+	buf_free(&d);
+	buf_free(&want);
+	ssp_user_ops.free(a);
+	ssp_user_ops.free(b);
+	ssp_user_ops.free(c);
 }
 
 /* ==== 3: a client and a server over a simulated link ==== */
@@ -559,7 +810,8 @@ struct sim {
 	struct tb term;			/* the server's screen */
 	uint64_t last_remote;
 	size_t max_sent, max_recv;
-	unsigned events_bad;
+	unsigned events_bad, oversize, multi;
+	size_t bulk;			/* server output per keystroke */
 };
 
 static int
@@ -573,6 +825,14 @@ sim_send(void *arg, const uint8_t *p, size_t n)
 	struct rec *r = NULL;
 	int copies, lost;
 	uint64_t tsr = SSP_NEVER;
+
+	/* a datagram of nonce, timestamps, payload and tag fits the MTU */
+	if (n + 28 > m->link[sd->id].mtu || n <= SSP_FRAG_HDR) {
+		m->oversize++;
+	}
+	if (ssp_frag_parse(p, n, &f) == 0 && f.num > 0) {
+		m->multi++;
+	}
 
 	/* log the instruction (tests send single-fragment ones) */
 	if (ssp_frag_parse(p, n, &f) == 0 && f.num == 0 && f.final &&
@@ -668,8 +928,19 @@ server_look(struct sim *m)
 	while (ssp_user_next(ev, &off, &e) == 1) {
 		any = 1;
 		if (e.type == SSP_MSG_KEYS) {
+			size_t k;
+
 			buf_putc(&m->got, e.c);
 			buf_putc(&m->term.c, e.c);
+			for (k = 0; k < m->bulk; k++) {
+				buf_putc(&m->term.c, (uint8_t)rng());
+			}
+			/* a screen holds so much: then a full repaint */
+			if (m->bulk && m->term.c.len > 3000) {
+				memmove(m->term.c.p, m->term.c.p +
+				    m->term.c.len - 1500, 1500);
+				m->term.c.len = 1500;
+			}
 		} else if (e.type == SSP_MSG_RESIZE && !e.superseded) {
 			m->got_w = e.w;
 			m->got_h = e.h;
@@ -859,19 +1130,26 @@ app_typist(struct sim *m)
 
 static void
 sim_scenario(const char *name, unsigned loss, unsigned dup,
-    uint64_t delay, uint64_t jitter, int outage)
+    uint64_t delay, uint64_t jitter, int outage, size_t bulk)
 {
 	static struct sim m;
 	int ok;
 
 	sim_init(&m, 0);
+	if (bulk) {
+		m.bulk = bulk;
+		m.link[0].mtu = m.link[1].mtu = 500;
+		m.type_until = 20000;
+	}
 	m.loss[0] = m.loss[1] = loss;
 	m.dup = dup;
 	m.delay = delay;
 	m.jitter = jitter;
 	m.echo_now = 1;
 	m.app = app_typist;
-	m.type_until = 60000;
+	if (!bulk) {
+		m.type_until = 60000;
+	}
 	if (outage) {
 		m.out_from = 20000;
 		m.out_to = 80000;
@@ -887,10 +1165,28 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	    m.typed.len) == 0;
 	CHECK(ok);
 	CHECK(m.typed.len > 100);
+	CHECK(bulk == 0 || m.multi > 100);	/* many-fragment instructions */
 	CHECK(m.got_w == m.want_w && m.got_h == m.want_h);
 	CHECK(m.events_bad == 0);
+	CHECK(m.oversize == 0);
 	/* both ends hold the newest state of the other */
 	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), name) == 0) {
+		const struct tb *rt = ssp_remote(&m.ep[0]);
+
+		fprintf(stderr, "remote %llu len %zu echo %llu; term len %zu "
+		    "echo %llu; srv sent %llu acked %llu assumed %zu nsent %zu "
+		    "heard %llu now %llu bad_frag %llu\n",
+		    (unsigned long long)ssp_remote_num(&m.ep[0]), rt->c.len,
+		    (unsigned long long)rt->echo, m.term.c.len,
+		    (unsigned long long)m.term.echo,
+		    (unsigned long long)ssp_sent_num(&m.ep[1]),
+		    (unsigned long long)ssp_acked_num(&m.ep[1]),
+		    m.ep[1].assumed, m.ep[1].nsent,
+		    (unsigned long long)m.ep[1].last_heard,
+		    (unsigned long long)m.now,
+		    (unsigned long long)m.ep[0].stats.bad_frag);
+	}
 	CHECK(ssp_user_ops.equal(ssp_remote(&m.ep[1]),
 	    ssp_current(&m.ep[0])) || ssp_remote_num(&m.ep[1]) ==
 	    ssp_sent_num(&m.ep[0]));
@@ -909,6 +1205,24 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	    (unsigned long long)(m.ep[0].stats.out_of_order +
 	    m.ep[1].stats.out_of_order));
 	sim_free(&m);
+}
+
+/* SSP_DUMP=<test> prints what was sent, when a timing check fails. */
+static void
+dump_log(const struct sim *m, size_t max)
+{
+	size_t j;
+
+	for (j = 0; j < m->nlog && j < max; j++) {
+		fprintf(stderr, "%llu %s old %llu new %llu ack %llu thr %llu "
+		    "diff %zu%s\n", (unsigned long long)m->log[j].t,
+		    m->log[j].from ? "S->C" : "C->S",
+		    (unsigned long long)m->log[j].old_num,
+		    (unsigned long long)m->log[j].new_num,
+		    (unsigned long long)m->log[j].ack_num,
+		    (unsigned long long)m->log[j].thr, m->log[j].diff_len,
+		    m->log[j].lost ? " lost" : "");
+	}
 }
 
 /* The n-th instruction from side `from` at or after log index *i. */
@@ -984,10 +1298,8 @@ test_shape(void)
 	m.app = app_shape;
 	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
 	sim_run(&m, 11999);
-	if (getenv("SSP_DUMP")) {
-		for (j = 0; j < m.nlog && j < 20; j++) {
-			fprintf(stderr, "%llu %d old %llu new %llu ack %llu thr %llu d %zu\n", (unsigned long long)m.log[j].t, m.log[j].from, (unsigned long long)m.log[j].old_num, (unsigned long long)m.log[j].new_num, (unsigned long long)m.log[j].ack_num, (unsigned long long)m.log[j].thr, m.log[j].diff_len);
-		}
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "shape") == 0) {
+		dump_log(&m, 20);
 	}
 	/* client start: old0 new1 ack0 thr0, the resize, at once */
 	r = next_from(&m, &i, 0);
@@ -1113,6 +1425,63 @@ test_first_retry(void)
 	}
 }
 
+/*
+ * §12.7 (session4, phase C): replies blocked, the client resends at frame
+ * rate (from the acked state, old_num fixed) while it heard the server
+ * within 10 s, then only every 3 s.
+ */
+static void
+test_retry_phases(void)
+{
+	static struct sim m;
+	uint8_t k = 'x';
+	size_t i, fast = 0, slow = 0, bad = 0;
+	uint64_t heard, last = 0, d;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 2000);
+	m.loss[1] = 1000;		/* the server's datagrams are lost */
+	heard = m.ep[0].last_heard;
+	CHECK(heard > 0 && heard < 2000);
+	/*
+	 * As in the capture: a heartbeat goes unacked first, so the walk of
+	 * §7.4 stops at it and the acked state stays the assumed one.
+	 */
+	sim_run(&m, 4000);
+	CHECK(m.ep[0].nsent == 2);
+	CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &k, 1) == 0);
+	sim_run(&m, 30000);
+	for (i = 0; i < m.nlog; i++) {
+		if (m.log[i].from != 0 || m.log[i].t < 4000) {
+			continue;
+		}
+		if (last != 0) {
+			d = m.log[i].t - last;
+			if (m.log[i].t < heard + SSP_ACTIVE_RETRY_TIMEOUT) {
+				fast++;
+				bad += d != m.link[0].send_interval;
+			} else if (last >= heard + SSP_ACTIVE_RETRY_TIMEOUT) {
+				slow++;
+				bad += d != SSP_ACK_INTERVAL;
+			}
+		}
+		CHECK(m.log[i].old_num == ssp_acked_num(&m.ep[0]));
+		last = m.log[i].t;
+	}
+	CHECK(m.ep[0].last_heard == heard);
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "retry") == 0) {
+		fprintf(stderr, "fast %zu slow %zu heard %llu\n", fast, slow, (unsigned long long)heard);
+		dump_log(&m, 60);
+	}
+	CHECK(fast > 250);		/* every 20 ms for about 6 s */
+	CHECK(slow >= 5 && slow <= 7);	/* then every 3 s */
+	CHECK(bad == 0);
+	CHECK(m.got.len == 1);		/* the byte arrived once */
+	sim_free(&m);
+}
+
 /* Changes every ms: frames go out one send interval apart. */
 static uint64_t busy_until;
 
@@ -1168,6 +1537,64 @@ test_send_interval(void)
 		CHECK(gmin == want && gmax == want);
 		sim_free(&m);
 	}
+}
+
+/* session2's ending: the shell exits, the server sends its last screen as
+ * state -1, the client acks it once and is done. */
+static void
+test_server_shutdown(void)
+{
+	static struct sim m;
+	const struct rec *r;
+	size_t i, j;
+	uint64_t t;
+
+	sim_init(&m, 0);
+	m.delay = 3;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	/* no peer yet: the server has nothing to do, whatever its timers */
+	CHECK(ssp_wait(&m.ep[1], &m.link[1], 0) == SSP_NEVER);
+	sim_run(&m, 5000);
+	buf_append(&m.term.c, "bye", 3);
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	ssp_start_shutdown(&m.ep[1], 5001);
+	CHECK(ssp_shutdown_in_progress(&m.ep[1]));
+	i = j = m.nlog;
+	m.now = 5001;
+	sim_run(&m, 5100);
+	r = next_from(&m, &j, 1);
+	CHECK(r && r->new_num == SSP_SHUTDOWN_NUM && r->diff_len > 0);
+	t = r ? r->t : 0;
+	CHECK(t >= 5001 && t <= 5001 + 20);
+	r = next_from(&m, &i, 0);
+	CHECK(r && r->t == t + 3 && r->ack_num == SSP_SHUTDOWN_NUM);
+	CHECK(ssp_counterparty_shutdown_ack_sent(&m.ep[0]));
+	CHECK(ssp_shutdown_acked(&m.ep[1]));
+	CHECK(ssp_remote_num(&m.ep[0]) == SSP_SHUTDOWN_NUM);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "shape") == 0) {
+		const struct tb *rt = ssp_remote(&m.ep[0]);
+
+		fprintf(stderr, "remote %llu len %zu echo %llu; term len %zu "
+		    "echo %llu; srv sent %llu acked %llu assumed %zu nsent %zu "
+		    "heard %llu now %llu bad_frag %llu\n",
+		    (unsigned long long)ssp_remote_num(&m.ep[0]), rt->c.len,
+		    (unsigned long long)rt->echo, m.term.c.len,
+		    (unsigned long long)m.term.echo,
+		    (unsigned long long)ssp_sent_num(&m.ep[1]),
+		    (unsigned long long)ssp_acked_num(&m.ep[1]),
+		    m.ep[1].assumed, m.ep[1].nsent,
+		    (unsigned long long)m.ep[1].last_heard,
+		    (unsigned long long)m.now,
+		    (unsigned long long)m.ep[0].stats.bad_frag);
+	}
+	/* the time limit alone also ends it */
+	CHECK(!ssp_shutdown_timed_out(&m.ep[0], 1000000));
+	ssp_start_shutdown(&m.ep[0], 7000);
+	ssp_start_shutdown(&m.ep[0], 8000);	/* the first call counts */
+	CHECK(!ssp_shutdown_timed_out(&m.ep[0], 7000 + 9999));
+	CHECK(ssp_shutdown_timed_out(&m.ep[0], 7000 + 10000));
+	sim_free(&m);
 }
 
 /* ==== 4: hostile input ==== */
@@ -1311,6 +1738,12 @@ test_fragments_hostile(void)
 	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR + 20, 1) == 0);
 	CHECK(s.as.total == 0x8000 && s.as.arrived == 1);
 	CHECK(s.stats.bad_frag == 6);
+	/* an instruction made only of empty fragments: nothing to inflate */
+	ssp_frag_header(pkt, 54, 0, 0);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR, 1) == 0);
+	ssp_frag_header(pkt, 54, 1, 1);
+	CHECK(ssp_recv(&s, pkt, SSP_FRAG_HDR, 1) == -1);
+	CHECK(s.stats.bad_zlib == 1 && s.stats.bad_frag == 6);
 	CHECK(snap_same(&s, &sn));
 
 	/* a real three-fragment instruction, out of order, duplicated */
@@ -1647,20 +2080,26 @@ int
 main(void)
 {
 	test_vectors();
+	test_fragmenter();
+	test_user_stream();
 	test_shape();
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_retry_phases();
+	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
 	test_protobuf_hostile();
 	test_echoack_hostile();
 	test_quench();
 	test_sent_limit();
-	sim_scenario("clean", 0, 0, 5, 0, 0);
-	sim_scenario("loss10", 100, 0, 20, 50, 0);
-	sim_scenario("loss30", 300, 50, 20, 200, 0);
-	sim_scenario("loss50", 500, 100, 20, 2000, 0);
-	sim_scenario("outage60s", 100, 20, 30, 100, 1);
+	sim_scenario("clean", 0, 0, 5, 0, 0, 0);
+	sim_scenario("loss10", 100, 0, 20, 50, 0, 0);
+	sim_scenario("loss30", 300, 50, 20, 200, 0, 0);
+	sim_scenario("loss50", 500, 100, 20, 2000, 0, 0);
+	sim_scenario("outage60s", 100, 20, 30, 100, 1, 0);
+	sim_scenario("bulk-mtu500", 0, 0, 10, 0, 0, 700);
+	sim_scenario("bulk-loss10", 100, 20, 10, 30, 0, 700);
 	return TEST_DONE();
 }

@@ -99,8 +99,9 @@ gen_colour(struct buf *b)
 				for (i = 0; i < n; i++) {
 					word(b);
 				}
-				snprintf(s, sizeof(s), "\033[38;5;%um%u.%u\033[m"
-				    "\033[K", rnd(256), rnd(100), rnd(10));
+				snprintf(s, sizeof(s),
+				    "\033[38;5;%um%u.%u\033[m\033[K",
+				    rnd(256), rnd(100), rnd(10));
 				put(b, s);
 			}
 			put(b, "\033[J");
@@ -125,7 +126,7 @@ gen_cjk(struct buf *b)
 			s[3] = 0;
 			put(b, s);
 			if (rnd(8) == 0) {
-				put(b, "\xe3\x80\x82");	/* ideographic full stop */
+				put(b, "\xe3\x80\x82");	/* full stop */
 			}
 		}
 		put(b, "\r\n");
