@@ -2549,7 +2549,7 @@ client_main(const char *prog, int argc, char **argv)
 	return client_run(prog, argc, argv, NULL);
 }
 
-/* ==== bootstrap: mosh [options] [user@]host [command] (protocol.md §11) ==== */
+/* ==== bootstrap: mosh [options] [user@]host [command] (§11) ==== */
 
 /*
  * The front end replaces upstream's Perl wrapper: same options, same ssh
@@ -2575,7 +2575,7 @@ client_main(const char *prog, int argc, char **argv)
  * none of them exists (then only the length is compared).
  */
 
-#define BOOT_DIE 255			/* upstream's wrapper dies through Perl */
+#define BOOT_DIE 255			/* upstream's wrapper dies (Perl) */
 #define BOOT_LINE_MAX 4096		/* one line of the ssh output */
 #define BOOT_SELF_MAX (64L << 20)	/* the binary we would upload */
 #define BOOT_ARGS_MAX 256		/* words of the ssh command line */
@@ -2790,27 +2790,70 @@ static void
 boot_apply(struct boot *b, int id, int neg, const char *v)
 {
 	switch (id) {
-	case 'C': b->client = v; break;
-	case 'S': b->server = v; b->server_given = 1; break;
-	case 'P': b->predict = v; break;
-	case 'o': b->overwrite = !neg; break;
-	case 'p': b->port = v; break;
-	case 'a': b->predict = "always"; break;
-	case 'n': b->predict = "never"; break;
-	case 'f': b->family = v; break;
-	case '4': b->family = "inet"; break;
-	case '6': b->family = "inet6"; break;
-	case 's': b->ssh = v; break;
-	case 't': b->ssh_pty = !neg; break;
-	case 'i': b->init = !neg; break;
-	case 'l': b->local = 1; break;
-	case 'h': b->help = 1; break;
-	case 'V': b->version = 1; break;
-	case 'F': b->fake_proxy = !neg; break;
-	case 'b': b->bind = v; break;
-	case 'r': b->remote_ip = v; break;
-	case 'I': b->install = 1; break;
-	case 'v': b->verbose++; break;
+	case 'C':
+		b->client = v;
+		break;
+	case 'S':
+		b->server = v;
+		b->server_given = 1;
+		break;
+	case 'P':
+		b->predict = v;
+		break;
+	case 'o':
+		b->overwrite = !neg;
+		break;
+	case 'p':
+		b->port = v;
+		break;
+	case 'a':
+		b->predict = "always";
+		break;
+	case 'n':
+		b->predict = "never";
+		break;
+	case 'f':
+		b->family = v;
+		break;
+	case '4':
+		b->family = "inet";
+		break;
+	case '6':
+		b->family = "inet6";
+		break;
+	case 's':
+		b->ssh = v;
+		break;
+	case 't':
+		b->ssh_pty = !neg;
+		break;
+	case 'i':
+		b->init = !neg;
+		break;
+	case 'l':
+		b->local = 1;
+		break;
+	case 'h':
+		b->help = 1;
+		break;
+	case 'V':
+		b->version = 1;
+		break;
+	case 'F':
+		b->fake_proxy = !neg;
+		break;
+	case 'b':
+		b->bind = v;
+		break;
+	case 'r':
+		b->remote_ip = v;
+		break;
+	case 'I':
+		b->install = 1;
+		break;
+	case 'v':
+		b->verbose++;
+		break;
 	}
 }
 
@@ -2851,8 +2894,8 @@ boot_parse(struct boot *b, int argc, char **argv)
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				fprintf(stderr, "Option %s requires an argument\n",
-				    d->name);
+				fprintf(stderr, "Option %s requires an "
+				    "argument\n", d->name);
 				boot_die_usage(b);
 			}
 		} else if (eq != NULL) {
@@ -3744,10 +3787,12 @@ boot_install(struct boot *b)
 			boot_log(b, "uploading %zu bytes (%s will check them)",
 			    self.len, line + 18);
 			if (strcmp(line + 18, "size") == 0) {
-				boot_log(b, "the server has no sha256sum, shasum "
-				    "or openssl: only the size is compared");
+				boot_log(b, "the server has no sha256sum, "
+				    "shasum or openssl: only the size is "
+				    "compared");
 			}
-			if (r.in == -1 || write_all(r.in, self.p, self.len) == -1) {
+			if (r.in == -1 ||
+			    write_all(r.in, self.p, self.len) == -1) {
 				boot_log(b, "upload: %s", strerror(errno));
 			}
 			if (r.in != -1) {
@@ -3756,9 +3801,9 @@ boot_install(struct boot *b)
 			}
 		} else if (strncmp(line, "MOSH INSTALL ARCH ", 18) == 0) {
 			boot_reap(&r);
-			boot_die(b, "the server runs %s, but this mosh is built "
-			    "for %s %s: install mosh-server on it, or run a "
-			    "mosh built for it", line + 18, BOOT_OS,
+			boot_die(b, "the server runs %s, but this mosh is "
+			    "built for %s %s: install mosh-server on it, or "
+			    "run a mosh built for it", line + 18, BOOT_OS,
 			    BOOT_ARCH);
 		} else if (strncmp(line, "MOSH INSTALL FAIL ", 18) == 0) {
 			boot_reap(&r);
@@ -3899,6 +3944,11 @@ boot_main(int argc, char **argv)
 	}
 	if (b.nops < 1) {
 		boot_die_usage(&b);
+	}
+	if (b.ops[0][0] == '-') {
+		/* ssh would take it for an option. */
+		boot_die(&b, "a host name cannot start with '-' (%s)",
+		    b.ops[0]);
 	}
 	n = readlink("/proc/self/exe", b.self, sizeof b.self - 1);
 	if (n <= 0) {

@@ -237,6 +237,17 @@ if check "(e) Debian's wrapper runs our client and server" \
 	check "(e) exit status 0" eval \
 	    'tmux_wait_exit e 10 && [ "$(tmux_status e)" = 0 ]'
 fi
+fe ec --client=/usr/bin/mosh-client --ssh="$SSH" root@127.0.0.1 -- \
+    env PS1='ec> ' sh
+if check "(e) our front end runs Debian's client (--client)" \
+    wait_screen ec '^ec>' 15; then
+	tmux_type ec 'echo deb-""client'
+	tmux_keys ec Enter
+	check "(e) --client: typed command works" wait_screen ec '^deb-client$' 10
+	tmux_type ec exit
+	tmux_keys ec Enter
+fi
+ended ec 0 "(e) --client"
 fe l --local 127.0.0.1 -- env PS1='l> ' sh
 if check "(e) --local: prompt without ssh" wait_screen l '^l>' 15; then
 	tmux_type l 'echo loc""al'

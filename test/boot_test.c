@@ -202,7 +202,8 @@ run_script(const char *payload, const char *send, const char *pattern,
 	first[0] = rest[0] = '\0';
 	boot_spawn(&b, &r, argv, NULL, 1, 0);
 	while ((line = boot_getline(&r)) != NULL) {
-		if (first[0] == '\0' && strncmp(line, "MOSH INSTALL ", 13) == 0) {
+		if (first[0] == '\0' &&
+		    strncmp(line, "MOSH INSTALL ", 13) == 0) {
 			snprintf(first, flen, "%s", line);
 			if (strncmp(line, "MOSH INSTALL SEND", 17) == 0) {
 				write_all(r.in, send, strlen(send));
