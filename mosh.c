@@ -3971,7 +3971,7 @@ boot_main(int argc, char **argv)
 			st = boot_install(&b);
 		}
 	}
-	if (!b.have_connect && st == 255) {
+	if (!b.have_connect && st == 255 && !b.local) {
 		/* ssh's own failure; its message is the line above. */
 		boot_die(&b, "ssh could not connect to %s or log in (exit "
 		    "status 255).", b.ops[0]);
