@@ -2786,6 +2786,28 @@ boot_find(const char *name, size_t n, int *neg)
 	return hit;
 }
 
+/* Getopt::Long's complaint: ambiguous (with the candidates) or unknown. */
+static void
+boot_unknown(const char *name, size_t n)
+{
+	size_t i, hits = 0;
+
+	for (i = 0; n > 1 && i < LEN(boot_opts); i++) {
+		hits += strncmp(boot_opts[i].name, name, n) == 0;
+	}
+	if (hits < 2) {
+		fprintf(stderr, "Unknown option: %.*s\n", (int)n, name);
+		return;
+	}
+	fprintf(stderr, "Option %.*s is ambiguous (", (int)n, name);
+	for (i = 0; i < LEN(boot_opts); i++) {
+		if (strncmp(boot_opts[i].name, name, n) == 0) {
+			fprintf(stderr, "%s%s", boot_opts[i].name,
+			    --hits > 0 ? ", " : ")\n");
+		}
+	}
+}
+
 static void
 boot_apply(struct boot *b, int id, int neg, const char *v)
 {
@@ -2884,7 +2906,7 @@ boot_parse(struct boot *b, int argc, char **argv)
 		eq = strchr(name, '=');
 		n = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		if ((d = boot_find(name, n, &neg)) == NULL) {
-			fprintf(stderr, "Unknown option: %.*s\n", (int)n, name);
+			boot_unknown(name, n);
 			boot_die_usage(b);
 		}
 		v = NULL;

@@ -84,6 +84,9 @@ check "(a) unknown option: upstream's line" grep -qx 'Unknown option: frobnicate
 "$MOSH" host ls -la >"$T/o" 2>&1
 check "(a) options after the host are options (exit 255)" [ $? -eq 255 ]
 check "(a) ... named as upstream does" grep -qx 'Unknown option: la' "$T/o"
+"$MOSH" --pred=never host >"$T/o" 2>&1
+check "(a) an ambiguous prefix names the candidates (exit $?)" grep -qx \
+    'Option pred is ambiguous (predict, predict-overwrite)' "$T/o"
 "$MOSH" --predict=sometimes host >"$T/o" 2>&1
 check "(a) --predict=sometimes: exit 255" [ $? -eq 255 ]
 check "(a) --predict=sometimes: upstream's line" \
