@@ -277,6 +277,7 @@ struct fb {
 	size_t title_len, icon_len;
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
+	uint64_t gen_next;		/* last row gen handed out (framebuf.c) */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */
@@ -302,6 +303,27 @@ int fb_resize(struct fb *fb, int w, int h);
 /* Row y's cells, unshared and so safe to change; NULL on out of memory. */
 struct fb_cell *fb_row_mut(struct fb *fb, int y);
 
+/*
+ * fb_row_blank: make row y wholly blank (background bg, BCE) with a new gen,
+ * as ED/EL 2 and scrolling need; returns its cells, or NULL on out of memory
+ * with the row unchanged. fb_cell_reset: one cell blank with background bg.
+ */
+struct fb_cell *fb_row_blank(struct fb *fb, int y, uint32_t bg);
+
+static inline void
+fb_cell_reset(struct fb_cell *c, uint32_t bg)
+{
+	memset(c, 0, sizeof(*c));
+	c->r.bg = bg;
+}
+
+/*
+ * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
+ * memory with the old value kept. fb_clip_put drops one reference.
+ */
+int fb_clip_set(struct fb *fb, const char *s, size_t n);
+void fb_clip_put(struct fb_str *s);
+
 static inline const struct fb_cell *
 fb_cell(const struct fb *fb, int y, int x)
 {
@@ -312,7 +334,11 @@ fb_cell(const struct fb *fb, int y, int x)
  * fb_diff: append to out the bytes that turn a terminal showing old into one
  * showing new (terminal.md §9, without the bugs of §9.5), using only the
  * vocabulary of §9.6. initialized 0 means a full redraw. 0, or -1 on out of
- * memory (out may then hold a partial frame: discard it).
+ * memory (out may then hold a partial frame: discard it). Where upstream's
+ * receiver would end up different, we draw more: the cell after a wide
+ * character (D23), a CUP after the last column (§9.5), the last cell of a
+ * soft-wrapped row that was at the bottom; a wide cell in the last column
+ * goes out as a blank (any receiver would wrap it to the next row).
  */
 int fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out);
@@ -341,17 +367,91 @@ struct vt_act {
 	uint32_t ch;
 };
 
+/* vt_parse's other actions, which callers may ignore. */
+enum {
+	VT_ACT_OSC_START = 16,	/* an OSC string begins */
+	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
+	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
+};
+
+#define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
+#define VT_MAX_INTER 8		/* intermediate characters kept */
+#define VT_OSC_MAX 16384	/* code points of an OSC string kept */
+#define VT_TITLE_MAX 256	/* code points of an OSC string a title uses */
+
 /*
- * struct vt_parser and struct vt are defined here by vt.c's owner. A vt
- * interprets host output into the frame it points to; replies for the
- * application (DA, DSR) collect in vt->reply.
- *   void   vt_parser_init(struct vt_parser *);
- *   int    vt_parse(struct vt_parser *, uint8_t byte, struct vt_act *out);
- *   void   vt_init(struct vt *, struct fb *);
- *   void   vt_free(struct vt *);
- *   void   vt_feed(struct vt *, const uint8_t *p, size_t n);
- *   size_t vt_user_byte(struct vt *, uint8_t b, uint8_t out[2]);  §10
+ * The UTF-8 decoder (terminal.md §2) and the state machine (§3). No heap:
+ * zero it or call vt_parser_init. Parameters and intermediates of the
+ * sequence being dispatched stay readable until the next code point.
  */
+struct vt_parser {
+	uint8_t pend[6];	/* UTF-8 bytes of an incomplete sequence */
+	int npend;
+	int state;
+	int nparam, ninter;
+	char param[VT_MAX_PARAM_CHARS];
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, then NUL */
+};
+
+/*
+ * The emulator: a parser and the state around the frame it changes. The
+ * frame belongs to the caller and must outlive the vt. reply collects the
+ * bytes the application gets back (DA, DSR); the caller empties it.
+ */
+struct vt {
+	struct fb *fb;
+	struct vt_parser p;
+	struct buf reply;
+	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
+	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
+	int ww[2];			/* and their widths */
+	uint64_t dropped;	/* changes lost for want of memory */
+	/*
+	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
+	 * server may set it, as the client must match upstream's): the
+	 * alternate screen (modes 47, 1047, 1049) and DEC special graphics
+	 * (ESC ( 0, ESC ) 0, SO, SI) drawn as Unicode.
+	 */
+	int server_ext;
+	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	struct fb_row **main_rows;	/* the main screen, while alternate */
+	int main_w, main_h;		/* its size */
+	struct {
+		int y, x;
+		struct fb_rend rend;
+		unsigned modes;
+	} alt_cursor;		/* saved by mode 1049 */
+	size_t osc_len;		/* code points in osc */
+	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
+};
+
+/*
+ * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
+ * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
+ * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
+ * absent or zero parameter gives def) and p->inter the intermediates. (A
+ * byte that breaks a UTF-8 sequence can yield two code points, and an ESC
+ * among them clears the parameters; that only happens to sequences whose
+ * final character is U+FFFD, which nothing uses.)
+ */
+void vt_parser_init(struct vt_parser *p);
+int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);
+int vt_param(const struct vt_parser *p, int i, int def);
+
+/*
+ * vt_init attaches a fresh emulator to fb (already fb_init'ed); vt_free
+ * releases what the vt holds (the reply buffer, a main screen hidden by the
+ * alternate one), not the frame. vt_feed interprets host output
+ * (never fails: rows that cannot be allocated are left as they were and
+ * counted in vt->dropped). vt_resize is fb_resize plus what the emulator
+ * keeps; 0 or -1. vt_user_byte translates one user keystroke byte (§10)
+ * into 0..2 bytes for the application.
+ */
+void vt_init(struct vt *vt, struct fb *fb);
+void vt_free(struct vt *vt);
+void vt_feed(struct vt *vt, const uint8_t *p, size_t n);
+int vt_resize(struct vt *vt, int w, int h);
+size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
