@@ -174,6 +174,304 @@ void ocb_key_format(const uint8_t key[OCB_KEY_LEN],
 
 /* ==== ssp.c: fragments, zlib, protobuf, State Synchronization Protocol ==== */
 
+/* Limits and timing (protocol.md §4-§7). Times are in ms. */
+#define SSP_PROTOCOL_VERSION 2
+#define SSP_ACK_DELAY 100		/* delayed ack; slack added to the RTO */
+#define SSP_ACK_INTERVAL 3000		/* heartbeat */
+#define SSP_ACTIVE_RETRY_TIMEOUT 10000	/* retry at frame rate; shutdown limit */
+#define SSP_SHUTDOWN_RETRIES 16
+#define SSP_MINDELAY_CLIENT 1		/* SEND_MINDELAY */
+#define SSP_MINDELAY_SERVER 8
+#define SSP_SENT_MAX 32			/* stored sent states (§7.8) */
+#define SSP_RECV_MAX 1024		/* received states before the quench */
+#define SSP_RECV_QUENCH 15000
+#define SSP_RECV_CAP (SSP_RECV_MAX + 64) /* hard bound: past it, drop */
+#define SSP_CHAFF_MAX 16
+#define SSP_FRAG_HDR 10			/* id(8) final:1,num:15 (2) */
+#define SSP_MAX_FRAGS 32768		/* 15-bit fragment numbers */
+#define SSP_INFLATE_MAX 4194304		/* uncompress() buffer upstream */
+#define SSP_ZMAX (SSP_INFLATE_MAX + SSP_INFLATE_MAX / 1024 + 4096)
+#define SSP_OVERHEAD 38			/* nonce 8, timestamps 4, tag 16, hdr 10 */
+#define SSP_NEVER UINT64_MAX		/* a time that never comes */
+#define SSP_SHUTDOWN_NUM UINT64_MAX	/* state number -1 */
+#define SSP_USER_PENDING_MAX (1u << 20)	/* unacked keystroke bytes kept */
+#define SSP_USER_MAX (8u << 20)		/* events a received stream may hold */
+
+/* ssp_recv's result for an instruction of another protocol version. */
+#define SSP_EVERSION (-2)
+
+/*
+ * A state type (§7.1, §8), as a vtable. copy: a new object, NULL on out of
+ * memory. equal: 1 or 0. diff: append to out the serialized message that
+ * turns from into to (nothing appended = equal; the peer refuses more than
+ * SSP_INFLATE_MAX bytes of instruction); -1 on out of memory or when to
+ * does not descend from from. apply: 0, or -1 on a malformed diff (ssp
+ * applies to a fresh copy and discards it then, so st may be left half
+ * changed; check the whole message first, e.g. with ssp_hm_check, if it
+ * matters elsewhere). subtract (may be NULL): drop prefix's content from
+ * st; st may be prefix itself, which empties it.
+ *
+ * The terminal state (§8.2) is meant to be such a type: its diff writes
+ * ssp_hm_put_echoack, _resize, _bytes in that order; its apply runs
+ * ssp_hm_check against its echo ack, then walks ssp_hm_next.
+ */
+struct ssp_ops {
+	void *(*copy)(const void *st);
+	void (*free)(void *st);
+	int (*equal)(const void *a, const void *b);
+	int (*diff)(const void *from, const void *to, struct buf *out);
+	int (*apply)(void *st, const uint8_t *diff, size_t len);
+	void (*subtract)(void *st, const void *prefix);
+};
+
+/* TransportBuffers.Instruction (§6.1); diff and chaff point into a buffer. */
+struct ssp_inst {
+	uint32_t version;
+	uint64_t old_num, new_num, ack_num, throwaway_num;
+	const uint8_t *diff, *chaff;
+	size_t diff_len, chaff_len;
+};
+
+/* Append the protobuf (all seven fields, in order). 0 or -1 (memory). */
+int ssp_inst_encode(const struct ssp_inst *in, struct buf *out);
+/* Parse; pointers in *out point into p. 0, or -1 malformed (*out unset). */
+int ssp_inst_decode(const uint8_t *p, size_t len, struct ssp_inst *out);
+
+/* zlib format, level 6 (§5). Append to out. 0, or -1 (memory). */
+int ssp_deflate(const uint8_t *p, size_t len, struct buf *out);
+/* Inflate to out (reset first); -1 if malformed or past SSP_INFLATE_MAX. */
+int ssp_inflate(const uint8_t *p, size_t len, struct buf *out);
+
+/* One fragment (§4.1); p points into the payload. */
+struct ssp_frag {
+	uint64_t id;
+	unsigned num;
+	int final;
+	const uint8_t *p;
+	size_t len;
+};
+int ssp_frag_parse(const uint8_t *p, size_t len, struct ssp_frag *f);
+void ssp_frag_header(uint8_t out[SSP_FRAG_HDR], uint64_t id, unsigned num,
+    int final);
+
+/* Reassembly of one instruction at a time (§4.3). */
+struct ssp_fslot {
+	uint32_t off, len;
+};
+struct ssp_asm {
+	uint64_t id;
+	int have_id;
+	unsigned arrived, total, hi;	/* total 0: final not seen yet */
+	struct ssp_fslot *slot;		/* SSP_MAX_FRAGS, heap, on demand */
+	uint8_t have[SSP_MAX_FRAGS / 8];
+	struct buf data;		/* contents in arrival order */
+};
+int ssp_asm_init(struct ssp_asm *a);	/* 0 or -1 (memory) */
+void ssp_asm_free(struct ssp_asm *a);
+/*
+ * Add a fragment. 1: an instruction is complete and z holds its compressed
+ * bytes (z is reset first); 0: more to come or an identical duplicate; -1:
+ * the fragment is bad (absurd number, conflicts with what is stored, too
+ * much data) and was dropped.
+ */
+int ssp_asm_add(struct ssp_asm *a, const struct ssp_frag *f, struct buf *z);
+
+/* Picks instruction ids (§4.2): first id 1, a new id on any change. */
+struct ssp_fragmenter {
+	uint64_t next_id;
+	uint64_t old_num, new_num, ack_num, throwaway_num;
+	uint32_t version;
+	size_t slice, chaff_len;
+	uint8_t chaff[SSP_CHAFF_MAX];
+};
+void ssp_fragmenter_init(struct ssp_fragmenter *fr);
+/* The id for in, sent in slices of slice bytes; remembers in. */
+uint64_t ssp_fragmenter_id(struct ssp_fragmenter *fr,
+    const struct ssp_inst *in, size_t slice);
+
+/*
+ * UserMessage (§6.2) and HostMessage (§6.3) codecs. The put functions
+ * append one instruction (0 or -1 on memory). The next functions walk a
+ * message: 1 with *out filled, 0 at its end, -1 malformed (the walk must
+ * stop). Bytes point into the message. An instruction with none of the
+ * known extensions comes back with type 0 and is to be ignored.
+ */
+struct ssp_iter {
+	const uint8_t *p, *end;
+};
+enum {
+	SSP_MSG_KEYS = 1,	/* user: keystroke bytes */
+	SSP_MSG_BYTES,		/* host: hoststring */
+	SSP_MSG_RESIZE,		/* both: width, height */
+	SSP_MSG_ECHOACK		/* host: echo_ack */
+};
+struct ssp_msg {
+	int type;
+	int32_t w, h;
+	uint64_t echo_ack;
+	const uint8_t *p;
+	size_t len;
+};
+int ssp_um_put_keys(struct buf *out, const uint8_t *p, size_t n);
+int ssp_um_put_resize(struct buf *out, int32_t w, int32_t h);
+int ssp_um_next(struct ssp_iter *it, struct ssp_msg *out);
+int ssp_hm_put_bytes(struct buf *out, const uint8_t *p, size_t n);
+int ssp_hm_put_resize(struct buf *out, int32_t w, int32_t h);
+int ssp_hm_put_echoack(struct buf *out, uint64_t n);
+int ssp_hm_next(struct ssp_iter *it, struct ssp_msg *out);
+/*
+ * Check a whole HostMessage before applying any of it: 0 if it parses and
+ * its echo acks never go below *echo_ack (which is then set to the last
+ * one), else -1 with *echo_ack unchanged. Upstream aborts on a decrease.
+ */
+int ssp_hm_check(const uint8_t *p, size_t len, uint64_t *echo_ack);
+
+/*
+ * The user-input stream (§8.1): an event list of keystroke bytes and
+ * resizes, kept encoded (a byte is itself, 0xff is ff 00, a resize is
+ * ff 01 w(4) h(4)) so that prefixes of the list are prefixes of the bytes.
+ * Contract: every byte pushed on the client comes out of ssp_user_take on
+ * the server exactly once and in order.
+ */
+struct ssp_user {
+	struct buf b;
+};
+struct ssp_uev {
+	int type;		/* SSP_MSG_KEYS (one byte c) or SSP_MSG_RESIZE */
+	uint8_t c;
+	int32_t w, h;
+	int superseded;		/* a resize followed by another resize */
+};
+extern const struct ssp_ops ssp_user_ops;	/* objects: struct ssp_user * */
+struct ssp_user *ssp_user_new(void);	/* empty; NULL on out of memory */
+/* Push events; -1 (nothing pushed) past SSP_USER_PENDING_MAX or memory. */
+int ssp_user_push_bytes(struct ssp_user *u, const uint8_t *p, size_t n);
+int ssp_user_push_resize(struct ssp_user *u, int32_t w, int32_t h);
+/* Walk the events from *off (start at 0): 1 with *ev filled, 0 at the end. */
+int ssp_user_next(const struct ssp_user *u, size_t *off, struct ssp_uev *ev);
+
+/*
+ * What SSP needs of the datagram layer, filled by the caller before each
+ * ssp_wait/ssp_tick: whether a peer address is known, send_interval and
+ * RTO (§3.4), the datagram MTU (§3.6: 1252, 1216 or 500), and a function
+ * that seals and sends one payload (a fragment; the caller adds nonce,
+ * timestamps and tag). send's result is counted, not acted on.
+ */
+struct ssp_link {
+	int has_peer;
+	unsigned send_interval, rto;
+	size_t mtu;
+	int (*send)(void *arg, const uint8_t *payload, size_t len);
+	void *arg;
+};
+
+/* A state and when it was sent or received. */
+struct ssp_tstate {
+	uint64_t ts, num;
+	void *st;
+};
+
+/* Dropped input and other events, counted (never fatal). */
+struct ssp_stats {
+	uint64_t bad_frag;	/* short, absurd or conflicting fragment */
+	uint64_t bad_zlib;	/* does not inflate, or past the cap */
+	uint64_t bad_pb;	/* Instruction does not parse */
+	uint64_t bad_version;	/* protocol_version != 2 */
+	uint64_t bad_nums;	/* throwaway_num > old_num */
+	uint64_t bad_diff;	/* the state type refused the diff */
+	uint64_t unknown_old;	/* old_num not among received states */
+	uint64_t dup;		/* new_num already received */
+	uint64_t quenched;	/* receiver queue full */
+	uint64_t out_of_order;	/* stored, not acked */
+	uint64_t send_fail;	/* link->send returned -1 */
+	uint64_t oom;		/* allocation failed; tried again later */
+};
+
+struct ssp_cfg {
+	const struct ssp_ops *mine, *remote;
+	const void *mine_init, *remote_init;	/* states 0, copied */
+	unsigned mindelay;		/* SSP_MINDELAY_CLIENT or _SERVER */
+	int fast_start;			/* retry each RTO+100 before first reply */
+	void (*rand)(void *arg, uint8_t *p, size_t n);	/* chaff; NULL: none */
+	void *rand_arg;
+};
+
+/*
+ * One endpoint: the sender of our states and the receiver of the peer's
+ * (§7). Owned by the caller; ssp_init allocates the bounded histories,
+ * ssp_free releases them. Fields are read-only outside ssp.c except through
+ * the functions below; stats may be read.
+ */
+struct ssp {
+	struct ssp_cfg cfg;
+	/* sender */
+	void *cur;
+	struct ssp_tstate sent[SSP_SENT_MAX + 1];
+	size_t nsent, assumed;
+	uint64_t next_ack_time, next_send_time, mindelay_clock;
+	uint64_t ack_num, last_heard;
+	int heard, pending_data_ack;
+	int shutdown;
+	unsigned shutdown_tries;
+	uint64_t shutdown_start, last_ack_sent;
+	struct ssp_fragmenter fr;
+	/* receiver */
+	struct ssp_tstate *recv;	/* SSP_RECV_CAP, heap */
+	size_t nrecv;
+	uint64_t quench;
+	void *last_seen;		/* ssp_remote_diff's last look */
+	struct ssp_asm as;
+	struct buf z, pb, d1, d2, pkt;	/* scratch */
+	struct ssp_stats stats;
+};
+
+int ssp_init(struct ssp *s, const struct ssp_cfg *cfg, uint64_t now);
+void ssp_free(struct ssp *s);
+
+/* ms until ssp_tick has work (0 = now), SSP_NEVER if none or no peer. */
+uint64_t ssp_wait(struct ssp *s, const struct ssp_link *l, uint64_t now);
+/* Send what the timers say is due (§7.5). */
+void ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now);
+/*
+ * One authentic datagram payload (the fragment). 1: an instruction was
+ * complete and processed (the caller may now set its last_roundtrip_success
+ * to ssp_acked_ts), 0: nothing complete yet, -1: bad input dropped and
+ * counted, SSP_EVERSION: an instruction of another protocol version.
+ */
+int ssp_recv(struct ssp *s, const uint8_t *p, size_t len, uint64_t now);
+
+/* The live local state, to change in place; not during shutdown. */
+void *ssp_current(struct ssp *s);
+/* Replace it by a copy of st. 0 or -1 (memory, old state kept). */
+int ssp_set_current(struct ssp *s, const void *st);
+/* The newest remote state, its number, and our newest acked one's. */
+const void *ssp_remote(const struct ssp *s);
+uint64_t ssp_remote_num(const struct ssp *s);
+uint64_t ssp_acked_num(const struct ssp *s);
+/* Send time of the newest state the peer acknowledged (§3.9). */
+uint64_t ssp_acked_ts(const struct ssp *s);
+uint64_t ssp_sent_num(const struct ssp *s);
+
+/* Shutdown handshake (§7.10). */
+void ssp_start_shutdown(struct ssp *s, uint64_t now);
+int ssp_shutdown_in_progress(const struct ssp *s);
+int ssp_shutdown_acked(const struct ssp *s);
+int ssp_shutdown_timed_out(const struct ssp *s, uint64_t now);
+int ssp_counterparty_shutdown_ack_sent(const struct ssp *s);
+
+/*
+ * §8.4 step 1: out (reset first) gets the diff from the state seen at the
+ * last call to the newest remote state; the received states are then
+ * rationalized. 0, or -1 (memory, or the newest state does not descend from
+ * the last seen one: nothing is returned and the next look starts afresh).
+ */
+int ssp_remote_diff(struct ssp *s, struct buf *out);
+/*
+ * The same for a remote user stream, with the new events appended to out
+ * (walk them with ssp_user_next; superseded resizes are marked).
+ */
+int ssp_user_take(struct ssp *s, struct ssp_user *out);
+
 /* ==== framebuf.c: the screen model and the frame-diff renderer ==== */
 
 #define FB_MAX_COLS 1000
