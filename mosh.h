@@ -172,6 +172,231 @@ void ocb_key_format(const uint8_t key[OCB_KEY_LEN],
 
 /* ==== net.c: UDP sockets, datagram crypto, timestamps, RTT, roaming ==== */
 
+/*
+ * Sizes (protocol.md §2.3, §2.5, §3.6). A datagram is nonce_tail(8) ||
+ * OCB(timestamp(2) || timestamp_reply(2) || payload) || tag(16); the payload
+ * is one SSP fragment, opaque here, and never shorter than its 10-byte
+ * header. NET_MTU_* are the largest datagrams a Connection produces: SSP
+ * slices its fragments to n->mtu - NET_OVERHEAD - 10 bytes.
+ */
+#define NET_NONCE_TAIL 8
+#define NET_OVERHEAD 28			/* nonce tail, timestamps, tag */
+#define NET_MAX_DGRAM 2048		/* receive buffer; longer is dropped */
+#define NET_MAX_PAYLOAD (NET_MAX_DGRAM - NET_OVERHEAD)
+#define NET_MIN_PAYLOAD 10		/* the fragment header */
+#define NET_MTU_IPV4 1252		/* 1280 - 20 (IP) - 8 (UDP) */
+#define NET_MTU_IPV6 1216		/* 1280 - 40 - 16 (ext. headers) - 8 */
+#define NET_MTU_FALLBACK 500		/* before a socket, and after EMSGSIZE */
+#define NET_TS_NONE 0xffff		/* "no timestamp" (§3.3) */
+#define NET_MAX_SOCKS 10		/* client sockets kept (§3.9) */
+#define NET_PORT_LOW 60001		/* default server port range (§3.8) */
+#define NET_PORT_HIGH 60999
+#define NET_ASSOC_TIMEOUT 40000		/* server detaches after (ms) */
+#define NET_HOP_INTERVAL 10000		/* client port hop rule (ms) */
+#define NET_OLD_SOCK_AGE 60000		/* old client sockets closed after */
+
+/* Direction bit of the nonce (§2.2): who the datagram is for. */
+#define NET_TO_SERVER 0
+#define NET_TO_CLIENT 1
+
+/* Why a datagram was dropped; also the index into net_stats.drop. */
+enum {
+	NET_DROP_SHORT,		/* < 24 bytes: no room for nonce and tag */
+	NET_DROP_OVERSIZE,	/* > NET_MAX_DGRAM bytes (MSG_TRUNC) */
+	NET_DROP_AUTH,		/* tag mismatch: wrong key or forged */
+	NET_DROP_DIRECTION,	/* our own direction bit: reflected */
+	NET_DROP_PLAINTEXT,	/* authentic, but payload < NET_MIN_PAYLOAD */
+	NET_DROP_RECVERR,	/* recvmsg failed with other than EAGAIN */
+	NET_NDROP
+};
+
+/* Counters, only ever incremented; the server prints them with -v. */
+struct net_stats {
+	uint64_t drop[NET_NDROP];
+	uint64_t rx;		/* authentic datagrams passed up */
+	uint64_t rx_old;	/* ... of which older than the newest seen */
+	uint64_t rx_ce;		/* ... of which marked congestion experienced */
+	uint64_t tx;		/* datagrams handed to sendto */
+	uint64_t tx_err;	/* sendto failures */
+};
+
+/* A socket address with its length, as recvmsg fills it. */
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* What net_open found in an authentic datagram. */
+struct net_pkt {
+	uint64_t seq;		/* 63 bits */
+	int dir;		/* NET_TO_SERVER or NET_TO_CLIENT */
+	uint16_t ts, ts_reply;
+	size_t len;		/* payload bytes */
+};
+
+/*
+ * The Connection (§3). Owned by the caller, by value; net_init fills it and
+ * net_close releases its sockets and wipes it. Callers may read every field
+ * but write only log, log_arg, last_roundtrip_success and send_error (to
+ * clear it once shown).
+ */
+struct net {
+	struct ocb ocb;		/* the session key */
+	int server;		/* 1: server (may roam), 0: client */
+	int dir;		/* our sending direction */
+	int family;		/* of our sockets; 0 before any */
+	int fds[NET_MAX_SOCKS + 1];	/* oldest first; send on the newest */
+	int nfds;
+	int mtu;		/* largest datagram we produce */
+	uint64_t next_seq;	/* next nonce sequence number */
+	uint64_t blocks;	/* 16-byte blocks sealed, for §2.5's limit */
+	uint64_t expected_seq;	/* one past the newest seq received */
+	int has_peer;		/* we have an address to send to */
+	struct net_addr peer;
+	uint64_t last_heard;	/* newest in-order datagram (ms);
+				 * UINT64_MAX before the first */
+	int saved_ok;		/* saved_ts holds a timestamp to echo */
+	uint16_t saved_ts;
+	uint64_t saved_at;
+	int rtt_hit;		/* SRTT holds a real sample */
+	double srtt, rttvar;
+	uint64_t last_port_choice;	/* client: when the newest socket opened */
+	uint64_t last_roundtrip_success;	/* client, set by SSP (§3.9) */
+	char send_error[256];	/* "sendto: <strerror>", "" when none */
+	char error[256];	/* why net_bind/net_connect failed */
+	struct net_stats stats;
+	/* Log lines (attach, detach, bind errors), without newline; may be
+	 * NULL. net.c never writes to stderr itself. */
+	void (*log)(void *arg, const char *line);
+	void *log_arg;
+};
+
+/*
+ * net_seal: the pure framing of §2.2-§3.1. Writes len + NET_OVERHEAD bytes
+ * to out (at least that big) and returns that length, or 0 if len passes
+ * NET_MAX_PAYLOAD. dir is the sending direction, seq uses its low 63 bits.
+ */
+size_t net_seal(const struct ocb *ocb, int dir, uint64_t seq, uint16_t ts,
+    uint16_t ts_reply, const uint8_t *payload, size_t len, uint8_t *out);
+
+/*
+ * net_open: check and open one datagram (§2.4, §3.1, §3.2). rx_dir is the
+ * direction we accept (the peer's), or -1 for either. On success returns 0,
+ * fills *pkt and copies pkt->len bytes to payload (NET_MAX_PAYLOAD bytes of
+ * room). Otherwise returns -1 with *why (if why is not NULL) set to a
+ * NET_DROP_* reason; payload is then unspecified but holds no plaintext.
+ */
+int net_open(const struct ocb *ocb, int rx_dir, const uint8_t *d, size_t n,
+    struct net_pkt *pkt, uint8_t *payload, int *why);
+
+/* The text upstream gives for a drop reason, for logs and notifications. */
+const char *net_drop_text(int why);
+
+/* strerror with glibc's wording (upstream's), also under musl. */
+const char *net_strerror(int e);
+
+/* now mod 65536, with 65535 (NET_TS_NONE) sent as 0 (§3.3). */
+uint16_t net_ts16(uint64_t now);
+
+/*
+ * net_init: an unbound Connection for the given role with the session key:
+ * MTU 500, SRTT 1000, RTTVAR 500, no sockets. 0, or -1 if the key schedule
+ * failed. It must be followed by net_bind (server) or net_connect (client)
+ * before it touches the network, and ended by net_close.
+ */
+int net_init(struct net *n, int server, const uint8_t key[16]);
+void net_close(struct net *n);
+
+/*
+ * net_parse_ports: "PORT" or "LOW:HIGH" (§9.1 item 4). 0 with *low and
+ * *high set (equal for a single port; 0 lets the kernel choose), or -1 with
+ * upstream's message (no newline) in err, e.g. "Invalid high port number
+ * (x)". The caller adds "<argv0>: Bad UDP port range (<s>)".
+ */
+int net_parse_ports(const char *s, int *low, int *high, char *err,
+    size_t errlen);
+
+/*
+ * net_bind (server, §3.8): bind one UDP socket to ip (numeric; NULL for
+ * none) on the first free port of low..high (-1, -1: the default range),
+ * falling back to 0.0.0.0. Failures on the way are logged with upstream's
+ * texts. 0, or -1 with n->error set (the server then prints
+ * "Network exception: <error>" and exits 1).
+ */
+int net_bind(struct net *n, const char *ip, int low, int high);
+
+/*
+ * net_connect (client, §3.9): the peer is ip:port (both numeric); open the
+ * first socket of its family. now starts the port hop clock. 0, or -1 with
+ * n->error set.
+ */
+int net_connect(struct net *n, const char *ip, const char *port,
+    uint64_t now);
+
+/* The local port of the newest socket, or -1. */
+int net_port(const struct net *n);
+
+/* The sockets to poll for reading, oldest first: copies up to max, returns
+ * how many there are. They stay owned by n. */
+int net_fds(const struct net *n, int *fds, int max);
+
+/*
+ * net_send: seal payload (NET_MIN_PAYLOAD..NET_MAX_PAYLOAD bytes) and send
+ * it to the peer, then apply the server's 40 s detach rule or the client's
+ * port hop rule (§3.8, §3.9). Returns 0 when handed to the kernel; 1 when
+ * nothing was sent because there is no peer (server not attached); -1 when
+ * sendto failed (n->send_error says why; after EMSGSIZE n->mtu is 500 for
+ * good); -2 when the datagram may not be sent at all: bad payload length,
+ * or the sequence number or the 2^47-block volume would be exhausted. The
+ * caller must end the session on -2 with a fatal error.
+ */
+int net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now);
+
+/*
+ * net_recv: read at most one datagram (client: the first socket, oldest
+ * first, that has one) and process it as net_accept does. Returns 1 with
+ * *len payload bytes in payload (NET_MAX_PAYLOAD bytes of room), 0 when no
+ * socket had anything, -1 when a datagram was dropped or recvmsg failed
+ * (counted; *why, if not NULL, gets the NET_DROP_* reason).
+ */
+int net_recv(struct net *n, uint64_t now, uint8_t *payload, size_t *len,
+    int *why);
+
+/*
+ * net_accept: everything net_recv does after recvmsg, for one datagram d of
+ * n bytes from address from (NULL: unknown, no roaming) with ce set if the
+ * IP ECN field was CE (§3.5): open it, and if it is the newest so far save
+ * its timestamp, take an RTT sample, mark the peer heard and (server) roam
+ * to from. Old authentic datagrams are passed up with no other effect.
+ * 0 with the payload, or -1 as net_recv.
+ */
+int net_accept(struct net *n, const uint8_t *d, size_t len,
+    const struct net_addr *from, int ce, uint64_t now, uint8_t *payload,
+    size_t *plen, int *why);
+
+/*
+ * net_build: the send side without the socket: take the next sequence
+ * number and the timestamp reply, and seal payload into out (NET_MAX_DGRAM
+ * bytes of room). Returns the datagram length, 0 for a bad payload length,
+ * or -1 when the sequence number or volume limit is reached.
+ */
+long net_build(struct net *n, const uint8_t *payload, size_t len,
+    uint64_t now, uint8_t *out);
+
+/* The retransmission timeout ceil(SRTT + 4 RTTVAR) in [50, 1000] ms and
+ * the frame interval ceil(SRTT / 2) in [20, 250] ms (§3.4). */
+uint64_t net_rto(const struct net *n);
+uint64_t net_send_interval(const struct net *n);
+
+/* The client's hop, by hand (tests); net_send does it when due. 0, or -1
+ * if no socket could be opened (n->send_error says why). */
+int net_hop(struct net *n, uint64_t now);
+
+/* Fill buf with len random bytes from getrandom(), else /dev/urandom.
+ * 0, or -1 if neither works (the caller must fail loudly). */
+int net_random(void *buf, size_t len);
+int net_key_generate(uint8_t key[16]);
+
 /* ==== ssp.c: fragments, zlib, protobuf, State Synchronization Protocol ==== */
 
 /* Limits and timing (protocol.md §4-§7). Times are in ms. */
