@@ -1,17 +1,25 @@
-# lib.sh: helpers for the end-to-end tests (test/*_e2e.sh), POSIX sh.
-# Source it from the repository root (make check runs there):
+# lib.sh: helpers for the end-to-end tests (test/*_e2e.sh), POSIX sh
+# (dash; bash works too). Source it from the repository root, where make
+# check runs them (as `sh test/x_e2e.sh`):
 #
 #   . test/lib.sh
-#   tmux_start c 80 24 "$(client_cmd mosh-client 127.0.0.1 $SERVER_PORT)"
-#   wait_screen c '\$ $' 10 && ok "prompt" || fail "prompt"
+#   server_start mosh-server "export PS1='e2e> '; exec sh" -v ||
+#       fail "server"
+#   CLIENT_ENV=MOSH_PREDICTION_DISPLAY=never
+#   client_start c 80 24 mosh-client 127.0.0.1 "$SERVER_PORT"
+#   check "prompt" wait_screen c '^e2e>' 10
+#   tmux_type c 'echo hi'; tmux_keys c Enter
+#   check "output" wait_screen c '^hi$' 10
 #   done_tests
 #
 # Sourcing it makes a private temp dir $T, exports LANG=LC_ALL=C.UTF-8
 # (the only UTF-8 locale here; Debian's mosh refuses to run without one),
-# and installs an EXIT/INT/TERM/HUP/PIPE trap that, even after a failed check,
-# stops every process started through these helpers (by PID, never by
-# name), kills this script's private tmux server, stops sshd, deletes the
-# network namespaces, and removes $T (kept when KEEP_TMP=1 is set).
+# and installs an EXIT/INT/TERM/HUP/PIPE trap that, even after a failed
+# check, stops every process started through these helpers (by PID, never
+# by name), kills this script's private tmux server, deletes the network
+# namespaces, and removes $T (kept when KEEP_TMP=1 is set). Names starting
+# with t_ are the helpers' own variables. capture-pane drops trailing
+# blanks, so match a prompt as '^e2e>' rather than 'e2e> $'.
 #
 # Results
 #   ok MSG / fail MSG      count one pass / failure and print it
@@ -84,12 +92,16 @@
 #   ns_cleanup             delete both namespaces (and so the veths)
 #
 # Relay: $RELAY is obj-check/relay (see test/relay.c).
-#   relay_start ARGS...    start it with --max-time 600 ARGS, wait for its
+#   relay_start ARGS...    start one with --max-time 600 ARGS, wait for its
 #                          RELAY line; sets RELAY_PORT, RELAY_CTL, RELAY_PID
-#   relay_ctl CMD...       send a control command, print the reply
+#                          and RELAY_ERR (its stderr: -v log, statistics)
+#   relay_ctl CMD...       send a control command to $RELAY_CTL, print the
+#                          reply; exit status 0 on "ok"
 #   relay_stat up|down FIELD   print one counter: in out drop loss outage
 #                          queue full stale err dup reord
-#   relay_stop             TERM it; its statistics end up in $T/relay.err
+#   relay_stop             TERM $RELAY_PID; statistics go to $RELAY_ERR
+# For two relays at once, save RELAY_PORT, RELAY_CTL and RELAY_PID of the
+# first before starting the second, and set them back to address it.
 
 LANG=C.UTF-8
 LC_ALL=C.UTF-8
@@ -399,14 +411,17 @@ client_start()
 
 relay_start()
 {
-	spawn relay "$RELAY" --max-time 600 "$@"
+	t_n=${t_relayn:-0}
+	t_relayn=$((t_n + 1))
+	spawn "relay$t_n" "$RELAY" --max-time 600 "$@"
 	RELAY_PID=$BG_PID
-	if ! wait_for "grep -q '^RELAY' '$T/relay.out'" 5; then
+	RELAY_ERR=$T/relay$t_n.err
+	if ! wait_for "grep -q '^RELAY' '$T/relay$t_n.out'" 5; then
 		echo "relay_start: no RELAY line; stderr:" >&2
-		sed 's/^/  |/' "$T/relay.err" >&2
+		sed 's/^/  |/' "$RELAY_ERR" >&2
 		return 1
 	fi
-	set -- $(cat "$T/relay.out")
+	set -- $(cat "$T/relay$t_n.out")
 	RELAY_PORT=$2
 	RELAY_CTL=$3
 }

@@ -5,8 +5,11 @@
 # after `make obj-check/relay`:  sh test/relay_e2e.sh
 #
 #   relay alone, with a UDP echo: seeded loss and duplication are
-#     deterministic, hop changes the source port the server sees, outage
-#     drops, delay delays, the rate limit queues and drops, IPv6 works
+#     deterministic, hop (control port, SIGUSR1, --hop-at) changes the
+#     source port the server sees, outage (control port, SIGUSR2) drops,
+#     delay delays, jitter and --reorder reorder, the rate limit queues and
+#     drops, flows, datagram size and queue are bounded, --pidfile and
+#     --max-time work, IPv6 works
 #   (a) mosh-server + mosh-client on loopback in tmux: prompt, echo
 #   (b) the same through the relay, 300 ms RTT and 10% loss each way
 #   (c) a total outage: "Last contact" appears, then goes, session works
@@ -62,12 +65,17 @@ elif mode == "ping":
     print(bits, ",".join(sorted(ports)) or "-",
           int(rtt * 1000) if rtt is not None else -1)
 elif mode == "burst":
-    # burst PORT N SIZE WAIT_MS: send N datagrams at once; print how many
-    # came back, the ms between the first and the last, and how many came
-    # after one sent later than them (reordering).
+    # burst PORT N SIZE WAIT_MS [PACE]: send N datagrams at once (or
+    # PACE at a time, 1 ms apart); print how many came back, the ms
+    # between the first and the last, and how many came after one sent
+    # later than them (reordering).
     port, n, size, wait = [int(x) for x in sys.argv[2:6]]
+    pace = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] != "-6" \
+        else n
     for i in range(n):
         s.sendto((b"%d " % i).ljust(size, b"x"), (lo, port))
+        if i % pace == pace - 1:
+            time.sleep(0.001)
     s.settimeout(wait / 1000.0)
     times, seqs = [], []
     try:
@@ -79,6 +87,22 @@ elif mode == "burst":
     inv = sum(1 for i in range(1, len(seqs)) if seqs[i] < seqs[i - 1])
     print(len(times), int((times[-1] - times[0]) * 1000) if times else 0,
           inv)
+elif mode == "many":
+    # many PORT N: N clients (N source ports) send one datagram each,
+    # twice over; print how many replies came back.
+    port, n = int(sys.argv[2]), int(sys.argv[3])
+    socks = [socket.socket(fam, socket.SOCK_DGRAM) for i in range(n)]
+    got = 0
+    for rnd in range(2):
+        for c in socks:
+            c.sendto(b"0 ", (lo, port))
+            c.settimeout(1.0)
+            try:
+                c.recvfrom(65536)
+                got += 1
+            except socket.timeout:
+                pass
+    print(got)
 EOF
 
 # ---- the relay alone ----
@@ -149,7 +173,7 @@ check "relay: SIGUSR1 hops ($p2 -> $p3)" \
 check "relay: control rejects nonsense" \
     eval '! relay_ctl loss 2 >/dev/null && ! relay_ctl frob >/dev/null'
 relay_stop
-check "relay: statistics on SIGTERM" grep -q '^relay: up in=' "$T/relay.err"
+check "relay: statistics on SIGTERM" grep -q '^relay: up in=' "$RELAY_ERR"
 
 # Rate: 20 x 1000 bytes at 20000 B/s with room for 5 queued: some are
 # dropped, and the rest leave at least 50 ms apart.
@@ -177,6 +201,26 @@ relay_run --rate 1000000
 r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
 check "relay: no impairment keeps the order ($r)" \
     [ "$r" != "${r% 0}" ]
+relay_stop
+
+# Bounds: more clients than flows (the oldest are evicted), the largest
+# datagram, and more packets than the queue holds.
+relay_run
+r=$(python3 "$T/udp.py" many "$RELAY_PORT" 80)
+check "relay: 80 clients, 64 flows: all answered ($r)" [ "$r" = 160 ]
+check "relay: evicted flows counted" [ "$(relay_stat up in)" = 160 ]
+r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 1 65507 1000)
+check "relay: a 65507-byte datagram passes ($r)" [ "${r%% *}" = 1 ]
+relay_ctl delay up 3000 >/dev/null
+python3 "$T/udp.py" burst "$RELAY_PORT" 4200 100 1 20 >/dev/null
+r=$(relay_stat up full)
+check "relay: a full queue drops ($r of $(relay_stat up in) dropped)" \
+    [ "${r:-0}" -gt 0 ]
+relay_ctl delay 0 >/dev/null
+check "relay: the queue drains after the flood" \
+    wait_for '[ "$(relay_stat up out)" -ge 4096 ]' 8
+r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 2 1000)
+check "relay: still serving after the flood ($r)" [ "${r%% *}" = 11 ]
 relay_stop
 
 # Scheduled hop, pidfile, end of life.
