@@ -42,8 +42,11 @@
 # tmux (one private server per test script: tmux -L $TMUX_NAME -f /dev/null;
 # status line off, so the pane is exactly W x H)
 #   tm ARGS...             tmux on the private server
-#   tmux_start NAME W H "CMD"   new session NAME running sh -c CMD; its exit
-#                          status goes to $T/NAME.status when it ends
+#   tmux_start NAME W H "CMD"   new session NAME running (CMD) in the
+#                          default shell; its exit status goes to
+#                          $T/NAME.status when it ends (tmux 3.3a forgets
+#                          a dead pane's status); the pane then keeps the
+#                          final screen until tmux_kill
 #   tmux_type NAME TEXT    type TEXT literally (send-keys -l)
 #   tmux_keys NAME KEY...  send named keys (Enter, C-c, Up, Escape ...)
 #   tmux_capture NAME      print the pane as text
@@ -53,6 +56,10 @@
 #                          extended REGEX; on timeout print the pane to
 #                          stderr and return 1
 #   wait_gone NAME REGEX SEC    poll until no line matches
+#   wait_same NAME1 NAME2 SEC [-e]  poll until two panes show the same
+#                          text (-e: and attributes); else print a diff
+#   wait_text NAME FILE SEC     poll until the pane's text is FILE's
+#                          (trailing empty lines ignored); else a diff
 #   tmux_resize NAME W H   resize the window
 #   tmux_status NAME       print the command's exit status ("" if running)
 #   tmux_wait_exit NAME SEC     wait until the command has ended
@@ -66,6 +73,8 @@
 #                          SERVER_PORT, SERVER_KEY, SERVER_PID (the
 #                          detached daemon, from "pid = N"), SERVER_LOG (its
 #                          stderr, which -v fills); returns 1 on failure.
+#                          A server that prints no "pid = N" line gets a
+#                          warning and an empty SERVER_PID.
 #                          Runs under $SERVER_WRAP when set (e.g.
 #                          "ip netns exec NS").
 #   client_cmd CLIENT IP PORT [KEY]  print the shell command that runs the
@@ -260,6 +269,9 @@ stop_pid()
 	while t_alive "$1" && [ "$t_i" -lt 30 ]; do
 		sleep 0.1
 		t_i=$((t_i + 1))
+		# A signal that lands between fork and exec can be lost in
+		# the shell's own handler: say it again.
+		[ $((t_i % 5)) -eq 0 ] && kill -TERM "$1" 2>/dev/null
 	done
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
@@ -277,10 +289,11 @@ tmux_start()
 {
 	rm -f "$T/$1.status"
 	# Options are set in the same command list that may create the
-	# server, before the command can exit.
+	# server. The pane outlives the command (tmux 3.3a's remain-on-exit
+	# would scroll the final screen away to print "Pane is dead").
 	tm new-session -d -s "$1" -x "$2" -y "$3" \
-	    "$4; echo \$? > '$T/$1.status'" \; \
-	    set -g status off \; set -g remain-on-exit on \; \
+	    "($4); echo \$? > '$T/$1.status'; exec sleep 3600" \; \
+	    set -g status off \; \
 	    set -g history-limit 2000 \; set -g escape-time 0 \; \
 	    resize-window -t "$1" -x "$2" -y "$3" || return 1
 }
@@ -342,6 +355,40 @@ wait_gone()
 	return 1
 }
 
+# wait_same NAME1 NAME2 SEC [-e]: poll until two panes show the same text
+# (with -e, the same text and attributes); on timeout print a diff.
+wait_same()
+{
+	t_ws_a=$1
+	t_ws_b=$2
+	t_ws_e=${4:-}
+	if wait_for '[ "$(tm capture-pane -p $t_ws_e -t "$t_ws_a")" = \
+	    "$(tm capture-pane -p $t_ws_e -t "$t_ws_b")" ]' "$3"; then
+		return 0
+	fi
+	tm capture-pane -p $t_ws_e -t "$1" >"$T/same.a"
+	tm capture-pane -p $t_ws_e -t "$2" >"$T/same.b"
+	echo "wait_same: $1 and $2 still differ after $3 s:" >&2
+	diff -u "$T/same.a" "$T/same.b" | sed 's/^/  |/' >&2
+	return 1
+}
+
+# wait_text NAME FILE SEC: poll until the pane's text equals FILE's
+# (trailing empty lines ignored on both sides); on timeout print a diff.
+wait_text()
+{
+	t_ws_name=$1
+	t_ws_file=$2
+	if wait_for '[ "$(tmux_capture "$t_ws_name")" = \
+	    "$(cat "$t_ws_file")" ]' "$3"; then
+		return 0
+	fi
+	tmux_capture "$1" >"$T/text.got"
+	echo "wait_text: $1 differs from $2 after $3 s:" >&2
+	diff -u "$2" "$T/text.got" | sed 's/^/  |/' >&2
+	return 1
+}
+
 tmux_resize()
 {
 	tm resize-window -t "$1" -x "$2" -y "$3"
@@ -382,9 +429,10 @@ server_start()
 	    sh -c "$t_cmd" >"$T/server$t_n.out" 2>"$SERVER_LOG" </dev/null &
 	t_bootpid=$!
 	track_pid "$t_bootpid"
-	wait_for "grep -q '^MOSH CONNECT' '$T/server$t_n.out' &&
-	    grep -q 'pid = ' '$SERVER_LOG'" 10
+	wait_for "grep -q '^MOSH CONNECT' '$T/server$t_n.out'" 10
 	t_rc=$?
+	# The daemon names itself on stderr just before or after that line.
+	[ "$t_rc" -eq 0 ] && wait_for "grep -q 'pid = ' '$SERVER_LOG'" 2
 	# The first process exits once the daemon is forked: reap it.
 	if wait_for "! t_alive $t_bootpid" 5; then
 		t_forget "$t_bootpid"
@@ -392,7 +440,12 @@ server_start()
 	fi
 	SERVER_PID=$(sed -n 's/.*pid = \([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" |
 	    head -n 1)
-	[ -n "$SERVER_PID" ] && track_pid "$SERVER_PID"
+	if [ -n "$SERVER_PID" ]; then
+		track_pid "$SERVER_PID"
+	else
+		echo "server_start: no '[mosh-server detached, pid = N]'" \
+		    "from $t_srv: it will not be stopped at exit" >&2
+	fi
 	set -- $(grep '^MOSH CONNECT' "$T/server$t_n.out" | head -n 1)
 	SERVER_PORT=${3:-}
 	SERVER_KEY=${4:-}
@@ -612,6 +665,11 @@ t_cleanup()
 		[ -n "$t_any" ] || break
 		sleep 0.1
 		t_i=$((t_i + 1))
+		if [ $((t_i % 5)) -eq 0 ]; then
+			for t_p in $t_pids; do
+				kill -TERM "$t_p" 2>/dev/null
+			done
+		fi
 	done
 	for t_p in $t_pids; do
 		kill -KILL "$t_p" 2>/dev/null

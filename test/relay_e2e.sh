@@ -4,6 +4,7 @@
 # test points at mosh and not at the harness. Run from the repository root
 # after `make obj-check/relay`:  sh test/relay_e2e.sh
 #
+#   lib.sh's tmux, wait and process helpers on plain panes
 #   relay alone, with a UDP echo: seeded loss and duplication are
 #     deterministic, hop (control port, SIGUSR1, --hop-at) changes the
 #     source port the server sees, outage (control port, SIGUSR2) drops,
@@ -104,6 +105,46 @@ elif mode == "many":
                 pass
     print(got)
 EOF
+
+# ---- lib.sh itself ----
+
+tmux_start l1 20 5 "printf 'a\\nb\\n'; exec sleep 60"
+tmux_start l2 20 5 "printf 'a\\nb\\n'; exec sleep 60"
+tmux_start l3 20 5 "printf 'a\\nc\\n'; exec sleep 60"
+printf 'a\nb\n' >"$T/ab"
+check "lib: wait_same on equal panes" wait_same l1 l2 5
+check "lib: wait_same fails on different panes" \
+    eval '! wait_same l1 l3 0.3 2>/dev/null'
+check "lib: wait_text" wait_text l1 "$T/ab" 5
+check "lib: wait_text fails on other text" \
+    eval '! wait_text l3 "$T/ab" 0.3 2>/dev/null'
+tmux_resize l1 30 7
+r=$(tm display-message -p -t l1 '#{window_width}x#{window_height}')
+check "lib: tmux_resize ($r)" [ "$r" = 30x7 ]
+tmux_start l4 20 5 "printf '\\033[1mB\\033[0m'; exit 3"
+check "lib: tmux_wait_exit" tmux_wait_exit l4 5
+check "lib: tmux_status keeps the exit status" [ "$(tmux_status l4)" = 3 ]
+check "lib: tmux_capture_e shows attributes" \
+    eval 'tmux_capture_e l4 | grep -q "$(printf "\\033")\\[1mB"'
+tmux_start l5 20 5 "exec cat"
+tmux_type l5 'x y'
+tmux_keys l5 Enter C-d
+check "lib: tmux_type and tmux_keys" \
+    eval 'tmux_wait_exit l5 5 && [ "$(tmux_capture l5 | grep -c "^x y$")" = 2 ]'
+check "lib: tmux_cursor" eval '[ "$(tmux_cursor l3)" = "0 2" ]'
+a=$(now_ms)
+check "lib: wait_for gives up" eval '! wait_for false 0.5'
+b=$(now_ms)
+check "lib: ... after about its time ($((b - a)) ms)" \
+    eval '[ $((b - a)) -ge 500 ] && [ $((b - a)) -lt 3000 ]'
+check "lib: wait_for nests" wait_for 'wait_for true 1' 1
+spawn sleeper sleep 60
+p=$BG_PID
+stop_pid "$p"
+check "lib: stop_pid" eval '! t_alive $p'
+for n in l1 l2 l3 l4 l5; do
+	tm kill-session -t "$n"
+done
 
 # ---- the relay alone ----
 
