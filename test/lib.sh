@@ -22,6 +22,8 @@
 # blanks, so match a prompt as '^e2e>' rather than 'e2e> $'.
 #
 # Results
+#   at_exit "CMD"          run CMD at exit before the cleanup (do not set
+#                          an EXIT trap of your own: it would replace it)
 #   ok MSG / fail MSG      count one pass / failure and print it
 #   check MSG CMD...       run CMD; ok MSG if it exits 0, else fail MSG
 #   skip MSG               print "skip: MSG"; counts nothing
@@ -76,7 +78,7 @@
 #                          A server that prints no "pid = N" line gets a
 #                          warning and an empty SERVER_PID.
 #                          Runs under $SERVER_WRAP when set (e.g.
-#                          "ip netns exec NS").
+#                          "ip netns exec NS", or "env VAR=VALUE").
 #   client_cmd CLIENT IP PORT [KEY]  print the shell command that runs the
 #                          client with MOSH_KEY (default $SERVER_KEY), LANG
 #                          and $CLIENT_ENV (e.g. MOSH_PREDICTION_DISPLAY=
@@ -648,10 +650,19 @@ t_start=$(now_ms)
 
 # ---- cleanup ----
 
+# at_exit "CMD": run CMD at exit, before the helpers clean up (a test must
+# not set its own EXIT trap: it would replace the cleanup).
+at_exit()
+{
+	t_atexit="${t_atexit:-}$1
+"
+}
+
 t_cleanup()
 {
 	t_rc=$?
 	trap '' INT TERM HUP PIPE
+	eval "${t_atexit:-:}"
 	tmux_kill
 	for t_p in $t_pids; do
 		kill -TERM "$t_p" 2>/dev/null
