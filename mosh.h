@@ -95,22 +95,80 @@ buf_free(struct buf *b)
 #define OCB_TAG_LEN 16
 #define OCB_KEY_PRINTABLE_LEN 22
 
-/* Defined in ocb.c's section below by its owner: key schedules and L values. */
-struct ocb;
+/*
+ * struct ocb: one key's AES schedules (BearSSL aes_x86ni when the CPU has
+ * AES-NI, else aes_ct64) and the OCB L values. Owned by the caller, used by
+ * value, no heap; ocb_wipe clears it. L_i for every i a 64-bit block number
+ * can need, so no doubling happens per message.
+ */
+#define OCB_L_COUNT 64
+
+enum {
+	OCB_IMPL_AUTO,		/* AES-NI if the CPU has it, else ct64 */
+	OCB_IMPL_X86NI,		/* BearSSL aes_x86ni */
+	OCB_IMPL_CT64		/* BearSSL aes_ct64 */
+};
+
+struct ocb {
+	union {
+		const br_block_cbcenc_class *vtable;
+		br_aes_x86ni_cbcenc_keys ni;
+		br_aes_ct64_cbcenc_keys ct;
+	} enc;
+	union {
+		const br_block_cbcdec_class *vtable;
+		br_aes_x86ni_cbcdec_keys ni;
+		br_aes_ct64_cbcdec_keys ct;
+	} dec;
+	int impl;			/* OCB_IMPL_X86NI or OCB_IMPL_CT64 */
+	uint8_t lstar[16];		/* L_* = E(0) */
+	uint8_t ldollar[16];		/* L_$ = double(L_*) */
+	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), then doubling */
+};
 
 /*
- * Contract (ocb.c owns the details):
- *   int  ocb_init(struct ocb *, const uint8_t key[16]);       0 or -1
- *   void ocb_wipe(struct ocb *);
- *   void ocb_seal(const struct ocb *, const uint8_t nonce[12],
- *            const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,
- *            uint8_t *out);                      out: len + 16 bytes
- *   int  ocb_open(const struct ocb *, const uint8_t nonce[12],
- *            const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,
- *            uint8_t *out);      in: ciphertext + tag; 0, or -1 with out wiped
- *   int  ocb_key_parse(const char *s, uint8_t key[16], const char **err);
- *   void ocb_key_format(const uint8_t key[16], char out[23]);
+ * ocb_init: set up o for a 16-byte key with the fastest constant-time AES;
+ * 0, or -1 with *o zeroed if BearSSL cannot give one (not seen in practice).
+ * ocb_init_impl chooses the AES implementation (tests and the bench): -1 if
+ * that one is not available on this CPU, with *o zeroed.
+ * ocb_impl_name: "aes_x86ni" or "aes_ct64". ocb_wipe: erase o.
  */
+int ocb_init(struct ocb *o, const uint8_t key[OCB_KEY_LEN]);
+int ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl);
+const char *ocb_impl_name(const struct ocb *o);
+void ocb_wipe(struct ocb *o);
+
+/*
+ * ocb_seal: encrypt len bytes of in and authenticate them with ad (adlen
+ * bytes; NULL if 0). Writes len + OCB_TAG_LEN bytes to out: ciphertext,
+ * then the tag. Never reuse a nonce with one key.
+ *
+ * ocb_open: in is ciphertext + tag (len bytes). On success writes the
+ * len - OCB_TAG_LEN bytes of plaintext to out and returns 0. On a short
+ * input or a tag mismatch returns -1 and out holds zeros (nothing
+ * unauthenticated leaves).
+ *
+ * Both work in place (out == in) and with out below in (out < in, sliding
+ * down: e.g. a datagram opened over its own nonce); out above an
+ * overlapping in is not allowed. ad may overlap anything.
+ */
+void ocb_seal(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
+    const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,
+    uint8_t *out);
+int ocb_open(const struct ocb *o, const uint8_t nonce[OCB_NONCE_LEN],
+    const uint8_t *ad, size_t adlen, const uint8_t *in, size_t len,
+    uint8_t *out);
+
+/*
+ * The printable session key (protocol.md §1): 22 characters of standard
+ * base64 without padding. ocb_key_parse: 0, or -1 with key zeroed and *err
+ * (if err is not NULL) set to upstream's message: "Key must be 22 letters
+ * long.", "Key must be well-formed base64." or "Base64 key was not encoded
+ * 128-bit key.". ocb_key_format writes 22 characters and a NUL.
+ */
+int ocb_key_parse(const char *s, uint8_t key[OCB_KEY_LEN], const char **err);
+void ocb_key_format(const uint8_t key[OCB_KEY_LEN],
+    char out[OCB_KEY_PRINTABLE_LEN + 1]);
 
 /* ==== net.c: UDP sockets, datagram crypto, timestamps, RTT, roaming ==== */
 
