@@ -111,7 +111,8 @@
 #   relay_ctl CMD...       send a control command to $RELAY_CTL, print the
 #                          reply; exit status 0 on "ok"
 #   relay_stat up|down FIELD   print one counter: in out drop loss outage
-#                          queue full stale err dup reord
+#                          queue full stale err dup reord; and (either
+#                          direction) flows hops
 #   relay_stop             TERM $RELAY_PID; statistics go to $RELAY_ERR
 # For two relays at once, save RELAY_PORT, RELAY_CTL and RELAY_PID of the
 # first before starting the second, and set them back to address it.
@@ -500,11 +501,12 @@ relay_ctl()
 relay_stat()
 {
 	t_st=$(relay_ctl stats) || return 1
-	case $1 in
-	down) t_st=${t_st#* down } ;;
+	case $1:$2 in
+	*:flows | *:hops) ;;
+	down:*) t_st=${t_st#* down } ;;
 	*) t_st=${t_st%% down *} ;;
 	esac
-	printf '%s\n' "$t_st" | sed -n "s/.*[ (]$2=\([0-9]*\).*/\1/p"
+	printf ' %s\n' "$t_st" | sed -n "s/.*[ (]$2=\([0-9]*\).*/\1/p"
 }
 
 relay_stop()

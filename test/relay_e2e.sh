@@ -264,13 +264,23 @@ r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 2 1000)
 check "relay: still serving after the flood ($r)" [ "${r%% *}" = 11 ]
 relay_stop
 
+# A scheduled outage window, up only.
+relay_run --outage-up 0:1500
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 200)
+check "relay: --outage-up window drops ($r)" \
+    eval '[ "${r%% *}" = 0 ] && [ "$(relay_stat up outage)" = 1 ] &&
+    [ "$(relay_stat down in)" = 0 ]'
+check "relay: traffic passes after the window" \
+    wait_for 'r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 200);
+    [ "${r%% *}" = 1 ]' 4
+relay_stop
+
 # Scheduled hop, pidfile, end of life.
 relay_run --hop-at 1000 --max-time 3 --pidfile "$T/relay.pidfile"
 check "relay: --pidfile" [ "$(cat "$T/relay.pidfile")" = "$RELAY_PID" ]
 r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 1000)
-check "relay: no hop before --hop-at" eval 'relay_ctl stats | grep -q hops=0'
-check "relay: hop at --hop-at" \
-    wait_for 'relay_ctl stats | grep -q hops=1' 3
+check "relay: no hop before --hop-at" [ "$(relay_stat up hops)" = 0 ]
+check "relay: hop at --hop-at" wait_for '[ "$(relay_stat up hops)" = 1 ]' 3
 r2=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 1000)
 check "relay: --hop-at ($r / $r2)" \
     eval '[ "${r%% *}" = 1 ] && [ "$(echo $r | cut -d" " -f2)" != \
