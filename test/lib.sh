@@ -116,6 +116,8 @@
 #   relay_stop             TERM $RELAY_PID; statistics go to $RELAY_ERR
 # For two relays at once, save RELAY_PORT, RELAY_CTL and RELAY_PID of the
 # first before starting the second, and set them back to address it.
+# RELAY_WRAP="ip netns exec NS" runs the relay (and relay_ctl, since the
+# control port is on that namespace's loopback) in a namespace.
 
 LANG=C.UTF-8
 LC_ALL=C.UTF-8
@@ -477,7 +479,7 @@ relay_start()
 {
 	t_n=${t_relayn:-0}
 	t_relayn=$((t_n + 1))
-	spawn "relay$t_n" "$RELAY" --max-time 600 "$@"
+	spawn "relay$t_n" ${RELAY_WRAP:-} "$RELAY" --max-time 600 "$@"
 	RELAY_PID=$BG_PID
 	RELAY_ERR=$T/relay$t_n.err
 	if ! wait_for "grep -q '^RELAY' '$T/relay$t_n.out'" 5; then
@@ -492,7 +494,7 @@ relay_start()
 
 relay_ctl()
 {
-	"$RELAY" -C "$RELAY_CTL" "$@"
+	${RELAY_WRAP:-} "$RELAY" -C "$RELAY_CTL" "$@"
 }
 
 # relay_stat up|down FIELD: one number from the relay's statistics, e.g.

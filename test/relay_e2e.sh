@@ -17,7 +17,8 @@
 #   (d) a source-port hop: the server re-attaches and keeps serving
 #   (e) sshd_start: ssh with $SSH_CMD runs a command on 127.0.0.1, and
 #       Debian's mosh bootstraps over it with --ssh="$SSH_CMD"
-#   (f) as root: namespaces, mosh across them, roaming the client address
+#   (f) as root: namespaces, mosh across them, roaming the client address,
+#       a link outage, a relay run inside a namespace
 . test/lib.sh
 
 for bin in mosh-server mosh-client tmux "$PYTHON" "$RELAY"; do
@@ -447,6 +448,23 @@ if [ "$ns_rc" -eq 0 ]; then
 	fi
 	SERVER_WRAP=
 	SERVER_IP=
+	# A relay inside a namespace, driven from outside it.
+	spawn nsecho ip netns exec "$NS_S" "$PYTHON" "$T/udp.py" echo
+	if wait_for "grep -q READY '$T/nsecho.out'" 5; then
+		p=$(sed -n 's/^READY //p' "$T/nsecho.out")
+		RELAY_WRAP="ip netns exec $NS_S"
+		relay_start -l 0 -t "127.0.0.1:$p"
+		r=$(ns_exec "$NS_S" "$PYTHON" "$T/udp.py" ping "$RELAY_PORT" \
+		    3 1000)
+		check "(f) relay in a namespace ($r)" \
+		    eval '[ "${r%% *}" = 111 ] &&
+		    [ "$(relay_stat up out)" = 3 ]'
+		relay_stop
+		RELAY_WRAP=
+	else
+		fail "(f) echo server in a namespace"
+	fi
+	stop_pid "$(cat "$T/nsecho.pid")"
 	ns_a=$NS_C
 	ns_cleanup
 	check "(f) namespaces removed" \
