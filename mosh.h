@@ -978,6 +978,224 @@ size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
+/*
+ * Bounds (prediction.md §11). Predictions live on the cursor row and the
+ * rows below it: at most PRED_MAX_ROWS row overlays at once (a row whose
+ * predictions are all judged is reused; beyond that new cell predictions
+ * are dropped, which only means they are not shown). Each overlay holds
+ * one prediction per column; the cells are allocated when the engine first
+ * sees a frame width, and again only when the width changes. Cursor
+ * predictions beyond PRED_MAX_CURSORS drop the oldest. Each cell keeps at
+ * most PRED_MAX_ORIG earlier contents for the no-credit rule (the oldest
+ * are kept, the newest overwrites the last slot).
+ */
+#define PRED_MAX_ROWS 8
+#define PRED_MAX_CURSORS 64
+#define PRED_MAX_ORIG 8
+#define PRED_PASTE_BYTES 100	/* a read longer than this is a paste */
+
+/* Display preference (§7.1). */
+enum pred_mode {
+	PRED_ADAPTIVE,
+	PRED_ALWAYS,
+	PRED_NEVER,
+	PRED_EXPERIMENTAL
+};
+
+/* A cursor prediction (§3). */
+struct pred_cursor {
+	int row, col, active;
+	uint64_t epoch, expire;
+};
+
+/* Contents only (no rendition) of an earlier cell, for the no-credit rule. */
+struct pred_text {
+	uint8_t len;
+	char c[FB_CELL_BYTES];
+};
+
+/* A cell prediction (§3). */
+struct pred_cell {
+	struct fb_cell repl;		/* what we expect the server to show */
+	uint64_t epoch, expire, made;
+	uint8_t active, unknown, norig;
+	struct pred_text orig[PRED_MAX_ORIG];
+};
+
+/* A row overlay: its screen row, or -1 when the slot is free. */
+struct pred_row {
+	int row;
+};
+
+/*
+ * The prediction engine. Owned by the caller; pred_init sets it up and
+ * pred_free releases the cell arrays. All times are milliseconds of one
+ * monotonic clock supplied by the caller.
+ */
+struct pred {
+	enum pred_mode mode;
+	int overwrite;			/* MOSH_PREDICTION_OVERWRITE=yes */
+	struct vt_parser parser;	/* user bytes, private instance */
+	uint8_t last_byte;
+	struct pred_cursor cursors[PRED_MAX_CURSORS];
+	int ncursors;			/* the last one is the current cursor */
+	struct pred_row rows[PRED_MAX_ROWS];
+	struct pred_cell *cells;	/* PRED_MAX_ROWS * cw, row slot major */
+	int cw;				/* width the cells were allocated for */
+	int w, h;			/* last frame size seen by pred_cull */
+	uint64_t prediction_epoch, confirmed_epoch;
+	int srtt_trigger, flagging;
+	unsigned glitch_trigger;
+	uint64_t last_quick_confirmation;
+	unsigned send_interval;		/* ms */
+	uint64_t frame_sent, frame_acked, late_ack;
+};
+
+/* pred_init: a fresh engine in adaptive mode without overwrite. */
+void pred_init(struct pred *p);
+
+/* pred_free: release the cell arrays; the engine may be pred_init'ed again. */
+void pred_free(struct pred *p);
+
+/* pred_set_mode: display preference and overwrite flag (§7.1). */
+void pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite);
+
+/*
+ * pred_parse_mode: MOSH_PREDICTION_DISPLAY value (NULL = unset, adaptive)
+ * to *mode. 0, or -1 for an unknown value (the client then prints
+ * "Unknown prediction mode <value>." and exits 1).
+ */
+int pred_parse_mode(const char *s, enum pred_mode *mode);
+
+/*
+ * pred_set_net: what the network layer knows after receiving (§1 step 3):
+ * frame_acked = newest client state the server acknowledged, late_ack =
+ * the echo ack of the newest server state, send_interval in ms.
+ */
+void pred_set_net(struct pred *p, uint64_t frame_acked, uint64_t late_ack,
+    unsigned send_interval);
+
+/*
+ * pred_set_sent: the number of the last client state already sent, set
+ * before each keyboard read (§1 step 4) and only then, as upstream: new
+ * predictions and epoch kills expire at frame_sent + 1.
+ */
+void pred_set_sent(struct pred *p, uint64_t frame_sent);
+
+/*
+ * pred_user_byte: one typed byte (§4), judged against screen, the frame
+ * last drawn (with the overlays), which is not kept. Call it for each byte
+ * of a read of at most PRED_PASTE_BYTES bytes, before the escape-key logic.
+ */
+void pred_user_byte(struct pred *p, uint8_t byte, const struct fb *screen,
+    uint64_t now);
+
+/*
+ * pred_paste: a read longer than PRED_PASTE_BYTES; drops every
+ * prediction and starts a new epoch. Its bytes are not given to
+ * pred_user_byte. pred_reset does the same and is called on a resize.
+ */
+void pred_paste(struct pred *p);
+void pred_reset(struct pred *p);
+
+/*
+ * pred_cull: judge outstanding predictions against frame, the newest
+ * server frame (§5). Call it on the copy about to be drawn, then
+ * pred_apply. frame is not changed.
+ */
+void pred_cull(struct pred *p, const struct fb *frame, uint64_t now);
+
+/*
+ * pred_apply: paint the shown predictions and the predicted cursor into
+ * frame, which must be the caller's copy of the server frame (rows are
+ * unshared with fb_row_mut). 0, or -1 on out of memory (frame then shows
+ * part of the predictions, which is harmless).
+ */
+int pred_apply(struct pred *p, struct fb *frame, uint64_t now);
+
+/*
+ * pred_wait_ms: how long the client may sleep before the engine wants a
+ * redraw (§6 wake-up): 50 while predictions are outstanding and a timing
+ * trigger can still fire, else INT_MAX.
+ */
+int pred_wait_ms(const struct pred *p, uint64_t now);
+
+/* The notification bar (§9). */
+#define PRED_NOTIFY_BYTES 512	/* message bytes kept (UTF-8) */
+#define PRED_NOTIFY_CHARS 127	/* code points drawn at most (§9.2) */
+#define PRED_NOTIFY_FOREVER UINT64_MAX
+
+struct pred_notify {
+	uint64_t heard;			/* arrival of the newest server state */
+	uint64_t acked;			/* send time of newest acked state */
+	uint64_t expire;		/* PRED_NOTIFY_FOREVER: permanent */
+	int net_error, show_quit;
+	size_t len;			/* 0: no message */
+	char msg[PRED_NOTIFY_BYTES];
+	char quit[64];			/* " [To quit: KEY .]" or "" */
+};
+
+/*
+ * pred_notify_init: no message; heard and acked set to now. keyname is
+ * the escape key's name ("Ctrl-^", "\"~\""), or NULL when the escape key
+ * is disabled (no quit hint). Longer names are cut.
+ */
+void pred_notify_init(struct pred_notify *n, const char *keyname,
+    uint64_t now);
+
+/* Times of §1 step 3: newest server state's arrival, newest ack's send. */
+void pred_notify_heard(struct pred_notify *n, uint64_t t);
+void pred_notify_acked(struct pred_notify *n, uint64_t t);
+
+/*
+ * pred_notify_set: show msg (copied, cut at PRED_NOTIFY_BYTES on a
+ * character boundary; "" clears) for 1000 ms, or for ever if permanent;
+ * show_quit 0 leaves out the quit hint (escape help text).
+ */
+void pred_notify_set(struct pred_notify *n, const char *msg, int permanent,
+    int show_quit, uint64_t now);
+
+/*
+ * pred_notify_net_error: a network error text, kept 3100 ms;
+ * pred_notify_net_ok shortens it to at most 1000 ms from now once sending
+ * works again.
+ */
+void pred_notify_net_error(struct pred_notify *n, const char *msg,
+    uint64_t now);
+void pred_notify_net_ok(struct pred_notify *n, uint64_t now);
+
+/* pred_notify_message: the current message (NUL-terminated, "" if none). */
+const char *pred_notify_message(const struct pred_notify *n);
+
+/* pred_notify_expire: drop the message once its time is up. */
+void pred_notify_expire(struct pred_notify *n, uint64_t now);
+
+/*
+ * pred_notify_text: the bar's text (§9.3) into out (NUL-terminated, cut to
+ * cap). Returns its length, or -1 when no bar is due at now.
+ */
+int pred_notify_text(const struct pred_notify *n, uint64_t now, char *out,
+    size_t cap);
+
+/*
+ * pred_notify_apply: draw the bar on row 0 of frame (the caller's copy)
+ * when one is due, hiding the cursor if it is on row 0 (§9.2). 0, or -1 on
+ * out of memory.
+ */
+int pred_notify_apply(const struct pred_notify *n, struct fb *frame,
+    uint64_t now);
+
+/* pred_notify_wait_ms: ms until the bar needs a redraw (§9.4); INT_MAX. */
+int pred_notify_wait_ms(const struct pred_notify *n, uint64_t now);
+
+/*
+ * pred_title_apply: prefix the window title of frame (the caller's copy)
+ * with prefix ("[mosh] "), and the icon name too when it equals the title,
+ * once the application has set a title (terminal.md §11). The result is cut
+ * to FB_TITLE_BYTES on a character boundary.
+ */
+void pred_title_apply(struct fb *frame, const char *prefix);
+
 /* ==== mosh.c: roles, main loops, pty ==== */
 
 #endif
