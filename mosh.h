@@ -1198,4 +1198,12 @@ void pred_title_apply(struct fb *frame, const char *prefix);
 
 /* ==== mosh.c: roles, main loops, pty ==== */
 
+/*
+ * The whole program: dispatch on the basename of argv[0] (mosh-server,
+ * mosh-client) and then on argv[1] (server, client), else the front end.
+ * Returns the exit status. main() only calls it; a test may build mosh.c
+ * with -DMOSH_NO_MAIN and include it to reach its static functions.
+ */
+int mosh_main(int argc, char **argv);
+
 #endif
