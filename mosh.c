@@ -2358,7 +2358,7 @@ client_read_net(struct client *c, uint64_t now)
 			pred_notify_heard(&c->note, p->recv[p->nrecv - 1].ts);
 		}
 		pred_notify_acked(&c->note, ssp_acked_ts(p));
-		pred_set_net(&c->pred, ssp_sent_num(p), ssp_acked_num(p),
+		pred_set_net(&c->pred, ssp_acked_num(p),
 		    ((const struct term_state *)ssp_remote(p))->echo_ack,
 		    (unsigned)net_send_interval(&c->net));
 	}
