@@ -1,19 +1,29 @@
-# lib.sh: helpers for the end-to-end tests (test/*_e2e.sh), POSIX sh.
-# Source it from the repository root (make check runs there):
+# lib.sh: helpers for the end-to-end tests (test/*_e2e.sh), POSIX sh
+# (dash; bash works too). Source it from the repository root, where make
+# check runs them (as `sh test/x_e2e.sh`):
 #
 #   . test/lib.sh
-#   tmux_start c 80 24 "$(client_cmd mosh-client 127.0.0.1 $SERVER_PORT)"
-#   wait_screen c '\$ $' 10 && ok "prompt" || fail "prompt"
+#   server_start mosh-server "export PS1='e2e> '; exec sh" -v ||
+#       fail "server"
+#   CLIENT_ENV=MOSH_PREDICTION_DISPLAY=never
+#   client_start c 80 24 mosh-client 127.0.0.1 "$SERVER_PORT"
+#   check "prompt" wait_screen c '^e2e>' 10
+#   tmux_type c 'echo hi'; tmux_keys c Enter
+#   check "output" wait_screen c '^hi$' 10
 #   done_tests
 #
 # Sourcing it makes a private temp dir $T, exports LANG=LC_ALL=C.UTF-8
 # (the only UTF-8 locale here; Debian's mosh refuses to run without one),
-# and installs an EXIT/INT/TERM/HUP/PIPE trap that, even after a failed check,
-# stops every process started through these helpers (by PID, never by
-# name), kills this script's private tmux server, stops sshd, deletes the
-# network namespaces, and removes $T (kept when KEEP_TMP=1 is set).
+# and installs an EXIT/INT/TERM/HUP/PIPE trap that, even after a failed
+# check, stops every process started through these helpers (by PID, never
+# by name), kills this script's private tmux server, deletes the network
+# namespaces, and removes $T (kept when KEEP_TMP=1 is set). Names starting
+# with t_ are the helpers' own variables. capture-pane drops trailing
+# blanks, so match a prompt as '^e2e>' rather than 'e2e> $'.
 #
 # Results
+#   at_exit "CMD"          run CMD at exit before the cleanup (do not set
+#                          an EXIT trap of your own: it would replace it)
 #   ok MSG / fail MSG      count one pass / failure and print it
 #   check MSG CMD...       run CMD; ok MSG if it exits 0, else fail MSG
 #   skip MSG               print "skip: MSG"; counts nothing
@@ -25,6 +35,7 @@
 #                          CMD must not mention $1 or $2 (use variables)
 # Ports
 #   free_port [udp|tcp]    print a port that was free a moment ago
+#   $PYTHON                python3 to use (/usr/bin/python3 if present)
 # Processes (only these are ever killed, and only by PID)
 #   spawn NAME CMD...      run CMD in the background, output to $T/NAME.out
 #                          and $T/NAME.err; sets BG_PID; remembers it
@@ -33,8 +44,11 @@
 # tmux (one private server per test script: tmux -L $TMUX_NAME -f /dev/null;
 # status line off, so the pane is exactly W x H)
 #   tm ARGS...             tmux on the private server
-#   tmux_start NAME W H "CMD"   new session NAME running sh -c CMD; its exit
-#                          status goes to $T/NAME.status when it ends
+#   tmux_start NAME W H "CMD"   new session NAME running (CMD) in the
+#                          default shell; its exit status goes to
+#                          $T/NAME.status when it ends (tmux 3.3a forgets
+#                          a dead pane's status); the pane then keeps the
+#                          final screen until tmux_kill
 #   tmux_type NAME TEXT    type TEXT literally (send-keys -l)
 #   tmux_keys NAME KEY...  send named keys (Enter, C-c, Up, Escape ...)
 #   tmux_capture NAME      print the pane as text
@@ -44,6 +58,10 @@
 #                          extended REGEX; on timeout print the pane to
 #                          stderr and return 1
 #   wait_gone NAME REGEX SEC    poll until no line matches
+#   wait_same NAME1 NAME2 SEC [-e]  poll until two panes show the same
+#                          text (-e: and attributes); else print a diff
+#   wait_text NAME FILE SEC     poll until the pane's text is FILE's
+#                          (trailing empty lines ignored); else a diff
 #   tmux_resize NAME W H   resize the window
 #   tmux_status NAME       print the command's exit status ("" if running)
 #   tmux_wait_exit NAME SEC     wait until the command has ended
@@ -57,8 +75,10 @@
 #                          SERVER_PORT, SERVER_KEY, SERVER_PID (the
 #                          detached daemon, from "pid = N"), SERVER_LOG (its
 #                          stderr, which -v fills); returns 1 on failure.
+#                          A server that prints no "pid = N" line gets a
+#                          warning and an empty SERVER_PID.
 #                          Runs under $SERVER_WRAP when set (e.g.
-#                          "ip netns exec NS").
+#                          "ip netns exec NS", or "env VAR=VALUE").
 #   client_cmd CLIENT IP PORT [KEY]  print the shell command that runs the
 #                          client with MOSH_KEY (default $SERVER_KEY), LANG
 #                          and $CLIENT_ENV (e.g. MOSH_PREDICTION_DISPLAY=
@@ -74,8 +94,9 @@
 #                          joined by veth $NS_C_IF <-> $NS_S_IF:
 #                          client $NS_C_IP=10.77.1.2, server $NS_S_IP=
 #                          10.77.1.1 (/24), lo up in both; returns 1 (after
-#                          a skip line) if not root or no ip netns, 2 (after
-#                          a message on stderr) if setting up failed
+#                          a skip line) if not root, no ip netns, or no
+#                          right to create one, 2 (after a message on
+#                          stderr) if setting up failed later
 #   ns_exec NS CMD...      run CMD in namespace NS
 #   ns_roam [NEWIP]        move the client to NEWIP (default the next
 #                          address, 10.77.1.3, .4, ...): add the new one,
@@ -84,12 +105,19 @@
 #   ns_cleanup             delete both namespaces (and so the veths)
 #
 # Relay: $RELAY is obj-check/relay (see test/relay.c).
-#   relay_start ARGS...    start it with --max-time 600 ARGS, wait for its
+#   relay_start ARGS...    start one with --max-time 600 ARGS, wait for its
 #                          RELAY line; sets RELAY_PORT, RELAY_CTL, RELAY_PID
-#   relay_ctl CMD...       send a control command, print the reply
+#                          and RELAY_ERR (its stderr: -v log, statistics)
+#   relay_ctl CMD...       send a control command to $RELAY_CTL, print the
+#                          reply; exit status 0 on "ok"
 #   relay_stat up|down FIELD   print one counter: in out drop loss outage
-#                          queue full stale err dup reord
-#   relay_stop             TERM it; its statistics end up in $T/relay.err
+#                          queue full stale err dup reord; and (either
+#                          direction) flows hops
+#   relay_stop             TERM $RELAY_PID; statistics go to $RELAY_ERR
+# For two relays at once, save RELAY_PORT, RELAY_CTL and RELAY_PID of the
+# first before starting the second, and set them back to address it.
+# RELAY_WRAP="ip netns exec NS" runs the relay (and relay_ctl, since the
+# control port is on that namespace's loopback) in a namespace.
 
 LANG=C.UTF-8
 LC_ALL=C.UTF-8
@@ -97,6 +125,12 @@ export LANG LC_ALL
 unset TMUX
 
 RELAY=${RELAY:-obj-check/relay}
+# The system's python3 when there is one: a version manager's shim on PATH
+# can cost a third of a second per start.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=python3
+	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/mosh-e2e.XXXXXX") || exit 1
 TMUX_NAME=mosh-e2e-$$
 t_pass=0
@@ -189,7 +223,7 @@ t_sec_ms()
 
 free_port()
 {
-	python3 -c '
+	"$PYTHON" -c '
 import socket, sys
 t = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
 s = socket.socket(socket.AF_INET, t)
@@ -240,6 +274,9 @@ stop_pid()
 	while t_alive "$1" && [ "$t_i" -lt 30 ]; do
 		sleep 0.1
 		t_i=$((t_i + 1))
+		# A signal that lands between fork and exec can be lost in
+		# the shell's own handler: say it again.
+		[ $((t_i % 5)) -eq 0 ] && kill -TERM "$1" 2>/dev/null
 	done
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
@@ -257,10 +294,11 @@ tmux_start()
 {
 	rm -f "$T/$1.status"
 	# Options are set in the same command list that may create the
-	# server, before the command can exit.
+	# server. The pane outlives the command (tmux 3.3a's remain-on-exit
+	# would scroll the final screen away to print "Pane is dead").
 	tm new-session -d -s "$1" -x "$2" -y "$3" \
-	    "$4; echo \$? > '$T/$1.status'" \; \
-	    set -g status off \; set -g remain-on-exit on \; \
+	    "($4); echo \$? > '$T/$1.status'; exec sleep 3600" \; \
+	    set -g status off \; \
 	    set -g history-limit 2000 \; set -g escape-time 0 \; \
 	    resize-window -t "$1" -x "$2" -y "$3" || return 1
 }
@@ -322,6 +360,40 @@ wait_gone()
 	return 1
 }
 
+# wait_same NAME1 NAME2 SEC [-e]: poll until two panes show the same text
+# (with -e, the same text and attributes); on timeout print a diff.
+wait_same()
+{
+	t_ws_a=$1
+	t_ws_b=$2
+	t_ws_e=${4:-}
+	if wait_for '[ "$(tm capture-pane -p $t_ws_e -t "$t_ws_a")" = \
+	    "$(tm capture-pane -p $t_ws_e -t "$t_ws_b")" ]' "$3"; then
+		return 0
+	fi
+	tm capture-pane -p $t_ws_e -t "$1" >"$T/same.a"
+	tm capture-pane -p $t_ws_e -t "$2" >"$T/same.b"
+	echo "wait_same: $1 and $2 still differ after $3 s:" >&2
+	diff -u "$T/same.a" "$T/same.b" | sed 's/^/  |/' >&2
+	return 1
+}
+
+# wait_text NAME FILE SEC: poll until the pane's text equals FILE's
+# (trailing empty lines ignored on both sides); on timeout print a diff.
+wait_text()
+{
+	t_ws_name=$1
+	t_ws_file=$2
+	if wait_for '[ "$(tmux_capture "$t_ws_name")" = \
+	    "$(cat "$t_ws_file")" ]' "$3"; then
+		return 0
+	fi
+	tmux_capture "$1" >"$T/text.got"
+	echo "wait_text: $1 differs from $2 after $3 s:" >&2
+	diff -u "$2" "$T/text.got" | sed 's/^/  |/' >&2
+	return 1
+}
+
 tmux_resize()
 {
 	tm resize-window -t "$1" -x "$2" -y "$3"
@@ -362,9 +434,10 @@ server_start()
 	    sh -c "$t_cmd" >"$T/server$t_n.out" 2>"$SERVER_LOG" </dev/null &
 	t_bootpid=$!
 	track_pid "$t_bootpid"
-	wait_for "grep -q '^MOSH CONNECT' '$T/server$t_n.out' &&
-	    grep -q 'pid = ' '$SERVER_LOG'" 10
+	wait_for "grep -q '^MOSH CONNECT' '$T/server$t_n.out'" 10
 	t_rc=$?
+	# The daemon names itself on stderr just before or after that line.
+	[ "$t_rc" -eq 0 ] && wait_for "grep -q 'pid = ' '$SERVER_LOG'" 2
 	# The first process exits once the daemon is forked: reap it.
 	if wait_for "! t_alive $t_bootpid" 5; then
 		t_forget "$t_bootpid"
@@ -372,7 +445,12 @@ server_start()
 	fi
 	SERVER_PID=$(sed -n 's/.*pid = \([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" |
 	    head -n 1)
-	[ -n "$SERVER_PID" ] && track_pid "$SERVER_PID"
+	if [ -n "$SERVER_PID" ]; then
+		track_pid "$SERVER_PID"
+	else
+		echo "server_start: no '[mosh-server detached, pid = N]'" \
+		    "from $t_srv: it will not be stopped at exit" >&2
+	fi
 	set -- $(grep '^MOSH CONNECT' "$T/server$t_n.out" | head -n 1)
 	SERVER_PORT=${3:-}
 	SERVER_KEY=${4:-}
@@ -399,21 +477,24 @@ client_start()
 
 relay_start()
 {
-	spawn relay "$RELAY" --max-time 600 "$@"
+	t_n=${t_relayn:-0}
+	t_relayn=$((t_n + 1))
+	spawn "relay$t_n" ${RELAY_WRAP:-} "$RELAY" --max-time 600 "$@"
 	RELAY_PID=$BG_PID
-	if ! wait_for "grep -q '^RELAY' '$T/relay.out'" 5; then
+	RELAY_ERR=$T/relay$t_n.err
+	if ! wait_for "grep -q '^RELAY' '$T/relay$t_n.out'" 5; then
 		echo "relay_start: no RELAY line; stderr:" >&2
-		sed 's/^/  |/' "$T/relay.err" >&2
+		sed 's/^/  |/' "$RELAY_ERR" >&2
 		return 1
 	fi
-	set -- $(cat "$T/relay.out")
+	set -- $(cat "$T/relay$t_n.out")
 	RELAY_PORT=$2
 	RELAY_CTL=$3
 }
 
 relay_ctl()
 {
-	"$RELAY" -C "$RELAY_CTL" "$@"
+	${RELAY_WRAP:-} "$RELAY" -C "$RELAY_CTL" "$@"
 }
 
 # relay_stat up|down FIELD: one number from the relay's statistics, e.g.
@@ -422,11 +503,12 @@ relay_ctl()
 relay_stat()
 {
 	t_st=$(relay_ctl stats) || return 1
-	case $1 in
-	down) t_st=${t_st#* down } ;;
+	case $1:$2 in
+	*:flows | *:hops) ;;
+	down:*) t_st=${t_st#* down } ;;
 	*) t_st=${t_st%% down *} ;;
 	esac
-	printf '%s\n' "$t_st" | sed -n "s/.*[ (]$2=\([0-9]*\).*/\1/p"
+	printf ' %s\n' "$t_st" | sed -n "s/.*[ (]$2=\([0-9]*\).*/\1/p"
 }
 
 relay_stop()
@@ -503,8 +585,16 @@ ns_setup()
 	NS_C_IP=10.77.1.2
 	NS_S_IP=10.77.1.1
 	t_nextip=3
-	if ! { ip netns add "$NS_C" && t_ns="$NS_C" &&
-	    ip netns add "$NS_S" && t_ns="$NS_C $NS_S" &&
+	# A container without CAP_SYS_ADMIN lists namespaces but cannot
+	# make one: that is a skip, not a failure.
+	if ! ip netns add "$NS_C" 2>"$T/netns.err"; then
+		ip netns del "$NS_C" 2>/dev/null
+		skip "cannot create a network namespace: $(head -n 1 \
+		    "$T/netns.err")"
+		return 1
+	fi
+	t_ns="$NS_C"
+	if ! { ip netns add "$NS_S" && t_ns="$NS_C $NS_S" &&
 	    ip link add "$NS_C_IF" netns "$NS_C" type veth \
 	    peer name "$NS_S_IF" netns "$NS_S" &&
 	    ip -n "$NS_C" link set lo up &&
@@ -564,10 +654,19 @@ t_start=$(now_ms)
 
 # ---- cleanup ----
 
+# at_exit "CMD": run CMD at exit, before the helpers clean up (a test must
+# not set its own EXIT trap: it would replace the cleanup).
+at_exit()
+{
+	t_atexit="${t_atexit:-}$1
+"
+}
+
 t_cleanup()
 {
 	t_rc=$?
 	trap '' INT TERM HUP PIPE
+	eval "${t_atexit:-:}"
 	tmux_kill
 	for t_p in $t_pids; do
 		kill -TERM "$t_p" 2>/dev/null
@@ -581,6 +680,11 @@ t_cleanup()
 		[ -n "$t_any" ] || break
 		sleep 0.1
 		t_i=$((t_i + 1))
+		if [ $((t_i % 5)) -eq 0 ]; then
+			for t_p in $t_pids; do
+				kill -TERM "$t_p" 2>/dev/null
+			done
+		fi
 	done
 	for t_p in $t_pids; do
 		kill -KILL "$t_p" 2>/dev/null

@@ -37,7 +37,9 @@
  * every client, so the server sees the client roam to a new source port.
  * SIGUSR2 toggles a total outage (both directions). SIGTERM, SIGINT and the
  * end of --max-time (default 3600 s) make it print statistics to stderr and
- * exit 0. At most 4096 packets / 8 MB are in flight; beyond that they drop.
+ * exit 0. At most 4096 packets / 8 MB are in flight, beyond which they are
+ * dropped, and 64 clients are served, the least recently active one being
+ * forgotten for a new one.
  *
  * Control port: UDP on 127.0.0.1 (--ctl PORT, default a free port, printed
  * in the RELAY line). One command per datagram, one reply per command
@@ -47,11 +49,16 @@
  *   outage on|off [DIR]      loss [DIR] P     delay [DIR] MS
  *   jitter [DIR] MS          reorder [DIR] P  dup [DIR] P
  *   rate [DIR] BPS           hop              stats          quit
- * "stats" replies "ok up in=.. out=.. drop=.. dup=.. reord=.. down ...".
+ * "stats" replies "ok up in=N out=N drop=N (loss=N outage=N queue=N
+ * full=N stale=N err=N) dup=N reord=N down ... flows=N hops=N".
  *
- * Determinism: each direction has its own PRNG seeded from -s SEED, and
- * every packet draws the same number of values whatever the options, so the
- * same arrival order gives the same fate for every packet.
+ * Changes made on the control port apply to datagrams arriving afterwards.
+ *
+ * Determinism: each direction has its own PRNG seeded from -s SEED (default
+ * 1), and every packet draws the same five values whatever the options, so
+ * the same arrival order in a direction gives every packet the same fate
+ * (loss, duplication, reordering, jitter). Only rate-limit drops depend on
+ * timing. Give numeric addresses: a name may resolve to another family.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,21 +4,26 @@
 # test points at mosh and not at the harness. Run from the repository root
 # after `make obj-check/relay`:  sh test/relay_e2e.sh
 #
+#   lib.sh's tmux, wait and process helpers on plain panes
 #   relay alone, with a UDP echo: seeded loss and duplication are
-#     deterministic, hop changes the source port the server sees, outage
-#     drops, delay delays, the rate limit queues and drops, IPv6 works
+#     deterministic, hop (control port, SIGUSR1, --hop-at) changes the
+#     source port the server sees, outage (control port, SIGUSR2) drops,
+#     delay delays, jitter and --reorder reorder, the rate limit queues and
+#     drops, flows, datagram size and queue are bounded, --pidfile and
+#     --max-time work, IPv6 works
 #   (a) mosh-server + mosh-client on loopback in tmux: prompt, echo
 #   (b) the same through the relay, 300 ms RTT and 10% loss each way
 #   (c) a total outage: "Last contact" appears, then goes, session works
 #   (d) a source-port hop: the server re-attaches and keeps serving
 #   (e) sshd_start: ssh with $SSH_CMD runs a command on 127.0.0.1, and
 #       Debian's mosh bootstraps over it with --ssh="$SSH_CMD"
-#   (f) as root: namespaces, mosh across them, roaming the client address
+#   (f) as root: namespaces, mosh across them, roaming the client address,
+#       a link outage, a relay run inside a namespace
 . test/lib.sh
 
-for t_bin in mosh-server mosh-client tmux python3 "$RELAY"; do
-	if ! command -v "$t_bin" >/dev/null 2>&1; then
-		fail "missing $t_bin (make obj-check/relay; test/deps.sh check)"
+for bin in mosh-server mosh-client tmux "$PYTHON" "$RELAY"; do
+	if ! command -v "$bin" >/dev/null 2>&1; then
+		fail "missing $bin (make obj-check/relay; test/deps.sh check)"
 		done_tests
 	fi
 done
@@ -62,12 +67,17 @@ elif mode == "ping":
     print(bits, ",".join(sorted(ports)) or "-",
           int(rtt * 1000) if rtt is not None else -1)
 elif mode == "burst":
-    # burst PORT N SIZE WAIT_MS: send N datagrams at once; print how many
-    # came back, the ms between the first and the last, and how many came
-    # after one sent later than them (reordering).
+    # burst PORT N SIZE WAIT_MS [PACE]: send N datagrams at once (or
+    # PACE at a time, 1 ms apart); print how many came back, the ms
+    # between the first and the last, and how many came after one sent
+    # later than them (reordering).
     port, n, size, wait = [int(x) for x in sys.argv[2:6]]
+    pace = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] != "-6" \
+        else n
     for i in range(n):
         s.sendto((b"%d " % i).ljust(size, b"x"), (lo, port))
+        if i % pace == pace - 1:
+            time.sleep(0.001)
     s.settimeout(wait / 1000.0)
     times, seqs = [], []
     try:
@@ -79,11 +89,67 @@ elif mode == "burst":
     inv = sum(1 for i in range(1, len(seqs)) if seqs[i] < seqs[i - 1])
     print(len(times), int((times[-1] - times[0]) * 1000) if times else 0,
           inv)
+elif mode == "many":
+    # many PORT N: N clients (N source ports) send one datagram each,
+    # twice over; print how many replies came back.
+    port, n = int(sys.argv[2]), int(sys.argv[3])
+    socks = [socket.socket(fam, socket.SOCK_DGRAM) for i in range(n)]
+    got = 0
+    for rnd in range(2):
+        for c in socks:
+            c.sendto(b"0 ", (lo, port))
+            c.settimeout(1.0)
+            try:
+                c.recvfrom(65536)
+                got += 1
+            except socket.timeout:
+                pass
+    print(got)
 EOF
+
+# ---- lib.sh itself ----
+
+tmux_start l1 20 5 "printf 'a\\nb\\n'; exec sleep 60"
+tmux_start l2 20 5 "printf 'a\\nb\\n'; exec sleep 60"
+tmux_start l3 20 5 "printf 'a\\nc\\n'; exec sleep 60"
+printf 'a\nb\n' >"$T/ab"
+check "lib: wait_same on equal panes" wait_same l1 l2 5
+check "lib: wait_same fails on different panes" \
+    eval '! wait_same l1 l3 0.3 2>/dev/null'
+check "lib: wait_text" wait_text l1 "$T/ab" 5
+check "lib: wait_text fails on other text" \
+    eval '! wait_text l3 "$T/ab" 0.3 2>/dev/null'
+tmux_resize l1 30 7
+r=$(tm display-message -p -t l1 '#{window_width}x#{window_height}')
+check "lib: tmux_resize ($r)" [ "$r" = 30x7 ]
+tmux_start l4 20 5 "printf '\\033[1mB\\033[0m'; exit 3"
+check "lib: tmux_wait_exit" tmux_wait_exit l4 5
+check "lib: tmux_status keeps the exit status" [ "$(tmux_status l4)" = 3 ]
+check "lib: tmux_capture_e shows attributes" \
+    eval 'tmux_capture_e l4 | grep -q "$(printf "\\033")\\[1mB"'
+tmux_start l5 20 5 "exec cat"
+tmux_type l5 'x y'
+tmux_keys l5 Enter C-d
+check "lib: tmux_type and tmux_keys" \
+    eval 'tmux_wait_exit l5 5 && [ "$(tmux_capture l5 | grep -c "^x y$")" = 2 ]'
+check "lib: tmux_cursor" eval '[ "$(tmux_cursor l3)" = "0 2" ]'
+a=$(now_ms)
+check "lib: wait_for gives up" eval '! wait_for false 0.5'
+b=$(now_ms)
+check "lib: ... after about its time ($((b - a)) ms)" \
+    eval '[ $((b - a)) -ge 500 ] && [ $((b - a)) -lt 3000 ]'
+check "lib: wait_for nests" wait_for 'wait_for true 1' 1
+spawn sleeper sleep 60
+p=$BG_PID
+stop_pid "$p"
+check "lib: stop_pid" eval '! t_alive $p'
+for n in l1 l2 l3 l4 l5; do
+	tm kill-session -t "$n"
+done
 
 # ---- the relay alone ----
 
-spawn echo python3 "$T/udp.py" echo
+spawn echo "$PYTHON" "$T/udp.py" echo
 wait_for "grep -q READY '$T/echo.out'" 5
 ECHO_PORT=$(sed -n 's/^READY //p' "$T/echo.out")
 
@@ -94,15 +160,15 @@ relay_run()
 
 # Seeded fates: the same seed gives the same loss and duplication.
 relay_run -s 7 --loss 0.3 --dup 0.2
-r1=$(python3 "$T/udp.py" ping "$RELAY_PORT" 40 40)
+r1=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 40 40)
 s1=$(relay_ctl stats)
 relay_stop
 relay_run -s 7 --loss 0.3 --dup 0.2
-r2=$(python3 "$T/udp.py" ping "$RELAY_PORT" 40 40)
+r2=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 40 40)
 s2=$(relay_ctl stats)
 relay_stop
 relay_run -s 8 --loss 0.3 --dup 0.2
-s3=$(relay_ctl stats; python3 "$T/udp.py" ping "$RELAY_PORT" 40 40 >/dev/null)
+s3=$(relay_ctl stats; "$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 40 40 >/dev/null)
 s3=$(relay_ctl stats)
 relay_stop
 echo "seed 7: $s1"
@@ -121,70 +187,102 @@ esac
 
 # Hop: the echo server sees a new source port; outage; delay.
 relay_run -s 1 --delay 60
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 3 1000)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 3 1000)
 p1=$(echo "$r" | cut -d' ' -f2)
 rtt=$(echo "$r" | cut -d' ' -f3)
 check "relay: 60 ms each way gives >= 120 ms RTT ($rtt)" [ "$rtt" -ge 120 ]
 relay_ctl delay 0 >/dev/null
 relay_ctl hop >/dev/null
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 3 1000)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 3 1000)
 p2=$(echo "$r" | cut -d' ' -f2)
 check "relay: hop changes the source port ($p1 -> $p2)" \
     eval '[ "${r%% *}" = 111 ] && [ "$p1" != "$p2" ]'
 relay_ctl outage on >/dev/null
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 3 200)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 3 200)
 check "relay: outage on drops everything ($r)" [ "${r%% *}" = 000 ]
 relay_ctl outage off >/dev/null
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 3 1000)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 3 1000)
 check "relay: outage off passes again ($r)" [ "${r%% *}" = 111 ]
 kill -USR2 "$RELAY_PID"
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 2 200)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 2 200)
 kill -USR2 "$RELAY_PID"
 check "relay: SIGUSR2 toggles the outage ($r)" [ "${r%% *}" = 00 ]
 kill -USR1 "$RELAY_PID"
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 3 1000)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 3 1000)
 p3=$(echo "$r" | cut -d' ' -f2)
 check "relay: SIGUSR1 hops ($p2 -> $p3)" \
     eval '[ "${r%% *}" = 111 ] && [ "$p2" != "$p3" ]'
 check "relay: control rejects nonsense" \
     eval '! relay_ctl loss 2 >/dev/null && ! relay_ctl frob >/dev/null'
 relay_stop
-check "relay: statistics on SIGTERM" grep -q '^relay: up in=' "$T/relay.err"
+check "relay: statistics on SIGTERM" grep -q '^relay: up in=' "$RELAY_ERR"
 
 # Rate: 20 x 1000 bytes at 20000 B/s with room for 5 queued: some are
 # dropped, and the rest leave at least 50 ms apart.
 relay_run --rate-up 20000 --queue 5000
-r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 1000 700)
+r=$("$PYTHON" "$T/udp.py" burst "$RELAY_PORT" 20 1000 700)
 n=$(echo "$r" | cut -d' ' -f1)
 span=$(echo "$r" | cut -d' ' -f2)
 check "relay: rate limit queues and drops ($n of 20 in $span ms)" \
     eval '[ "$n" -ge 3 ] && [ "$n" -lt 20 ] &&
-    [ "$span" -ge $(((n - 1) * 45)) ]'
+    [ "$span" -ge $(((n - 1) * 40)) ]'
 relay_stop
 
 # Reordering: by jitter, and explicitly.
 relay_run -s 3 --jitter 30
-r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
+r=$("$PYTHON" "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
 check "relay: jitter reorders ($r)" \
     eval '[ "${r%% *}" = 20 ] && [ "${r##* }" -gt 0 ]'
 relay_stop
 relay_run -s 3 --reorder-up 0.3
-r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 500)
+r=$("$PYTHON" "$T/udp.py" burst "$RELAY_PORT" 20 100 500)
 check "relay: --reorder reorders ($r)" \
     eval '[ "${r%% *}" = 20 ] && [ "${r##* }" -gt 0 ]'
 relay_stop
 relay_run --rate 1000000
-r=$(python3 "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
+r=$("$PYTHON" "$T/udp.py" burst "$RELAY_PORT" 20 100 300)
 check "relay: no impairment keeps the order ($r)" \
     [ "$r" != "${r% 0}" ]
 relay_stop
 
+# Bounds: more clients than flows (the oldest are evicted), the largest
+# datagram, and more packets than the queue holds.
+relay_run
+r=$("$PYTHON" "$T/udp.py" many "$RELAY_PORT" 80)
+check "relay: 80 clients, 64 flows: all answered ($r)" [ "$r" = 160 ]
+check "relay: evicted flows counted" [ "$(relay_stat up in)" = 160 ]
+r=$("$PYTHON" "$T/udp.py" burst "$RELAY_PORT" 1 65507 1000)
+check "relay: a 65507-byte datagram passes ($r)" [ "${r%% *}" = 1 ]
+relay_ctl delay up 3000 >/dev/null
+"$PYTHON" "$T/udp.py" burst "$RELAY_PORT" 4200 100 1 20 >/dev/null
+r=$(relay_stat up full)
+check "relay: a full queue drops ($r of $(relay_stat up in) dropped)" \
+    [ "${r:-0}" -gt 0 ]
+relay_ctl delay 0 >/dev/null
+check "relay: the queue drains after the flood" \
+    wait_for '[ "$(relay_stat up out)" -ge 4096 ]' 8
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 2 1000)
+check "relay: still serving after the flood ($r)" [ "${r%% *}" = 11 ]
+relay_stop
+
+# A scheduled outage window, up only.
+relay_run --outage-up 0:1500
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 200)
+check "relay: --outage-up window drops ($r)" \
+    eval '[ "${r%% *}" = 0 ] && [ "$(relay_stat up outage)" = 1 ] &&
+    [ "$(relay_stat down in)" = 0 ]'
+check "relay: traffic passes after the window" \
+    wait_for 'r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 200);
+    [ "${r%% *}" = 1 ]' 4
+relay_stop
+
 # Scheduled hop, pidfile, end of life.
-relay_run --hop-at 400 --max-time 2 --pidfile "$T/relay.pidfile"
+relay_run --hop-at 1000 --max-time 3 --pidfile "$T/relay.pidfile"
 check "relay: --pidfile" [ "$(cat "$T/relay.pidfile")" = "$RELAY_PID" ]
-r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 1 1000)
-sleep 0.5
-r2=$(python3 "$T/udp.py" ping "$RELAY_PORT" 1 1000)
+r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 1000)
+check "relay: no hop before --hop-at" [ "$(relay_stat up hops)" = 0 ]
+check "relay: hop at --hop-at" wait_for '[ "$(relay_stat up hops)" = 1 ]' 3
+r2=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 1 1000)
 check "relay: --hop-at ($r / $r2)" \
     eval '[ "${r%% *}" = 1 ] && [ "$(echo $r | cut -d" " -f2)" != \
     "$(echo $r2 | cut -d" " -f2)" ]'
@@ -192,14 +290,14 @@ check "relay: --max-time ends it" wait_for "! t_alive $RELAY_PID" 5
 check "relay: pidfile removed at exit" [ ! -e "$T/relay.pidfile" ]
 relay_stop
 
-if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+if "$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
     2>/dev/null; then
 	stop_pid "$(cat "$T/echo.pid")"
-	spawn echo python3 "$T/udp.py" echo -6
+	spawn echo "$PYTHON" "$T/udp.py" echo -6
 	wait_for "grep -q READY '$T/echo.out'" 5
 	ECHO_PORT=$(sed -n 's/^READY //p' "$T/echo.out")
 	relay_start -6 -l 0 -t "[::1]:$ECHO_PORT" --loss 0
-	r=$(python3 "$T/udp.py" ping "$RELAY_PORT" 3 1000 -6)
+	r=$("$PYTHON" "$T/udp.py" ping "$RELAY_PORT" 3 1000 -6)
 	check "relay: IPv6 ($r)" [ "${r%% *}" = 111 ]
 	relay_stop
 else
@@ -217,6 +315,7 @@ if server_start mosh-server "$PS" -v; then
 	tmux_type a "echo hello-$$"
 	tmux_keys a Enter
 	check "(a) echo output" wait_screen a "^hello-$$\$" 10
+	wait_screen a '^e2e>$' 5
 	r=$(tmux_cursor a)
 	y=$(tmux_capture a | grep -n '^e2e>$' | tail -n 1 | cut -d: -f1)
 	check "(a) cursor after the new prompt ($r)" [ "$r" = "5 $((y - 1))" ]
@@ -349,6 +448,23 @@ if [ "$ns_rc" -eq 0 ]; then
 	fi
 	SERVER_WRAP=
 	SERVER_IP=
+	# A relay inside a namespace, driven from outside it.
+	spawn nsecho ip netns exec "$NS_S" "$PYTHON" "$T/udp.py" echo
+	if wait_for "grep -q READY '$T/nsecho.out'" 5; then
+		p=$(sed -n 's/^READY //p' "$T/nsecho.out")
+		RELAY_WRAP="ip netns exec $NS_S"
+		relay_start -l 0 -t "127.0.0.1:$p"
+		r=$(ns_exec "$NS_S" "$PYTHON" "$T/udp.py" ping "$RELAY_PORT" \
+		    3 1000)
+		check "(f) relay in a namespace ($r)" \
+		    eval '[ "${r%% *}" = 111 ] &&
+		    [ "$(relay_stat up out)" = 3 ]'
+		relay_stop
+		RELAY_WRAP=
+	else
+		fail "(f) echo server in a namespace"
+	fi
+	stop_pid "$(cat "$T/nsecho.pid")"
 	ns_a=$NS_C
 	ns_cleanup
 	check "(f) namespaces removed" \
