@@ -3045,7 +3045,6 @@ boot_resolve(const char *host, const char *port, const char *family,
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_CANONNAME;
 	if (strcasecmp(family, "inet") == 0) {
 		hints.ai_family = AF_INET;
 	} else if (strcasecmp(family, "inet6") == 0) {
@@ -3086,13 +3085,8 @@ boot_resolve(const char *host, const char *port, const char *family,
 			t2 = &ai->ai_next;
 		}
 	}
+	/* The same nodes in a new order: freeaddrinfo of the head frees all. */
 	*t1 = second;
-	/* freeaddrinfo frees the chain from its head: keep canonname on it. */
-	if (first != res && first != NULL && res->ai_canonname != NULL &&
-	    first->ai_canonname == NULL) {
-		first->ai_canonname = res->ai_canonname;
-		res->ai_canonname = NULL;
-	}
 	return first;
 }
 
