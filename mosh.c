@@ -3838,6 +3838,92 @@ boot_install(struct boot *b)
 	return st;
 }
 
+/*
+ * Hosts where the self-install was needed are remembered, one
+ * "[user@]host" a line, in ~/.cache/mosh/install-hosts (or under
+ * $XDG_CACHE_HOME), so that later connections skip the ssh run that would
+ * only find no mosh-server. The file is a hint: a lost or stale entry only
+ * costs that extra run, or runs our copy where a mosh-server exists.
+ */
+#define BOOT_MEMO_MAX 65536		/* bytes of install-hosts read */
+
+static int
+boot_memo_path(char *out, size_t len, int make)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	int n;
+
+	if (x != NULL && x[0] == '/') {
+		n = snprintf(out, len, "%s", x);
+	} else if (h != NULL && h[0] == '/') {
+		n = snprintf(out, len, "%s/.cache", h);
+	} else {
+		return -1;
+	}
+	if (n < 0 || (size_t)n + 32 >= len) {
+		return -1;
+	}
+	if (make) {
+		mkdir(out, 0700);
+	}
+	strcat(out, "/mosh");
+	if (make) {
+		mkdir(out, 0700);
+	}
+	strcat(out, "/install-hosts");
+	return 0;
+}
+
+static int
+boot_memo_has(const char *host)
+{
+	char path[PATH_MAX], buf[BOOT_MEMO_MAX + 1], *p, *nl;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if (boot_memo_path(path, sizeof path, 0) == -1 ||
+	    (fd = open(path, O_RDONLY)) == -1) {
+		return 0;
+	}
+	while (len < BOOT_MEMO_MAX &&
+	    (n = read(fd, buf + len, BOOT_MEMO_MAX - len)) > 0) {
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (strcmp(p, host) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+boot_memo_add(const struct boot *b, const char *host)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(host, '\n') != NULL || boot_memo_has(host) ||
+	    boot_memo_path(path, sizeof path, 1) == -1) {
+		return;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd == -1 || write_all(fd, host, strlen(host)) == -1 ||
+	    write_all(fd, "\n", 1) == -1) {
+		boot_log(b, "cannot remember %s in %s", host, path);
+	} else {
+		boot_log(b, "remembered in %s that %s needs this program",
+		    path, host);
+	}
+	if (fd != -1) {
+		close(fd);
+	}
+}
+
 /* --local: the server on this machine through sh, no ssh (§11.2). */
 static int
 boot_local(struct boot *b)
@@ -3979,6 +4065,10 @@ boot_main(int argc, char **argv)
 		st = boot_local(&b);
 	} else if (b.install) {
 		st = boot_install(&b);
+	} else if (!b.server_given && boot_memo_has(b.ops[0])) {
+		boot_log(&b, "%s had no mosh-server before: running this "
+		    "program there", b.ops[0]);
+		st = boot_install(&b);
 	} else {
 		st = boot_ssh(&b);
 		if (!b.have_connect && !b.server_given &&
@@ -3987,6 +4077,9 @@ boot_main(int argc, char **argv)
 			    "installing this program there");
 			b.have_ip = 0;
 			st = boot_install(&b);
+			if (b.have_connect) {
+				boot_memo_add(&b, b.ops[0]);
+			}
 		}
 	}
 	if (!b.have_connect && st == 255 && !b.local) {

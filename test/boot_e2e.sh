@@ -30,6 +30,9 @@ done
 [ -x ./mosh ] || { fail "./mosh is not built"; done_tests; }
 
 MOSH=$PWD/mosh
+# The front end remembers hosts that needed the self-install under here.
+XDG_CACHE_HOME=$T/lcache
+export XDG_CACHE_HOME
 ME=$(id -un)
 OURS="env MOSH_SERVER_NETWORK_TMOUT=20 $MOSH server"
 b_user=
@@ -322,6 +325,10 @@ if [ -n "$b_user" ]; then
 	fi
 	ended f1 0 "(f1)"
 	check "(f1) the binary was uploaded" grep -q 'uploading' "$T/f1.fe"
+	check "(f1) after a first ssh run found no mosh-server" grep -q \
+	    'no mosh-server on the server: installing' "$T/f1.fe"
+	check "(f1) the host is remembered" \
+	    grep -qx "$b_user@127.0.0.1" "$T/lcache/mosh/install-hosts"
 	b_file=$(ls "$b_cache"/mosh-* 2>/dev/null | head -n 1)
 	check "(f1) cached as mosh-<version>-<hash> ($b_file)" \
 	    eval 'case ${b_file##*/} in mosh-*-????????????????) true ;; *) false ;; esac'
@@ -339,6 +346,8 @@ if [ -n "$b_user" ]; then
 	fi
 	ended f2 0 "(f2)"
 	check "(f2) no upload" eval "! grep -q uploading '$T/f2.fe'"
+	check "(f2) one ssh run" eval \
+	    "[ \$(grep -c 'ssh ended with status' '$T/f2.fe') -eq 1 ]"
 	check "(f2) the cached copy was checked" \
 	    grep -q 'the server has a copy (checked with sha256sum)' "$T/f2.fe"
 	check "(f2) the same file (inode)" [ "$(stat -c %i "$b_file")" = "$b_ino" ]
