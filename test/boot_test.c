@@ -3,8 +3,9 @@
  * --ssh word splitting, shell quoting checked by a real sh, the server's
  * output lines, the server's command line) and the self-install script of
  * the remote side, run here by sh with a private HOME: upload, reuse,
- * repair, a foreign file, a wrong architecture. mosh.c is included with
- * MOSH_NO_MAIN so its static functions can be called.
+ * repair, a foreign file, a wrong architecture; and the list of hosts
+ * that needed it. mosh.c is included with MOSH_NO_MAIN so its static
+ * functions can be called.
  */
 #define MOSH_NO_MAIN
 #include "../mosh.c"
@@ -335,6 +336,35 @@ test_script(void)
 	CHECK(system(path) == 0);
 }
 
+static void
+test_memo(void)
+{
+	struct boot b;
+	char dir[] = "/tmp/boot_memo.XXXXXX", cmd[64];
+
+	memset(&b, 0, sizeof b);
+	b.prog = "boot_test";
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0);
+		return;
+	}
+	setenv("XDG_CACHE_HOME", dir, 1);
+	CHECK(!boot_memo_has("u@h"));
+	boot_memo_add(&b, "u@h");
+	boot_memo_add(&b, "u@h");		/* kept once */
+	boot_memo_add(&b, "other");
+	boot_memo_add(&b, "bad\nname");	/* never a line of its own */
+	CHECK(boot_memo_has("u@h"));
+	CHECK(boot_memo_has("other"));
+	CHECK(!boot_memo_has("u@"));
+	CHECK(!boot_memo_has("bad"));
+	snprintf(cmd, sizeof cmd, "%s/mosh/install-hosts", dir);
+	CHECK(file_is(cmd, "u@h\nother\n"));
+	unsetenv("XDG_CACHE_HOME");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
@@ -344,5 +374,6 @@ main(void)
 	test_lines();
 	test_server_args();
 	test_script();
+	test_memo();
 	return TEST_DONE();
 }
