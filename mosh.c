@@ -3832,6 +3832,7 @@ boot_install(struct boot *b)
 		}
 	}
 	st = boot_reap(&r);
+	signal_set(SIGPIPE, SIG_DFL);
 	boot_log(b, "ssh ended with status %d", st);
 	free(self.p);
 	buf_free(&cmd);
