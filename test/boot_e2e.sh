@@ -124,10 +124,12 @@ done
 check "(a) -p 5:4: upstream's text" grep -q \
     'Server-side port range (5:4): low port greater than high port\.' "$T/o"
 "$MOSH" --help >"$T/o" 2>&1
-check "(a) --help: exit 0, upstream's usage line" eval \
-    '[ $? -eq 0 ] && grep -q "\[options\] \[--\] \[user@\]host \[command...\]" "$T/o"'
+b_rc=$?
+check "(a) --help: exit 0 ($b_rc), upstream's usage line" eval \
+    '[ $b_rc -eq 0 ] && grep -q "\[options\] \[--\] \[user@\]host \[command...\]" "$T/o"'
 "$MOSH" --version >"$T/o" 2>&1
-check "(a) --version: exit 0" [ $? -eq 0 ]
+b_rc=$?
+check "(a) --version: exit 0 ($b_rc)" [ $b_rc -eq 0 ]
 b_closed=$(free_port tcp)
 "$MOSH" --fake-proxy -- 127.0.0.1 "$b_closed" </dev/null >"$T/o" 2>&1
 check "(a) --fake-proxy to a closed port: exit 255" [ $? -eq 255 ]
@@ -152,7 +154,7 @@ check "(a) --family=inet6 does not use an IPv4 address (exit $b_rc)" \
 
 # ---- (b) a session with the remote's own mosh-server ----
 
-fe b --family=inet --ssh="$SSH" $ME@127.0.0.1 -- env PS1='b> ' sh
+fe b --family=inet --ssh="$SSH" "$ME"@127.0.0.1 -- env PS1='b> ' sh
 if check "(b) prompt over ssh, Debian's mosh-server" wait_screen b '^b>' 15; then
 	tmux_type b 'echo typ""ed-b'
 	tmux_keys b Enter
@@ -171,7 +173,7 @@ ended b 0 "(b)"
 # The other ways to learn the server's address (protocol.md §11.2).
 for b_m in remote local; do
 	fe b$b_m --experimental-remote-ip=$b_m --ssh="$SSH" --server="$OURS" \
-	    $ME@127.0.0.1 -- env PS1="$b_m> " sh
+	    "$ME"@127.0.0.1 -- env PS1="$b_m> " sh
 	if check "(b) --experimental-remote-ip=$b_m: prompt" \
 	    wait_screen b$b_m "^$b_m>" 15; then
 		tmux_type b$b_m exit
@@ -184,11 +186,11 @@ check "(b) remote mode says where the address came from" grep -q \
 
 # ---- (c) our server, a command, --no-init ----
 
-fe c --no-init --ssh="$SSH" --server="$OURS" $ME@127.0.0.1 -- \
+fe c --no-init --ssh="$SSH" --server="$OURS" "$ME"@127.0.0.1 -- \
     sh -c 'echo hi; exit 3'
 ended c 0 "(c) mosh -- sh -c 'echo hi; exit 3'"
 check "(c) hi shown, kept by --no-init" wait_screen c '^hi$' 2
-fe c2 --ssh="$SSH" --server="$OURS" $ME@127.0.0.1 -- sh -c 'echo hi; exit 3'
+fe c2 --ssh="$SSH" --server="$OURS" "$ME"@127.0.0.1 -- sh -c 'echo hi; exit 3'
 ended c2 0 "(c) the same with init"
 check "(c) with init the output was on the alternate screen" \
     wait_gone c2 '^hi$' 2
@@ -199,7 +201,7 @@ b_port=$(free_port udp)
 if relay_start -l "$b_port" -t "127.0.0.3:$b_port"; then
 	for b_m in a n; do
 		fe d$b_m -$b_m -p "$b_port" --bind-server=127.0.0.3 \
-		    --ssh="$SSH" --server="$OURS" $ME@127.0.0.1 -- \
+		    --ssh="$SSH" --server="$OURS" "$ME"@127.0.0.1 -- \
 		    env PS1='d> ' sh
 		if ! check "(d -$b_m) prompt with -p $b_port" \
 		    wait_screen d$b_m '^d>' 15; then
@@ -240,7 +242,7 @@ b_gok=
 if relay_start -l "$b_gport" -t "127.0.0.3:$b_gport" --loss 1; then
 	b_gok=1
 	fe gu -p "$b_gport" --bind-server=127.0.0.3 --ssh="$SSH" \
-	    --server="$OURS" $ME@127.0.0.1
+	    --server="$OURS" "$ME"@127.0.0.1
 	check "(g) blocked UDP: the bar names the port and the cause" \
 	    wait_screen gu "No reply on UDP port $b_gport: a firewall may be blocking UDP 60001-60999" 10
 fi
@@ -252,7 +254,7 @@ ln -s "$MOSH" "$T/bin/mosh-client"
 ln -s "$MOSH" "$T/bin/mosh-server"
 tmux_start e 80 24 "mosh --client='$T/bin/mosh-client' \
     --server='env MOSH_SERVER_NETWORK_TMOUT=20 $T/bin/mosh-server' \
-    --ssh='$SSH' $ME@127.0.0.1 -- env PS1='e> ' sh"
+    --ssh='$SSH' "$ME"@127.0.0.1 -- env PS1='e> ' sh"
 if check "(e) Debian's wrapper runs our client and server" \
     wait_screen e '^e>' 15; then
 	tmux_type e 'echo perl-""ok'
@@ -263,7 +265,7 @@ if check "(e) Debian's wrapper runs our client and server" \
 	check "(e) exit status 0" eval \
 	    'tmux_wait_exit e 10 && [ "$(tmux_status e)" = 0 ]'
 fi
-fe ec --client=/usr/bin/mosh-client --ssh="$SSH" $ME@127.0.0.1 -- \
+fe ec --client=/usr/bin/mosh-client --ssh="$SSH" "$ME"@127.0.0.1 -- \
     env PS1='ec> ' sh
 if check "(e) our front end runs Debian's client (--client)" \
     wait_screen ec '^ec>' 15; then
@@ -387,18 +389,18 @@ fi
 
 # ---- (g) errors ----
 
-fe g1 --ssh="$SSH" $ME@host.invalid
+fe g1 --ssh="$SSH" "$ME"@host.invalid
 ended g1 255 "(g) unknown host"
 check "(g) unknown host: the resolver's message (on stdout, as upstream)" \
     eval "tm capture-pane -p -J -S -100 -t g1 | \
     grep -q 'Could not resolve hostname host.invalid'"
 check "(g) unknown host: a clear last line" eval \
-    "last_line '$T/g1.fe' | grep -q 'ssh could not connect to $ME@host.invalid'"
+    "last_line '$T/g1.fe' | grep -q 'ssh could not connect to "$ME"@host.invalid'"
 fe g2 --ssh="$SSH" nosuchuser@127.0.0.1
 ended g2 255 "(g) ssh failure"
 check "(g) ssh failure: a clear last line" eval \
     "last_line '$T/g2.fe' | grep -q 'ssh could not connect to nosuchuser@127.0.0.1'"
-fe g3 --ssh="$SSH" --server='echo not-mosh; true' $ME@127.0.0.1
+fe g3 --ssh="$SSH" --server='echo not-mosh; true' "$ME"@127.0.0.1
 ended g3 255 "(g) no MOSH CONNECT"
 check "(g) no MOSH CONNECT: upstream's line" eval "last_line '$T/g3.fe' | \
     grep -q 'Did not find mosh server startup message'"
