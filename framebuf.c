@@ -275,8 +275,14 @@ fb_resize(struct fb *fb, int w, int h)
 		if (y < keep) {
 			memcpy(rows[y]->cells, fb->rows[y]->cells,
 			    (size_t)MIN(w, fb->w) * sizeof(struct fb_cell));
-			for (x = 0; x < MIN(w, fb->w); x++) {
-				rows[y]->cells[x].flags &= ~FB_WRAP;
+			/*
+			 * The row's wrap flag goes, as upstream's: it clears
+			 * the old last cell, so when the row is cut, a flag
+			 * that DCH left on the new last cell stays.
+			 */
+			if (fb->w - 1 < w) {
+				rows[y]->cells[fb->w - 1].flags &=
+				    (uint8_t)~FB_WRAP;
 			}
 			rows[y]->gen = fb->rows[y]->gen;
 		} else {

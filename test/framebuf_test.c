@@ -421,6 +421,15 @@ test_resize(void)
 	CHECK(b.tabs[1] == 0 && b.tabs[2] == 0);
 	CHECK(fb_cell(&b, 0, 0)->c[0] == 'A' && fb_cell(&b, 0, 5)->len == 0);
 	CHECK(fb_resize(&b, 0, 4) == -1 && b.w == 30);
+	/* Cut: a wrap flag DCH left mid-row becomes the row's (upstream). */
+	c = fb_row_mut(&b, 1);
+	c[29].flags |= FB_WRAP;
+	c[9].flags |= FB_WRAP;
+	CHECK(fb_resize(&b, 10, 4) == 0);
+	CHECK(fb_cell(&b, 1, 9)->flags & FB_WRAP);
+	CHECK(fb_resize(&b, 12, 4) == 0);
+	CHECK(!(fb_cell(&b, 1, 9)->flags & FB_WRAP));
+	CHECK(!(fb_cell(&b, 1, 11)->flags & FB_WRAP));
 	CHECK(fb_resize(&b, 4, FB_MAX_ROWS + 1) == -1 && b.h == 4);
 	fb_free(&b);
 	fb_free(&a);
