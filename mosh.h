@@ -800,7 +800,7 @@ struct fb {
 	size_t title_len, icon_len;
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
-	uint64_t gen_next;		/* last row gen handed out (framebuf.c) */
+	uint64_t gen_next;		/* last row gen given (framebuf.c) */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */
