@@ -670,6 +670,14 @@ at_exit()
 t_cleanup()
 {
 	t_rc=$?
+	# A signal that reaches a child between fork and exec runs these
+	# traps in a copy of this shell (bash does); only the test's own
+	# shell may clean up. A builtin's redirection is opened by the
+	# process itself, so /proc/self names it.
+	if [ -n "$t_main" ] && read -r t_me t_rest </proc/self/stat &&
+	    [ "$t_me" != "$t_main" ]; then
+		exit "$t_rc"
+	fi
 	trap '' INT TERM HUP PIPE
 	: >"$T/.cleaning"
 	eval "${t_atexit:-:}"
@@ -735,6 +743,8 @@ else
 	    </dev/null >/dev/null 2>&1 &
 fi
 
+t_main=
+read -r t_main t_rest </proc/self/stat 2>/dev/null || t_main=
 trap t_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
