@@ -1,15 +1,2723 @@
 /*
- * mosh.c: role dispatch, the server and client main loops, the pty.
+ * mosh.c: main(), the three roles, the process plumbing around them, and
+ * the two main loops.
+ *
+ * Roles (dispatched like Dropbear's multi-call binary, on the basename of
+ * argv[0] first and then on argv[1]):
+ *   mosh-server, mosh server   the server of protocol.md §9: prints
+ *                              "MOSH CONNECT <port> <key>", forks once,
+ *                              runs the shell on a pty, serves the session;
+ *   mosh-client, mosh client   the client of protocol.md §10: MOSH_KEY in
+ *                              the environment, "IP PORT" as arguments;
+ *   mosh [options] host        the front end of protocol.md §11 (not built
+ *                              yet: its command line is only checked).
+ * Command lines, messages and exit codes follow upstream 1.4.0 wherever a
+ * script or a user could notice; the differences are listed at the point
+ * where they happen (locale: locale_*; terminfo: ti_*; key check order:
+ * client_main; stricter client port: client_parse).
+ *
+ * The complete-terminal state type of protocol.md §8.2 (term_*) lives here:
+ * it is where the emulator (vt.c), the frames and renderer (framebuf.c) and
+ * the transport (ssp.c, which only knows states through a vtable) meet.
+ *
+ * Loops: server_loop() and client_loop() are the only places that wait.
+ * Each pass reads the monotonic clock once (now_ms) and passes it down; every
+ * module says when it next needs to run and the loop sleeps until the
+ * earliest of those in ppoll(), with the signals it handles blocked outside
+ * ppoll so that a handler (which only sets a flag) can never be missed. The
+ * timing policy of each loop is in the comment above it.
+ *
+ * Nothing here parses wire bytes or escape sequences: ssp.c decodes, vt.c
+ * interprets. Once a loop runs nothing calls exit(): a local failure ends
+ * the loop and the one way out (client_finish) restores the terminal.
  */
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pty.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mosh.h"
 
+extern char **environ;
+
+#define TTY_READ_MAX 16384		/* one read of keyboard or pty bytes */
+#define SERVER_NO_CLIENT_MS 60000	/* exit if no client ever came */
+#define SERVER_IDLE_WAKE_MS 5000	/* wake-up while alone or closing */
+#define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
+#define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
+#define TIMEOUT_MAX_S 1000000000L	/* clamp of the *_TMOUT variables */
+#define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
+#define SERVER_TOPTY_MAX (1u << 20)	/* past this, stop reading the net */
+#define ECHO_TIMEOUT_MS 50		/* §8.3 */
+
+/* ==== small helpers ==== */
+
+/*
+ * Signal flags: the handlers do nothing else. The signals are blocked
+ * except inside ppoll(), so a flag is always seen by the next pass.
+ */
+static volatile sig_atomic_t sig_winch, sig_cont, sig_quit, sig_usr1;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGWINCH:
+		sig_winch = 1;
+		break;
+	case SIGCONT:
+		sig_cont = 1;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	default:
+		sig_quit = 1;
+		break;
+	}
+}
+
+/* Catch the signals of list[] and block them; *old gets the mask to wait in. */
+static void
+signals_catch(const int *list, size_t n, sigset_t *old)
+{
+	struct sigaction sa;
+	sigset_t set;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (i = 0; i < n; i++) {
+		sigaction(list[i], &sa, NULL);
+		sigaddset(&set, list[i]);
+	}
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+signal_set(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigfillset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Milliseconds from CLOCK_MONOTONIC: the one clock of both loops. */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait for fds or wait_ms (-1: forever) with the handled signals open. */
+static int
+poll_wait(struct pollfd *fds, nfds_t n, int wait_ms, const sigset_t *mask)
+{
+	struct timespec ts;
+
+	ts.tv_sec = wait_ms / 1000;
+	ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+	if (ppoll(fds, n, wait_ms < 0 ? NULL : &ts, mask) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+		for (; n > 0; n--) {
+			fds[n - 1].revents = 0;
+		}
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	struct pollfd pfd;
+	ssize_t r;
+
+	while (n > 0) {
+		r = write(fd, p, n);
+		if (r < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (errno != EAGAIN || poll(&pfd, 1, 1000) != 1) {
+				return -1;
+			}
+			continue;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+write_str(int fd, const char *s)
+{
+	return write_all(fd, s, strlen(s));
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Core dumps off (they could hold the session key); *saved to restore. */
+static void
+core_off(struct rlimit *saved)
+{
+	struct rlimit none;
+
+	if (getrlimit(RLIMIT_CORE, saved) == -1) {
+		saved->rlim_cur = saved->rlim_max = 0;
+	}
+	none.rlim_cur = 0;
+	none.rlim_max = saved->rlim_max;
+	setrlimit(RLIMIT_CORE, &none);
+}
+
+/*
+ * One step of getopt(3) over argv[1..argc-1]. Like glibc's default mode,
+ * which upstream's binaries use, it does not stop at the first operand:
+ * operands come back in order as 1 with *arg set, and "--" makes the rest
+ * operands. An unknown option or a missing argument prints glibc's message
+ * (naming argv[0]) and gives '?'. -1 at the end.
+ */
+struct opt {
+	int i, pos, dashdash;
+	const char *arg;
+};
+
+static int
+opt_next(struct opt *o, int argc, char **argv, const char *spec)
+{
+	const char *a, *s;
+	int c;
+
+	o->arg = NULL;
+	if (o->i == 0) {
+		o->i = 1;
+	}
+	if (o->pos == 0) {
+		if (o->i >= argc) {
+			return -1;
+		}
+		a = argv[o->i];
+		if (!o->dashdash && strcmp(a, "--") == 0) {
+			o->dashdash = 1;
+			o->i++;
+			return opt_next(o, argc, argv, spec);
+		}
+		if (o->dashdash || a[0] != '-' || a[1] == '\0') {
+			o->arg = a;
+			o->i++;
+			return 1;
+		}
+		o->pos = 1;
+	}
+	a = argv[o->i];
+	c = (unsigned char)a[o->pos++];
+	s = c != ':' ? strchr(spec, c) : NULL;
+	if (a[o->pos] == '\0') {
+		o->pos = 0;
+		o->i++;
+	}
+	if (s == NULL) {
+		fprintf(stderr, "%s: invalid option -- '%c'\n", argv[0], c);
+		return '?';
+	}
+	if (s[1] != ':') {
+		return c;
+	}
+	if (o->pos != 0) {
+		o->arg = a + o->pos;
+		o->pos = 0;
+		o->i++;
+	} else if (o->i < argc) {
+		o->arg = argv[o->i++];
+	} else {
+		fprintf(stderr, "%s: option requires an argument -- '%c'\n",
+		    argv[0], c);
+		return '?';
+	}
+	return c;
+}
+
+/* ==== version and usage texts ==== */
+
+/*
+ * Our banner names our release and the upstream release we are compatible
+ * with; scripts only look for the "MOSH CONNECT" line, never at this.
+ */
+static void
+print_version(FILE *f, const char *role)
+{
+	fprintf(f, "%s (mosh-c " MOSH_VERSION ", compatible with mosh "
+	    MOSH_COMPAT_VERSION ")\n"
+	    "Copyright 2026 the mosh-c authors.\n"
+	    "License GPLv3+: GNU GPL version 3 or later "
+	    "<https://gnu.org/licenses/gpl.html>.\n"
+	    "This is free software: you are free to change and redistribute "
+	    "it.\n"
+	    "There is NO WARRANTY, to the extent permitted by law.\n", role);
+}
+
+static void
+server_usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s new [-s] [-v] [-i LOCALADDR] [-p PORT[:PORT2]] "
+	    "[-c COLORS] [-l NAME=VALUE] [-- COMMAND...]\n", prog);
+}
+
+static void
+client_usage(FILE *f, const char *prog)
+{
+	print_version(f, "mosh-client");
+	fprintf(f, "\nUsage: %s [-# 'ARGS'] IP PORT\n"
+	    "       %s -c\n", prog, prog);
+}
+
+static void
+front_usage(FILE *f)
+{
+	fputs("Usage: mosh [options] [--] [user@]host [command...]\n"
+	    "       mosh server new [-s] [-v] [-i LOCALADDR] "
+	    "[-p PORT[:PORT2]] [-c COLORS]\n"
+	    "                       [-l NAME=VALUE] [-- COMMAND...]\n"
+	    "       mosh client [-# 'ARGS'] IP PORT\n"
+	    "       mosh client -c\n"
+	    "       mosh --help | --version\n"
+	    "\n"
+	    "One binary, three roles. Installed (or linked) as mosh-server\n"
+	    "or mosh-client it is that program, with upstream mosh 1.4.0's\n"
+	    "command line and environment; `mosh server ...' and\n"
+	    "`mosh client ...' are the same roles.\n"
+	    "\n"
+	    "Options of the front end (upstream's `mosh' wrapper):\n"
+	    "  --client=PATH            client program on this side\n"
+	    "  --server=COMMAND         server command on the remote side\n"
+	    "  --predict=adaptive|always|never|experimental, -a, -n\n"
+	    "  --predict-overwrite, -o  predictions overwrite, not insert\n"
+	    "  --family=inet|inet6|auto|all|prefer-inet|prefer-inet6, -4, -6\n"
+	    "  -p PORT[:PORT2], --port=PORT[:PORT2]   server UDP port(s)\n"
+	    "  --bind-server=ssh|any|IP the server's local address\n"
+	    "  --ssh=COMMAND            ssh command (default: ssh)\n"
+	    "  --no-ssh-pty, --no-init, --local\n"
+	    "  --experimental-remote-ip=proxy|local|remote\n"
+	    "\n"
+	    "A host literally named `server' or `client' is reached with\n"
+	    "`mosh -- server' or `mosh -- client'.\n"
+	    "\n"
+	    "Environment of the client: MOSH_KEY (required, removed at "
+	    "once),\n"
+	    "MOSH_PREDICTION_DISPLAY, MOSH_PREDICTION_OVERWRITE, "
+	    "MOSH_ESCAPE_KEY,\n"
+	    "MOSH_TITLE_NOPREFIX, MOSH_NO_TERM_INIT. Of the server:\n"
+	    "MOSH_SERVER_NETWORK_TMOUT, MOSH_SERVER_SIGNAL_TMOUT.\n", f);
+}
+
+/* ==== locale: which environment the shell child gets ==== */
+
+/*
+ * Our terminal model is UTF-8 by construction and our own code never calls
+ * setlocale(), so neither role needs a UTF-8 locale to exist on the host.
+ * What matters is the shell child: a program that believes its charset is
+ * a legacy one (ISO-8859-1, EUC-JP...) writes bytes our UTF-8 emulator shows
+ * as U+FFFD. The rule (protocol.md §12 item 27, decided here):
+ *   1. The effective LC_CTYPE is the first non-empty of LC_ALL, LC_CTYPE,
+ *      LANG; its charset (between '.' and '@') names UTF-8 -> run as is.
+ *   2. Otherwise, as upstream: remove every locale variable and put each
+ *      -l NAME=VALUE. UTF-8 now -> run.
+ *   3. Still unset, empty, "C" or "POSIX" (plain ASCII, which a UTF-8
+ *      terminal shows correctly): run, with LC_CTYPE=C.UTF-8 added for the
+ *      child (C.UTF-8 is in glibc >= 2.35, Debian and musl; where it is
+ *      missing programs fall back to ASCII, which still works).
+ *   4. Still a legacy charset, named or implied by a bare language name
+ *      such as "en_US": the child would really write non-UTF-8 text, so
+ *      print upstream's "needs a UTF-8 native locale" message and exit 1.
+ * Upstream refuses in case 3 too (glibc's C locale is ASCII) and asks glibc
+ * whether the locale is installed, which a static musl binary cannot do.
+ */
+enum { LOC_ASCII, LOC_UTF8, LOC_LEGACY };
+
+static const char *const locale_vars[] = {
+	"LANG", "LANGUAGE", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE",
+	"LC_MONETARY", "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS",
+	"LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION", "LC_ALL"
+};
+
+/* The variable that decides LC_CTYPE: *name and its value, or NULL. */
+static const char *
+locale_ctype(const char **name)
+{
+	static const char *const order[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < LEN(order); i++) {
+		v = getenv(order[i]);
+		if (v != NULL && *v != '\0') {
+			*name = order[i];
+			return v;
+		}
+	}
+	*name = NULL;
+	return NULL;
+}
+
+/* LOC_* of a locale name; "utf8", "UTF-8", "Utf_8" all name UTF-8. */
+static int
+locale_kind(const char *v)
+{
+	const char *cs, *end;
+	char norm[8];
+	size_t n = 0;
+
+	if (v == NULL || *v == '\0' || strcmp(v, "C") == 0 ||
+	    strcmp(v, "POSIX") == 0) {
+		return LOC_ASCII;
+	}
+	if ((cs = strchr(v, '.')) == NULL) {
+		return LOC_LEGACY;
+	}
+	end = strchr(++cs, '@');
+	if (end == NULL) {
+		end = cs + strlen(cs);
+	}
+	for (; cs < end && n < sizeof norm - 1; cs++) {
+		if (*cs != '-' && *cs != '_') {
+			norm[n++] = (char)(*cs | 0x20);
+		}
+	}
+	norm[n] = '\0';
+	if (cs == end && strcmp(norm, "utf8") == 0) {
+		return LOC_UTF8;
+	}
+	return strncmp(v, "C.", 2) == 0 && n == 0 ? LOC_ASCII : LOC_LEGACY;
+}
+
+/* "NAME=value" of the deciding variable, and a charset name, for messages. */
+static void
+locale_describe(char *var, size_t varlen, char *cs, size_t cslen)
+{
+	const char *name, *v = locale_ctype(&name), *dot;
+
+	if (v == NULL) {
+		snprintf(var, varlen, "[no charset variables]");
+	} else {
+		snprintf(var, varlen, "%s=%s", name, v);
+	}
+	dot = v ? strchr(v, '.') : NULL;
+	if (locale_kind(v) == LOC_ASCII) {
+		snprintf(cs, cslen, "US-ASCII");
+	} else if (dot == NULL) {
+		snprintf(cs, cslen, "unknown (no charset in the name)");
+	} else {
+		snprintf(cs, cslen, "%.*s", (int)strcspn(dot + 1, "@"),
+		    dot + 1);
+	}
+}
+
+/* Apply the rule above to our own environment, which the child inherits. */
+static void
+locale_for_child(char **lvars, size_t nl)
+{
+	char nvar[256], ncs[64], cvar[256], ccs[64];
+	const char *name;
+	size_t i;
+
+	if (locale_kind(locale_ctype(&name)) == LOC_UTF8) {
+		return;
+	}
+	locale_describe(nvar, sizeof nvar, ncs, sizeof ncs);
+	for (i = 0; i < LEN(locale_vars); i++) {
+		unsetenv(locale_vars[i]);
+	}
+	for (i = 0; i < nl; i++) {
+		if (strchr(lvars[i], '=') != NULL && putenv(lvars[i]) != 0) {
+			perror("putenv");
+		}
+	}
+	switch (locale_kind(locale_ctype(&name))) {
+	case LOC_UTF8:
+		return;
+	case LOC_ASCII:
+		setenv("LC_CTYPE", "C.UTF-8", 1);
+		return;
+	}
+	locale_describe(cvar, sizeof cvar, ccs, sizeof ccs);
+	fprintf(stderr, "mosh-server needs a UTF-8 native locale to run.\n\n"
+	    "Unfortunately, the local environment (%s) specifies\n"
+	    "the character set \"%s\",\n\n"
+	    "The client-supplied environment (%s) specifies\n"
+	    "the character set \"%s\".\n\n", nvar, ncs, cvar, ccs);
+	exit(1);
+}
+
+/* ==== terminfo: a minimal reader of compiled entries ==== */
+
+/*
+ * The binary is static, so there is no ncurses: this reads the compiled
+ * entry of $TERM itself (term(5)): the legacy format (magic 0432, 16-bit
+ * numbers) and the extended-number format (magic 01036, 32-bit numbers),
+ * with every count and offset checked against the file size. Only the
+ * standard section is read; the capabilities we need are all in it.
+ * Search order as ncurses: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS (an empty
+ * element meaning the system list), then /etc/terminfo, /lib/terminfo,
+ * /usr/share/terminfo, each in the "x/xterm" and the "78/xterm" layouts.
+ * An unknown $TERM, which upstream refuses ("Unknown terminal type."), is
+ * treated as a plain ANSI terminal: no bce, no ech, no smcup/rmcup, and
+ * colors -1 (absent, as tigetnum reports it).
+ */
+#define TI_FILE_MAX 32768	/* ncurses' own limit for a compiled entry */
+#define TI_STR_MAX 128
+#define TI_BOOL_BCE 28		/* back_color_erase */
+#define TI_NUM_COLORS 13	/* max_colors */
+#define TI_STR_SMCUP 28		/* enter_ca_mode */
+#define TI_STR_ECH 37		/* erase_chars */
+#define TI_STR_RMCUP 40		/* exit_ca_mode */
+
+struct tinfo {
+	int found;			/* an entry was read */
+	long colors;			/* -1: absent */
+	int bce, ech;
+	int has_smcup, has_rmcup;
+	char smcup[TI_STR_MAX], rmcup[TI_STR_MAX];
+};
+
+static void
+ti_default(struct tinfo *ti)
+{
+	memset(ti, 0, sizeof *ti);
+	ti->colors = -1;
+}
+
+static long
+ti_le(const uint8_t *p, size_t size)
+{
+	uint32_t v = p[0] | (uint32_t)p[1] << 8;
+
+	if (size == 2) {
+		return v >= 0x8000 ? (long)v - 0x10000 : (long)v;
+	}
+	v |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return v >= 0x80000000u ? -1 : (long)v;
+}
+
+/* String capability i into out[TI_STR_MAX]; 1 if present and it fits. */
+static int
+ti_str(const uint8_t *offs, size_t nstr, const uint8_t *tab, size_t tabsz,
+    size_t i, char *out)
+{
+	const uint8_t *nul;
+	long off;
+
+	if (i >= nstr || (off = ti_le(offs + 2 * i, 2)) < 0 ||
+	    (size_t)off >= tabsz) {
+		return 0;
+	}
+	nul = memchr(tab + off, 0, tabsz - (size_t)off);
+	if (nul == NULL || (size_t)(nul - (tab + off)) >= TI_STR_MAX) {
+		return 0;
+	}
+	memcpy(out, tab + off, (size_t)(nul - (tab + off)) + 1);
+	return 1;
+}
+
+/* Parse one compiled entry; 0, or -1 (and *ti the defaults) if malformed. */
+static int
+ti_parse(const uint8_t *p, size_t n, struct tinfo *ti)
+{
+	long hdr[6];
+	size_t i, numsz, bools, nums, nstr, tabsz, off;
+	char scratch[TI_STR_MAX];
+
+	ti_default(ti);
+	if (n < 12) {
+		return -1;
+	}
+	for (i = 0; i < 6; i++) {
+		hdr[i] = ti_le(p + 2 * i, 2);
+		if (hdr[i] < 0) {
+			return -1;
+		}
+	}
+	if (hdr[0] != 0432 && hdr[0] != 01036) {
+		return -1;
+	}
+	numsz = hdr[0] == 0432 ? 2 : 4;
+	bools = (size_t)hdr[2];
+	nums = (size_t)hdr[3];
+	nstr = (size_t)hdr[4];
+	tabsz = (size_t)hdr[5];
+	off = 12 + (size_t)hdr[1] + bools;
+	off += off & 1;
+	/* Each term is below 2^17, so the sum cannot wrap. */
+	if (off + nums * numsz + nstr * 2 + tabsz > n) {
+		return -1;
+	}
+	ti->bce = bools > TI_BOOL_BCE &&
+	    p[12 + (size_t)hdr[1] + TI_BOOL_BCE] == 1;
+	if (nums > TI_NUM_COLORS) {
+		ti->colors = ti_le(p + off + TI_NUM_COLORS * numsz, numsz);
+		if (ti->colors < 0) {
+			ti->colors = -1;
+		}
+	}
+	off += nums * numsz;
+	ti->ech = ti_str(p + off, nstr, p + off + nstr * 2, tabsz, TI_STR_ECH,
+	    scratch);
+	ti->has_smcup = ti_str(p + off, nstr, p + off + nstr * 2, tabsz,
+	    TI_STR_SMCUP, ti->smcup);
+	ti->has_rmcup = ti_str(p + off, nstr, p + off + nstr * 2, tabsz,
+	    TI_STR_RMCUP, ti->rmcup);
+	ti->found = 1;
+	return 0;
+}
+
+/* Try dir/x/term and dir/78/term; 0 if one parsed. */
+static int
+ti_try_dir(const char *dir, const char *term, struct tinfo *ti)
+{
+	uint8_t buf[TI_FILE_MAX + 1];
+	char path[PATH_MAX];
+	size_t n;
+	ssize_t r;
+	int fd, layout;
+
+	for (layout = 0; layout < 2; layout++) {
+		if ((size_t)snprintf(path, sizeof path, layout ? "%s/%02x/%s" :
+		    "%s/%c/%s", dir, layout ? (unsigned char)term[0] :
+		    term[0], term) >= sizeof path) {
+			return -1;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+			continue;
+		}
+		n = 0;
+		while (n < sizeof buf && (r = read(fd, buf + n,
+		    sizeof buf - n)) > 0) {
+			n += (size_t)r;
+		}
+		close(fd);
+		if (n <= TI_FILE_MAX && ti_parse(buf, n, ti) == 0) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+ti_try_system(const char *term, struct tinfo *ti)
+{
+	static const char *const sys[] = {
+		"/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(sys); i++) {
+		if (ti_try_dir(sys[i], term, ti) == 0) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The entry of term (may be NULL); ti->found says whether there was one. */
+static void
+ti_load(const char *term, struct tinfo *ti)
+{
+	char dir[PATH_MAX];
+	const char *v, *e;
+	size_t len;
+
+	ti_default(ti);
+	if (term == NULL || *term == '\0' || term[0] == '.' ||
+	    strchr(term, '/') != NULL || strlen(term) > 255) {
+		return;
+	}
+	if ((v = getenv("TERMINFO")) != NULL && *v != '\0' &&
+	    ti_try_dir(v, term, ti) == 0) {
+		return;
+	}
+	if ((v = getenv("HOME")) != NULL && *v != '\0' &&
+	    (size_t)snprintf(dir, sizeof dir, "%s/.terminfo", v) < sizeof dir &&
+	    ti_try_dir(dir, term, ti) == 0) {
+		return;
+	}
+	for (v = getenv("TERMINFO_DIRS"); v != NULL; v = *e ? e + 1 : NULL) {
+		e = v + strcspn(v, ":");
+		len = (size_t)(e - v);
+		if (len == 0 && ti_try_system(term, ti) == 0) {
+			return;
+		}
+		if (len == 0 || len >= sizeof dir) {
+			continue;
+		}
+		memcpy(dir, v, len);
+		dir[len] = '\0';
+		if (ti_try_dir(dir, term, ti) == 0) {
+			return;
+		}
+	}
+	if (ti_try_system(term, ti) == 0) {
+		return;
+	}
+	ti_default(ti);
+}
+
+/* ==== escape key (prediction.md §10) ==== */
+
+struct escape {
+	int key;		/* the escape byte; -1: switched off */
+	int pass, pass2;	/* after the escape, these send it literally */
+	int requires_lf;	/* printable key: only at the start of a line */
+	char name[16];		/* "Ctrl-^" or "\"~\"": for the quit hint */
+	char help[96];		/* the help shown after the escape byte */
+};
+
+/* From MOSH_ESCAPE_KEY (env may be NULL). Pure: no I/O, no globals. */
+static void
+escape_config(const char *env, struct escape *e)
+{
+	int k = 0x1E;
+	char pass[8];
+
+	memset(e, 0, sizeof *e);
+	if (env != NULL && env[0] == '\0') {
+		e->key = -1;
+		return;
+	}
+	if (env != NULL && env[1] == '\0' && (unsigned char)env[0] < 128) {
+		k = (unsigned char)env[0];
+	}
+	if (k == 0x03 || k == 0x04 || k == 0x0A || k == 0x0C || k == 0x0D) {
+		k = 0x1E;
+	}
+	e->key = k;
+	e->pass = k < 32 ? k + '@' : k;
+	e->pass2 = e->pass >= 'A' && e->pass <= 'Z' ? e->pass + 32 : e->pass;
+	e->requires_lf = k >= 32;
+	snprintf(pass, sizeof pass, "\"%c\"", e->pass);
+	if (k < 32) {
+		snprintf(e->name, sizeof e->name, "Ctrl-%c", e->pass);
+	} else {
+		snprintf(e->name, sizeof e->name, "\"%c\"", k);
+	}
+	snprintf(e->help, sizeof e->help, "Commands: Ctrl-Z suspends, "
+	    "\".\" quits, %s gives literal %s", pass, e->name);
+}
+
+/* ==== the complete terminal: SSP's server-to-client state (§8.2) ==== */
+
+/*
+ * A terminal state: the frame, the emulator that interprets host bytes into
+ * it (the client applies diffs with it), and the echo ack. The vt points at
+ * the fb of the same object, so a copy re-points it.
+ */
+struct term_state {
+	struct fb fb;
+	struct vt vt;
+	uint64_t echo_ack;
+};
+
+/* The server's Display assumes ECH, BCE and titles (§8.2). */
+static const struct fb_caps term_wire_caps = { 1, 1, 1 };
+
+static int
+term_init(struct term_state *t, int w, int h)
+{
+	memset(t, 0, sizeof *t);
+	if (fb_init(&t->fb, w, h) == -1) {
+		return -1;
+	}
+	vt_init(&t->vt, &t->fb);
+	return 0;
+}
+
+static void
+term_release(struct term_state *t)
+{
+	vt_free(&t->vt);
+	fb_free(&t->fb);
+}
+
+static void *
+term_copy(const void *st)
+{
+	const struct term_state *a = st;
+	struct term_state *t = malloc(sizeof *t);
+
+	if (t == NULL) {
+		return NULL;
+	}
+	if (fb_copy(&t->fb, &a->fb) == -1) {
+		free(t);
+		return NULL;
+	}
+	/*
+	 * A copy is only diffed (server) or fed with server_ext 0 (client),
+	 * so it needs neither the replies nor a main screen hidden behind
+	 * the alternate one, which stay with the original.
+	 */
+	t->vt = a->vt;
+	t->vt.fb = &t->fb;
+	memset(&t->vt.reply, 0, sizeof t->vt.reply);
+	t->vt.main_rows = NULL;
+	t->echo_ack = a->echo_ack;
+	return t;
+}
+
+static void
+term_free(void *st)
+{
+	if (st != NULL) {
+		term_release(st);
+		free(st);
+	}
+}
+
+static int
+term_equal(const void *a, const void *b)
+{
+	const struct term_state *x = a, *y = b;
+
+	return x->echo_ack == y->echo_ack && fb_equal(&x->fb, &y->fb);
+}
+
+/* HostMessage: echo ack, then resize and host bytes (§8.2). */
+static int
+term_diff(const void *from, const void *to, struct buf *out)
+{
+	const struct term_state *x = from, *y = to;
+	struct buf b = { NULL, 0, 0 };
+	int r = -1;
+
+	if (x->echo_ack != y->echo_ack &&
+	    ssp_hm_put_echoack(out, y->echo_ack) == -1) {
+		return -1;
+	}
+	if (fb_equal(&x->fb, &y->fb)) {
+		return 0;
+	}
+	if ((x->fb.w != y->fb.w || x->fb.h != y->fb.h) &&
+	    ssp_hm_put_resize(out, y->fb.w, y->fb.h) == -1) {
+		return -1;
+	}
+	if (fb_diff(&x->fb, &y->fb, 1, &term_wire_caps, &b) == 0 &&
+	    (b.len == 0 || ssp_hm_put_bytes(out, b.p, b.len) == 0)) {
+		r = 0;
+	}
+	buf_free(&b);
+	return r;
+}
+
+/*
+ * Apply a HostMessage, checked whole first (sizes in range, echo acks
+ * never going down) so that bad input changes nothing. Replies the
+ * emulator would send to the host are dropped: the client has no host.
+ */
+static int
+term_apply(void *st, const uint8_t *p, size_t len)
+{
+	struct term_state *t = st;
+	struct ssp_iter it = { p, p + len };
+	struct ssp_msg m;
+	uint64_t ea = t->echo_ack;
+	int r;
+
+	if (ssp_hm_check(p, len, &ea) == -1) {
+		return -1;
+	}
+	while ((r = ssp_hm_next(&it, &m)) == 1) {
+		if (m.type == SSP_MSG_RESIZE && (m.w < 1 || m.w > FB_MAX_COLS ||
+		    m.h < 1 || m.h > FB_MAX_ROWS)) {
+			return -1;
+		}
+	}
+	if (r == -1) {
+		return -1;
+	}
+	it.p = p;
+	while (ssp_hm_next(&it, &m) == 1) {
+		if (m.type == SSP_MSG_BYTES) {
+			vt_feed(&t->vt, m.p, m.len);
+			t->vt.reply.len = 0;
+		} else if (m.type == SSP_MSG_RESIZE) {
+			vt_resize(&t->vt, m.w, m.h);
+		} else if (m.type == SSP_MSG_ECHOACK) {
+			t->echo_ack = m.echo_ack;
+		}
+	}
+	return 0;
+}
+
+static const struct ssp_ops term_ops = {
+	term_copy, term_free, term_equal, term_diff, term_apply, NULL
+};
+
+/* Chaff for SSP (§7.11). */
+static void
+chaff_random(void *arg, uint8_t *p, size_t n)
+{
+	(void)arg;
+	if (net_random(p, n) == -1) {
+		memset(p, 0, n);
+	}
+}
+
+/* ==== server: command line and environment (protocol.md §9.1, §9.2) ==== */
+
+struct server_opts {
+	const char *prog;		/* argv[0] for messages */
+	const char *ip;			/* NULL: any interface */
+	const char *port;		/* NULL: the default range */
+	int port_lo, port_hi;
+	long colors;
+	unsigned verbose;
+	char **lvars;			/* the -l values, nl of them */
+	size_t nl;
+	char **command;			/* after "--"; NULL: a login shell */
+	char ssh_ip[256];		/* storage for -s */
+};
+
+/*
+ * "N" or "LOW:HIGH", parsed with strtol() as upstream does (so leading
+ * blanks and a sign pass, and "" is port 0); the messages are upstream's.
+ */
+static int
+port_parse(const char *s, int *lo, int *hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
+		fprintf(stderr, "Invalid (low) port number (%s)\n", s);
+		return -1;
+	}
+	if (v < 0 || v > 65535) {
+		fprintf(stderr, "(Low) port number %ld outside valid range "
+		    "[0..65535]\n", v);
+		return -1;
+	}
+	*lo = *hi = (int)v;
+	if (*end == '\0') {
+		return 0;
+	}
+	s = end + 1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno == ERANGE || *end != '\0') {
+		fprintf(stderr, "Invalid high port number (%s)\n", s);
+		return -1;
+	}
+	if (v < 0 || v > 65535) {
+		fprintf(stderr, "High port number %ld outside valid range "
+		    "[0..65535]\n", v);
+		return -1;
+	}
+	*hi = (int)v;
+	if (*lo > *hi) {
+		fprintf(stderr, "Low port %d greater than high port %d\n", *lo,
+		    *hi);
+		return -1;
+	}
+	if (*lo == 0) {
+		fprintf(stderr, "Low port 0 incompatible with port ranges\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* -s: the third word of $SSH_CONNECTION without "::ffff:"; NULL: any. */
+static const char *
+server_ssh_ip(char *out, size_t outlen)
+{
+	static const char ws[] = " \t\n\v\f\r";
+	const char *v = getenv("SSH_CONNECTION"), *w = NULL;
+	size_t n;
+	int i;
+
+	if (v == NULL) {
+		fputs("Warning: SSH_CONNECTION not found; binding to any "
+		    "interface.\n", stderr);
+		return NULL;
+	}
+	for (i = 0; i < 3; i++) {
+		v += strspn(v, ws);
+		w = v;
+		v += strcspn(v, ws);
+	}
+	n = (size_t)(v - w);
+	if (n == 0 || n >= outlen) {
+		fputs("Warning: Could not parse SSH_CONNECTION; binding to any "
+		    "interface.\n", stderr);
+		return NULL;
+	}
+	if (n > 7 && strncasecmp(w, "::ffff:", 7) == 0) {
+		w += 7;
+		n -= 7;
+	}
+	memcpy(out, w, n);
+	out[n] = '\0';
+	return out;
+}
+
+static void
+server_bad(const struct server_opts *o, const char *what, const char *arg)
+{
+	fprintf(stderr, "%s: Bad %s (%s)\n", o->prog, what, arg);
+	server_usage(stderr, o->prog);
+	exit(1);
+}
+
+/* getopt over argv[0..] = "new" ...: upstream keeps going on errors. */
+static void
+server_getopt(int argc, char **argv, struct server_opts *o)
+{
+	struct opt op;
+	char *end;
+	int c;
+
+	memset(&op, 0, sizeof op);
+	while ((c = opt_next(&op, argc, argv, "@:i:p:c:svl:")) != -1) {
+		switch (c) {
+		case 1:		/* an operand: ignored */
+		case '@':	/* only eats its argument */
+			break;
+		case 'i':
+			o->ip = op.arg;
+			break;
+		case 'p':
+			o->port = op.arg;
+			break;
+		case 's':
+			o->ip = server_ssh_ip(o->ssh_ip, sizeof o->ssh_ip);
+			break;
+		case 'c':
+			errno = 0;
+			o->colors = strtol(op.arg, &end, 10);
+			if (errno == ERANGE || *end != '\0') {
+				server_bad(o, "number of colors", op.arg);
+			}
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'l':
+			o->lvars[o->nl++] = (char *)op.arg;
+			break;
+		default:
+			server_usage(stderr, o->prog);
+			break;
+		}
+	}
+}
+
+/* protocol.md §9.1; exits on --help, --version and errors. */
+static void
+server_parse(int argc, char **argv, struct server_opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			server_usage(stdout, o->prog);
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version(stdout, "mosh-server");
+			exit(0);
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			o->command = i + 1 < argc ? argv + i + 1 : NULL;
+			argc = i;
+			break;
+		}
+	}
+	if (argc >= 2 && strcmp(argv[1], "new") == 0) {
+		server_getopt(argc - 1, argv + 1, o);
+	} else if (argc == 2 || argc == 3) {
+		o->ip = argv[1];
+		o->port = argc == 3 ? argv[2] : NULL;
+	} else if (argc > 3) {
+		server_usage(stderr, o->prog);
+		exit(1);
+	}
+	if (o->port != NULL &&
+	    port_parse(o->port, &o->port_lo, &o->port_hi) == -1) {
+		server_bad(o, "UDP port range", o->port);
+	}
+}
+
+/*
+ * MOSH_SERVER_*_TMOUT in seconds, 0 = off. Upstream's quirk is kept: "10x"
+ * is reported as not a valid integer and 10 is used all the same. A
+ * negative leading number ("-5x") is ignored rather than wrapped.
+ */
+static long
+server_env_seconds(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long t;
+
+	if (v == NULL || *v == '\0') {
+		return 0;
+	}
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (*end != '\0' || end == v) {
+		fprintf(stderr, "%s not a valid integer, ignoring\n", name);
+	} else if (t < 0) {
+		fprintf(stderr, "%s is negative, ignoring\n", name);
+	}
+	return t < 0 ? 0 : MIN(t, TIMEOUT_MAX_S);
+}
+
+/* ==== server: the process (protocol.md §9.3, §9.4) ==== */
+
+/* What the pty child runs. */
+struct server_cmd {
+	const char *path;
+	char **argv;
+	int login;			/* a login shell: "-sh", motd */
+	char *login_argv[2];
+	char shell[PATH_MAX], login_name[PATH_MAX + 1];
+};
+
+struct server {
+	struct server_opts o;
+	struct server_cmd cmd;
+	struct rlimit core;		/* restored for the shell */
+	struct winsize ws;		/* initial size of the pty */
+	long net_tmout, sig_tmout;	/* seconds, 0: off */
+	int master;			/* pty master, -1 once closed */
+	pid_t shell;
+	struct net net;			/* the socket and the session key */
+	struct term_state term;		/* the shell's screen, the emulator */
+	struct ssp ssp;			/* sends term, receives user input */
+	int ssp_ok;
+	struct ssp_user *events;	/* scratch for ssp_user_take */
+	struct buf topty;		/* translated keystrokes for the pty */
+	uint64_t echo_num[SERVER_ECHO_MAX], echo_t[SERVER_ECHO_MAX];
+	size_t necho;			/* input history (§8.3) */
+	uint64_t remote_num;		/* newest client state applied */
+	uint64_t now;			/* for the send callback */
+	char peer[64];			/* for syslog: the client's address */
+	char user[64];			/* for syslog */
+	uint64_t start, last_client;	/* ms: start, newest client state */
+	int has_client;			/* a client state has arrived */
+	int released;			/* the shell was sent its "\n" */
+	int fatal;			/* net_send: the key is used up */
+	int done;
+	sigset_t waitmask;
+};
+
+static void
+server_command(const struct server_opts *o, struct server_cmd *cmd)
+{
+	const char *sh;
+	struct passwd *pw;
+
+	memset(cmd, 0, sizeof *cmd);
+	if (o->command != NULL) {
+		cmd->path = o->command[0];
+		cmd->argv = o->command;
+		return;
+	}
+	if ((sh = getenv("SHELL")) == NULL) {
+		if ((pw = getpwuid(getuid())) == NULL) {
+			perror("getpwuid");
+			exit(1);
+		}
+		sh = pw->pw_shell ? pw->pw_shell : "";
+	}
+	snprintf(cmd->shell, sizeof cmd->shell, "%s", *sh ? sh : "/bin/sh");
+	snprintf(cmd->login_name, sizeof cmd->login_name, "-%s",
+	    base_name(cmd->shell));
+	cmd->path = cmd->shell;
+	cmd->login_argv[0] = cmd->login_name;
+	cmd->argv = cmd->login_argv;
+	cmd->login = 1;
+}
+
+static void
+server_winsize(struct winsize *ws)
+{
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, ws) == -1 || ws->ws_col == 0 ||
+	    ws->ws_row == 0) {
+		memset(ws, 0, sizeof *ws);
+		ws->ws_col = 80;
+		ws->ws_row = 24;
+	}
+}
+
+/* net.c's log lines (attach, detach, bind fallbacks), with -v only. */
+static void
+server_log(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
+}
+
+/*
+ * Make the session key and bind the socket on o->ip, o->port_lo..port_hi
+ * (protocol.md §3.8); fill port[] and key[] for the MOSH CONNECT line. A
+ * failure prints "Network exception: ..." and gives -1 (exit status 1).
+ */
+static int
+server_net_open(struct server *s, char *port, size_t portlen, char *key)
+{
+	uint8_t k[OCB_KEY_LEN];
+	int r = -1;
+
+	if (net_key_generate(k) == -1 || net_init(&s->net, 1, k) == -1) {
+		fputs("Crypto exception: cannot make a session key\n", stderr);
+		goto out;
+	}
+	if (s->o.verbose) {
+		s->net.log = server_log;
+	}
+	if (net_bind(&s->net, s->o.ip, s->o.port ? s->o.port_lo : -1,
+	    s->o.port ? s->o.port_hi : -1) == -1) {
+		fprintf(stderr, "Network exception: %s\n", s->net.error);
+		goto out;
+	}
+	snprintf(port, portlen, "%d", net_port(&s->net));
+	ocb_key_format(k, key);
+	r = 0;
+out:
+	explicit_bzero(k, sizeof k);
+	return r;
+}
+
+/* fork() once; the parent reports and exits 0, the child goes on. */
+static void
+server_detach(const struct server *s)
+{
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+	} else if (pid > 0) {
+		fputc('\n', stderr);
+		print_version(stderr, "mosh-server");
+		fprintf(stderr, "\n[mosh-server detached, pid = %d]\n",
+		    (int)pid);
+		fflush(NULL);
+		if (isatty(STDOUT_FILENO)) {
+			tcdrain(STDOUT_FILENO);
+		}
+		if (isatty(STDERR_FILENO)) {
+			tcdrain(STDERR_FILENO);
+		}
+		exit(0);
+	}
+	if (s->o.verbose) {
+		return;
+	}
+	if ((fd = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1) {
+		perror("/dev/null");
+		exit(1);
+	}
+	if (fd > STDERR_FILENO) {
+		close(fd);
+	}
+}
+
+/* Copy a file to stdout; 0 if it could be opened. */
+static int
+print_file(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof buf)) > 0 &&
+	    write_all(STDOUT_FILENO, buf, (size_t)n) == 0) {
+		continue;
+	}
+	close(fd);
+	return 0;
+}
+
+/* In the pty child: $HOME (else the passwd entry) and $PWD. */
+static void
+shell_chdir_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home == NULL) {
+		if ((pw = getpwuid(getuid())) == NULL) {
+			perror("getpwuid");
+			return;
+		}
+		home = pw->pw_dir;
+	}
+	if (chdir(home) == -1) {
+		perror("chdir");
+	}
+	if (setenv("PWD", home, 1) == -1) {
+		perror("setenv");
+	}
+}
+
+/*
+ * The release handshake: block until the server writes "\n" to the pty,
+ * which it does when the first client state arrives. One line, at most 80
+ * bytes, read a byte at a time so nothing typed after it is swallowed.
+ */
+static void
+shell_wait_release(void)
+{
+	ssize_t r;
+	char c = 0;
+	int n;
+
+	for (n = 0; n < 80 && c != '\n'; n++) {
+		do {
+			r = read(STDIN_FILENO, &c, 1);
+		} while (r == -1 && errno == EINTR);
+		if (r != 1) {
+			fprintf(stderr, "mosh-server: parent signal: %s\n",
+			    r == 0 ? "end of file" : strerror(errno));
+			_exit(1);
+		}
+	}
+}
+
+/* The pty child (protocol.md §9.4). Never returns. */
+static void
+server_shell(struct server *s)
+{
+	struct termios t;
+	struct stat st;
+
+	signal_set(SIGHUP, SIG_DFL);
+	signal_set(SIGPIPE, SIG_DFL);
+	closelog();
+	net_close(&s->net);	/* this process's copy: the sockets */
+	if (tcgetattr(STDIN_FILENO, &t) == -1) {
+		perror("tcgetattr");
+		_exit(1);
+	}
+	t.c_iflag |= IUTF8;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == -1) {
+		perror("tcsetattr");
+		_exit(1);
+	}
+	if (setenv("TERM", s->o.colors == 256 ? "xterm-256color" : "xterm",
+	    1) == -1 || setenv("NCURSES_NO_UTF8_ACS", "1", 1) == -1 ||
+	    unsetenv("STY") == -1) {
+		perror("setenv");
+		_exit(1);
+	}
+	shell_chdir_home();
+	if (s->cmd.login && lstat(".hushlogin", &st) == -1) {
+		if (print_file("/run/motd.dynamic") == -1) {
+			print_file("/var/run/motd.dynamic");
+		}
+		print_file("/etc/motd");
+	}
+	shell_wait_release();
+	setrlimit(RLIMIT_CORE, &s->core);
+	execvp(s->cmd.path, s->cmd.argv);
+	fprintf(stderr, "mosh-server: execvp: %s: %s\n", s->cmd.path,
+	    strerror(errno));
+	sleep(3);
+	_exit(1);
+}
+
+/*
+ * forkpty() with the initial size; the shell becomes the session leader of
+ * the new pty. utmp: musl's utmpx functions do nothing and a static binary
+ * has no libutempter, so no utmp entry is written (upstream: "mosh [pid]").
+ */
+static int
+server_spawn(struct server *s)
+{
+	pid_t pid;
+
+	if ((pid = forkpty(&s->master, NULL, NULL, &s->ws)) == -1) {
+		perror("forkpty");
+		return -1;
+	}
+	if (pid == 0) {
+		server_shell(s);
+	}
+	s->shell = pid;
+	fcntl(s->master, F_SETFD, FD_CLOEXEC);
+	fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+/* ==== server: the main loop (protocol.md §9.5) ==== */
+
+/* Start the shutdown handshake, or leave at once if there is no client. */
+static void
+server_stop(struct server *s, uint64_t now)
+{
+	if (!s->net.has_peer) {
+		s->done = 1;
+	} else if (!ssp_shutdown_in_progress(&s->ssp)) {
+		ssp_start_shutdown(&s->ssp, now);
+	}
+}
+
+/* The first client state releases the shell (protocol.md §9.4). */
+static void
+server_release(struct server *s)
+{
+	if (!s->released && write_all(s->master, "\n", 1) == 0) {
+		s->released = 1;
+	}
+}
+
+/* The send side SSP calls; the key running out ends the session. */
+static int
+server_send(void *arg, const uint8_t *p, size_t len)
+{
+	struct server *s = arg;
+	int r = net_send(&s->net, p, len, s->now);
+
+	if (r == -2) {
+		s->fatal = 1;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+static struct ssp_link
+server_link(struct server *s, uint64_t now)
+{
+	struct ssp_link l;
+
+	s->now = now;
+	l.has_peer = s->net.has_peer;
+	l.send_interval = (unsigned)net_send_interval(&s->net);
+	l.rto = (unsigned)net_rto(&s->net);
+	l.mtu = (size_t)s->net.mtu;
+	l.send = server_send;
+	l.arg = s;
+	return l;
+}
+
+/* syslog the client's address when it first comes or roams. */
+static void
+server_log_peer(struct server *s)
+{
+	char host[64];
+
+	if (getnameinfo((const struct sockaddr *)&s->net.peer.ss,
+	    s->net.peer.len, host, sizeof host, NULL, 0, NI_NUMERICHOST) ||
+	    strcmp(host, s->peer) == 0) {
+		return;
+	}
+	snprintf(s->peer, sizeof s->peer, "%s", host);
+	syslog(LOG_INFO, "user %s connected from host: %s", s->user, host);
+}
+
+/* One resize from the client (§8.4 step 2): the pty, then the emulator. */
+static void
+server_resize(struct server *s, int32_t w, int32_t h, uint64_t now)
+{
+	struct winsize ws;
+
+	if (w < 1 || w > FB_MAX_COLS || h < 1 || h > FB_MAX_ROWS) {
+		return;
+	}
+	memset(&ws, 0, sizeof ws);
+	ws.ws_col = (unsigned short)w;
+	ws.ws_row = (unsigned short)h;
+	if (ioctl(s->master, TIOCSWINSZ, &ws) == -1) {
+		server_stop(s, now);
+		return;
+	}
+	vt_resize(&s->term.vt, w, h);
+}
+
+/* §8.3: remember that input of state num was written at now. */
+static void
+server_echo_register(struct server *s, uint64_t num, uint64_t now)
+{
+	if (s->necho == SERVER_ECHO_MAX) {
+		memmove(s->echo_num, s->echo_num + 1,
+		    (SERVER_ECHO_MAX - 1) * sizeof s->echo_num[0]);
+		memmove(s->echo_t, s->echo_t + 1,
+		    (SERVER_ECHO_MAX - 1) * sizeof s->echo_t[0]);
+		s->necho--;
+	}
+	s->echo_num[s->necho] = num;
+	s->echo_t[s->necho++] = now;
+}
+
+/* §8.3 set_echo_ack: 1 if the echo ack changed. */
+static int
+server_echo_ack(struct server *s, uint64_t now)
+{
+	uint64_t newest = 0;
+	size_t i, j;
+
+	for (i = 0; i < s->necho; i++) {
+		if (s->echo_t[i] + ECHO_TIMEOUT_MS <= now) {
+			newest = s->echo_num[i];
+		}
+	}
+	for (i = j = 0; i < s->necho; i++) {
+		if (s->echo_num[i] >= newest) {
+			s->echo_num[j] = s->echo_num[i];
+			s->echo_t[j++] = s->echo_t[i];
+		}
+	}
+	s->necho = j;
+	if (s->term.echo_ack == newest) {
+		return 0;
+	}
+	s->term.echo_ack = newest;
+	return 1;
+}
+
+/* The new user events of the newest client state (§8.4). */
+static void
+server_apply_input(struct server *s, uint64_t now)
+{
+	struct ssp_uev ev;
+	size_t off = 0;
+	uint8_t out[2];
+	int any = 0;
+
+	s->events->b.len = 0;
+	if (ssp_user_take(&s->ssp, s->events) == -1) {
+		return;
+	}
+	while (ssp_user_next(s->events, &off, &ev) == 1) {
+		any = 1;
+		if (ev.type == SSP_MSG_RESIZE && !ev.superseded) {
+			server_resize(s, ev.w, ev.h, now);
+		} else if (ev.type == SSP_MSG_KEYS) {
+			buf_append(&s->topty, out,
+			    vt_user_byte(&s->term.vt, ev.c, out));
+		}
+	}
+	if (any) {
+		server_echo_register(s, s->remote_num, now);
+	}
+	if (!ssp_shutdown_in_progress(&s->ssp)) {
+		ssp_set_current(&s->ssp, &s->term);
+	}
+	s->has_client = 1;
+	s->last_client = now;
+	server_release(s);
+	server_log_peer(s);
+}
+
+/* One datagram from the socket. */
+static void
+server_read_net(struct server *s, uint64_t now)
+{
+	uint8_t payload[NET_MAX_PAYLOAD];
+	size_t len;
+	int r, why = -1;
+
+	if ((r = net_recv(&s->net, now, payload, &len, &why)) != 1) {
+		if (r == -1 && s->o.verbose && why >= 0) {
+			fprintf(stderr, "%s%s\n", why == NET_DROP_RECVERR ||
+			    why == NET_DROP_OVERSIZE ? "Network exception: " :
+			    "Crypto exception: ", net_drop_text(why));
+		}
+		return;		/* counted by net.c */
+	}
+	if ((r = ssp_recv(&s->ssp, payload, len, now)) == SSP_EVERSION &&
+	    s->o.verbose) {
+		fputs("mosh protocol version mismatch\n", stderr);
+	} else if (r == 1 && ssp_remote_num(&s->ssp) != s->remote_num) {
+		s->remote_num = ssp_remote_num(&s->ssp);
+		server_apply_input(s, now);
+	}
+	explicit_bzero(payload, len);
+}
+
+/* Up to TTY_READ_MAX bytes of shell output; EOF or error: shut down. */
+static void
+server_read_pty(struct server *s, uint64_t now)
+{
+	uint8_t buf[TTY_READ_MAX];
+	ssize_t n;
+
+	n = read(s->master, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+		return;
+	}
+	if (n <= 0) {
+		server_stop(s, now);
+		return;
+	}
+	vt_feed(&s->term.vt, buf, (size_t)n);
+	if (!ssp_shutdown_in_progress(&s->ssp)) {
+		ssp_set_current(&s->ssp, &s->term);
+	}
+}
+
+/*
+ * Emulator replies and translated keystrokes to the shell, as much as the
+ * pty takes now; the rest waits for POLLOUT (upstream blocks instead).
+ */
+static void
+server_write_pty(struct server *s, uint64_t now)
+{
+	struct buf *r = &s->term.vt.reply, *t = &s->topty;
+	ssize_t n;
+
+	if (r->len > 0 && buf_append(t, r->p, r->len) == 0) {
+		r->len = 0;
+	}
+	if (t->len == 0) {
+		return;
+	}
+	n = write(s->master, t->p, t->len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		return;		/* the shell is not reading: keep it */
+	}
+	if (n == -1) {
+		server_stop(s, now);
+		t->len = 0;
+		return;
+	}
+	memmove(t->p, t->p + n, t->len - (size_t)n);
+	t->len -= (size_t)n;
+}
+
+/* Signals, idle limits and the ends of the loop. */
+static void
+server_events(struct server *s, uint64_t now)
+{
+	uint64_t idle = now - s->last_client;
+
+	if (sig_usr1) {
+		sig_usr1 = 0;
+		if (s->sig_tmout == 0 ||
+		    idle >= (uint64_t)s->sig_tmout * 1000) {
+			fprintf(stderr, "Network idle for %llu seconds when "
+			    "SIGUSR1 received\n",
+			    (unsigned long long)idle / 1000);
+			server_stop(s, now);
+		}
+	}
+	if (sig_quit) {
+		sig_quit = 0;
+		server_stop(s, now);
+	}
+	if (s->net_tmout && !ssp_shutdown_in_progress(&s->ssp) &&
+	    idle >= (uint64_t)s->net_tmout * 1000) {
+		fprintf(stderr, "Network idle for %llu seconds.\n",
+		    (unsigned long long)idle / 1000);
+		server_stop(s, now);
+	}
+	if (!s->has_client && now - s->start >= SERVER_NO_CLIENT_MS) {
+		fprintf(stderr, "No connection within %d seconds.\n",
+		    SERVER_NO_CLIENT_MS / 1000);
+		s->done = 1;
+	}
+	if ((ssp_shutdown_in_progress(&s->ssp) &&
+	    (ssp_shutdown_acked(&s->ssp) ||
+	    ssp_shutdown_timed_out(&s->ssp, now))) ||
+	    ssp_counterparty_shutdown_ack_sent(&s->ssp) || s->fatal) {
+		s->done = 1;
+	}
+}
+
+/* Milliseconds until something is due; -1: nothing is. */
+static int
+server_wait_ms(struct server *s, uint64_t now)
+{
+	struct ssp_link l = server_link(s, now);
+	uint64_t w = ssp_wait(&s->ssp, &l, now), due;
+
+	if (s->necho >= 2) {
+		due = s->echo_t[1] + ECHO_TIMEOUT_MS;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	if (!s->has_client || ssp_shutdown_in_progress(&s->ssp)) {
+		w = MIN(w, SERVER_IDLE_WAKE_MS);
+	}
+	if (s->net_tmout) {
+		due = s->last_client + (uint64_t)s->net_tmout * 1000;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	if (!s->has_client) {
+		due = s->start + SERVER_NO_CLIENT_MS;
+		w = MIN(w, due > now ? due - now : 0);
+	}
+	return w > INT_MAX ? -1 : (int)w;
+}
+
+/*
+ * server_loop: one pass per event. Timing: the pass sleeps until the
+ * earliest of the transport's next send (frame interval, delayed ack,
+ * 3 s heartbeat), the echo-ack wake-up, the idle timeout, and a 5 s tick
+ * while no client has come or a shutdown runs; it wakes at once for a
+ * datagram, shell output, or SIGTERM/SIGINT/SIGUSR1. Only one datagram is
+ * read per pass (as upstream), so timers run between datagrams. The pty is
+ * not read during the shutdown. While more than SERVER_TOPTY_MAX bytes of
+ * input wait for a shell that does not read, the socket is not read either
+ * (upstream blocks in write() instead), so memory stays bounded.
+ */
+static int
+server_loop(struct server *s)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	struct pollfd fds[2];
+	struct ssp_link l;
+	uint64_t now;
+
+	signals_catch(sigs, LEN(sigs), &s->waitmask);
+	s->start = s->last_client = now_ms();
+	syslog(LOG_INFO, "user %s session begin", s->user);
+	while (!s->done) {
+		now = now_ms();
+		fds[0].fd = s->net.nfds > 0 && s->topty.len < SERVER_TOPTY_MAX ?
+		    s->net.fds[s->net.nfds - 1] : -1;
+		fds[0].events = POLLIN;
+		fds[1].fd = ssp_shutdown_in_progress(&s->ssp) ? -1 : s->master;
+		fds[1].events = POLLIN | (s->topty.len > 0 ? POLLOUT : 0);
+		if (poll_wait(fds, 2, server_wait_ms(s, now), &s->waitmask)) {
+			perror("ppoll");
+			break;
+		}
+		now = now_ms();
+		if (fds[0].revents & POLLIN) {
+			server_read_net(s, now);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			server_read_pty(s, now);
+		}
+		server_write_pty(s, now);
+		server_events(s, now);
+		if (server_echo_ack(s, now) &&
+		    !ssp_shutdown_in_progress(&s->ssp)) {
+			ssp_set_current(&s->ssp, &s->term);
+		}
+		l = server_link(s, now);
+		ssp_tick(&s->ssp, &l, now);
+	}
+	syslog(LOG_INFO, "user %s session end", s->user);
+	return 0;
+}
+
+/* The transport: our terminal states out, the client's user stream in. */
+static int
+server_ssp_init(struct server *s)
+{
+	struct ssp_cfg cfg;
+	struct ssp_user *empty = ssp_user_new();
+	int r;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mine = &term_ops;
+	cfg.remote = &ssp_user_ops;
+	cfg.mine_init = &s->term;
+	cfg.remote_init = empty;
+	cfg.mindelay = SSP_MINDELAY_SERVER;
+	cfg.rand = chaff_random;
+	r = empty ? ssp_init(&s->ssp, &cfg, now_ms()) : -1;
+	ssp_user_ops.free(empty);
+	if (r == -1) {
+		fputs("mosh-server: out of memory\n", stderr);
+	}
+	return r;
+}
+
+static void
+server_user(char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL) {
+		snprintf(out, len, "%s", pw->pw_name);
+	} else {
+		snprintf(out, len, "%ld", (long)getuid());
+	}
+}
+
+static int
+server_main(const char *prog, int argc, char **argv)
+{
+	struct server s;
+	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1];
+
+	memset(&s, 0, sizeof s);
+	s.master = -1;
+	core_off(&s.core);
+	s.o.prog = prog;
+	if ((s.o.lvars = calloc((size_t)argc + 1, sizeof *s.o.lvars)) == NULL) {
+		perror("calloc");
+		return 1;
+	}
+	server_parse(argc, argv, &s.o);
+	openlog("mosh-server", LOG_PID | LOG_NDELAY, LOG_AUTH);
+	server_user(s.user, sizeof s.user);
+	server_command(&s.o, &s.cmd);
+	locale_for_child(s.o.lvars, s.o.nl);
+	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
+	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
+	server_winsize(&s.ws);
+	if (term_init(&s.term, MIN(s.ws.ws_col, FB_MAX_COLS),
+	    MIN(s.ws.ws_row, FB_MAX_ROWS)) == -1 ||
+	    (s.events = ssp_user_new()) == NULL) {
+		fputs("mosh-server: out of memory\n", stderr);
+		return 1;
+	}
+	/* Alternate screen and DEC graphics: frames only, any client. */
+	s.term.vt.server_ext = 1;
+	if (server_net_open(&s, port, sizeof port, key) == -1 ||
+	    server_ssp_init(&s) == -1) {
+		return 1;
+	}
+	if (isatty(STDIN_FILENO)) {
+		fputs("\r\n\n", stdout);	/* typed-ahead echo guard */
+	}
+	printf("MOSH CONNECT %s %s\n", port, key);
+	explicit_bzero(key, sizeof key);
+	signal_set(SIGHUP, SIG_IGN);
+	signal_set(SIGPIPE, SIG_IGN);
+	server_detach(&s);
+	if (server_spawn(&s) == -1) {
+		return 1;
+	}
+	server_loop(&s);
+	close(s.master);
+	net_close(&s.net);
+	ssp_free(&s.ssp);
+	term_release(&s.term);
+	ssp_user_ops.free(s.events);
+	buf_free(&s.topty);
+	fputs("\n[mosh-server is exiting.]\n", stdout);
+	return 0;
+}
+
+/* ==== client: command line and environment (protocol.md §10.1) ==== */
+
+#define CLIENT_MAX_FDS 11		/* stdin and the net module's sockets */
+
+struct client {
+	const char *prog, *ip, *port;
+	unsigned verbose;
+	enum pred_mode predict;
+	int overwrite;			/* MOSH_PREDICTION_OVERWRITE=yes */
+	int title_prefix, term_init;
+	struct fb_caps caps;		/* of the local terminal */
+	struct escape esc;
+	struct tinfo ti;
+	uint8_t key[OCB_KEY_LEN];
+	char open_s[TI_STR_MAX + 8];	/* smcup, CSI ?1h */
+	char close_s[TI_STR_MAX + 96];	/* terminal.md §11, then rmcup */
+	struct termios saved, raw;
+	int tty_ok;			/* saved is valid, raw is applied */
+	struct winsize ws;
+	int quit_started, lf_entered;	/* escape key state */
+	int tty_eof;			/* stdin ended: stop polling it */
+	int repaint;			/* the next frame is a full redraw */
+	int heard, shutdown, clean, done;
+	int net_ok;			/* net is set up (net_close needed) */
+	uint64_t start, shutdown_start;
+	char error[300];		/* printed after the terminal is back */
+	sigset_t waitmask;
+	struct net net;
+	struct pred pred;
+	struct pred_notify note;
+	int fb_ok;			/* drawn, pred and note are set up */
+	struct fb drawn;		/* what the terminal shows */
+	struct buf out;			/* one frame of output */
+	struct ssp ssp;			/* user stream out, terminal in */
+	int ssp_ok;
+	uint64_t now;			/* for the send callback */
+};
+
+static void
+client_print_colors(void)
+{
+	struct tinfo ti;
+
+	ti_load(getenv("TERM"), &ti);
+	printf("%ld\n", ti.colors);
+	exit(0);
+}
+
+/* protocol.md §10.1; exits on --help, --version, -c and errors. */
+static void
+client_parse(int argc, char **argv, struct client *c)
+{
+	const char *ops[3];
+	struct opt op;
+	int i, n = 0, ch;
+	long port;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			client_usage(stdout, c->prog);
+			exit(0);
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version(stdout, "mosh-client");
+			exit(0);
+		}
+	}
+	memset(&op, 0, sizeof op);
+	while ((ch = opt_next(&op, argc, argv, "#:cv")) != -1) {
+		if (ch == 1 && n < 3) {
+			ops[n++] = op.arg;
+		} else if (ch == 'c') {
+			client_print_colors();
+		} else if (ch == 'v') {
+			c->verbose++;
+		} else if (ch != '#' && ch != 1) {
+			client_usage(stderr, c->prog);
+			exit(1);
+		}
+	}
+	if (n != 2) {
+		client_usage(stderr, c->prog);
+		exit(1);
+	}
+	c->ip = ops[0];
+	c->port = ops[1];
+	/* Upstream checks the digits only; 0, "" and > 65535 fail later. */
+	port = strtol(c->port, NULL, 10);
+	if (strspn(c->port, "0123456789") != strlen(c->port) ||
+	    strlen(c->port) > 5 || port < 1 || port > 65535) {
+		fprintf(stderr, "%s: Bad UDP port (%s)\n\n", c->prog, c->port);
+		client_usage(stderr, c->prog);
+		exit(1);
+	}
+}
+
+/*
+ * MOSH_KEY is copied, its bytes in the environment block are wiped (so
+ * /proc/PID/environ no longer shows it) and it is unset, right after the
+ * prediction variables were read, as upstream.
+ */
+static void
+client_env(struct client *c, char *keytext, size_t keylen)
+{
+	static const char *const titled[] = {
+		"xterm", "rxvt", "kterm", "Eterm", "alacritty", "screen", "tmux"
+	};
+	char *k = getenv("MOSH_KEY");
+	const char *pm, *po, *term = getenv("TERM");
+	size_t i;
+
+	if (k == NULL) {
+		fputs("MOSH_KEY environment variable not found.\n", stderr);
+		exit(1);
+	}
+	pm = getenv("MOSH_PREDICTION_DISPLAY");
+	po = getenv("MOSH_PREDICTION_OVERWRITE");
+	snprintf(keytext, keylen, "%s", k);
+	explicit_bzero(k, strlen(k));
+	if (unsetenv("MOSH_KEY") == -1) {
+		perror("unsetenv");
+		exit(1);
+	}
+	if (pred_parse_mode(pm, &c->predict) == -1) {
+		fprintf(stderr, "Unknown prediction mode %s.\n", pm);
+		exit(1);
+	}
+	c->overwrite = po != NULL && strcmp(po, "yes") == 0;
+	c->title_prefix = getenv("MOSH_TITLE_NOPREFIX") == NULL;
+	c->term_init = getenv("MOSH_NO_TERM_INIT") == NULL;
+	escape_config(getenv("MOSH_ESCAPE_KEY"), &c->esc);
+	ti_load(term, &c->ti);
+	c->caps.ech = c->ti.ech;
+	c->caps.bce = c->ti.bce;
+	for (i = 0; term != NULL && i < LEN(titled); i++) {
+		if (strncmp(term, titled[i], strlen(titled[i])) == 0) {
+			c->caps.title = 1;
+		}
+	}
+}
+
+/* The IP must be numeric (the front end or the user resolved it). */
+static int
+client_check_ip(const struct client *c)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, c->ip, a) == 1 ||
+	    inet_pton(AF_INET6, c->ip, a) == 1) {
+		return 0;
+	}
+	fprintf(stderr, "Network exception: Bad IP address (%s): Name or "
+	    "service not known\r\n", c->ip);
+	return -1;
+}
+
+/* The printable key; upstream's "Crypto exception: ..." if it is bad. */
+static int
+client_parse_key(struct client *c, const char *text)
+{
+	const char *err = "bad key";
+
+	if (ocb_key_parse(text, c->key, &err) == -1) {
+		fprintf(stderr, "Crypto exception: %s\r\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The socket to ip:port; the key moves into net (and is wiped here). */
+static int
+client_net_open(struct client *c, uint64_t now)
+{
+	int r = net_init(&c->net, 0, c->key);
+
+	explicit_bzero(c->key, sizeof c->key);
+	if (r == -1) {
+		snprintf(c->error, sizeof c->error, "Crypto exception: "
+		    "cannot set up the key");
+		return -1;
+	}
+	c->net_ok = 1;
+	if (net_connect(&c->net, c->ip, c->port, now) == -1) {
+		snprintf(c->error, sizeof c->error, "Network exception: %s",
+		    c->net.error);
+		return -1;
+	}
+	return 0;
+}
+
+/* ==== client: the local terminal (terminal.md §11) ==== */
+
+static void
+client_term_strings(struct client *c)
+{
+	int init = c->term_init;
+
+	snprintf(c->open_s, sizeof c->open_s, "%s\033[?1h",
+	    init && c->ti.has_smcup ? c->ti.smcup : "");
+	snprintf(c->close_s, sizeof c->close_s, "\033[?1l\033[0m\033[?25h"
+	    "\033[?1003l\033[?1002l\033[?1001l\033[?1000l"
+	    "\033[?1015l\033[?1006l\033[?1005l\033[?2004l\033[?1004l%s",
+	    init && c->ti.has_rmcup ? c->ti.rmcup : "");
+}
+
+/* Save the termios, enter raw mode, send the open string. */
+static void
+client_term_init(struct client *c)
+{
+	if (tcgetattr(STDIN_FILENO, &c->saved) == -1) {
+		perror("tcgetattr");
+		exit(1);
+	}
+	c->raw = c->saved;
+	c->raw.c_iflag |= IUTF8;
+	cfmakeraw(&c->raw);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &c->raw) == -1) {
+		perror("tcsetattr");
+		exit(1);
+	}
+	c->tty_ok = 1;
+	client_term_strings(c);
+	write_str(STDOUT_FILENO, c->open_s);
+}
+
+static void
+client_winsize(struct client *c)
+{
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &c->ws) == -1 ||
+	    c->ws.ws_col == 0 || c->ws.ws_row == 0) {
+		c->ws.ws_col = 80;
+		c->ws.ws_row = 24;
+	}
+	c->ws.ws_col = MIN(c->ws.ws_col, FB_MAX_COLS);
+	c->ws.ws_row = MIN(c->ws.ws_row, FB_MAX_ROWS);
+}
+
+/* After SIGCONT or a suspend: raw mode, open string, full repaint. */
+static void
+client_resume(struct client *c)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &c->raw);
+	write_str(STDOUT_FILENO, c->open_s);
+	c->repaint = 1;
+}
+
+/* Escape key, then Ctrl-Z. */
+static void
+client_suspend(struct client *c)
+{
+	write_str(STDOUT_FILENO, c->close_s);
+	tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+	write_str(STDOUT_FILENO, "\n\033[37;44m[mosh is suspended.]\033[m\n");
+	kill(0, SIGSTOP);
+	sig_cont = 0;
+	client_resume(c);
+}
+
+/*
+ * The newest server frame with the overlays (prediction.md §1 step 1), as
+ * one write. Out of memory: this frame is skipped, the next one repaints.
+ */
+static void
+client_draw(struct client *c, uint64_t now)
+{
+	struct fb new;
+
+	if (!c->ssp_ok) {
+		return;
+	}
+	if (fb_copy(&new, &((const struct term_state *)
+	    ssp_remote(&c->ssp))->fb) == -1) {
+		c->repaint = 1;
+		return;
+	}
+	pred_cull(&c->pred, &new, now);
+	pred_apply(&c->pred, &new, now);
+	pred_notify_expire(&c->note, now);
+	pred_notify_apply(&c->note, &new, now);
+	if (c->title_prefix) {
+		pred_title_apply(&new, "[mosh] ");
+	}
+	c->out.len = 0;
+	if (fb_diff(&c->drawn, &new, !c->repaint, &c->caps, &c->out) == -1) {
+		fb_free(&new);
+		c->repaint = 1;
+		return;
+	}
+	write_all(STDOUT_FILENO, c->out.p, c->out.len);
+	fb_free(&c->drawn);
+	c->drawn = new;
+	c->repaint = 0;
+}
+
+/* The frames, the engine and the bar, for a w x h window. */
+static int
+client_screen_init(struct client *c, uint64_t now)
+{
+	if (fb_init(&c->drawn, c->ws.ws_col, c->ws.ws_row) == -1) {
+		return -1;
+	}
+	c->fb_ok = 1;
+	pred_init(&c->pred);
+	pred_set_mode(&c->pred, c->predict, c->overwrite);
+	pred_notify_init(&c->note, c->esc.key >= 0 ? c->esc.name : NULL, now);
+	return 0;
+}
+
+/*
+ * The one way out once the terminal is raw: the last frame, the close
+ * string, the saved termios, then the messages of protocol.md §10.3 item 4.
+ * Returns the exit status.
+ */
+static int
+client_finish(struct client *c)
+{
+	if (c->tty_ok) {
+		if (c->fb_ok) {
+			uint64_t now = now_ms();
+
+			pred_notify_set(&c->note, "", 0, 1, now);
+			pred_notify_heard(&c->note, now);
+			c->title_prefix = 0;
+			client_draw(c, now);
+		}
+		write_str(STDOUT_FILENO, c->close_s);
+		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved);
+		c->tty_ok = 0;
+		if (c->error[0] != '\0') {
+			fprintf(stderr, "%s\r\n", c->error);
+		} else if (!c->heard) {
+			fprintf(stderr, "\nmosh did not make a successful "
+			    "connection to %s:%s.\n"
+			    "Please verify that UDP port %s is not firewalled "
+			    "and can reach the server.\n\n"
+			    "(By default, mosh uses a UDP port between 60000 "
+			    "and 61000. The -p option\n"
+			    "selects a specific UDP port number.)\n",
+			    c->ip, c->port, c->port);
+		} else if (!c->clean) {
+			fputs("\n\nmosh did not shut down cleanly. Please note "
+			    "that the\nmosh-server process may still be "
+			    "running on the server.\n", stderr);
+		}
+	}
+	explicit_bzero(c->key, sizeof c->key);
+	if (c->net_ok) {
+		net_close(&c->net);
+	}
+	if (c->ssp_ok) {
+		ssp_free(&c->ssp);
+	}
+	if (c->fb_ok) {
+		pred_free(&c->pred);
+		fb_free(&c->drawn);
+		buf_free(&c->out);
+	}
+	printf("[mosh is exiting.]\n");
+	return c->clean ? 0 : 1;
+}
+
+/* ==== client: the main loop (protocol.md §10.3, prediction.md §1) ==== */
+
+/* A message in the bar, with the quit hint unless it is the help text. */
+static void
+client_note(struct client *c, const char *text, int permanent, uint64_t now)
+{
+	pred_notify_set(&c->note, text, permanent,
+	    strcmp(text, c->esc.help) != 0, now);
+}
+
+static int
+client_noting(const struct client *c, const char *text)
+{
+	return strcmp(pred_notify_message(&c->note), text) == 0;
+}
+
+static void
+client_start_shutdown(struct client *c, uint64_t now)
+{
+	if (!c->shutdown) {
+		c->shutdown = 1;
+		c->shutdown_start = now;
+		if (c->ssp_ok) {
+			ssp_start_shutdown(&c->ssp, now);
+		}
+	}
+}
+
+/* EOF on the terminal or a signal: the client always has a peer. */
+static void
+client_stop(struct client *c, const char *why, uint64_t now)
+{
+	if (!c->shutdown) {
+		client_note(c, why, 1, now);
+		client_start_shutdown(c, now);
+	}
+}
+
+/* One byte for the server. */
+static void
+client_send(struct client *c, uint8_t b)
+{
+	if (c->ssp_ok && !c->shutdown) {
+		ssp_user_push_bytes(ssp_current(&c->ssp), &b, 1);
+	}
+}
+
+/* The escape-key logic of prediction.md §10 for one typed byte. */
+static void
+client_key(struct client *c, uint8_t b, uint64_t now)
+{
+	const struct escape *e = &c->esc;
+
+	if (c->quit_started) {
+		c->quit_started = 0;
+		if (client_noting(c, e->help)) {
+			client_note(c, "", 0, now);
+		}
+		if (b == '.') {
+			client_note(c, "Exiting on user request...", 1, now);
+			client_start_shutdown(c, now);
+		} else if (b == 0x1A) {
+			client_suspend(c);
+		} else if (b == e->pass || b == e->pass2) {
+			client_send(c, (uint8_t)e->key);
+		} else {
+			client_send(c, (uint8_t)e->key);
+			client_send(c, b);
+		}
+		return;
+	}
+	if (e->key >= 0 && b == e->key && (c->lf_entered || !e->requires_lf)) {
+		c->quit_started = 1;
+		c->lf_entered = 0;
+		client_note(c, e->help, 1, now);
+		return;
+	}
+	c->lf_entered = b == '\n' || b == '\r';
+	if (b == 0x0C) {
+		c->repaint = 1;
+	}
+	client_send(c, b);
+}
+
+/* One read of the keyboard (at most TTY_READ_MAX bytes). */
+static void
+client_read_tty(struct client *c, uint64_t now)
+{
+	uint8_t buf[TTY_READ_MAX];
+	ssize_t n, i;
+
+	n = read(STDIN_FILENO, buf, sizeof buf);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+		return;
+	}
+	if (n <= 0) {
+		c->tty_eof = 1;
+		client_stop(c, "Exiting...", now);
+		return;
+	}
+	if (c->ssp_ok) {
+		pred_set_sent(&c->pred, ssp_sent_num(&c->ssp));
+	}
+	if (n > PRED_PASTE_BYTES) {
+		pred_paste(&c->pred);
+	}
+	for (i = 0; i < n && !c->shutdown; i++) {
+		if (n <= PRED_PASTE_BYTES) {
+			pred_user_byte(&c->pred, buf[i], &c->drawn, now);
+		}
+		client_key(c, buf[i], now);
+	}
+}
+
+/*
+ * A datagram the network layer dropped (counted there): shown in the bar
+ * as upstream does, as a network error or a "Crypto exception".
+ */
+static void
+client_dropped(struct client *c, int why, uint64_t now)
+{
+	char msg[128];
+
+	if (c->shutdown) {
+		return;
+	}
+	if (why == NET_DROP_RECVERR || why == NET_DROP_OVERSIZE) {
+		pred_notify_net_error(&c->note, net_drop_text(why), now);
+	} else if (why >= 0) {
+		snprintf(msg, sizeof msg, "Crypto exception: %s",
+		    net_drop_text(why));
+		client_note(c, msg, 0, now);
+	}
+}
+
+/* One datagram from whichever socket was readable. */
+static void
+client_read_net(struct client *c, uint64_t now)
+{
+	const struct ssp *p = &c->ssp;
+	uint8_t payload[NET_MAX_PAYLOAD];
+	size_t len;
+	int r, why = -1;
+
+	if ((r = net_recv(&c->net, now, payload, &len, &why)) != 1) {
+		if (r == -1) {
+			client_dropped(c, why, now);
+		}
+		return;
+	}
+	if ((r = ssp_recv(&c->ssp, payload, len, now)) == SSP_EVERSION &&
+	    !c->shutdown) {
+		pred_notify_net_error(&c->note, "mosh protocol version "
+		    "mismatch", now);
+	} else if (r == 1) {
+		c->net.last_roundtrip_success = ssp_acked_ts(p);
+		c->heard |= ssp_remote_num(p) != 0;
+		if (p->nrecv > 0) {
+			pred_notify_heard(&c->note, p->recv[p->nrecv - 1].ts);
+		}
+		pred_notify_acked(&c->note, ssp_acked_ts(p));
+		pred_set_net(&c->pred, ssp_acked_num(p),
+		    ((const struct term_state *)ssp_remote(p))->echo_ack,
+		    (unsigned)net_send_interval(&c->net));
+	}
+	explicit_bzero(payload, len);
+}
+
+static void
+client_resize(struct client *c)
+{
+	client_winsize(c);
+	if (c->ssp_ok && !c->shutdown) {
+		ssp_user_push_resize(ssp_current(&c->ssp), c->ws.ws_col,
+		    c->ws.ws_row);
+	}
+	pred_reset(&c->pred);
+}
+
+static void
+client_signals(struct client *c, uint64_t now)
+{
+	if (sig_winch) {
+		sig_winch = 0;
+		client_resize(c);
+	}
+	if (sig_cont) {
+		sig_cont = 0;
+		client_resume(c);
+	}
+	if (sig_quit) {
+		sig_quit = 0;
+		client_stop(c, "Signal received, shutting down...", now);
+	}
+}
+
+/* Connection notices and the ends of the loop. */
+static void
+client_timers(struct client *c, uint64_t now)
+{
+	char msg[96];
+
+	if ((c->shutdown && ssp_shutdown_acked(&c->ssp)) ||
+	    ssp_counterparty_shutdown_ack_sent(&c->ssp)) {
+		c->clean = c->done = 1;
+	} else if (c->shutdown && ssp_shutdown_timed_out(&c->ssp, now)) {
+		c->done = 1;
+	}
+	snprintf(msg, sizeof msg, "Nothing received from server on UDP port "
+	    "%s.", c->port);
+	if (!c->heard && !c->shutdown && now - c->start > CLIENT_NOTICE_MS) {
+		if (now - c->start > CLIENT_GIVE_UP_MS) {
+			client_note(c, "Timed out waiting for server...", 1,
+			    now);
+			client_start_shutdown(c, now);
+		} else {
+			client_note(c, msg, 0, now);
+		}
+	} else if (c->heard && client_noting(c, msg)) {
+		client_note(c, "", 0, now);
+	}
+}
+
+/* The send side SSP calls. */
+static int
+client_send_dgram(void *arg, const uint8_t *p, size_t len)
+{
+	struct client *c = arg;
+	int r = net_send(&c->net, p, len, c->now);
+
+	if (r == -2) {
+		snprintf(c->error, sizeof c->error, "Crypto exception: the "
+		    "session key is used up");
+		c->done = 1;
+	}
+	return r < 0 ? -1 : 0;
+}
+
+static struct ssp_link
+client_link(struct client *c, uint64_t now)
+{
+	struct ssp_link l;
+
+	c->now = now;
+	l.has_peer = c->net.has_peer;
+	l.send_interval = (unsigned)net_send_interval(&c->net);
+	l.rto = (unsigned)net_rto(&c->net);
+	l.mtu = (size_t)c->net.mtu;
+	l.send = client_send_dgram;
+	l.arg = c;
+	return l;
+}
+
+/* The timers of SSP; a send error shows in the bar (§10.3 item 3). */
+static void
+client_tick(struct client *c, uint64_t now)
+{
+	struct ssp_link l = client_link(c, now);
+
+	ssp_tick(&c->ssp, &l, now);
+	if (c->net.send_error[0] != '\0') {
+		if (!c->shutdown) {
+			pred_notify_net_error(&c->note, c->net.send_error, now);
+		}
+		c->net.send_error[0] = '\0';
+	} else {
+		pred_notify_net_ok(&c->note, now);
+	}
+}
+
+static int
+client_wait_ms(struct client *c, uint64_t now)
+{
+	struct ssp_link l = client_link(c, now);
+	uint64_t w = ssp_wait(&c->ssp, &l, now);
+
+	w = MIN(w, (uint64_t)pred_wait_ms(&c->pred, now));
+	w = MIN(w, (uint64_t)pred_notify_wait_ms(&c->note, now));
+	if (!c->heard) {
+		w = MIN(w, CLIENT_NOTICE_MS);
+	}
+	return w > INT_MAX ? -1 : (int)w;
+}
+
+/*
+ * client_loop: one pass per event. Timing: draw first, then sleep until the
+ * earliest of the transport's next send (1 ms after a keystroke, the frame
+ * interval, the 3 s heartbeat), the overlays' next change (50 ms while a
+ * prediction can still be judged late, 1 s while the "Last contact" count
+ * runs), and 250 ms while no server state has arrived; wake at once for a
+ * keystroke, a datagram or a signal. One datagram per pass, as upstream.
+ */
+static int
+client_loop(struct client *c)
+{
+	struct pollfd fds[CLIENT_MAX_FDS];
+	nfds_t n, i;
+	uint64_t now;
+
+	c->start = now_ms();
+	while (!c->done) {
+		now = now_ms();
+		client_draw(c, now);
+		fds[0].fd = c->tty_eof ? -1 : STDIN_FILENO;
+		fds[0].events = POLLIN;
+		n = 1;
+		for (i = 0; (int)i < c->net.nfds && n < CLIENT_MAX_FDS; i++) {
+			fds[n].fd = c->net.fds[i];
+			fds[n++].events = POLLIN;
+		}
+		if (poll_wait(fds, n, client_wait_ms(c, now), &c->waitmask)) {
+			return -1;
+		}
+		now = now_ms();
+		for (i = 1; i < n; i++) {
+			if (fds[i].revents & POLLIN) {
+				client_read_net(c, now);
+				break;
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			client_read_tty(c, now);
+		}
+		client_signals(c, now);
+		client_timers(c, now);
+		client_tick(c, now);
+	}
+	return 0;
+}
+
+/*
+ * The transport: our user stream out (its first event the window size),
+ * the server's terminal in, starting from a blank one of our size.
+ */
+static int
+client_ssp_init(struct client *c, uint64_t now)
+{
+	struct ssp_cfg cfg;
+	struct ssp_user *empty = ssp_user_new();
+	struct term_state blank;
+	int r = -1;
+
+	if (empty == NULL) {
+		goto out;
+	}
+	if (term_init(&blank, c->ws.ws_col, c->ws.ws_row) == -1) {
+		goto out;
+	}
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mine = &ssp_user_ops;
+	cfg.remote = &term_ops;
+	cfg.mine_init = empty;
+	cfg.remote_init = &blank;
+	cfg.mindelay = SSP_MINDELAY_CLIENT;
+	cfg.rand = chaff_random;
+	r = ssp_init(&c->ssp, &cfg, now);
+	term_release(&blank);
+	if (r == 0) {
+		c->ssp_ok = 1;
+		ssp_user_push_resize(ssp_current(&c->ssp), c->ws.ws_col,
+		    c->ws.ws_row);
+	}
+out:
+	ssp_user_ops.free(empty);
+	if (r == -1) {
+		snprintf(c->error, sizeof c->error, "Error: out of memory");
+	}
+	return r;
+}
+
+static int
+client_main(const char *prog, int argc, char **argv)
+{
+	static const int sigs[] = {
+		SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCONT
+	};
+	struct client c;
+	struct rlimit core;
+	char keytext[256];
+	int r;
+
+	memset(&c, 0, sizeof c);
+	core_off(&core);
+	c.prog = prog;
+	client_parse(argc, argv, &c);
+	client_env(&c, keytext, sizeof keytext);
+	/* Upstream checks the address and the key after entering raw mode. */
+	r = client_check_ip(&c) == -1 ? -1 : client_parse_key(&c, keytext);
+	explicit_bzero(keytext, sizeof keytext);
+	if (r == -1) {
+		return client_finish(&c);
+	}
+	signals_catch(sigs, LEN(sigs), &c.waitmask);
+	client_term_init(&c);
+	client_winsize(&c);
+	if (client_screen_init(&c, now_ms()) == -1) {
+		snprintf(c.error, sizeof c.error, "Error: out of memory");
+		return client_finish(&c);
+	}
+	if (client_net_open(&c, now_ms()) == -1 ||
+	    client_ssp_init(&c, now_ms()) == -1) {
+		return client_finish(&c);
+	}
+	c.repaint = 1;
+	if (client_loop(&c) == -1) {
+		perror("ppoll");
+	}
+	return client_finish(&c);
+}
+
+/* ==== the front end and dispatch ==== */
+
+/*
+ * The front end (protocol.md §11) is not built yet; until it is, its
+ * command line is checked so that a typo gets a clear message (exit 1) and
+ * a well-formed one says what is missing (exit 2).
+ */
+static int
+front_option(const char *a, int *takes_arg)
+{
+	static const char *const flags[] = {
+		"-a", "-n", "-o", "-4", "-6", "--predict-overwrite",
+		"--no-predict-overwrite", "--ssh-pty", "--no-ssh-pty",
+		"--init", "--no-init", "--local", "--fake-proxy"
+	};
+	static const char *const valued[] = {
+		"-p", "--port", "--client", "--server", "--predict", "--family",
+		"--bind-server", "--ssh", "--experimental-remote-ip"
+	};
+	size_t i, n = strcspn(a, "=");
+
+	for (i = 0; i < LEN(flags); i++) {
+		if (strcmp(a, flags[i]) == 0) {
+			*takes_arg = 0;
+			return 0;
+		}
+	}
+	for (i = 0; i < LEN(valued); i++) {
+		if (strncmp(a, valued[i], n) == 0 && valued[i][n] == '\0') {
+			*takes_arg = a[n] != '=';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+front_main(int argc, char **argv)
+{
+	const char *host = NULL;
+	int i, takes;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			front_usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version(stdout, "mosh");
+			return 0;
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			if (host == NULL && i + 1 < argc) {
+				host = argv[i + 1];
+			}
+			break;
+		}
+		if (argv[i][0] != '-' || argv[i][1] == '\0') {
+			host = host ? host : argv[i];
+			continue;
+		}
+		if (front_option(argv[i], &takes) == -1) {
+			fprintf(stderr, "mosh: unknown option %s (see mosh "
+			    "--help)\n", argv[i]);
+			return 1;
+		}
+		if (takes && ++i >= argc) {
+			fprintf(stderr, "mosh: option %s needs a value\n",
+			    argv[i - 1]);
+			return 1;
+		}
+	}
+	if (host == NULL) {
+		fputs("mosh: no host given (see mosh --help)\n", stderr);
+		return 1;
+	}
+	fprintf(stderr, "mosh: connecting to %s over ssh is not built yet; "
+	    "use mosh server and mosh client\n", host);
+	return 2;
+}
+
+int
+mosh_main(int argc, char **argv)
+{
+	const char *name;
+
+	if (argc < 1 || argv[0] == NULL) {
+		fputs("mosh: no program name\n", stderr);
+		return 1;
+	}
+	name = base_name(argv[0]);
+	if (strcmp(name, "mosh-server") == 0) {
+		return server_main(argv[0], argc, argv);
+	}
+	if (strcmp(name, "mosh-client") == 0) {
+		return client_main(argv[0], argc, argv);
+	}
+	if (argc >= 2 && strcmp(argv[1], "server") == 0) {
+		return server_main("mosh server", argc - 1, argv + 1);
+	}
+	if (argc >= 2 && strcmp(argv[1], "client") == 0) {
+		argv[1] = (char *)"mosh client";
+		return client_main(argv[1], argc - 1, argv + 1);
+	}
+	return front_main(argc, argv);
+}
+
+#ifndef MOSH_NO_MAIN
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "mosh: not built yet\n");
-	return 2;
+	return mosh_main(argc, argv);
 }
+#endif

@@ -172,6 +172,231 @@ void ocb_key_format(const uint8_t key[OCB_KEY_LEN],
 
 /* ==== net.c: UDP sockets, datagram crypto, timestamps, RTT, roaming ==== */
 
+/*
+ * Sizes (protocol.md §2.3, §2.5, §3.6). A datagram is nonce_tail(8) ||
+ * OCB(timestamp(2) || timestamp_reply(2) || payload) || tag(16); the payload
+ * is one SSP fragment, opaque here, and never shorter than its 10-byte
+ * header. NET_MTU_* are the largest datagrams a Connection produces: SSP
+ * slices its fragments to n->mtu - NET_OVERHEAD - 10 bytes.
+ */
+#define NET_NONCE_TAIL 8
+#define NET_OVERHEAD 28			/* nonce tail, timestamps, tag */
+#define NET_MAX_DGRAM 2048		/* receive buffer; longer is dropped */
+#define NET_MAX_PAYLOAD (NET_MAX_DGRAM - NET_OVERHEAD)
+#define NET_MIN_PAYLOAD 10		/* the fragment header */
+#define NET_MTU_IPV4 1252		/* 1280 - 20 (IP) - 8 (UDP) */
+#define NET_MTU_IPV6 1216		/* 1280 - 40 - 16 (ext. headers) - 8 */
+#define NET_MTU_FALLBACK 500		/* before a socket, and after EMSGSIZE */
+#define NET_TS_NONE 0xffff		/* "no timestamp" (§3.3) */
+#define NET_MAX_SOCKS 10		/* client sockets kept (§3.9) */
+#define NET_PORT_LOW 60001		/* default server port range (§3.8) */
+#define NET_PORT_HIGH 60999
+#define NET_ASSOC_TIMEOUT 40000		/* server detaches after (ms) */
+#define NET_HOP_INTERVAL 10000		/* client port hop rule (ms) */
+#define NET_OLD_SOCK_AGE 60000		/* old client sockets closed after */
+
+/* Direction bit of the nonce (§2.2): who the datagram is for. */
+#define NET_TO_SERVER 0
+#define NET_TO_CLIENT 1
+
+/* Why a datagram was dropped; also the index into net_stats.drop. */
+enum {
+	NET_DROP_SHORT,		/* < 24 bytes: no room for nonce and tag */
+	NET_DROP_OVERSIZE,	/* > NET_MAX_DGRAM bytes (MSG_TRUNC) */
+	NET_DROP_AUTH,		/* tag mismatch: wrong key or forged */
+	NET_DROP_DIRECTION,	/* our own direction bit: reflected */
+	NET_DROP_PLAINTEXT,	/* authentic, but payload < NET_MIN_PAYLOAD */
+	NET_DROP_RECVERR,	/* recvmsg failed with other than EAGAIN */
+	NET_NDROP
+};
+
+/* Counters, only ever incremented; the server prints them with -v. */
+struct net_stats {
+	uint64_t drop[NET_NDROP];
+	uint64_t rx;		/* authentic datagrams passed up */
+	uint64_t rx_old;	/* ... of which older than the newest seen */
+	uint64_t rx_ce;		/* ... of which marked congestion experienced */
+	uint64_t tx;		/* datagrams handed to sendto */
+	uint64_t tx_err;	/* sendto failures */
+};
+
+/* A socket address with its length, as recvmsg fills it. */
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* What net_open found in an authentic datagram. */
+struct net_pkt {
+	uint64_t seq;		/* 63 bits */
+	int dir;		/* NET_TO_SERVER or NET_TO_CLIENT */
+	uint16_t ts, ts_reply;
+	size_t len;		/* payload bytes */
+};
+
+/*
+ * The Connection (§3). Owned by the caller, by value; net_init fills it and
+ * net_close releases its sockets and wipes it. Callers may read every field
+ * but write only log, log_arg, last_roundtrip_success and send_error (to
+ * clear it once shown).
+ */
+struct net {
+	struct ocb ocb;		/* the session key */
+	int server;		/* 1: server (may roam), 0: client */
+	int dir;		/* our sending direction */
+	int family;		/* of our sockets; 0 before any */
+	int fds[NET_MAX_SOCKS + 1];	/* oldest first; send on the newest */
+	int nfds;
+	int mtu;		/* largest datagram we produce */
+	uint64_t next_seq;	/* next nonce sequence number */
+	uint64_t blocks;	/* 16-byte blocks sealed, for §2.5's limit */
+	uint64_t expected_seq;	/* one past the newest seq received */
+	int has_peer;		/* we have an address to send to */
+	struct net_addr peer;
+	uint64_t last_heard;	/* newest in-order datagram (ms);
+				 * UINT64_MAX before the first */
+	int saved_ok;		/* saved_ts holds a timestamp to echo */
+	uint16_t saved_ts;
+	uint64_t saved_at;
+	int rtt_hit;		/* SRTT holds a real sample */
+	double srtt, rttvar;
+	uint64_t last_port_choice;	/* client: when the newest socket opened */
+	uint64_t last_roundtrip_success;	/* client, set by SSP (§3.9) */
+	char send_error[256];	/* "sendto: <strerror>", "" when none */
+	char error[256];	/* why net_bind/net_connect failed */
+	struct net_stats stats;
+	/* Log lines (attach, detach, bind errors), without newline; may be
+	 * NULL. net.c never writes to stderr itself. */
+	void (*log)(void *arg, const char *line);
+	void *log_arg;
+};
+
+/*
+ * net_seal: the pure framing of §2.2-§3.1. Writes len + NET_OVERHEAD bytes
+ * to out (at least that big) and returns that length, or 0 if len passes
+ * NET_MAX_PAYLOAD. dir is the sending direction, seq uses its low 63 bits.
+ */
+size_t net_seal(const struct ocb *ocb, int dir, uint64_t seq, uint16_t ts,
+    uint16_t ts_reply, const uint8_t *payload, size_t len, uint8_t *out);
+
+/*
+ * net_open: check and open one datagram (§2.4, §3.1, §3.2). rx_dir is the
+ * direction we accept (the peer's), or -1 for either. On success returns 0,
+ * fills *pkt and copies pkt->len bytes to payload (NET_MAX_PAYLOAD bytes of
+ * room). Otherwise returns -1 with *why (if why is not NULL) set to a
+ * NET_DROP_* reason; payload is then unspecified but holds no plaintext.
+ */
+int net_open(const struct ocb *ocb, int rx_dir, const uint8_t *d, size_t n,
+    struct net_pkt *pkt, uint8_t *payload, int *why);
+
+/* The text upstream gives for a drop reason, for logs and notifications. */
+const char *net_drop_text(int why);
+
+/* strerror with glibc's wording (upstream's), also under musl. */
+const char *net_strerror(int e);
+
+/* now mod 65536, with 65535 (NET_TS_NONE) sent as 0 (§3.3). */
+uint16_t net_ts16(uint64_t now);
+
+/*
+ * net_init: an unbound Connection for the given role with the session key:
+ * MTU 500, SRTT 1000, RTTVAR 500, no sockets. 0, or -1 if the key schedule
+ * failed. It must be followed by net_bind (server) or net_connect (client)
+ * before it touches the network, and ended by net_close.
+ */
+int net_init(struct net *n, int server, const uint8_t key[16]);
+void net_close(struct net *n);
+
+/*
+ * net_parse_ports: "PORT" or "LOW:HIGH" (§9.1 item 4). 0 with *low and
+ * *high set (equal for a single port; 0 lets the kernel choose), or -1 with
+ * upstream's message (no newline) in err, e.g. "Invalid high port number
+ * (x)". The caller adds "<argv0>: Bad UDP port range (<s>)".
+ */
+int net_parse_ports(const char *s, int *low, int *high, char *err,
+    size_t errlen);
+
+/*
+ * net_bind (server, §3.8): bind one UDP socket to ip (numeric; NULL for
+ * none) on the first free port of low..high (-1, -1: the default range),
+ * falling back to 0.0.0.0. Failures on the way are logged with upstream's
+ * texts. 0, or -1 with n->error set (the server then prints
+ * "Network exception: <error>" and exits 1).
+ */
+int net_bind(struct net *n, const char *ip, int low, int high);
+
+/*
+ * net_connect (client, §3.9): the peer is ip:port (both numeric); open the
+ * first socket of its family. now starts the port hop clock. 0, or -1 with
+ * n->error set.
+ */
+int net_connect(struct net *n, const char *ip, const char *port,
+    uint64_t now);
+
+/* The local port of the newest socket, or -1. */
+int net_port(const struct net *n);
+
+/* The sockets to poll for reading, oldest first: copies up to max, returns
+ * how many there are. They stay owned by n. */
+int net_fds(const struct net *n, int *fds, int max);
+
+/*
+ * net_send: seal payload (NET_MIN_PAYLOAD..NET_MAX_PAYLOAD bytes) and send
+ * it to the peer, then apply the server's 40 s detach rule or the client's
+ * port hop rule (§3.8, §3.9). Returns 0 when handed to the kernel; 1 when
+ * nothing was sent because there is no peer (server not attached); -1 when
+ * sendto failed (n->send_error says why; after EMSGSIZE n->mtu is 500 for
+ * good); -2 when the datagram may not be sent at all: bad payload length,
+ * or the sequence number or the 2^47-block volume would be exhausted. The
+ * caller must end the session on -2 with a fatal error.
+ */
+int net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now);
+
+/*
+ * net_recv: read at most one datagram (client: the first socket, oldest
+ * first, that has one) and process it as net_accept does. Returns 1 with
+ * *len payload bytes in payload (NET_MAX_PAYLOAD bytes of room), 0 when no
+ * socket had anything, -1 when a datagram was dropped or recvmsg failed
+ * (counted; *why, if not NULL, gets the NET_DROP_* reason).
+ */
+int net_recv(struct net *n, uint64_t now, uint8_t *payload, size_t *len,
+    int *why);
+
+/*
+ * net_accept: everything net_recv does after recvmsg, for one datagram d of
+ * n bytes from address from (NULL: unknown, no roaming) with ce set if the
+ * IP ECN field was CE (§3.5): open it, and if it is the newest so far save
+ * its timestamp, take an RTT sample, mark the peer heard and (server) roam
+ * to from. Old authentic datagrams are passed up with no other effect.
+ * 0 with the payload, or -1 as net_recv.
+ */
+int net_accept(struct net *n, const uint8_t *d, size_t len,
+    const struct net_addr *from, int ce, uint64_t now, uint8_t *payload,
+    size_t *plen, int *why);
+
+/*
+ * net_build: the send side without the socket: take the next sequence
+ * number and the timestamp reply, and seal payload into out (NET_MAX_DGRAM
+ * bytes of room). Returns the datagram length, 0 for a bad payload length,
+ * or -1 when the sequence number or volume limit is reached.
+ */
+long net_build(struct net *n, const uint8_t *payload, size_t len,
+    uint64_t now, uint8_t *out);
+
+/* The retransmission timeout ceil(SRTT + 4 RTTVAR) in [50, 1000] ms and
+ * the frame interval ceil(SRTT / 2) in [20, 250] ms (§3.4). */
+uint64_t net_rto(const struct net *n);
+uint64_t net_send_interval(const struct net *n);
+
+/* The client's hop, by hand (tests); net_send does it when due. 0, or -1
+ * if no socket could be opened (n->send_error says why). */
+int net_hop(struct net *n, uint64_t now);
+
+/* Fill buf with len random bytes from getrandom(), else /dev/urandom.
+ * 0, or -1 if neither works (the caller must fail loudly). */
+int net_random(void *buf, size_t len);
+int net_key_generate(uint8_t key[16]);
+
 /* ==== ssp.c: fragments, zlib, protobuf, State Synchronization Protocol ==== */
 
 /* Limits and timing (protocol.md §4-§7). Times are in ms. */
@@ -576,6 +801,7 @@ struct fb {
 	size_t title_len, icon_len;
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
+	uint64_t gen_next;		/* last row gen handed out (framebuf.c) */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */
@@ -601,6 +827,27 @@ int fb_resize(struct fb *fb, int w, int h);
 /* Row y's cells, unshared and so safe to change; NULL on out of memory. */
 struct fb_cell *fb_row_mut(struct fb *fb, int y);
 
+/*
+ * fb_row_blank: make row y wholly blank (background bg, BCE) with a new gen,
+ * as ED/EL 2 and scrolling need; returns its cells, or NULL on out of memory
+ * with the row unchanged. fb_cell_reset: one cell blank with background bg.
+ */
+struct fb_cell *fb_row_blank(struct fb *fb, int y, uint32_t bg);
+
+static inline void
+fb_cell_reset(struct fb_cell *c, uint32_t bg)
+{
+	memset(c, 0, sizeof(*c));
+	c->r.bg = bg;
+}
+
+/*
+ * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
+ * memory with the old value kept. fb_clip_put drops one reference.
+ */
+int fb_clip_set(struct fb *fb, const char *s, size_t n);
+void fb_clip_put(struct fb_str *s);
+
 static inline const struct fb_cell *
 fb_cell(const struct fb *fb, int y, int x)
 {
@@ -611,7 +858,11 @@ fb_cell(const struct fb *fb, int y, int x)
  * fb_diff: append to out the bytes that turn a terminal showing old into one
  * showing new (terminal.md §9, without the bugs of §9.5), using only the
  * vocabulary of §9.6. initialized 0 means a full redraw. 0, or -1 on out of
- * memory (out may then hold a partial frame: discard it).
+ * memory (out may then hold a partial frame: discard it). Where upstream's
+ * receiver would end up different, we draw more: the cell after a wide
+ * character (D23), a CUP after the last column (§9.5), the last cell of a
+ * soft-wrapped row that was at the bottom; a wide cell in the last column
+ * goes out as a blank (any receiver would wrap it to the next row).
  */
 int fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out);
@@ -640,20 +891,320 @@ struct vt_act {
 	uint32_t ch;
 };
 
+/* vt_parse's other actions, which callers may ignore. */
+enum {
+	VT_ACT_OSC_START = 16,	/* an OSC string begins */
+	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
+	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
+};
+
+#define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
+#define VT_MAX_INTER 8		/* intermediate characters kept */
+#define VT_OSC_MAX 16384	/* code points of an OSC string kept */
+#define VT_TITLE_MAX 256	/* code points of an OSC string a title uses */
+
 /*
- * struct vt_parser and struct vt are defined here by vt.c's owner. A vt
- * interprets host output into the frame it points to; replies for the
- * application (DA, DSR) collect in vt->reply.
- *   void   vt_parser_init(struct vt_parser *);
- *   int    vt_parse(struct vt_parser *, uint8_t byte, struct vt_act *out);
- *   void   vt_init(struct vt *, struct fb *);
- *   void   vt_free(struct vt *);
- *   void   vt_feed(struct vt *, const uint8_t *p, size_t n);
- *   size_t vt_user_byte(struct vt *, uint8_t b, uint8_t out[2]);  §10
+ * The UTF-8 decoder (terminal.md §2) and the state machine (§3). No heap:
+ * zero it or call vt_parser_init. Parameters and intermediates of the
+ * sequence being dispatched stay readable until the next code point.
  */
+struct vt_parser {
+	uint8_t pend[6];	/* UTF-8 bytes of an incomplete sequence */
+	int npend;
+	int state;
+	int nparam, ninter;
+	char param[VT_MAX_PARAM_CHARS];
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, then NUL */
+};
+
+/*
+ * The emulator: a parser and the state around the frame it changes. The
+ * frame belongs to the caller and must outlive the vt. reply collects the
+ * bytes the application gets back (DA, DSR); the caller empties it.
+ */
+struct vt {
+	struct fb *fb;
+	struct vt_parser p;
+	struct buf reply;
+	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
+	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
+	int ww[2];			/* and their widths */
+	uint64_t dropped;	/* changes lost for want of memory */
+	/*
+	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
+	 * server may set it, as the client must match upstream's): the
+	 * alternate screen (modes 47, 1047, 1049) and DEC special graphics
+	 * (ESC ( 0, ESC ) 0, SO, SI) drawn as Unicode.
+	 */
+	int server_ext;
+	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	struct fb_row **main_rows;	/* the main screen, while alternate */
+	int main_w, main_h;		/* its size */
+	struct {
+		int y, x;
+		struct fb_rend rend;
+		unsigned modes;
+	} alt_cursor;		/* saved by mode 1049 */
+	size_t osc_len;		/* code points in osc */
+	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
+};
+
+/*
+ * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
+ * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
+ * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
+ * absent or zero parameter gives def) and p->inter the intermediates. (A
+ * byte that breaks a UTF-8 sequence can yield two code points, and an ESC
+ * among them clears the parameters; that only happens to sequences whose
+ * final character is U+FFFD, which nothing uses.)
+ */
+void vt_parser_init(struct vt_parser *p);
+int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);
+int vt_param(const struct vt_parser *p, int i, int def);
+
+/*
+ * vt_init attaches a fresh emulator to fb (already fb_init'ed); vt_free
+ * releases what the vt holds (the reply buffer, a main screen hidden by the
+ * alternate one), not the frame. vt_feed interprets host output
+ * (never fails: rows that cannot be allocated are left as they were and
+ * counted in vt->dropped). vt_resize is fb_resize plus what the emulator
+ * keeps; 0 or -1. vt_user_byte translates one user keystroke byte (§10)
+ * into 0..2 bytes for the application.
+ */
+void vt_init(struct vt *vt, struct fb *fb);
+void vt_free(struct vt *vt);
+void vt_feed(struct vt *vt, const uint8_t *p, size_t n);
+int vt_resize(struct vt *vt, int w, int h);
+size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
+/*
+ * Bounds (prediction.md §11). Predictions live on the cursor row and the
+ * rows below it: at most PRED_MAX_ROWS row overlays at once (a row whose
+ * predictions are all judged is reused; beyond that new cell predictions
+ * are dropped, which only means they are not shown). Each overlay holds
+ * one prediction per column; the cells are allocated when the engine first
+ * sees a frame width, and again only when the width changes. Cursor
+ * predictions beyond PRED_MAX_CURSORS drop the oldest. Each cell keeps at
+ * most PRED_MAX_ORIG earlier contents for the no-credit rule (the oldest
+ * are kept, the newest overwrites the last slot).
+ */
+#define PRED_MAX_ROWS 8
+#define PRED_MAX_CURSORS 64
+#define PRED_MAX_ORIG 8
+#define PRED_PASTE_BYTES 100	/* a read longer than this is a paste */
+
+/* Display preference (§7.1). */
+enum pred_mode {
+	PRED_ADAPTIVE,
+	PRED_ALWAYS,
+	PRED_NEVER,
+	PRED_EXPERIMENTAL
+};
+
+/* A cursor prediction (§3). */
+struct pred_cursor {
+	int row, col, active;
+	uint64_t epoch, expire;
+};
+
+/* Contents only (no rendition) of an earlier cell, for the no-credit rule. */
+struct pred_text {
+	uint8_t len;
+	char c[FB_CELL_BYTES];
+};
+
+/* A cell prediction (§3). */
+struct pred_cell {
+	struct fb_cell repl;		/* what we expect the server to show */
+	uint64_t epoch, expire, made;
+	uint8_t active, unknown, norig;
+	struct pred_text orig[PRED_MAX_ORIG];
+};
+
+/* A row overlay: its screen row, or -1 when the slot is free. */
+struct pred_row {
+	int row;
+};
+
+/*
+ * The prediction engine. Owned by the caller; pred_init sets it up and
+ * pred_free releases the cell arrays. All times are milliseconds of one
+ * monotonic clock supplied by the caller.
+ */
+struct pred {
+	enum pred_mode mode;
+	int overwrite;			/* MOSH_PREDICTION_OVERWRITE=yes */
+	struct vt_parser parser;	/* user bytes, private instance */
+	uint8_t last_byte;
+	struct pred_cursor cursors[PRED_MAX_CURSORS];
+	int ncursors;			/* the last one is the current cursor */
+	struct pred_row rows[PRED_MAX_ROWS];
+	struct pred_cell *cells;	/* PRED_MAX_ROWS * cw, row slot major */
+	int cw;				/* width the cells were allocated for */
+	int w, h;			/* last frame size seen by pred_cull */
+	uint64_t prediction_epoch, confirmed_epoch;
+	int srtt_trigger, flagging;
+	unsigned glitch_trigger;
+	uint64_t last_quick_confirmation;
+	unsigned send_interval;		/* ms */
+	uint64_t frame_sent, frame_acked, late_ack;
+};
+
+/* pred_init: a fresh engine in adaptive mode without overwrite. */
+void pred_init(struct pred *p);
+
+/* pred_free: release the cell arrays; the engine may be pred_init'ed again. */
+void pred_free(struct pred *p);
+
+/* pred_set_mode: display preference and overwrite flag (§7.1). */
+void pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite);
+
+/*
+ * pred_parse_mode: MOSH_PREDICTION_DISPLAY value (NULL = unset, adaptive)
+ * to *mode. 0, or -1 for an unknown value (the client then prints
+ * "Unknown prediction mode <value>." and exits 1).
+ */
+int pred_parse_mode(const char *s, enum pred_mode *mode);
+
+/*
+ * pred_set_net: what the network layer knows after receiving (§1 step 3):
+ * frame_acked = newest client state the server acknowledged, late_ack =
+ * the echo ack of the newest server state, send_interval in ms.
+ */
+void pred_set_net(struct pred *p, uint64_t frame_acked, uint64_t late_ack,
+    unsigned send_interval);
+
+/*
+ * pred_set_sent: the number of the last client state already sent, set
+ * before each keyboard read (§1 step 4) and only then, as upstream: new
+ * predictions and epoch kills expire at frame_sent + 1.
+ */
+void pred_set_sent(struct pred *p, uint64_t frame_sent);
+
+/*
+ * pred_user_byte: one typed byte (§4), judged against screen, the frame
+ * last drawn (with the overlays), which is not kept. Call it for each byte
+ * of a read of at most PRED_PASTE_BYTES bytes, before the escape-key logic.
+ */
+void pred_user_byte(struct pred *p, uint8_t byte, const struct fb *screen,
+    uint64_t now);
+
+/*
+ * pred_paste: a read longer than PRED_PASTE_BYTES; drops every
+ * prediction and starts a new epoch. Its bytes are not given to
+ * pred_user_byte. pred_reset does the same and is called on a resize.
+ */
+void pred_paste(struct pred *p);
+void pred_reset(struct pred *p);
+
+/*
+ * pred_cull: judge outstanding predictions against frame, the newest
+ * server frame (§5). Call it on the copy about to be drawn, then
+ * pred_apply. frame is not changed.
+ */
+void pred_cull(struct pred *p, const struct fb *frame, uint64_t now);
+
+/*
+ * pred_apply: paint the shown predictions and the predicted cursor into
+ * frame, which must be the caller's copy of the server frame (rows are
+ * unshared with fb_row_mut). 0, or -1 on out of memory (frame then shows
+ * part of the predictions, which is harmless).
+ */
+int pred_apply(struct pred *p, struct fb *frame, uint64_t now);
+
+/*
+ * pred_wait_ms: how long the client may sleep before the engine wants a
+ * redraw (§6 wake-up): 50 while predictions are outstanding and a timing
+ * trigger can still fire, else INT_MAX.
+ */
+int pred_wait_ms(const struct pred *p, uint64_t now);
+
+/* The notification bar (§9). */
+#define PRED_NOTIFY_BYTES 512	/* message bytes kept (UTF-8) */
+#define PRED_NOTIFY_CHARS 127	/* code points drawn at most (§9.2) */
+#define PRED_NOTIFY_FOREVER UINT64_MAX
+
+struct pred_notify {
+	uint64_t heard;			/* arrival of the newest server state */
+	uint64_t acked;			/* send time of newest acked state */
+	uint64_t expire;		/* PRED_NOTIFY_FOREVER: permanent */
+	int net_error, show_quit;
+	size_t len;			/* 0: no message */
+	char msg[PRED_NOTIFY_BYTES];
+	char quit[64];			/* " [To quit: KEY .]" or "" */
+};
+
+/*
+ * pred_notify_init: no message; heard and acked set to now. keyname is
+ * the escape key's name ("Ctrl-^", "\"~\""), or NULL when the escape key
+ * is disabled (no quit hint). Longer names are cut.
+ */
+void pred_notify_init(struct pred_notify *n, const char *keyname,
+    uint64_t now);
+
+/* Times of §1 step 3: newest server state's arrival, newest ack's send. */
+void pred_notify_heard(struct pred_notify *n, uint64_t t);
+void pred_notify_acked(struct pred_notify *n, uint64_t t);
+
+/*
+ * pred_notify_set: show msg (copied, cut at PRED_NOTIFY_BYTES on a
+ * character boundary; "" clears) for 1000 ms, or for ever if permanent;
+ * show_quit 0 leaves out the quit hint (escape help text).
+ */
+void pred_notify_set(struct pred_notify *n, const char *msg, int permanent,
+    int show_quit, uint64_t now);
+
+/*
+ * pred_notify_net_error: a network error text, kept 3100 ms;
+ * pred_notify_net_ok shortens it to at most 1000 ms from now once sending
+ * works again.
+ */
+void pred_notify_net_error(struct pred_notify *n, const char *msg,
+    uint64_t now);
+void pred_notify_net_ok(struct pred_notify *n, uint64_t now);
+
+/* pred_notify_message: the current message (NUL-terminated, "" if none). */
+const char *pred_notify_message(const struct pred_notify *n);
+
+/* pred_notify_expire: drop the message once its time is up. */
+void pred_notify_expire(struct pred_notify *n, uint64_t now);
+
+/*
+ * pred_notify_text: the bar's text (§9.3) into out (NUL-terminated, cut to
+ * cap). Returns its length, or -1 when no bar is due at now.
+ */
+int pred_notify_text(const struct pred_notify *n, uint64_t now, char *out,
+    size_t cap);
+
+/*
+ * pred_notify_apply: draw the bar on row 0 of frame (the caller's copy)
+ * when one is due, hiding the cursor if it is on row 0 (§9.2). 0, or -1 on
+ * out of memory.
+ */
+int pred_notify_apply(const struct pred_notify *n, struct fb *frame,
+    uint64_t now);
+
+/* pred_notify_wait_ms: ms until the bar needs a redraw (§9.4); INT_MAX. */
+int pred_notify_wait_ms(const struct pred_notify *n, uint64_t now);
+
+/*
+ * pred_title_apply: prefix the window title of frame (the caller's copy)
+ * with prefix ("[mosh] "), and the icon name too when it equals the title,
+ * once the application has set a title (terminal.md §11). The result is cut
+ * to FB_TITLE_BYTES on a character boundary.
+ */
+void pred_title_apply(struct fb *frame, const char *prefix);
+
 /* ==== mosh.c: roles, main loops, pty ==== */
+
+/*
+ * The whole program: dispatch on the basename of argv[0] (mosh-server,
+ * mosh-client) and then on argv[1] (server, client), else the front end.
+ * Returns the exit status. main() only calls it; a test may build mosh.c
+ * with -DMOSH_NO_MAIN and include it to reach its static functions.
+ */
+int mosh_main(int argc, char **argv);
 
 #endif

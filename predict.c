@@ -1,4 +1,1198 @@
 /*
- * predict.c
+ * predict.c: local echo prediction, the notification bar and the title
+ * prefix, i.e. every overlay the client paints on its copy of the server
+ * frame before drawing it (prediction.md §1-§9, §11; terminal.md §11).
+ *
+ * The module is pure: no I/O, no clock, no globals. The caller passes the
+ * time (ms, monotonic) and the frames; the only allocation is the array of
+ * cell predictions, sized when the engine first sees a frame width.
+ *
+ * Invariants:
+ *  - predictions are only ever painted into a frame the caller owns (a
+ *    copy of the server frame); the emulator's frame is never touched;
+ *  - a prediction is shown only when its epoch <= confirmed_epoch, and an
+ *    epoch is confirmed only by a correct, non-blank cell prediction whose
+ *    contents were not already there (§7.2: no prompt detection needed);
+ *  - every cell prediction belongs to a row slot whose row is >= 0, and
+ *    every column index is < cw == w (the cells are reset on a new width);
+ *  - the cursor list is never longer than PRED_MAX_CURSORS.
  */
+#include <limits.h>
+#include <stdio.h>
+
 #include "mosh.h"
+
+/* Validity of a prediction (§5). */
+enum {
+	V_PENDING,
+	V_CORRECT,
+	V_NOCREDIT,
+	V_WRONG,
+	V_INACTIVE
+};
+
+#define SRTT_TRIGGER_LOW 20
+#define SRTT_TRIGGER_HIGH 30
+#define FLAG_TRIGGER_LOW 50
+#define FLAG_TRIGGER_HIGH 80
+#define GLITCH_THRESHOLD 250
+#define GLITCH_REPAIR_COUNT 10
+#define GLITCH_REPAIR_MININTERVAL 150
+#define GLITCH_FLAG_THRESHOLD 5000
+#define PRED_WAKEUP_MS 50
+
+#define SERVER_LATE_MS 6500
+#define REPLY_LATE_MS 10000
+#define MESSAGE_MS 1000
+#define NET_ERROR_MS 3100	/* the ACK interval (3000) + 100 */
+#define COUNTUP_MS 1000
+#define COUNTUP_SLOW_MS 3000	/* after 60 s of silence, to save power */
+#define SILENT_LONG_MS 60000
+
+/* Time since t; 0 if the caller's clock says t is still to come. */
+static uint64_t
+since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
+/* ---- cells ---- */
+
+/* Blank: empty, a space or U+00A0 (§5). */
+static int
+text_blank(const char *c, size_t len)
+{
+	return len == 0 || (len == 1 && c[0] == ' ') ||
+	    (len == 2 && (uint8_t)c[0] == 0xc2 && (uint8_t)c[1] == 0xa0);
+}
+
+static int
+cell_blank(const struct fb_cell *c)
+{
+	return text_blank(c->c, c->len);
+}
+
+/* Contents match: both blank, or the same bytes (renditions ignored). */
+static int
+text_match(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (text_blank(a, alen) && text_blank(b, blen)) {
+		return 1;
+	}
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+static int
+cell_match(const struct fb_cell *a, const struct fb_cell *b)
+{
+	return text_match(a->c, a->len, b->c, b->len);
+}
+
+static void
+orig_push(struct pred_cell *pc, const struct fb_cell *c)
+{
+	struct pred_text *t;
+	size_t n;
+
+	/* Full: the newest overwrites the last slot, the oldest stay. */
+	t = &pc->orig[pc->norig < PRED_MAX_ORIG ? pc->norig++ :
+	    PRED_MAX_ORIG - 1];
+	n = MIN((size_t)c->len, sizeof(t->c));
+	memset(t, 0, sizeof(*t));
+	memcpy(t->c, c->c, n);
+	t->len = (uint8_t)n;
+}
+
+/* A cell prediction judged or withdrawn: inactive, nothing remembered. */
+static void
+pcell_reset(struct pred_cell *pc)
+{
+	pc->active = 0;
+	pc->unknown = 0;
+	pc->norig = 0;
+	pc->epoch = UINT64_MAX;
+	pc->expire = UINT64_MAX;
+}
+
+/*
+ * §3 make(): a prediction replacing an active, known one remembers the old
+ * replacement as contents that earn no credit; otherwise it starts afresh.
+ * The replacement itself is left for the caller to set.
+ */
+static void
+pcell_make(struct pred *p, struct pred_cell *pc, uint64_t now)
+{
+	if (pc->active && !pc->unknown) {
+		orig_push(pc, &pc->repl);
+	} else {
+		pc->unknown = 0;
+		pc->norig = 0;
+	}
+	pc->active = 1;
+	pc->epoch = p->prediction_epoch;
+	pc->expire = p->frame_sent + 1;
+	pc->made = now;
+}
+
+static void
+cell_set_char(struct fb_cell *c, uint32_t ch)
+{
+	memset(c->c, 0, sizeof(c->c));
+	c->flags = 0;
+	if (ch < 0x80) {
+		c->c[0] = (char)ch;
+		c->len = 1;
+	} else if (ch < 0x800) {
+		c->c[0] = (char)(0xc0 | ch >> 6);
+		c->c[1] = (char)(0x80 | (ch & 0x3f));
+		c->len = 2;
+	} else if (ch < 0x10000) {
+		c->c[0] = (char)(0xe0 | ch >> 12);
+		c->c[1] = (char)(0x80 | ((ch >> 6) & 0x3f));
+		c->c[2] = (char)(0x80 | (ch & 0x3f));
+		c->len = 3;
+	} else {
+		c->c[0] = (char)(0xf0 | ch >> 18);
+		c->c[1] = (char)(0x80 | ((ch >> 12) & 0x3f));
+		c->c[2] = (char)(0x80 | ((ch >> 6) & 0x3f));
+		c->c[3] = (char)(0x80 | (ch & 0x3f));
+		c->len = 4;
+	}
+}
+
+/* ---- engine state (§3) ---- */
+
+void
+pred_init(struct pred *p)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	vt_parser_init(&p->parser);
+	p->mode = PRED_ADAPTIVE;
+	p->prediction_epoch = 1;
+	p->confirmed_epoch = 0;
+	p->send_interval = 250;
+	p->cells = NULL;
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		p->rows[i].row = -1;
+	}
+}
+
+void
+pred_free(struct pred *p)
+{
+	int i;
+
+	free(p->cells);
+	p->cells = NULL;
+	p->cw = 0;
+	p->ncursors = 0;
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		p->rows[i].row = -1;
+	}
+}
+
+void
+pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite)
+{
+	p->mode = mode;
+	p->overwrite = overwrite != 0;
+}
+
+int
+pred_parse_mode(const char *s, enum pred_mode *mode)
+{
+	if (s == NULL || strcmp(s, "adaptive") == 0) {
+		*mode = PRED_ADAPTIVE;
+	} else if (strcmp(s, "always") == 0) {
+		*mode = PRED_ALWAYS;
+	} else if (strcmp(s, "never") == 0) {
+		*mode = PRED_NEVER;
+	} else if (strcmp(s, "experimental") == 0) {
+		*mode = PRED_EXPERIMENTAL;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+void
+pred_set_net(struct pred *p, uint64_t frame_acked, uint64_t late_ack,
+    unsigned send_interval)
+{
+	p->frame_acked = frame_acked;
+	p->late_ack = late_ack;
+	p->send_interval = send_interval;
+}
+
+void
+pred_set_sent(struct pred *p, uint64_t frame_sent)
+{
+	p->frame_sent = frame_sent;
+}
+
+static void
+become_tentative(struct pred *p)
+{
+	if (p->mode != PRED_EXPERIMENTAL) {
+		p->prediction_epoch++;
+	}
+}
+
+static void
+clear_all(struct pred *p)
+{
+	int i;
+
+	p->ncursors = 0;
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		p->rows[i].row = -1;
+	}
+}
+
+void
+pred_reset(struct pred *p)
+{
+	clear_all(p);
+	become_tentative(p);
+}
+
+void
+pred_paste(struct pred *p)
+{
+	pred_reset(p);
+}
+
+static struct pred_cell *
+row_cells(struct pred *p, int slot)
+{
+	return p->cells + (size_t)slot * (size_t)p->cw;
+}
+
+/*
+ * The overlay of screen row r, made if needed; NULL if every slot holds
+ * active predictions (the prediction is then dropped) or there are no cells.
+ */
+static struct pred_cell *
+get_row(struct pred *p, int r)
+{
+	int i, j, freeslot = -1;
+	struct pred_cell *c;
+
+	if (p->cells == NULL || r < 0) {
+		return NULL;
+	}
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		if (p->rows[i].row == r) {
+			return row_cells(p, i);
+		}
+	}
+	for (i = 0; i < PRED_MAX_ROWS && freeslot < 0; i++) {
+		if (p->rows[i].row < 0) {
+			freeslot = i;
+		}
+	}
+	/* No free slot: reuse one whose predictions are all judged. */
+	for (i = 0; i < PRED_MAX_ROWS && freeslot < 0; i++) {
+		c = row_cells(p, i);
+		for (j = 0; j < p->cw && !c[j].active; j++) {
+		}
+		if (j == p->cw) {
+			freeslot = i;
+		}
+	}
+	if (freeslot < 0) {
+		return NULL;
+	}
+	p->rows[freeslot].row = r;
+	c = row_cells(p, freeslot);
+	memset(c, 0, (size_t)p->cw * sizeof(*c));
+	for (j = 0; j < p->cw; j++) {
+		pcell_reset(&c[j]);
+	}
+	return c;
+}
+
+static struct pred_cursor *
+cursor(struct pred *p)
+{
+	return &p->cursors[p->ncursors - 1];
+}
+
+static void
+cursor_push(struct pred *p, int row, int col)
+{
+	struct pred_cursor *c;
+
+	if (p->ncursors == PRED_MAX_CURSORS) {
+		memmove(&p->cursors[0], &p->cursors[1],
+		    (PRED_MAX_CURSORS - 1) * sizeof(p->cursors[0]));
+		p->ncursors--;
+	}
+	c = &p->cursors[p->ncursors++];
+	c->row = row;
+	c->col = col;
+	c->active = 1;
+	c->epoch = p->prediction_epoch;
+	c->expire = p->frame_sent + 1;
+}
+
+/* §3 init_cursor: make sure the current cursor is of the current epoch. */
+static void
+init_cursor(struct pred *p, const struct fb *fb)
+{
+	if (p->ncursors == 0) {
+		cursor_push(p, fb->cy, fb->cx);
+	} else if (cursor(p)->epoch != p->prediction_epoch) {
+		cursor_push(p, cursor(p)->row, cursor(p)->col);
+	}
+}
+
+/* §3 kill_epoch: withdraw everything of epoch e and later. */
+static void
+kill_epoch(struct pred *p, uint64_t e, const struct fb *fb)
+{
+	int i, j, n = 0;
+	struct pred_cell *c;
+
+	for (i = 0; i < p->ncursors; i++) {
+		if (p->cursors[i].epoch < e) {
+			p->cursors[n++] = p->cursors[i];
+		}
+	}
+	p->ncursors = n;
+	cursor_push(p, fb->cy, fb->cx);
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		if (p->rows[i].row < 0) {
+			continue;
+		}
+		c = row_cells(p, i);
+		for (j = 0; j < p->cw; j++) {
+			if (c[j].epoch >= e) {
+				pcell_reset(&c[j]);
+			}
+		}
+	}
+	become_tentative(p);
+}
+
+/* ---- judging (§5) ---- */
+
+static int
+cell_validity(const struct pred *p, const struct pred_cell *pc, int row,
+    int col, const struct fb *fb)
+{
+	const struct fb_cell *cur;
+	int i;
+
+	if (!pc->active) {
+		return V_INACTIVE;
+	}
+	if (row >= fb->h || col >= fb->w) {
+		return V_WRONG;
+	}
+	if (p->late_ack < pc->expire) {
+		return V_PENDING;
+	}
+	if (pc->unknown || cell_blank(&pc->repl)) {
+		return V_NOCREDIT;
+	}
+	cur = fb_cell(fb, row, col);
+	if (!cell_match(cur, &pc->repl)) {
+		return V_WRONG;
+	}
+	for (i = 0; i < pc->norig; i++) {
+		if (text_match(pc->orig[i].c, pc->orig[i].len, pc->repl.c,
+		    pc->repl.len)) {
+			return V_NOCREDIT;
+		}
+	}
+	return V_CORRECT;
+}
+
+static int
+cursor_validity(const struct pred *p, const struct pred_cursor *c,
+    const struct fb *fb)
+{
+	if (!c->active) {
+		return V_INACTIVE;
+	}
+	if (c->row >= fb->h || c->col >= fb->w) {
+		return V_WRONG;
+	}
+	if (p->late_ack < c->expire) {
+		return V_PENDING;
+	}
+	return fb->cy == c->row && fb->cx == c->col ? V_CORRECT : V_WRONG;
+}
+
+static int
+engine_active(const struct pred *p)
+{
+	const struct pred_cell *c;
+	int i, j;
+
+	if (p->ncursors > 0) {
+		return 1;
+	}
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		if (p->rows[i].row < 0) {
+			continue;
+		}
+		c = p->cells + (size_t)i * (size_t)p->cw;
+		for (j = 0; j < p->cw; j++) {
+			if (c[j].active) {
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A new frame size: reset, and size the cells for the new width. */
+static void
+new_size(struct pred *p, const struct fb *fb)
+{
+	struct pred_cell *c;
+
+	p->w = fb->w;
+	p->h = fb->h;
+	pred_reset(p);
+	if (p->cw == fb->w && p->cells != NULL) {
+		return;
+	}
+	free(p->cells);
+	p->cells = NULL;
+	p->cw = 0;
+	if (fb->w < 1 || fb->w > FB_MAX_COLS) {
+		return;
+	}
+	c = calloc((size_t)PRED_MAX_ROWS * (size_t)fb->w, sizeof(*c));
+	if (c == NULL) {
+		return;		/* no predictions until the next resize */
+	}
+	p->cells = c;
+	p->cw = fb->w;
+}
+
+void
+pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
+{
+	struct pred_cell *c;
+	int i, j, k, row;
+	uint64_t age;
+
+	if (p->mode == PRED_NEVER) {
+		return;
+	}
+	if (frame->w != p->w || frame->h != p->h) {
+		new_size(p, frame);
+	}
+
+	/* §6: the triggers, with hysteresis. */
+	if (p->send_interval > SRTT_TRIGGER_HIGH) {
+		p->srtt_trigger = 1;
+	} else if (p->srtt_trigger && p->send_interval <= SRTT_TRIGGER_LOW &&
+	    !engine_active(p)) {
+		p->srtt_trigger = 0;
+	}
+	if (p->send_interval > FLAG_TRIGGER_HIGH) {
+		p->flagging = 1;
+	} else if (p->send_interval <= FLAG_TRIGGER_LOW) {
+		p->flagging = 0;
+	}
+	if (p->glitch_trigger > GLITCH_REPAIR_COUNT) {
+		p->flagging = 1;
+	}
+
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		row = p->rows[i].row;
+		if (row < 0) {
+			continue;
+		}
+		if (row >= frame->h) {
+			p->rows[i].row = -1;
+			continue;
+		}
+		c = row_cells(p, i);
+		for (j = 0; j < p->cw; j++) {
+			switch (cell_validity(p, &c[j], row, j, frame)) {
+			case V_WRONG:
+				if (p->mode == PRED_EXPERIMENTAL) {
+					pcell_reset(&c[j]);
+				} else if (c[j].epoch > p->confirmed_epoch) {
+					kill_epoch(p, c[j].epoch, frame);
+				} else {
+					pred_reset(p);
+					return;
+				}
+				break;
+			case V_CORRECT:
+				if (c[j].epoch > p->confirmed_epoch) {
+					p->confirmed_epoch = c[j].epoch;
+				}
+				/* Quick confirmations slowly repair a glitch. */
+				if (since(now, c[j].made) < GLITCH_THRESHOLD &&
+				    p->glitch_trigger > 0 &&
+				    now >= p->last_quick_confirmation +
+				    GLITCH_REPAIR_MININTERVAL) {
+					p->glitch_trigger--;
+					p->last_quick_confirmation = now;
+				}
+				/* The rest of the row takes the real renditions. */
+				for (k = j; k < p->cw && j < frame->w; k++) {
+					c[k].repl.r = fb_cell(frame, row, j)->r;
+				}
+				pcell_reset(&c[j]);
+				break;
+			case V_NOCREDIT:
+				pcell_reset(&c[j]);
+				break;
+			case V_PENDING:
+				age = since(now, c[j].made);
+				if (age >= GLITCH_FLAG_THRESHOLD) {
+					p->glitch_trigger = GLITCH_REPAIR_COUNT * 2;
+				} else if (age >= GLITCH_THRESHOLD &&
+				    p->glitch_trigger < GLITCH_REPAIR_COUNT) {
+					p->glitch_trigger = GLITCH_REPAIR_COUNT;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+	}
+
+	if (p->ncursors > 0 &&
+	    cursor_validity(p, cursor(p), frame) == V_WRONG) {
+		if (p->mode == PRED_EXPERIMENTAL) {
+			p->ncursors = 0;
+		} else {
+			pred_reset(p);
+			return;
+		}
+	}
+	for (i = 0, j = 0; i < p->ncursors; i++) {
+		if (cursor_validity(p, &p->cursors[i], frame) == V_PENDING) {
+			p->cursors[j++] = p->cursors[i];
+		}
+	}
+	p->ncursors = j;
+}
+
+/* ---- making predictions (§4) ---- */
+
+/* §4 newline(): the engine never predicts scrolling. */
+static void
+newline(struct pred *p, const struct fb *fb, uint64_t now)
+{
+	struct pred_cell *c;
+	int j;
+
+	init_cursor(p, fb);
+	cursor(p)->col = 0;
+	if (cursor(p)->row == fb->h - 1) {
+		if ((c = get_row(p, cursor(p)->row)) == NULL) {
+			return;
+		}
+		for (j = 0; j < p->cw; j++) {
+			c[j].active = 1;
+			c[j].epoch = p->prediction_epoch;
+			c[j].expire = p->frame_sent + 1;
+			c[j].made = now;
+			c[j].repl.len = 0;
+			memset(c[j].repl.c, 0, sizeof(c[j].repl.c));
+		}
+	} else {
+		cursor(p)->row++;
+	}
+}
+
+static void
+expire_cursor(struct pred *p)
+{
+	cursor(p)->expire = p->frame_sent + 1;
+}
+
+static void
+backspace(struct pred *p, const struct fb *fb, uint64_t now)
+{
+	struct pred_cell *c, *pc;
+	const struct fb_cell *under;
+	int r, col, i, w = fb->w;
+
+	r = cursor(p)->row;
+	if ((c = get_row(p, r)) == NULL || cursor(p)->col <= 0) {
+		return;
+	}
+	col = --cursor(p)->col;
+	expire_cursor(p);
+	if (p->overwrite) {
+		/* Upstream takes the cell under the real cursor; kept. */
+		pc = &c[col];
+		under = fb_cell(fb, fb->cy, fb->cx);
+		pcell_make(p, pc, now);
+		orig_push(pc, under);
+		pc->repl = *under;
+		cell_set_char(&pc->repl, ' ');
+		pc->repl.flags = under->flags & ~(uint8_t)FB_WIDE;
+		return;
+	}
+	for (i = col; i < w; i++) {
+		pc = &c[i];
+		pcell_make(p, pc, now);
+		orig_push(pc, fb_cell(fb, r, i));
+		if (i + 2 < w) {
+			if (c[i + 1].active) {
+				if (c[i + 1].unknown) {
+					pc->unknown = 1;
+				} else {
+					pc->unknown = 0;
+					pc->repl = c[i + 1].repl;
+				}
+			} else {
+				pc->unknown = 0;
+				pc->repl = *fb_cell(fb, r, i + 1);
+			}
+		} else {
+			pc->unknown = 1;
+		}
+	}
+}
+
+static void
+type_char(struct pred *p, uint32_t ch, const struct fb *fb, uint64_t now)
+{
+	struct pred_cell *c, *pc;
+	struct fb_rend rend;
+	int r, col, i, w = fb->w;
+
+	r = cursor(p)->row;
+	col = cursor(p)->col;
+	if ((c = get_row(p, r)) == NULL || col >= w) {
+		become_tentative(p);
+		return;
+	}
+	if (col + 1 >= w) {
+		/* The last column is unreliable (wrap marks, editors...). */
+		become_tentative(p);
+	}
+	if (!p->overwrite) {
+		for (i = w - 1; i > col; i--) {
+			pc = &c[i];
+			pcell_make(p, pc, now);
+			orig_push(pc, fb_cell(fb, r, i));
+			if (i == w - 1) {
+				pc->unknown = 1;
+			} else if (c[i - 1].active) {
+				if (c[i - 1].unknown) {
+					pc->unknown = 1;
+				} else {
+					pc->unknown = 0;
+					pc->repl = c[i - 1].repl;
+				}
+			} else {
+				pc->unknown = 0;
+				pc->repl = *fb_cell(fb, r, i - 1);
+			}
+		}
+	}
+	pc = &c[col];
+	pcell_make(p, pc, now);
+	/* Heuristic: the renditions of the character to the left. */
+	rend = fb->rend;
+	if (col > 0) {
+		if (c[col - 1].active && !c[col - 1].unknown) {
+			rend = c[col - 1].repl.r;
+		} else {
+			rend = fb_cell(fb, r, col - 1)->r;
+		}
+	}
+	cell_set_char(&pc->repl, ch);
+	pc->repl.r = rend;
+	orig_push(pc, fb_cell(fb, r, col));
+	expire_cursor(p);
+	if (col < w - 1) {
+		cursor(p)->col++;
+	} else {
+		become_tentative(p);
+		newline(p, fb, now);
+	}
+}
+
+void
+pred_user_byte(struct pred *p, uint8_t byte, const struct fb *screen,
+    uint64_t now)
+{
+	struct vt_act act[VT_MAX_ACTS];
+	int i, n;
+
+	if (p->mode == PRED_NEVER) {
+		return;
+	}
+	if (p->mode == PRED_EXPERIMENTAL) {
+		p->prediction_epoch = p->confirmed_epoch;
+	}
+	pred_cull(p, screen, now);
+	/* SS3 arrows (the local terminal is in DECCKM) are taken as CSI. */
+	if (p->last_byte == 0x1b && byte == 'O') {
+		byte = '[';
+	}
+	p->last_byte = byte;
+	n = vt_parse(&p->parser, byte, act);
+	for (i = 0; i < n && i < VT_MAX_ACTS; i++) {
+		switch (act[i].type) {
+		case VT_ACT_PRINT:
+			init_cursor(p, screen);
+			if (act[i].ch == 0x7f) {
+				/* Backspace key; Ctrl-H is not predicted. */
+				backspace(p, screen, now);
+			} else if (act[i].ch < 0x20 ||
+			    vt_width(act[i].ch) != 1) {
+				become_tentative(p);
+			} else {
+				type_char(p, act[i].ch, screen, now);
+			}
+			break;
+		case VT_ACT_EXECUTE:
+			become_tentative(p);
+			if (act[i].ch == '\r') {
+				newline(p, screen, now);
+			}
+			break;
+		case VT_ACT_CSI:
+			if (act[i].ch == 'C') {
+				init_cursor(p, screen);
+				if (cursor(p)->col < screen->w - 1) {
+					cursor(p)->col++;
+					expire_cursor(p);
+				}
+			} else if (act[i].ch == 'D') {
+				init_cursor(p, screen);
+				if (cursor(p)->col > 0) {
+					cursor(p)->col--;
+					expire_cursor(p);
+				}
+			} else {
+				become_tentative(p);
+			}
+			break;
+		default:	/* ESC dispatch and anything else */
+			become_tentative(p);
+			break;
+		}
+	}
+}
+
+/* ---- showing predictions (§7) ---- */
+
+int
+pred_apply(struct pred *p, struct fb *frame, uint64_t now)
+{
+	struct pred_cell *c;
+	struct fb_cell *cells;
+	const struct fb_cell *cur;
+	int i, j, row, flag, r = 0;
+
+	(void)now;
+	if (p->mode == PRED_NEVER) {
+		return 0;
+	}
+	if (p->mode == PRED_ADAPTIVE && !p->srtt_trigger &&
+	    p->glitch_trigger == 0) {
+		return 0;
+	}
+	for (i = 0; i < p->ncursors; i++) {
+		if (p->cursors[i].active &&
+		    p->cursors[i].epoch <= p->confirmed_epoch &&
+		    p->cursors[i].row < frame->h &&
+		    p->cursors[i].col < frame->w) {
+			frame->cy = p->cursors[i].row;
+			frame->cx = p->cursors[i].col;
+			frame->wrap_pending = 0;
+		}
+	}
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		row = p->rows[i].row;
+		if (row < 0 || row >= frame->h) {
+			continue;
+		}
+		c = row_cells(p, i);
+		cells = NULL;
+		for (j = 0; j < p->cw && j < frame->w; j++) {
+			if (!c[j].active || c[j].epoch > p->confirmed_epoch) {
+				continue;
+			}
+			cur = fb_cell(frame, row, j);
+			flag = p->flagging;
+			if (cell_blank(&c[j].repl) && cell_blank(cur)) {
+				flag = 0;
+			}
+			if (c[j].unknown) {
+				if (!flag || j == frame->w - 1) {
+					continue;
+				}
+			} else if (memcmp(cur, &c[j].repl, sizeof(*cur)) == 0) {
+				continue;
+			}
+			if (cells == NULL &&
+			    (cells = fb_row_mut(frame, row)) == NULL) {
+				r = -1;
+				break;
+			}
+			if (!c[j].unknown) {
+				cells[j] = c[j].repl;
+			}
+			if (flag) {
+				cells[j].r.attr |= FB_UNDERLINE;
+			}
+		}
+	}
+	return r;
+}
+
+int
+pred_wait_ms(const struct pred *p, uint64_t now)
+{
+	(void)now;
+	if (p->mode == PRED_NEVER) {
+		return INT_MAX;
+	}
+	/* Timing triggers can still fire unless both already did. */
+	if (!(p->glitch_trigger > 0 && p->flagging) && engine_active(p)) {
+		return PRED_WAKEUP_MS;
+	}
+	return INT_MAX;
+}
+
+/* ---- the notification bar (§9) ---- */
+
+/* Copy at most cap-1 bytes of s, cut on a UTF-8 character boundary. */
+static size_t
+utf8_copy(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (cap == 0) {
+		return 0;
+	}
+	if (n > cap - 1) {
+		n = cap - 1;
+		while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80) {
+			n--;
+		}
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return n;
+}
+
+void
+pred_notify_init(struct pred_notify *n, const char *keyname, uint64_t now)
+{
+	char name[40];
+
+	memset(n, 0, sizeof(*n));
+	n->heard = now;
+	n->acked = now;
+	n->expire = 0;
+	n->show_quit = 1;
+	if (keyname != NULL) {
+		utf8_copy(name, sizeof(name), keyname);
+		snprintf(n->quit, sizeof(n->quit), " [To quit: %s .]", name);
+	}
+}
+
+void
+pred_notify_heard(struct pred_notify *n, uint64_t t)
+{
+	n->heard = t;
+}
+
+void
+pred_notify_acked(struct pred_notify *n, uint64_t t)
+{
+	n->acked = t;
+}
+
+void
+pred_notify_set(struct pred_notify *n, const char *msg, int permanent,
+    int show_quit, uint64_t now)
+{
+	n->len = utf8_copy(n->msg, sizeof(n->msg), msg);
+	n->expire = permanent ? PRED_NOTIFY_FOREVER : now + MESSAGE_MS;
+	n->net_error = 0;
+	n->show_quit = show_quit != 0;
+}
+
+void
+pred_notify_net_error(struct pred_notify *n, const char *msg, uint64_t now)
+{
+	n->len = utf8_copy(n->msg, sizeof(n->msg), msg);
+	n->net_error = 1;
+	n->expire = now + NET_ERROR_MS;
+	/* show_quit stays as the previous message left it, as upstream. */
+}
+
+void
+pred_notify_net_ok(struct pred_notify *n, uint64_t now)
+{
+	if (n->net_error) {
+		n->expire = MIN(n->expire, now + MESSAGE_MS);
+	}
+}
+
+const char *
+pred_notify_message(const struct pred_notify *n)
+{
+	return n->len ? n->msg : "";
+}
+
+void
+pred_notify_expire(struct pred_notify *n, uint64_t now)
+{
+	if (now >= n->expire) {
+		n->len = 0;
+		n->msg[0] = '\0';
+	}
+}
+
+static int
+server_late(const struct pred_notify *n, uint64_t now)
+{
+	return since(now, n->heard) > SERVER_LATE_MS;
+}
+
+static int
+reply_late(const struct pred_notify *n, uint64_t now)
+{
+	return since(now, n->acked) > REPLY_LATE_MS;
+}
+
+/* §9.3 durations: "N unit", "M:SS" or "H:MM:SS". */
+static void
+duration(char *out, size_t cap, uint64_t s, const char *unit)
+{
+	if (s < 60) {
+		snprintf(out, cap, "%d %s", (int)s, unit);
+	} else if (s < 3600) {
+		snprintf(out, cap, "%d:%02d", (int)(s / 60), (int)(s % 60));
+	} else {
+		s = MIN(s, (uint64_t)INT_MAX);
+		snprintf(out, cap, "%d:%02d:%02d", (int)(s / 3600),
+		    (int)(s / 60 % 60), (int)(s % 60));
+	}
+}
+
+int
+pred_notify_text(const struct pred_notify *n, uint64_t now, char *out,
+    size_t cap)
+{
+	char d[48];
+	const char *what = "contact", *quit;
+	uint64_t ago = since(now, n->heard);
+	int late = server_late(n, now) || reply_late(n, now), len;
+
+	if (cap == 0 || (n->len == 0 && !late)) {
+		return -1;
+	}
+	if (reply_late(n, now) && !server_late(n, now)) {
+		what = "reply";
+		ago = since(now, n->acked);
+	}
+	quit = n->show_quit ? n->quit : "";
+	if (n->len == 0) {
+		duration(d, sizeof(d), ago / 1000, "seconds");
+		len = snprintf(out, cap, "mosh: Last %s %s ago.%s", what, d,
+		    quit);
+	} else if (!late) {
+		len = snprintf(out, cap, "mosh: %s%s", n->msg, quit);
+	} else {
+		duration(d, sizeof(d), ago / 1000, "s");
+		len = snprintf(out, cap, "mosh: %s (%s without %s.)%s", n->msg,
+		    d, what, quit);
+	}
+	if (len < 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if ((size_t)len >= cap) {
+		/* Cut where snprintf did, then back to a character start. */
+		len = (int)(cap - 1);
+		while (len > 0 && ((uint8_t)out[len] & 0xc0) == 0x80) {
+			len--;
+		}
+		out[len] = '\0';
+	}
+	return len;
+}
+
+/* Decode one UTF-8 sequence; invalid bytes yield U+FFFD and advance one. */
+static size_t
+utf8_next(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t c;
+	size_t need, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		need = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		need = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		need = 4;
+		c = s[0] & 0x07;
+	} else {
+		*cp = 0xfffd;
+		return 1;
+	}
+	if (need > n) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*cp = 0xfffd;
+			return 1;
+		}
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*cp = c;
+	return need;
+}
+
+int
+pred_notify_apply(const struct pred_notify *n, struct fb *frame,
+    uint64_t now)
+{
+	char text[1024];
+	struct fb_cell *row, *comb = NULL, blank;
+	struct fb_cell tmp;
+	const uint8_t *s;
+	size_t len, k, used;
+	uint32_t cp;
+	int tl, col = 0, chars = 0, wd, x;
+
+	if ((tl = pred_notify_text(n, now, text, sizeof(text))) < 0) {
+		return 0;
+	}
+	if (frame->w < 1 || frame->h < 1) {
+		return 0;
+	}
+	if (frame->cy == 0) {
+		frame->modes &= ~FB_M_CURSOR;
+	}
+	if ((row = fb_row_mut(frame, 0)) == NULL) {
+		return -1;
+	}
+	memset(&blank, 0, sizeof(blank));
+	blank.r.fg = 30 + 7;
+	blank.r.bg = 40 + 4;
+	blank.c[0] = ' ';
+	blank.len = 1;
+	for (x = 0; x < frame->w; x++) {
+		row[x] = blank;
+	}
+	comb = &row[0];
+	s = (const uint8_t *)text;
+	len = (size_t)tl;
+	for (k = 0; k < len && chars < PRED_NOTIFY_CHARS; chars++) {
+		if (col >= frame->w) {
+			break;
+		}
+		k += utf8_next(s + k, len - k, &cp);
+		wd = cp == 0 ? -1 : vt_width(cp);
+		if (wd == 1 || wd == 2) {
+			if (wd == 2 && col == frame->w - 1) {
+				break;	/* as the emulator: no half a character */
+			}
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.r.fg = 30 + 7;
+			tmp.r.bg = 40 + 4;
+			tmp.r.attr = FB_BOLD;
+			cell_set_char(&tmp, cp);
+			tmp.flags = wd == 2 ? FB_WIDE : 0;
+			row[col] = tmp;
+			comb = &row[col];
+			if (wd == 2) {
+				/* The cell under the right half is empty. */
+				memset(row[col + 1].c, 0, sizeof(row[col + 1].c));
+				row[col + 1].len = 0;
+			}
+			col += wd;
+		} else if (wd == 0 && comb != NULL) {
+			if (comb->len == 0) {
+				comb->flags |= FB_FALLBACK;
+				col++;
+			}
+			memset(&tmp, 0, sizeof(tmp));
+			cell_set_char(&tmp, cp);
+			used = comb->len;
+			if (used + tmp.len <= sizeof(comb->c)) {
+				memcpy(comb->c + used, tmp.c, tmp.len);
+				comb->len = (uint8_t)(used + tmp.len);
+			}
+		}
+	}
+	return 0;
+}
+
+int
+pred_notify_wait_ms(const struct pred_notify *n, uint64_t now)
+{
+	uint64_t next = INT_MAX, iv;
+
+	if (n->len != 0 && n->expire != PRED_NOTIFY_FOREVER) {
+		next = n->expire > now ? MIN(next, n->expire - now) : 0;
+	}
+	if (server_late(n, now) || reply_late(n, now)) {
+		iv = since(now, n->heard) > SILENT_LONG_MS ? COUNTUP_SLOW_MS :
+		    COUNTUP_MS;
+		next = MIN(next, iv);
+	}
+	return (int)next;
+}
+
+/* ---- the title prefix (terminal.md §11) ---- */
+
+static void
+prefix_str(char *s, size_t *len, const char *prefix, size_t plen)
+{
+	size_t n = *len;
+
+	if (plen >= FB_TITLE_BYTES) {
+		return;
+	}
+	if (n + plen > FB_TITLE_BYTES) {
+		n = FB_TITLE_BYTES - plen;
+		while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80) {
+			n--;
+		}
+	}
+	memmove(s + plen, s, n);
+	memcpy(s, prefix, plen);
+	*len = n + plen;
+}
+
+void
+pred_title_apply(struct fb *frame, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	int same;
+
+	if (!frame->title_init || plen == 0) {
+		return;
+	}
+	same = frame->icon_len == frame->title_len &&
+	    memcmp(frame->icon, frame->title, frame->title_len) == 0;
+	prefix_str(frame->title, &frame->title_len, prefix, plen);
+	if (same) {
+		memcpy(frame->icon, frame->title, frame->title_len);
+		frame->icon_len = frame->title_len;
+	}
+}

@@ -1,0 +1,875 @@
+/*
+ * predict_test.c: the prediction scenarios of prediction.md §12, run from
+ * the scripts in test/cases/prediction-scenarios/ by a small interpreter
+ * with a fake clock, plus unit tests of the notification bar, the title
+ * prefix and the never mode.
+ *
+ * The interpreter plays both ends: host bytes go into a server-side
+ * emulator; each key line is the next client state (1, 2, ...) and is fed
+ * to the engine against the frame last drawn; a draw is a copy of the
+ * server frame, then cull, apply, the bar and the title prefix. "show N"
+ * draws and prints the first N rows as text ('.' = empty cell, trailing
+ * empties left out), the underlined columns in braces, and the cursor
+ * ("@row,col", "h" when hidden); rows are joined by '|'.
+ */
+#include <limits.h>
+#include <stdio.h>
+
+#include "mosh.h"
+#include "test/test.h"
+
+#define SCRIPT_DIR "test/cases/prediction-scenarios/"
+#define MAX_SHOWS 16
+#define SHOW_BYTES 1024
+
+struct sim {
+	int w, h;
+	struct fb srv, drawn;
+	struct vt vt;
+	int have_drawn;
+	struct pred p;
+	struct pred_notify n;
+	uint64_t now, late_ack, keys;
+	unsigned si;
+	int draw_errors;		/* failed draws, checked once per run */
+	int nshow;
+	char show[MAX_SHOWS][SHOW_BYTES];
+};
+
+static int
+sim_init(struct sim *s, int w, int h)
+{
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	s->h = h;
+	if (fb_init(&s->srv, w, h) == -1) {
+		return -1;
+	}
+	vt_init(&s->vt, &s->srv);
+	pred_init(&s->p);
+	pred_notify_init(&s->n, "Ctrl-^", 0);
+	s->si = 250;
+	return 0;
+}
+
+static void
+sim_free(struct sim *s)
+{
+	CHECK(s->draw_errors == 0);
+	if (s->have_drawn) {
+		fb_free(&s->drawn);
+	}
+	vt_free(&s->vt);
+	fb_free(&s->srv);
+	pred_free(&s->p);
+}
+
+/* One pass of the client's draw (prediction.md §1 step 1). */
+static void
+sim_draw(struct sim *s)
+{
+	if (s->have_drawn) {
+		fb_free(&s->drawn);
+		s->have_drawn = 0;
+	}
+	if (fb_copy(&s->drawn, &s->srv) == -1) {
+		s->draw_errors++;
+		return;
+	}
+	s->have_drawn = 1;
+	pred_cull(&s->p, &s->drawn, s->now);
+	if (pred_apply(&s->p, &s->drawn, s->now) == -1) {
+		s->draw_errors++;
+	}
+	pred_notify_expire(&s->n, s->now);
+	if (pred_notify_apply(&s->n, &s->drawn, s->now) == -1) {
+		s->draw_errors++;
+	}
+	pred_title_apply(&s->drawn, "[mosh] ");
+}
+
+/* The dump described at the top of this file. */
+static void
+dump(const struct fb *fb, int rows, char *out, size_t cap)
+{
+	char ul[256];
+	size_t o = 0, ulen, keep;
+	int y, x, n;
+	const struct fb_cell *c;
+
+	out[0] = '\0';
+	for (y = 0; y < rows && y < fb->h; y++) {
+		if (y > 0 && o + 1 < cap) {
+			out[o++] = '|';
+		}
+		keep = o;
+		ulen = 0;
+		ul[0] = '\0';
+		for (x = 0; x < fb->w; x++) {
+			c = fb_cell(fb, y, x);
+			if (c->len == 0) {
+				if (o + 1 < cap) {
+					out[o++] = '.';
+				}
+			} else {
+				if (o + c->len < cap) {
+					memcpy(out + o, c->c, c->len);
+					o += c->len;
+				}
+				keep = o;
+			}
+			if (c->r.attr & FB_UNDERLINE) {
+				keep = o;
+				n = snprintf(ul + ulen, sizeof(ul) - ulen, "%s%d",
+				    ulen ? "," : "", x);
+				if (n > 0 && (size_t)n < sizeof(ul) - ulen) {
+					ulen += (size_t)n;
+				}
+			}
+		}
+		o = keep;
+		out[o] = '\0';
+		if (ulen > 0) {
+			n = snprintf(out + o, cap - o, "{%s}", ul);
+			o += n > 0 && (size_t)n < cap - o ? (size_t)n : 0;
+		}
+	}
+	snprintf(out + o, cap - o, "@%d,%d%s", fb->cy, fb->cx,
+	    fb->modes & FB_M_CURSOR ? "" : "h");
+}
+
+/* Script escapes: \s space, \e ESC, \r, \n, \t, \\, \xHH. */
+static size_t
+unescape(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (*s != '\0' && n < cap) {
+		if (*s != '\\' || s[1] == '\0') {
+			out[n++] = (uint8_t)*s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 's':
+			out[n++] = ' ';
+			break;
+		case 'e':
+			out[n++] = 0x1b;
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'x':
+			if (sscanf(s + 1, "%2x", &v) == 1) {
+				out[n++] = (uint8_t)v;
+				s += 2;
+			}
+			break;
+		default:
+			out[n++] = (uint8_t)*s;
+			break;
+		}
+		s++;
+	}
+	return n;
+}
+
+static void
+sim_net(struct sim *s)
+{
+	pred_set_net(&s->p, s->late_ack, s->late_ack, s->si);
+}
+
+static void
+sim_key(struct sim *s, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	sim_draw(s);
+	pred_set_sent(&s->p, s->keys);
+	if (n > PRED_PASTE_BYTES) {
+		pred_paste(&s->p);
+	} else {
+		for (i = 0; i < n; i++) {
+			pred_user_byte(&s->p, b[i], &s->drawn, s->now);
+		}
+	}
+	s->keys++;
+}
+
+/* Run one command line; -1 on a line the interpreter does not know. */
+static int
+sim_line(struct sim *s, char *line)
+{
+	uint8_t b[512];
+	char *arg;
+	size_t n;
+	enum pred_mode mode;
+	int w, h;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[0] == '#' || line[0] == '\0') {
+		return 0;
+	}
+	arg = strchr(line, ' ');
+	if (arg == NULL) {
+		return -1;
+	}
+	*arg++ = '\0';
+	if (strcmp(line, "time") == 0) {
+		s->now = strtoull(arg, NULL, 10);
+	} else if (strcmp(line, "si") == 0) {
+		s->si = (unsigned)strtoul(arg, NULL, 10);
+		sim_net(s);
+	} else if (strcmp(line, "ack") == 0) {
+		s->late_ack = strtoull(arg, NULL, 10);
+		sim_net(s);
+		pred_notify_acked(&s->n, s->now);
+	} else if (strcmp(line, "pref") == 0) {
+		if (pred_parse_mode(arg, &mode) == -1) {
+			return -1;
+		}
+		pred_set_mode(&s->p, mode, s->p.overwrite);
+	} else if (strcmp(line, "overwrite") == 0) {
+		pred_set_mode(&s->p, s->p.mode, atoi(arg));
+	} else if (strcmp(line, "key") == 0) {
+		n = unescape(arg, b, sizeof(b));
+		sim_key(s, b, n);
+	} else if (strcmp(line, "host") == 0) {
+		n = unescape(arg, b, sizeof(b));
+		vt_feed(&s->vt, b, n);
+		pred_notify_heard(&s->n, s->now);
+	} else if (strcmp(line, "resize") == 0) {
+		if (sscanf(arg, "%d %d", &w, &h) != 2 ||
+		    vt_resize(&s->vt, w, h) == -1) {
+			return -1;
+		}
+		pred_reset(&s->p);
+	} else if (strcmp(line, "heard") == 0) {
+		pred_notify_heard(&s->n, s->now - strtoull(arg, NULL, 10));
+	} else if (strcmp(line, "acked") == 0) {
+		pred_notify_acked(&s->n, s->now - strtoull(arg, NULL, 10));
+	} else if (strcmp(line, "notify") == 0) {
+		pred_notify_set(&s->n, arg, 1, 1, s->now);
+	} else if (strcmp(line, "show") == 0) {
+		sim_draw(s);
+		if (!s->have_drawn || s->nshow >= MAX_SHOWS) {
+			return -1;
+		}
+		dump(&s->drawn, atoi(arg), s->show[s->nshow], SHOW_BYTES);
+		s->nshow++;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sim_run(struct sim *s, const char *name)
+{
+	char path[256], line[1024];
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof(path), SCRIPT_DIR "%s.txt", name);
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: cannot open\n", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sim_line(s, line) == -1) {
+			fprintf(stderr, "%s: bad line: %s\n", path, line);
+			r = -1;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* Expected shows, in order, from prediction.md §12. */
+struct scenario {
+	const char *name;
+	const char *want[MAX_SHOWS];
+};
+
+static const struct scenario scenarios[] = {
+	{ "s01", { "$ @0,2", "$ a@0,3" } },
+	{ "s02", { "$ @0,2", "$ @0,2", "$ l@0,3", "$ ls{3}@0,4",
+	    "$ ls {3}@0,5", "$ ls @0,5" } },
+	{ "s03", { "$ a@0,3", "$ ab@0,4", "$ abc@0,5" } },
+	{ "s04", { "$ @0,2", "$ xy@0,4" } },
+	{ "s05", { "$ x@0,3", "$ xy@0,4" } },
+	{ "s06", { "$ su{3}@0,4", "$ su|@0,4", "$ su|@0,4",
+	    "$ su|Password: @1,10", "$ su|Password: @1,10",
+	    "$ su|Password: @1,10" } },
+	{ "s07", { "$ abc{3,4}@0,5", "$ aBC@0,5" } },
+	{ "s08", { "$ abxcd@0,5", "$ abcd.{4,5,6}@0,4" } },
+	{ "s09", { "$ abcz@0,6", "$ abcz@0,5", "$ abcz@0,4",
+	    "$ abQcz{4,5,6}@0,5" } },
+	{ "s10", { "$ qab@0,3", "$ qab@0,4", "$ qab@0,5" } },
+	{ "s11", { "$ abcdefghi|@0,11", "$ abcdefghi|@0,11",
+	    "$ abcdefghi|@0,11", "$ abcdefghij|k@1,1" } },
+	{ "s12", { "$ e|@0,3", "$ e|@1,0", "$ e|@1,0" } },
+	{ "s13", { "$ a@0,3", "$ a^C|$ @1,2" } },
+	{ "s14", { "$ a@0,3", "$ abc@0,5", "$ abcd{3,4,5}@0,6" } },
+	{ "s16", { "$ qbcd@0,3", "$ qrcd{3}@0,4" } },
+	{ "s17", { "$ xyz@0,3", "$ xyz@0,3" } },
+	{ "s18", { "$  @0,3", "$  ab{4}@0,5" } },
+	{ "s19", { "$ ab{3}@0,4", "$ a@0,3", "$ a@0,3" } },
+	{ "s20", { "$ a@0,3" } },
+	{ "s21", { "$ good{5}@0,6" } },
+};
+
+static void
+check_show(const char *name, int i, const char *got, const char *want)
+{
+	if (strcmp(got, want) == 0) {
+		t_pass++;
+		return;
+	}
+	t_fail++;
+	fprintf(stderr, "%s show %d:\n  got  \"%s\"\n  want \"%s\"\n", name,
+	    i + 1, got, want);
+}
+
+static void
+test_scenarios(void)
+{
+	struct sim s;
+	const struct scenario *sc;
+	const struct fb_cell *c;
+	size_t i;
+	int k, nwant;
+
+	for (i = 0; i < LEN(scenarios); i++) {
+		sc = &scenarios[i];
+		if (sim_init(&s, 12, 3) == -1) {
+			CHECK(0);
+			continue;
+		}
+		CHECK(sim_run(&s, sc->name) == 0);
+		for (nwant = 0; nwant < MAX_SHOWS && sc->want[nwant]; nwant++) {
+		}
+		if (s.nshow != nwant) {
+			fprintf(stderr, "%s: %d shows, want %d\n", sc->name,
+			    s.nshow, nwant);
+		}
+		CHECK(s.nshow == nwant);
+		for (k = 0; k < s.nshow && k < nwant; k++) {
+			check_show(sc->name, k, s.show[k], sc->want[k]);
+		}
+		if (strcmp(sc->name, "s21") == 0 && s.have_drawn) {
+			/* The predicted d is bold green like the o to its left. */
+			c = fb_cell(&s.drawn, 0, 5);
+			CHECK(c->r.attr == (FB_BOLD | FB_UNDERLINE));
+			CHECK(c->r.fg == 32);
+		}
+		sim_free(&s);
+	}
+}
+
+static void
+pad60(char *out, const char *text)
+{
+	snprintf(out, 61, "%-60s", text);
+}
+
+static void
+test_bar_scenarios(void)
+{
+	static const struct {
+		const char *name, *bar, *rest;
+	} bars[] = {
+		{ "n1", "mosh: Last contact 7 seconds ago. [To quit: Ctrl-^ .]",
+		    "|@0,4h" },
+		{ "n2", "mosh: Last reply 12 seconds ago. [To quit: Ctrl-^ .]",
+		    "|..$@1,3" },
+		{ "n3", "mosh: Exiting... (1:35 without contact.) "
+		    "[To quit: Ctrl-^ .]", "|@0,1h" },
+		{ "n4", "mosh: Nothing received from server on UDP port "
+		    "60001. [To quit: Ctrl-^ .]", "|@0,1h" },
+	};
+	struct sim s;
+	char want[256], row[64];
+	const struct fb_cell *c;
+	size_t i;
+
+	for (i = 0; i < LEN(bars); i++) {
+		if (sim_init(&s, 60, 3) == -1) {
+			CHECK(0);
+			continue;
+		}
+		CHECK(sim_run(&s, bars[i].name) == 0);
+		pad60(row, bars[i].bar);
+		snprintf(want, sizeof(want), "%s%s", row, bars[i].rest);
+		CHECK(s.nshow == 1);
+		if (s.nshow == 1) {
+			check_show(bars[i].name, 0, s.show[0], want);
+		}
+		if (s.have_drawn) {
+			c = fb_cell(&s.drawn, 0, 0);
+			CHECK(c->r.attr == FB_BOLD && c->r.fg == 37 &&
+			    c->r.bg == 44);
+			c = fb_cell(&s.drawn, 0, 59);
+			if (strlen(bars[i].bar) < 60) {
+				CHECK(c->r.attr == 0 && c->r.fg == 37 &&
+				    c->r.bg == 44 && c->len == 1 &&
+				    c->c[0] == ' ');
+			} else {
+				CHECK(c->r.attr == FB_BOLD);
+			}
+		}
+		sim_free(&s);
+	}
+}
+
+/* Scenario 15: a paste withdraws the predictions and predicts nothing. */
+static void
+test_paste(void)
+{
+	struct sim s;
+	char line[512], big[160];
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(sim_line(&s, strcpy(line, "si 100")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "time 10")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "key a")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "time 200")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "host a")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "ack 1")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "time 210")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "key b")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "show 1")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "time 220")) == 0);
+	snprintf(line, sizeof(line), "key %s", big);
+	CHECK(sim_line(&s, line) == 0);
+	CHECK(sim_line(&s, strcpy(line, "show 1")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "time 230")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "key c")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "show 1")) == 0);
+	CHECK(s.nshow == 3);
+	check_show("paste", 0, s.show[0], "$ ab{3}@0,4");
+	check_show("paste", 1, s.show[1], "$ a@0,3");
+	check_show("paste", 2, s.show[2], "$ a@0,3");
+	sim_free(&s);
+}
+
+/* never: nothing is culled, drawn or waited for. */
+static void
+test_never(void)
+{
+	struct sim s;
+	char line[64];
+	int i;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_line(&s, strcpy(line, "pref never")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "si 250")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+	for (i = 0; i < 20; i++) {
+		s.now += 300;
+		CHECK(sim_line(&s, strcpy(line, "key x")) == 0);
+	}
+	CHECK(sim_line(&s, strcpy(line, "show 3")) == 0);
+	CHECK(s.nshow == 1);
+	check_show("never", 0, s.show[0], "$ ||@0,2");
+	CHECK(s.have_drawn && fb_equal(&s.drawn, &s.srv));
+	CHECK(pred_wait_ms(&s.p, s.now) == INT_MAX);
+	sim_free(&s);
+}
+
+static void
+test_modes_and_wait(void)
+{
+	struct sim s;
+	char line[64];
+	enum pred_mode m = PRED_NEVER;
+
+	CHECK(pred_parse_mode(NULL, &m) == 0 && m == PRED_ADAPTIVE);
+	CHECK(pred_parse_mode("always", &m) == 0 && m == PRED_ALWAYS);
+	CHECK(pred_parse_mode("never", &m) == 0 && m == PRED_NEVER);
+	CHECK(pred_parse_mode("experimental", &m) == 0 &&
+	    m == PRED_EXPERIMENTAL);
+	CHECK(pred_parse_mode("adaptive", &m) == 0 && m == PRED_ADAPTIVE);
+	CHECK(pred_parse_mode("sometimes", &m) == -1);
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_line(&s, strcpy(line, "si 20")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+	sim_draw(&s);
+	CHECK(pred_wait_ms(&s.p, s.now) == INT_MAX);
+	CHECK(sim_line(&s, strcpy(line, "key a")) == 0);
+	CHECK(pred_wait_ms(&s.p, s.now) == 50);
+	CHECK(sim_line(&s, strcpy(line, "host a")) == 0);
+	CHECK(sim_line(&s, strcpy(line, "ack 1")) == 0);
+	s.now = 30;
+	sim_draw(&s);
+	CHECK(pred_wait_ms(&s.p, s.now) == INT_MAX);
+	sim_free(&s);
+}
+
+static void
+check_text(const struct pred_notify *n, uint64_t now, const char *want)
+{
+	char out[512];
+	int len;
+
+	len = pred_notify_text(n, now, out, sizeof(out));
+	if (want == NULL) {
+		CHECK(len == -1);
+		return;
+	}
+	CHECK(len == (int)strlen(want));
+	if (len < 0 || strcmp(out, want) != 0) {
+		t_fail++;
+		fprintf(stderr, "bar text at %llu:\n  got  \"%s\"\n  want \"%s\"\n",
+		    (unsigned long long)now, len < 0 ? "(none)" : out, want);
+	} else {
+		t_pass++;
+	}
+}
+
+static void
+test_bar_texts(void)
+{
+	struct pred_notify n;
+	char small[16];
+
+	pred_notify_init(&n, "Ctrl-^", 1000);
+	check_text(&n, 1000, NULL);
+	check_text(&n, 7500, NULL);	/* 6500 exactly is not late */
+	check_text(&n, 7501, "mosh: Last contact 6 seconds ago. "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 60999, "mosh: Last contact 59 seconds ago. "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 61000, "mosh: Last contact 1:00 ago. "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 3600999, "mosh: Last contact 59:59 ago. "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 3601000, "mosh: Last contact 1:00:00 ago. "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 1000 + 3725000, "mosh: Last contact 1:02:05 ago. "
+	    "[To quit: Ctrl-^ .]");
+
+	/* Uplink-only trouble says "reply" and counts from the ack. */
+	pred_notify_heard(&n, 20000);
+	pred_notify_acked(&n, 15000);
+	check_text(&n, 25000, NULL);
+	check_text(&n, 25001, "mosh: Last reply 10 seconds ago. "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 26501, "mosh: Last contact 6 seconds ago. "
+	    "[To quit: Ctrl-^ .]");
+
+	/* Messages: plain, late, expiry, permanence. */
+	pred_notify_heard(&n, 100000);
+	pred_notify_acked(&n, 100000);
+	pred_notify_set(&n, "Exiting...", 0, 1, 100000);
+	check_text(&n, 100000, "mosh: Exiting... [To quit: Ctrl-^ .]");
+	CHECK(pred_notify_wait_ms(&n, 100400) == 600);
+	pred_notify_expire(&n, 100999);
+	CHECK(strcmp(pred_notify_message(&n), "Exiting...") == 0);
+	pred_notify_expire(&n, 101000);
+	CHECK(strcmp(pred_notify_message(&n), "") == 0);
+	check_text(&n, 101000, NULL);
+	CHECK(pred_notify_wait_ms(&n, 101000) == INT_MAX);
+
+	pred_notify_set(&n, "Exiting...", 1, 1, 100000);
+	pred_notify_expire(&n, 10000000);
+	check_text(&n, 145000, "mosh: Exiting... (45 s without contact.) "
+	    "[To quit: Ctrl-^ .]");
+	check_text(&n, 195000, "mosh: Exiting... (1:35 without contact.) "
+	    "[To quit: Ctrl-^ .]");
+	pred_notify_heard(&n, 190000);
+	check_text(&n, 195000, "mosh: Exiting... (1:35 without reply.) "
+	    "[To quit: Ctrl-^ .]");
+	/* Count-up every second, every 3 s after a minute of silence. */
+	CHECK(pred_notify_wait_ms(&n, 195000) == 1000);
+	CHECK(pred_notify_wait_ms(&n, 250001) == 3000);
+
+	/* The escape help has no quit hint. */
+	pred_notify_heard(&n, 300000);
+	pred_notify_acked(&n, 300000);
+	pred_notify_set(&n, "Commands: Ctrl-Z suspends, \".\" quits, "
+	    "\"^\" gives literal Ctrl-^", 1, 0, 300000);
+	check_text(&n, 300000, "mosh: Commands: Ctrl-Z suspends, \".\" quits, "
+	    "\"^\" gives literal Ctrl-^");
+
+	/* Network errors live 3100 ms, then 1 s once sending works. */
+	pred_notify_set(&n, "", 0, 1, 300000);
+	pred_notify_net_error(&n, "sendto: Network is unreachable", 300000);
+	CHECK(pred_notify_wait_ms(&n, 300000) == 3100);
+	pred_notify_net_ok(&n, 300500);
+	CHECK(pred_notify_wait_ms(&n, 300500) == 1000);
+	pred_notify_net_ok(&n, 300900);	/* never lengthens it */
+	CHECK(pred_notify_wait_ms(&n, 300900) == 600);
+	pred_notify_expire(&n, 301500);
+	check_text(&n, 301500, NULL);
+
+	/* Escape key disabled: no quit hint anywhere. */
+	pred_notify_init(&n, NULL, 0);
+	check_text(&n, 7000, "mosh: Last contact 7 seconds ago.");
+	pred_notify_set(&n, "Exiting...", 1, 1, 0);
+	check_text(&n, 0, "mosh: Exiting...");
+
+	/* A printable escape key and a short output buffer. */
+	pred_notify_init(&n, "\"~\"", 0);
+	check_text(&n, 7000, "mosh: Last contact 7 seconds ago. "
+	    "[To quit: \"~\" .]");
+	CHECK(pred_notify_text(&n, 7000, small, sizeof(small)) == 15);
+	CHECK(strcmp(small, "mosh: Last cont") == 0);
+}
+
+static void
+test_bar_drawing(void)
+{
+	struct pred_notify n;
+	struct fb fb, copy;
+	const struct fb_cell *c;
+	char msg[512];
+	int x;
+
+	if (fb_init(&fb, 10, 2) == -1) {
+		CHECK(0);
+		return;
+	}
+	pred_notify_init(&n, NULL, 0);
+	/* No bar: the frame is left alone. */
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	CHECK(fb_equal(&copy, &fb));
+	CHECK(copy.rows[0] == fb.rows[0]);
+	fb_free(&copy);
+
+	/* Wide characters take two columns and never half of one. */
+	pred_notify_set(&n, "\xe6\xbc\xa2\xe5\xad\x97" "e\xcc\x81x", 1, 1, 0);
+	fb.cy = 1;
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	CHECK(copy.modes & FB_M_CURSOR);	/* cursor not on row 0 */
+	c = fb_cell(&copy, 0, 6);
+	CHECK(c->len == 3 && memcmp(c->c, "\xe6\xbc\xa2", 3) == 0 &&
+	    (c->flags & FB_WIDE));
+	c = fb_cell(&copy, 0, 8);
+	CHECK(c->len == 3 && memcmp(c->c, "\xe5\xad\x97", 3) == 0);
+	/* The server's frame is untouched. */
+	c = fb_cell(&fb, 0, 0);
+	CHECK(c->len == 0);
+	fb_free(&copy);
+
+	pred_notify_set(&n, "1234\xe6\xbc\xa2", 1, 1, 0);
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	/* "mosh: 1234" fills the row; the wide character is left out. */
+	c = fb_cell(&copy, 0, 9);
+	CHECK(c->len == 1 && c->c[0] == '4');
+	fb_free(&copy);
+
+	pred_notify_set(&n, "ab\xe6\xbc\xa2", 1, 1, 0);
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	/* "mosh: ab" is 8 columns; the wide one fits in the last two. */
+	c = fb_cell(&copy, 0, 8);
+	CHECK(c->len == 3 && (c->flags & FB_WIDE));
+	fb_free(&copy);
+
+	pred_notify_set(&n, "abc\xe6\xbc\xa2", 1, 1, 0);
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	/* One column left: the wide character is not drawn at all. */
+	c = fb_cell(&copy, 0, 9);
+	CHECK(c->len == 1 && c->c[0] == ' ' && c->r.attr == 0);
+	fb_free(&copy);
+
+	pred_notify_set(&n, "a\xcc\x81", 1, 1, 0);
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	c = fb_cell(&copy, 0, 6);
+	CHECK(c->len == 3 && memcmp(c->c, "a\xcc\x81", 3) == 0);
+	for (x = 7; x < 10; x++) {
+		c = fb_cell(&copy, 0, x);
+		CHECK(c->len == 1 && c->c[0] == ' ' && c->r.attr == 0);
+	}
+	fb_free(&copy);
+
+	/* A long message is cut at 127 characters (then by the width). */
+	memset(msg, 'm', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	pred_notify_set(&n, msg, 1, 1, 0);
+	CHECK(strlen(pred_notify_message(&n)) == PRED_NOTIFY_BYTES - 1);
+	fb_free(&fb);
+	if (fb_init(&fb, 200, 2) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(pred_notify_apply(&n, &copy, 0) == 0);
+	CHECK(fb_cell(&copy, 0, 126)->c[0] == 'm');
+	CHECK(fb_cell(&copy, 0, 126)->r.attr == FB_BOLD);
+	CHECK(fb_cell(&copy, 0, 127)->c[0] == ' ');
+	CHECK(fb_cell(&copy, 0, 127)->r.attr == 0);
+	fb_free(&copy);
+	fb_free(&fb);
+}
+
+static void
+test_title(void)
+{
+	struct fb fb;
+	size_t i;
+
+	if (fb_init(&fb, 10, 2) == -1) {
+		CHECK(0);
+		return;
+	}
+	/* Before the application sets a title, nothing. */
+	pred_title_apply(&fb, "[mosh] ");
+	CHECK(fb.title_len == 0 && fb.icon_len == 0);
+
+	fb.title_init = 1;
+	memcpy(fb.title, "vim", 3);
+	memcpy(fb.icon, "vim", 3);
+	fb.title_len = fb.icon_len = 3;
+	pred_title_apply(&fb, "[mosh] ");
+	CHECK_MEM(fb.title, fb.title_len, "[mosh] vim", 10);
+	CHECK_MEM(fb.icon, fb.icon_len, "[mosh] vim", 10);
+
+	memcpy(fb.title, "top", 3);
+	memcpy(fb.icon, "icon", 4);
+	fb.title_len = 3;
+	fb.icon_len = 4;
+	pred_title_apply(&fb, "[mosh] ");
+	CHECK_MEM(fb.title, fb.title_len, "[mosh] top", 10);
+	CHECK_MEM(fb.icon, fb.icon_len, "icon", 4);
+
+	/* Empty title set by the application: prefix only. */
+	fb.title_len = fb.icon_len = 0;
+	pred_title_apply(&fb, "[mosh] ");
+	CHECK_MEM(fb.title, fb.title_len, "[mosh] ", 7);
+	CHECK_MEM(fb.icon, fb.icon_len, "[mosh] ", 7);
+
+	/* A full title of 3-byte characters is cut on a boundary. */
+	for (i = 0; i + 3 <= FB_TITLE_BYTES; i += 3) {
+		memcpy(fb.title + i, "\xe6\xbc\xa2", 3);
+	}
+	fb.title_len = i;
+	fb.icon_len = 0;
+	pred_title_apply(&fb, "[mosh] ");
+	CHECK(fb.title_len <= FB_TITLE_BYTES);
+	CHECK((fb.title_len - 7) % 3 == 0);
+	CHECK(memcmp(fb.title, "[mosh] \xe6\xbc\xa2", 10) == 0);
+	CHECK(fb.icon_len == 0);
+	fb_free(&fb);
+}
+
+/* xorshift, so the stress test is the same on every run. */
+static uint32_t
+rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/*
+ * Random keys, host output, acks, sizes and modes: the engine must stay
+ * within its bounds (ASan) and keep the cursor of a drawn frame in range.
+ */
+static void
+test_stress(void)
+{
+	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5\xe6\xbc\xa2\xcc\x81";
+	struct sim s;
+	uint32_t seed = 12345;
+	uint8_t b[8];
+	int i, j, n, bad = 0;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	s.si = 100;
+	for (i = 0; i < 20000; i++) {
+		s.now += rnd(&seed) % 300;
+		switch (rnd(&seed) % 10) {
+		case 0:
+			for (j = 0; j < 4; j++) {
+				b[j] = (uint8_t)keys[rnd(&seed) % (sizeof(keys) - 1)];
+			}
+			vt_feed(&s.vt, b, 4);
+			break;
+		case 1:
+			s.late_ack = s.keys > 2 ? s.keys - rnd(&seed) % 3 :
+			    s.keys;
+			s.si = rnd(&seed) % 2 ? 20 : 120;
+			sim_net(&s);
+			break;
+		case 2:
+			if (rnd(&seed) % 50 == 0) {
+				if (vt_resize(&s.vt, 1 + (int)(rnd(&seed) % 20),
+				    1 + (int)(rnd(&seed) % 12)) == 0) {
+					pred_reset(&s.p);
+				}
+			}
+			break;
+		case 3:
+			if (rnd(&seed) % 100 == 0) {
+				pred_set_mode(&s.p, (enum pred_mode)(rnd(&seed) % 4),
+				    (int)(rnd(&seed) % 2));
+			}
+			break;
+		default:
+			n = 1 + (int)(rnd(&seed) % 3);
+			for (j = 0; j < n; j++) {
+				b[j] = (uint8_t)keys[rnd(&seed) % (sizeof(keys) - 1)];
+			}
+			sim_key(&s, b, (size_t)n);
+			break;
+		}
+		sim_draw(&s);
+		if (s.have_drawn && (s.drawn.cy < 0 || s.drawn.cy >= s.drawn.h ||
+		    s.drawn.cx < 0 || s.drawn.cx >= s.drawn.w)) {
+			bad++;
+		}
+		if (s.p.ncursors > PRED_MAX_CURSORS) {
+			bad++;
+		}
+	}
+	CHECK(bad == 0);
+	sim_free(&s);
+}
+
+int
+main(void)
+{
+	test_scenarios();
+	test_bar_scenarios();
+	test_paste();
+	test_never();
+	test_modes_and_wait();
+	test_bar_texts();
+	test_bar_drawing();
+	test_title();
+	test_stress();
+	return TEST_DONE();
+}
