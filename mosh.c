@@ -911,51 +911,14 @@ struct server_opts {
 	char ssh_ip[256];		/* storage for -s */
 };
 
-/*
- * "N" or "LOW:HIGH", parsed with strtol() as upstream does (so leading
- * blanks and a sign pass, and "" is port 0); the messages are upstream's.
- */
+/* "N" or "LOW:HIGH" (net.c parses it); upstream's message on stderr. */
 static int
 port_parse(const char *s, int *lo, int *hi)
 {
-	char *end;
-	long v;
+	char err[160];
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
-		fprintf(stderr, "Invalid (low) port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "(Low) port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*lo = *hi = (int)v;
-	if (*end == '\0') {
-		return 0;
-	}
-	s = end + 1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || *end != '\0') {
-		fprintf(stderr, "Invalid high port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "High port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*hi = (int)v;
-	if (*lo > *hi) {
-		fprintf(stderr, "Low port %d greater than high port %d\n", *lo,
-		    *hi);
-		return -1;
-	}
-	if (*lo == 0) {
-		fprintf(stderr, "Low port 0 incompatible with port ranges\n");
+	if (net_parse_ports(s, lo, hi, err, sizeof err) == -1) {
+		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	return 0;
