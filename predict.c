@@ -187,6 +187,7 @@ pred_free(struct pred *p)
 	free(p->cells);
 	p->cells = NULL;
 	p->cw = 0;
+	p->w = p->h = 0;	/* the next cull sizes the cells again */
 	p->ncursors = 0;
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		p->rows[i].row = -1;
