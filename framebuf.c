@@ -149,7 +149,8 @@ fb_row_mut(struct fb *fb, int y)
 		if ((n = row_alloc(fb->w)) == NULL) {
 			return NULL;
 		}
-		memcpy(n->cells, r->cells, (size_t)fb->w * sizeof(struct fb_cell));
+		memcpy(n->cells, r->cells,
+		    (size_t)fb->w * sizeof(struct fb_cell));
 		n->gen = r->gen;
 		r->refs--;
 		fb->rows[y] = r = n;
@@ -275,8 +276,14 @@ fb_resize(struct fb *fb, int w, int h)
 		if (y < keep) {
 			memcpy(rows[y]->cells, fb->rows[y]->cells,
 			    (size_t)MIN(w, fb->w) * sizeof(struct fb_cell));
-			for (x = 0; x < MIN(w, fb->w); x++) {
-				rows[y]->cells[x].flags &= ~FB_WRAP;
+			/*
+			 * The row's wrap flag goes, as upstream's: it clears
+			 * the old last cell, so when the row is cut, a flag
+			 * that DCH left on the new last cell stays.
+			 */
+			if (fb->w - 1 < w) {
+				rows[y]->cells[fb->w - 1].flags &=
+				    (uint8_t)~FB_WRAP;
 			}
 			rows[y]->gen = fb->rows[y]->gen;
 		} else {
@@ -317,4 +324,548 @@ fail:
 	}
 	free(rows);
 	return -1;
+}
+
+/* ---- the renderer (terminal.md section 9) ---- */
+
+/* What the receiving terminal is believed to have while we write. */
+struct rs {
+	struct buf *out;
+	const struct fb *new;
+	const struct fb_caps *caps;
+	int err;
+	int initialized;
+	int cy, cx;		/* cursor; cy -1: unknown */
+	int vis;		/* cursor visible */
+	int pending;		/* the last print ended past the last column */
+	int nowrap_y;		/* row shown without its wrap flag, or -1 */
+	struct fb_rend sgr;
+};
+
+static const struct fb_cell zero_cell;
+static const struct fb_rend zero_rend;
+
+static void
+put(struct rs *s, const char *p, size_t n)
+{
+	if (!s->err && buf_append(s->out, p, n) == -1) {
+		s->err = 1;
+	}
+}
+
+static void
+puts_(struct rs *s, const char *p)
+{
+	put(s, p, strlen(p));
+}
+
+/* Append prefix, the decimal number n, suffix. */
+static void
+putn(struct rs *s, const char *prefix, int n, const char *suffix)
+{
+	char t[16];
+	int i = (int)sizeof(t);
+	unsigned v = n < 0 ? 0 : (unsigned)n;
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && i > 0);
+	puts_(s, prefix);
+	put(s, t + i, sizeof(t) - (size_t)i);
+	puts_(s, suffix);
+}
+
+static void
+putrep(struct rs *s, char c, int n)
+{
+	for (; n > 0; n--) {
+		put(s, &c, 1);
+	}
+}
+
+static int
+rend_eq(const struct fb_rend *a, const struct fb_rend *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static int
+cell_eq(const struct fb_cell *a, const struct fb_cell *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static void
+put_color(struct rs *s, uint32_t v, int base)
+{
+	char t[48];
+	int n;
+
+	if (v & FB_RGB) {
+		n = snprintf(t, sizeof(t), ";%d;2;%u;%u;%u", base + 8,
+		    (v >> 16) & 0xffu, (v >> 8) & 0xffu, v & 0xffu);
+	} else if (v > (uint32_t)base + 7) {
+		n = snprintf(t, sizeof(t), ";%d;5;%u", base + 8,
+		    v - (uint32_t)base);
+	} else if (v >= (uint32_t)base) {
+		n = snprintf(t, sizeof(t), ";%u", v);
+	} else {
+		return;
+	}
+	if (n > 0 && (size_t)n < sizeof(t)) {
+		put(s, t, (size_t)n);
+	}
+}
+
+/* terminal.md 6.2: one complete SGR that starts with a reset. */
+static void
+put_sgr(struct rs *s, const struct fb_rend *r)
+{
+	static const struct {
+		uint32_t bit;
+		const char *s;
+	} attrs[] = {
+		{ FB_BOLD, ";1" }, { FB_ITALIC, ";3" }, { FB_UNDERLINE, ";4" },
+		{ FB_BLINK, ";5" }, { FB_INVERSE, ";7" },
+		{ FB_INVISIBLE, ";8" },
+	};
+	size_t i;
+
+	puts_(s, "\033[0");
+	for (i = 0; i < LEN(attrs); i++) {
+		if (r->attr & attrs[i].bit) {
+			puts_(s, attrs[i].s);
+		}
+	}
+	put_color(s, r->fg, 30);
+	put_color(s, r->bg, 40);
+	puts_(s, "m");
+}
+
+static void
+set_sgr(struct rs *s, const struct fb_rend *r, int force)
+{
+	if (force || !rend_eq(r, &s->sgr)) {
+		put_sgr(s, r);
+		s->sgr = *r;
+	}
+}
+
+/* Move the cursor; short forms only from a known position. */
+static void
+move(struct rs *s, int y, int x)
+{
+	s->pending = 0;
+	if (s->cy >= 0) {
+		if (x == 0 && y - s->cy >= 0 && y - s->cy < 5) {
+			if (s->cx != 0) {
+				puts_(s, "\r");
+			}
+			putrep(s, '\n', y - s->cy);
+			s->cy = y;
+			s->cx = x;
+			return;
+		}
+		if (y == s->cy && x - s->cx < 0 && x - s->cx > -5) {
+			putrep(s, '\b', s->cx - x);
+			s->cx = x;
+			return;
+		}
+	}
+	putn(s, "\033[", y + 1, ";");
+	putn(s, "", x + 1, "H");
+	s->cy = y;
+	s->cx = x;
+}
+
+static void
+silent_move(struct rs *s, int y, int x)
+{
+	if (s->cy == y && s->cx == x) {
+		return;
+	}
+	if (s->vis) {
+		puts_(s, "\033[?25l");
+		s->vis = 0;
+	}
+	move(s, y, x);
+}
+
+/* A cell's width on the wire: 2 only for a wide cell with contents. */
+static int
+cell_width(const struct fb_cell *c)
+{
+	return (c->flags & FB_WIDE) && c->len > 0 ? 2 : 1;
+}
+
+/*
+ * Print a cell at the cursor, which is at column x. A wide cell in the last
+ * column (left by autowrap off or a resize) cannot be shown there: the
+ * receiver would wrap it onto the next row, so a blank goes out instead.
+ */
+static void
+print_cell(struct rs *s, const struct fb_cell *c, int x)
+{
+	int w = cell_width(c);
+
+	s->pending = 0;
+	if (w == 2 && x + 1 >= s->new->w) {
+		puts_(s, " ");
+		w = 1;
+	} else if (c->len == 0) {
+		puts_(s, " ");
+	} else {
+		if (c->flags & FB_FALLBACK) {
+			puts_(s, "\302\240");	/* U+00A0 */
+		}
+		put(s, c->c, MIN(c->len, FB_CELL_BYTES));
+	}
+	s->cx += w;
+	if (s->cx >= s->new->w) {
+		/*
+		 * The receiver now waits to wrap in the last column: a
+		 * relative move from here would be off by one (section 9.5).
+		 */
+		s->pending = 1;
+		s->cy = -1;
+	}
+}
+
+/*
+ * Draw row y of the new frame over what the receiver shows, old (NULL: a
+ * blank default row; ignored on a full redraw). wrap_in says the previous
+ * row soft-wrapped and its last cell was just printed. Returns whether this
+ * row hands a soft wrap on to the next.
+ */
+static int
+draw_row(struct rs *s, int y, const struct fb_row *old, int wrap_in)
+{
+	const struct fb_row *row = s->new->rows[y];
+	const struct fb_cell *c, *ref;
+	struct fb_cell synth, last;
+	struct fb_rend run_sgr = zero_rend;
+	int W = s->new->w, x = 0, run = 0, wraps, synth_x = -1, nowrap;
+
+	if (wrap_in) {
+		c = &row->cells[0];
+		set_sgr(s, &c->r, 0);
+		print_cell(s, c, 0);
+		if (cell_width(c) == 2 && W > 1) {
+			synth_x = 1;
+			fb_cell_reset(&synth, c->r.bg);
+		}
+		x = 1;
+	}
+	wraps = (row->cells[W - 1].flags & FB_WRAP) != 0;
+	/*
+	 * The receiver never got the wrap flag of the row that was at the
+	 * bottom (nothing follows it to wrap into); if that row has since
+	 * moved up, its last cell must be drawn again to hand the wrap on.
+	 */
+	nowrap = s->initialized && y == s->nowrap_y && y < s->new->h - 1 &&
+	    old != NULL &&
+	    (old->cells[W - 1].flags & FB_WRAP);
+	if (nowrap) {
+		last = old->cells[W - 1];
+		last.flags &= (uint8_t)~FB_WRAP;
+	}
+	if (s->initialized && row == old && !nowrap &&
+	    (synth_x < 0 || cell_eq(&row->cells[1], &synth))) {
+		x = W;
+	}
+	while (x < W) {
+		c = &row->cells[x];
+		/* What the receiver holds in this cell, if known. */
+		ref = NULL;
+		if (x == synth_x) {
+			ref = &synth;
+		} else if (nowrap && x == W - 1) {
+			ref = &last;
+		} else if (s->initialized) {
+			ref = old ? &old->cells[x] : &zero_cell;
+		}
+		if (run == 0 && ref != NULL && cell_eq(c, ref)) {
+			/*
+			 * Unchanged. Step one column even over a wide cell, so
+			 * that the cell after it is looked at too (D23).
+			 */
+			x++;
+			continue;
+		}
+		if (c->len == 0) {
+			if (run == 0) {
+				run_sgr = c->r;
+			}
+			if (rend_eq(&c->r, &run_sgr)) {
+				run++;
+				x++;
+				continue;
+			}
+		}
+		if (run > 0) {
+			/* Blanks before a non-blank cell. */
+			silent_move(s, y, x - run);
+			set_sgr(s, &run_sgr, 0);
+			if ((s->caps->bce || rend_eq(&s->sgr, &zero_rend)) &&
+			    s->caps->ech && run > 4) {
+				putn(s, "\033[", run, "X");
+			} else {
+				putrep(s, ' ', run);
+				s->cx = x;
+			}
+			run = 0;
+			if (c->len == 0) {
+				run_sgr = c->r;
+				run = 1;
+				x++;
+				continue;
+			}
+		}
+		if (wraps && x + cell_width(c) >= W) {
+			/* Force a CUP before the last cell of a wrapped row. */
+			s->cy = -1;
+		}
+		silent_move(s, y, x);
+		set_sgr(s, &c->r, 0);
+		print_cell(s, c, x);
+		if (cell_width(c) == 2 && x + 1 < W) {
+			/* The receiver blanked the next cell with this bg. */
+			synth_x = x + 1;
+			fb_cell_reset(&synth, c->r.bg);
+		}
+		x++;
+	}
+	if (run > 0) {
+		/* Blanks up to the end of the row. */
+		silent_move(s, y, x - run);
+		set_sgr(s, &run_sgr, 0);
+		if ((s->caps->bce || rend_eq(&s->sgr, &zero_rend)) && !wraps) {
+			puts_(s, "\033[K");
+		} else {
+			putrep(s, ' ', run);
+			s->cx = x;
+			s->pending = 1;
+			s->cy = -1;
+		}
+	}
+	if (!s->pending || y >= s->new->h - 1) {
+		return 0;
+	}
+	s->pending = 0;
+	if (wraps) {
+		/* Let the receiver's autowrap carry on into the next row. */
+		s->cy = y + 1;
+		s->cx = 0;
+		return 1;
+	}
+	puts_(s, "\r\n");
+	s->cy = y + 1;
+	s->cx = 0;
+	return 0;
+}
+
+/* Same row for the scroll detection: one object, or same gen and cells. */
+static int
+same_row(const struct fb_row *a, const struct fb_row *b, int w)
+{
+	if (a == NULL || b == NULL) {
+		return 0;
+	}
+	return a == b || (a->gen == b->gen &&
+	    memcmp(a->cells, b->cells,
+	    (size_t)w * sizeof(struct fb_cell)) == 0);
+}
+
+/*
+ * terminal.md 9.3: if the new top row is an old row further down, scroll the
+ * receiver with a line feed at the bottom of a temporary region. Returns the
+ * number of rows at the top that are then right.
+ */
+static int
+scroll_opt(struct rs *s, const struct fb_row **local)
+{
+	const struct fb *n = s->new;
+	int H = n->h, k, lines, height, bottom, i, done;
+
+	for (k = 0; k < H; k++) {
+		if (!same_row(n->rows[0], local[k], n->w)) {
+			continue;
+		}
+		if (k == 0) {
+			break;
+		}
+		lines = k;
+		height = 1;
+		while (k + height < H &&
+		    same_row(n->rows[height], local[k + height], n->w)) {
+			height++;
+		}
+		/* The old bottom row moves up without its wrap flag. */
+		done = height;
+		if (k + height == H &&
+		    (local[H - 1]->cells[n->w - 1].flags & FB_WRAP)) {
+			if (--done == 0) {
+				break;
+			}
+		}
+		set_sgr(s, &zero_rend, 1);
+		bottom = lines + height - 1;
+		if (lines + height == H && s->cy == H - 1) {
+			puts_(s, "\r");
+			putrep(s, '\n', lines);
+			s->cx = 0;
+		} else {
+			putn(s, "\033[1;", bottom + 1, "r");
+			s->cy = -1;
+			silent_move(s, bottom, 0);
+			putrep(s, '\n', lines);
+			puts_(s, "\033[r");
+			s->cy = -1;
+		}
+		s->pending = 0;
+		for (i = 0; i <= bottom; i++) {
+			local[i] = i + lines <= bottom ? local[i + lines] :
+			    NULL;
+		}
+		if (bottom == H - 1) {
+			s->nowrap_y = H - 1 - lines;
+		}
+		return done;
+	}
+	return 0;
+}
+
+static int
+str_eq(const char *a, size_t al, const char *b, size_t bl)
+{
+	return al == bl && memcmp(a, b, al) == 0;
+}
+
+static void
+put_mode(struct rs *s, int mode, int on)
+{
+	putn(s, "\033[?", mode, on ? "h" : "l");
+}
+
+int
+fb_diff(const struct fb *old, const struct fb *new, int initialized,
+    const struct fb_caps *caps, struct buf *out)
+{
+	const struct fb_row *lstack[64], **local = lstack;
+	struct rs s;
+	size_t mark = out->len;
+	int y, first = 0, wrap = 0;
+	unsigned mch;
+
+	memset(&s, 0, sizeof(s));
+	s.out = out;
+	s.new = new;
+	s.caps = caps;
+	s.nowrap_y = new->h - 1;
+
+	if (new->bell != old->bell) {
+		puts_(&s, "\a");
+	}
+	if (caps->title && new->title_init && (!initialized ||
+	    !str_eq(new->icon, new->icon_len, old->icon, old->icon_len) ||
+	    !str_eq(new->title, new->title_len, old->title, old->title_len))) {
+		if (str_eq(new->icon, new->icon_len, new->title,
+		    new->title_len)) {
+			puts_(&s, "\033]0;");
+			put(&s, new->title, new->title_len);
+			puts_(&s, "\a");
+		} else {
+			puts_(&s, "\033]1;");
+			put(&s, new->icon, new->icon_len);
+			puts_(&s, "\a\033]2;");
+			put(&s, new->title, new->title_len);
+			puts_(&s, "\a");
+		}
+	}
+	if (!clip_equal(new->clip, old->clip)) {
+		puts_(&s, "\033]52;c;");
+		if (new->clip != NULL) {
+			put(&s, new->clip->s, new->clip->len);
+		}
+		puts_(&s, "\a");
+	}
+	mch = new->modes ^ old->modes;
+	if (!initialized || (mch & FB_M_REVERSE)) {
+		put_mode(&s, 5, (new->modes & FB_M_REVERSE) != 0);
+	}
+	if (!initialized || new->w != old->w || new->h != old->h) {
+		puts_(&s, "\033[r\033[0m\033[H\033[2J");
+		initialized = 0;
+		s.cy = s.cx = 0;
+	} else {
+		s.cy = old->cy;
+		s.cx = old->cx;
+		s.sgr = old->rend;
+	}
+	s.initialized = initialized;
+	s.vis = (old->modes & FB_M_CURSOR) != 0;
+	if (!initialized) {
+		s.vis = 0;
+		puts_(&s, "\033[?25l");
+	}
+
+	if (initialized) {
+		if ((size_t)new->h > LEN(lstack)) {
+			local = malloc((size_t)new->h * sizeof(*local));
+			if (local == NULL) {
+				out->len = mark;
+				return -1;
+			}
+		}
+		for (y = 0; y < new->h; y++) {
+			local[y] = old->rows[y];
+		}
+		first = scroll_opt(&s, local);
+	}
+	for (y = first; y < new->h; y++) {
+		wrap = draw_row(&s, y, initialized ? local[y] : NULL, wrap);
+	}
+	if (local != lstack) {
+		free(local);
+	}
+
+	if (!initialized || s.cy != new->cy || s.cx != new->cx) {
+		move(&s, new->cy, new->cx);
+	}
+	if (!initialized || ((new->modes & FB_M_CURSOR) != 0) != s.vis) {
+		put_mode(&s, 25, (new->modes & FB_M_CURSOR) != 0);
+	}
+	set_sgr(&s, &new->rend, !initialized);
+	if (!initialized || (mch & FB_M_PASTE)) {
+		put_mode(&s, 2004, (new->modes & FB_M_PASTE) != 0);
+	}
+	if (!initialized || new->mouse_mode != old->mouse_mode) {
+		if (new->mouse_mode == 0) {
+			puts_(&s, "\033[?1003l\033[?1002l\033[?1001l"
+			    "\033[?1000l");
+		} else {
+			if (old->mouse_mode != 0) {
+				put_mode(&s, old->mouse_mode, 0);
+			}
+			put_mode(&s, new->mouse_mode, 1);
+		}
+	}
+	if (!initialized || (mch & FB_M_FOCUS)) {
+		put_mode(&s, 1004, (new->modes & FB_M_FOCUS) != 0);
+	}
+	if (!initialized || new->mouse_enc != old->mouse_enc) {
+		if (new->mouse_enc == 0) {
+			puts_(&s, "\033[?1015l\033[?1006l\033[?1005l");
+		} else {
+			if (old->mouse_enc != 0) {
+				put_mode(&s, old->mouse_enc, 0);
+			}
+			put_mode(&s, new->mouse_enc, 1);
+		}
+	}
+	if (s.err) {
+		return -1;
+	}
+	return 0;
 }

@@ -219,7 +219,7 @@ struct fb {
 	size_t title_len, icon_len;
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
-	uint64_t gen_next;		/* last row gen handed out (framebuf.c) */
+	uint64_t gen_next;		/* last row gen given (framebuf.c) */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */
@@ -276,7 +276,11 @@ fb_cell(const struct fb *fb, int y, int x)
  * fb_diff: append to out the bytes that turn a terminal showing old into one
  * showing new (terminal.md §9, without the bugs of §9.5), using only the
  * vocabulary of §9.6. initialized 0 means a full redraw. 0, or -1 on out of
- * memory (out may then hold a partial frame: discard it).
+ * memory (out may then hold a partial frame: discard it). Where upstream's
+ * receiver would end up different, we draw more: the cell after a wide
+ * character (D23), a CUP after the last column (§9.5), the last cell of a
+ * soft-wrapped row that was at the bottom; a wide cell in the last column
+ * goes out as a blank (any receiver would wrap it to the next row).
  */
 int fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out);
@@ -305,11 +309,11 @@ struct vt_act {
 	uint32_t ch;
 };
 
-/* Internal actions of vt_parse, ignored by callers that only want the above. */
+/* vt_parse's other actions, which callers may ignore. */
 enum {
 	VT_ACT_OSC_START = 16,	/* an OSC string begins */
 	VT_ACT_OSC_PUT,		/* ch: one more code point of it */
-	VT_ACT_OSC_END		/* it ended (by BEL, ST, CAN, SUB, ESC...) */
+	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
 };
 
 #define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
@@ -328,7 +332,7 @@ struct vt_parser {
 	int state;
 	int nparam, ninter;
 	char param[VT_MAX_PARAM_CHARS];
-	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, NUL-terminated */
+	uint8_t inter[VT_MAX_INTER + 1];	/* intermediates, then NUL */
 };
 
 /*
@@ -340,17 +344,37 @@ struct vt {
 	struct fb *fb;
 	struct vt_parser p;
 	struct buf reply;
-	int user_state;		/* §10 translator: 0 ground, 1 ESC, 2 ESC O */
+	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
+	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
+	int ww[2];			/* and their widths */
+	uint64_t dropped;	/* changes lost for want of memory */
+	/*
+	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
+	 * server may set it, as the client must match upstream's): the
+	 * alternate screen (modes 47, 1047, 1049) and DEC special graphics
+	 * (ESC ( 0, ESC ) 0, SO, SI) drawn as Unicode.
+	 */
+	int server_ext;
+	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	struct fb_row **main_rows;	/* the main screen, while alternate */
+	int main_w, main_h;		/* its size */
+	struct {
+		int y, x;
+		struct fb_rend rend;
+		unsigned modes;
+	} alt_cursor;		/* saved by mode 1049 */
 	size_t osc_len;		/* code points in osc */
 	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
-	uint64_t dropped;	/* changes lost for want of memory */
 };
 
 /*
  * vt_parser_init resets a parser. vt_parse feeds it one byte and writes up
  * to VT_MAX_ACTS actions to out; returns their number. For VT_ACT_CSI and
  * VT_ACT_ESC, vt_param(p, i, def) reads parameter i (terminal.md §3.4: an
- * absent or zero parameter gives def) and p->inter the intermediates.
+ * absent or zero parameter gives def) and p->inter the intermediates. (A
+ * byte that breaks a UTF-8 sequence can yield two code points, and an ESC
+ * among them clears the parameters; that only happens to sequences whose
+ * final character is U+FFFD, which nothing uses.)
  */
 void vt_parser_init(struct vt_parser *p);
 int vt_parse(struct vt_parser *p, uint8_t byte, struct vt_act *out);
@@ -358,7 +382,8 @@ int vt_param(const struct vt_parser *p, int i, int def);
 
 /*
  * vt_init attaches a fresh emulator to fb (already fb_init'ed); vt_free
- * releases the reply buffer, not the frame. vt_feed interprets host output
+ * releases what the vt holds (the reply buffer, a main screen hidden by the
+ * alternate one), not the frame. vt_feed interprets host output
  * (never fails: rows that cannot be allocated are left as they were and
  * counted in vt->dropped). vt_resize is fb_resize plus what the emulator
  * keeps; 0 or -1. vt_user_byte translates one user keystroke byte (§10)

@@ -11,12 +11,15 @@
  * ESC 7 8 c #8 D E H M; CSI @ A B C D G ` H f I J K L M P S T X Z c >c d g
  * h l ?h ?l m n r !p; DEC modes 1 3 5 6 7 25 9 1000-1003 1004 1005 1006
  * 1015 1007 2004; ANSI mode 4; OSC 0 1 2 52. Everything else is parsed and
- * ignored. No charsets, no alternate screen.
+ * ignored. No charsets, no alternate screen, unless a server sets
+ * server_ext: then modes 47 1047 1049 switch to an alternate screen and
+ * ESC ( 0, ESC ) 0, SO, SI select DEC special graphics, drawn as Unicode.
  *
  * Invariants: the cursor is always on the screen; rows are unshared with
  * fb_row_mut before any cell is written; the wrap flag of a row lives on
- * its last cell and only whole-row resets and printing change it; nothing
- * allocates per character; counts are clamped to the screen before loops.
+ * its last cell, as upstream's does, so resetting or moving that cell
+ * resets or moves it; nothing allocates per character; counts are clamped
+ * to the screen before loops.
  */
 #include "mosh.h"
 
@@ -481,10 +484,30 @@ static const uint32_t wtab[] = {
 };
 #undef W
 
+/* The table's width of cp, and the range [*lo, *hi] that shares it. */
+static int
+width_range(uint32_t cp, uint32_t *lo, uint32_t *hi)
+{
+	size_t a = 0, b = LEN(wtab), mid;
+
+	/* The last entry whose first code point is <= cp. */
+	while (b - a > 1) {
+		mid = a + (b - a) / 2;
+		if ((wtab[mid] >> 2) <= cp) {
+			a = mid;
+		} else {
+			b = mid;
+		}
+	}
+	*lo = wtab[a] >> 2;
+	*hi = a + 1 < LEN(wtab) ? (wtab[a + 1] >> 2) - 1 : 0x10ffff;
+	return (int)(wtab[a] & 3) - 1;
+}
+
 int
 vt_width(uint32_t cp)
 {
-	size_t lo, hi, mid;
+	uint32_t lo, hi;
 
 	if (cp == 0) {
 		return -1;
@@ -495,18 +518,7 @@ vt_width(uint32_t cp)
 	if (cp > 0x10ffff) {
 		return -1;
 	}
-	/* The last entry whose first code point is <= cp. */
-	lo = 0;
-	hi = LEN(wtab);
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if ((wtab[mid] >> 2) <= cp) {
-			lo = mid;
-		} else {
-			hi = mid;
-		}
-	}
-	return (int)(wtab[lo] & 3) - 1;
+	return width_range(cp, &lo, &hi);
 }
 
 /* ---- UTF-8 decoding (§2): glibc's mbrtowc, byte by byte ---- */
@@ -558,6 +570,46 @@ utf8_classify(const uint8_t *s, int n, uint32_t *cp)
 	}
 	*cp = v > 0x10ffff ? 0xfffd : v;
 	return U_COMPLETE;
+}
+
+/*
+ * A whole, valid, printable (>= U+00A0) sequence at s: its length, with the
+ * code point in *cp; 0 for anything else, which then goes byte by byte.
+ */
+static size_t
+utf8_fast(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t v;
+
+	if (s[0] < 0xe0) {
+		if (n < 2 || (s[1] & 0xc0) != 0x80) {
+			return 0;
+		}
+		v = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+		*cp = v;
+		return v >= 0xa0 ? 2 : 0;
+	}
+	if (s[0] < 0xf0) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80) {
+			return 0;
+		}
+		v = (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		*cp = v;
+		return v >= 0x800 && (v < 0xd800 || v > 0xdfff) ? 3 : 0;
+	}
+	if (s[0] < 0xf5) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80) {
+			return 0;
+		}
+		v = (uint32_t)(s[0] & 0x07) << 18 |
+		    (uint32_t)(s[1] & 0x3f) << 12 |
+		    (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+		*cp = v;
+		return v >= 0x10000 && v <= 0x10ffff ? 4 : 0;
+	}
+	return 0;
 }
 
 /* One byte in, zero to two code points out. */
@@ -753,7 +805,7 @@ parse_cp(struct vt_parser *p, uint32_t cp, struct vt_act *out)
 				}
 			}
 			if (next == S_CSI_PARAM && st == S_CSI_PARAM) {
-				next = -1;	/* no exit/entry: keep it simple */
+				next = -1;	/* stays: no entry action */
 			}
 			break;
 		case S_CSI_IGN:
@@ -841,7 +893,8 @@ parse_cp(struct vt_parser *p, uint32_t cp, struct vt_act *out)
 		break;
 	}
 	if (next >= 0) {
-		if (next == S_ESC || next == S_CSI_ENTRY || next == S_DCS_ENTRY) {
+		if (next == S_ESC || next == S_CSI_ENTRY ||
+		    next == S_DCS_ENTRY) {
 			p_clear(p);
 		} else if (next == S_OSC) {
 			out[n].type = VT_ACT_OSC_START;
@@ -907,16 +960,13 @@ vt_param(const struct vt_parser *p, int i, int def)
 
 /* ---- Rows and cells ---- */
 
-/* Reset a cell (§4.2): blank in the current background; a row's wrap flag,
- * kept on its last cell, is not the cell's to lose. */
+/* Reset a cell (§4.2): blank in the current background. Like upstream's,
+ * this also clears the row's wrap flag when it is the row's last cell. */
 static void
 cell_reset(struct fb_cell *c, uint32_t bg)
 {
-	uint8_t keep = c->flags & FB_WRAP;
-
 	memset(c, 0, sizeof(*c));
 	c->r.bg = bg;
-	c->flags = keep;
 }
 
 static struct fb_cell *
@@ -958,32 +1008,34 @@ set_wrap(struct vt *vt, int y, int on)
 static void
 clear_cells(struct vt *vt, int y, int x0, int x1)
 {
-	struct fb_cell *r;
+	struct fb_cell *r, blank;
 	int x;
 
 	if (x0 > x1 || (r = row_mut(vt, y)) == NULL) {
 		return;
 	}
+	memset(&blank, 0, sizeof(blank));
+	blank.r.bg = vt->fb->rend.bg;
 	for (x = x0; x <= x1; x++) {
-		cell_reset(&r[x], vt->fb->rend.bg);
+		r[x] = blank;
 	}
 }
 
-/* ICH (n > 0) and DCH (n < 0) at the cursor; cells past the edge are lost. */
+/*
+ * ICH (n > 0) and DCH (n < 0) at the cursor; cells past the edge are lost.
+ * Cells move with their flags, the wrap flag too, as upstream's do.
+ */
 static void
 shift_cells(struct vt *vt, int n)
 {
 	struct fb *fb = vt->fb;
 	struct fb_cell *r;
 	int x = fb->cx, w = fb->w, k, i;
-	uint8_t wrap;
 
 	if ((r = row_mut(vt, fb->cy)) == NULL) {
 		return;
 	}
 	k = MIN(n < 0 ? -n : n, w - x);
-	wrap = r[w - 1].flags & FB_WRAP;
-	r[w - 1].flags &= (uint8_t)~FB_WRAP;
 	if (n > 0) {
 		memmove(&r[x + k], &r[x], (size_t)(w - x - k) * sizeof(r[0]));
 		for (i = x; i < x + k; i++) {
@@ -995,7 +1047,6 @@ shift_cells(struct vt *vt, int n)
 			cell_reset(&r[i], fb->rend.bg);
 		}
 	}
-	r[w - 1].flags |= wrap;
 }
 
 static void
@@ -1035,7 +1086,8 @@ insert_lines(struct vt *vt, int y, int n)
 		return;
 	}
 	if (k < fb->bottom + 1 - y) {
-		rows_rotate(fb->rows, y, fb->bottom + 1, fb->bottom + 1 - y - k);
+		rows_rotate(fb->rows, y, fb->bottom + 1,
+		    fb->bottom + 1 - y - k);
 	}
 	for (i = y; i < y + k; i++) {
 		row_reset(vt, i, fb->rend.bg);
@@ -1251,10 +1303,37 @@ combine(struct vt *vt, uint32_t cp)
 	}
 }
 
+/* DEC special graphics, 0x5f..0x7e, as Unicode (server_ext only). */
+static const uint16_t dec_graphics[32] = {
+	0x00a0, 0x25c6, 0x2592, 0x2409, 0x240c, 0x240d, 0x240a, 0x00b0,
+	0x00b1, 0x2424, 0x240b, 0x2518, 0x2510, 0x250c, 0x2514, 0x253c,
+	0x23ba, 0x23bb, 0x2500, 0x23bc, 0x23bd, 0x251c, 0x2524, 0x2534,
+	0x252c, 0x2502, 0x2264, 0x2265, 0x03c0, 0x2260, 0x00a3, 0x00b7
+};
+
 static void
 print(struct vt *vt, uint32_t cp)
 {
-	int w = vt_width(cp);
+	int w;
+
+	if (vt->g[vt->gl] && cp >= 0x5f && cp <= 0x7e) {
+		cp = dec_graphics[cp - 0x5f];
+	}
+
+	/* Text mostly stays in one or two ranges of the table (letters and
+	 * punctuation): remember the last two. */
+	if (cp >= vt->wlo[0] && cp <= vt->whi[0]) {
+		w = vt->ww[0];
+	} else if (cp >= vt->wlo[1] && cp <= vt->whi[1]) {
+		w = vt->ww[1];
+	} else if (cp <= 0xff || cp > 0x10ffff) {
+		w = vt_width(cp);
+	} else {
+		vt->wlo[1] = vt->wlo[0];
+		vt->whi[1] = vt->whi[0];
+		vt->ww[1] = vt->ww[0];
+		w = vt->ww[0] = width_range(cp, &vt->wlo[0], &vt->whi[0]);
+	}
 
 	if (w == 0) {
 		combine(vt, cp);
@@ -1265,7 +1344,8 @@ print(struct vt *vt, uint32_t cp)
 
 /*
  * The fast path: a run of printable ASCII in the ground state. Same effect
- * as print_cp for each byte, with the row unshared once per row. Returns
+ * as print_cp for each byte, with the row unshared once per row and the
+ * cursor in locals (cell stores could alias the frame's fields). Returns
  * the number of bytes used (at least one).
  */
 static size_t
@@ -1276,39 +1356,55 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 	size_t i;
 	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
 	int lt = limit_top(fb), lb = limit_bottom(fb);
+	int cx = fb->cx, cy = fb->cy, w = fb->w, pending = fb->wrap_pending;
+	int combx = fb->comb_x, comby = fb->comb_y;
 
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
 	for (i = 0; i < n && s[i] >= 0x20 && s[i] < 0x7f; i++) {
-		if (aw && fb->wrap_pending) {
-			set_wrap(vt, fb->cy, 1);
+		if (aw && pending) {
+			fb->cx = cx;
+			fb->cy = cy;
+			set_wrap(vt, cy, 1);
 			move_col(fb, 0, 0);
 			linefeed(vt, 1);
+			cx = fb->cx;
+			cy = fb->cy;
+			pending = 0;
 			r = NULL;
 		}
-		if (r == NULL && (r = row_mut(vt, fb->cy)) == NULL) {
-			advance(fb, 1);
-			continue;
+		if (r == NULL && (r = row_mut(vt, cy)) == NULL) {
+			break;
 		}
-		c = &r[fb->cx];
-		tmpl.flags = c->flags & FB_WRAP;
+		c = &r[cx];
 		*c = tmpl;
 		c->c[0] = (char)s[i];
-		fb->comb_y = fb->cy;
-		fb->comb_x = fb->cx;
-		if (++fb->cx >= fb->w) {
-			fb->cx = fb->w - 1;
-			fb->wrap_pending = 1;
+		combx = cx;
+		comby = cy;
+		if (++cx >= w) {
+			cx = w - 1;
+			pending = 1;
 		} else {
-			fb->wrap_pending = 0;
+			pending = 0;
 		}
-		if (fb->cy < lt || fb->cy > lb) {
-			snap(fb);
+		if (cy < lt || cy > lb) {
+			cy = cy < lt ? lt : lb;
 			r = NULL;
 		}
 	}
-	return i ? i : 1;
+	fb->cx = cx;
+	fb->cy = cy;
+	fb->wrap_pending = pending;
+	fb->comb_x = combx;
+	fb->comb_y = comby;
+	if (i == 0) {
+		/* No memory for the row: the character is lost, the cursor
+		 * moves on as if it had been printed. */
+		advance(fb, 1);
+		i = 1;
+	}
+	return i;
 }
 
 /* ---- Control functions (§7) ---- */
@@ -1367,6 +1463,94 @@ clip_set(struct fb *fb, struct fb_str *s)
 	fb->clip = s;
 }
 
+static void
+row_release(struct fb_row *r)
+{
+	if (--r->refs == 0) {
+		free(r);
+	}
+}
+
+static void
+main_drop(struct vt *vt)
+{
+	int y;
+
+	for (y = 0; y < vt->main_h; y++) {
+		row_release(vt->main_rows[y]);
+	}
+	free(vt->main_rows);
+	vt->main_rows = NULL;
+}
+
+/*
+ * The alternate screen (server_ext only): the main screen's rows are kept
+ * aside and a blank screen shows until the application switches back.
+ */
+static void
+alt_enter(struct vt *vt, int save_cursor)
+{
+	struct fb *fb = vt->fb;
+	struct fb_row **rows;
+	int y;
+
+	if (vt->main_rows != NULL) {
+		return;
+	}
+	if ((rows = malloc((size_t)fb->h * sizeof(*rows))) == NULL) {
+		vt->dropped++;
+		return;
+	}
+	if (save_cursor) {
+		vt->alt_cursor.y = fb->cy;
+		vt->alt_cursor.x = fb->cx;
+		vt->alt_cursor.rend = fb->rend;
+		vt->alt_cursor.modes = fb->modes &
+		    (FB_M_AUTOWRAP | FB_M_ORIGIN);
+	}
+	for (y = 0; y < fb->h; y++) {
+		rows[y] = fb->rows[y];
+		rows[y]->refs++;
+		row_reset(vt, y, fb->rend.bg);
+	}
+	vt->main_rows = rows;
+	vt->main_w = fb->w;
+	vt->main_h = fb->h;
+	fb->wrap_pending = 0;
+}
+
+static void
+alt_leave(struct vt *vt, int restore_cursor)
+{
+	struct fb *fb = vt->fb;
+	int y;
+
+	if (vt->main_rows == NULL) {
+		return;
+	}
+	if (vt->main_w != fb->w || vt->main_h != fb->h) {
+		main_drop(vt);	/* resized behind our back: stay as is */
+		return;
+	}
+	for (y = 0; y < fb->h; y++) {
+		row_release(fb->rows[y]);
+		fb->rows[y] = vt->main_rows[y];
+	}
+	free(vt->main_rows);
+	vt->main_rows = NULL;
+	fb->wrap_pending = 0;
+	if (restore_cursor) {
+		fb->cy = vt->alt_cursor.y;
+		fb->cx = vt->alt_cursor.x;
+		fb->rend = vt->alt_cursor.rend;
+		fb->modes = (fb->modes & ~(FB_M_AUTOWRAP | FB_M_ORIGIN)) |
+		    vt->alt_cursor.modes;
+		snap(fb);
+		fb->comb_y = fb->cy;
+		fb->comb_x = fb->cx;
+	}
+}
+
 /* RIS (§7.11): everything but the icon name, the title flag and the bell. */
 static void
 ris(struct vt *vt)
@@ -1374,6 +1558,8 @@ ris(struct vt *vt)
 	struct fb *fb = vt->fb;
 	int y;
 
+	alt_leave(vt, 0);
+	vt->g[0] = vt->g[1] = vt->gl = 0;
 	fb->cy = fb->cx = 0;
 	fb->wrap_pending = 0;
 	fb->comb_y = fb->comb_x = 0;
@@ -1429,6 +1615,12 @@ control(struct vt *vt, uint32_t c)
 	case 0x8d:	/* RI */
 		linefeed(vt, -1);
 		break;
+	case 0x0e:	/* SO: only with server_ext */
+	case 0x0f:	/* SI */
+		if (vt->server_ext) {
+			vt->gl = c == 0x0e;
+		}
+		break;
 	default:
 		break;
 	}
@@ -1463,6 +1655,10 @@ esc_dispatch(struct vt *vt, uint32_t f)
 		fb->comb_x = fb->cx;
 	} else if (p->ninter == 0 && f == 'c') {	/* RIS */
 		ris(vt);
+	} else if (p->ninter == 1 && (p->inter[0] == '(' ||
+	    p->inter[0] == ')') && vt->server_ext) {
+		/* SCS: G0 or G1 is DEC graphics or not (server_ext only) */
+		vt->g[p->inter[0] == ')'] = f == '0';
 	} else if (p->ninter == 1 && p->inter[0] == '#' && f == '8') {
 		/* DECALN: fill the screen with E */
 		for (y = 0; y < fb->h; y++) {
@@ -1488,7 +1684,9 @@ sgr_one(struct fb_rend *r, int p)
 		memset(r, 0, sizeof(*r));
 	} else if (p < 10 && bit[p] != 0) {
 		r->attr |= bit[p];
-	} else if (p >= 22 && p < 30 && p != 26 && bit[p - 20] != 0) {
+	} else if (p == 22) {
+		r->attr &= ~FB_BOLD;	/* faint is never set */
+	} else if (p >= 23 && p < 30 && bit[p - 20] != 0) {
 		r->attr &= ~bit[p - 20];
 	} else if (p >= 30 && p <= 37) {
 		r->fg = (uint32_t)p;
@@ -1595,6 +1793,17 @@ dec_mode(struct vt *vt, int m, int on)
 	case 2004:
 		bit = FB_M_PASTE;
 		break;
+	case 47:
+	case 1047:
+	case 1049:
+		if (vt->server_ext) {
+			if (on) {
+				alt_enter(vt, m == 1049);
+			} else {
+				alt_leave(vt, m == 1049);
+			}
+		}
+		return;
 	default:
 		return;
 	}
@@ -1647,6 +1856,7 @@ csi_dispatch(struct vt *vt, uint32_t f)
 			fb->bottom = fb->h - 1;
 			memset(&fb->rend, 0, sizeof(fb->rend));
 			saved_reset(fb);
+			vt->g[0] = vt->g[1] = vt->gl = 0;
 		}
 		return;
 	}
@@ -1907,6 +2117,7 @@ vt_init(struct vt *vt, struct fb *fb)
 {
 	memset(vt, 0, offsetof(struct vt, osc));
 	vt->fb = fb;
+	vt->wlo[0] = vt->wlo[1] = 1;	/* empty ranges */
 	vt_parser_init(&vt->p);
 }
 
@@ -1914,6 +2125,9 @@ void
 vt_free(struct vt *vt)
 {
 	buf_free(&vt->reply);
+	if (vt->main_rows != NULL) {
+		main_drop(vt);
+	}
 }
 
 void
@@ -1921,14 +2135,24 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 {
 	struct vt_act acts[4];
 	uint32_t cps[2];
-	size_t i = 0;
+	size_t i = 0, len;
 	int ncp, na, j, k;
 
 	while (i < n) {
-		if (s[i] >= 0x20 && s[i] < 0x7f && vt->p.state == S_GROUND &&
-		    vt->p.npend == 0 && !(vt->fb->modes & FB_M_INSERT)) {
-			i += print_run(vt, s + i, n - i);
-			continue;
+		/* Fast paths for text in the ground state: the machine would
+		 * only say PRINT. */
+		if (vt->p.state == S_GROUND && vt->p.npend == 0) {
+			if (s[i] >= 0x20 && s[i] < 0x7f &&
+			    !(vt->fb->modes & FB_M_INSERT) && !vt->g[vt->gl]) {
+				i += print_run(vt, s + i, n - i);
+				continue;
+			}
+			if (s[i] >= 0xc2 &&
+			    (len = utf8_fast(s + i, n - i, &cps[0])) != 0) {
+				print(vt, cps[0]);
+				i += len;
+				continue;
+			}
 		}
 		ncp = utf8_byte(&vt->p, s[i++], cps);
 		for (j = 0; j < ncp; j++) {
@@ -1945,7 +2169,27 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 int
 vt_resize(struct vt *vt, int w, int h)
 {
-	return fb_resize(vt->fb, w, h);
+	struct fb old = *vt->fb;
+
+	if (fb_resize(vt->fb, w, h) == -1) {
+		return -1;
+	}
+	if (vt->main_rows != NULL) {
+		/* The hidden main screen follows, through a frame that
+		 * borrows its rows. */
+		old.rows = vt->main_rows;
+		old.clip = NULL;
+		if (old.w != vt->main_w || old.h != vt->main_h ||
+		    fb_resize(&old, w, h) == -1) {
+			main_drop(vt);
+			return 0;
+		}
+		vt->main_rows = old.rows;
+		vt->main_w = w;
+		vt->main_h = h;
+		vt->fb->gen_next = MAX(vt->fb->gen_next, old.gen_next);
+	}
+	return 0;
 }
 
 size_t
