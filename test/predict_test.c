@@ -120,8 +120,8 @@ dump(const struct fb *fb, int rows, char *out, size_t cap)
 			}
 			if (c->r.attr & FB_UNDERLINE) {
 				keep = o;
-				n = snprintf(ul + ulen, sizeof(ul) - ulen, "%s%d",
-				    ulen ? "," : "", x);
+				n = snprintf(ul + ulen, sizeof(ul) - ulen,
+				    "%s%d", ulen ? "," : "", x);
 				if (n > 0 && (size_t)n < sizeof(ul) - ulen) {
 					ulen += (size_t)n;
 				}
@@ -367,7 +367,7 @@ test_scenarios(void)
 			check_show(sc->name, k, s.show[k], sc->want[k]);
 		}
 		if (strcmp(sc->name, "s21") == 0 && s.have_drawn) {
-			/* The predicted d is bold green like the o to its left. */
+			/* The predicted d is bold green like the o before. */
 			c = fb_cell(&s.drawn, 0, 5);
 			CHECK(c->r.attr == (FB_BOLD | FB_UNDERLINE));
 			CHECK(c->r.fg == 32);
@@ -881,8 +881,9 @@ check_text(const struct pred_notify *n, uint64_t now, const char *want)
 	CHECK(len == (int)strlen(want));
 	if (len < 0 || strcmp(out, want) != 0) {
 		t_fail++;
-		fprintf(stderr, "bar text at %llu:\n  got  \"%s\"\n  want \"%s\"\n",
-		    (unsigned long long)now, len < 0 ? "(none)" : out, want);
+		fprintf(stderr, "bar text at %llu:\n  got  \"%s\"\n"
+		    "  want \"%s\"\n", (unsigned long long)now,
+		    len < 0 ? "(none)" : out, want);
 	} else {
 		t_pass++;
 	}
@@ -1137,7 +1138,8 @@ rnd(uint32_t *s)
 static void
 test_stress(void)
 {
-	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5\xe6\xbc\xa2\xcc\x81";
+	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5"
+	    "\xe6\xbc\xa2\xcc\x81";
 	struct sim s;
 	uint32_t seed = 12345;
 	uint8_t b[8];
@@ -1153,7 +1155,8 @@ test_stress(void)
 		switch (rnd(&seed) % 10) {
 		case 0:
 			for (j = 0; j < 4; j++) {
-				b[j] = (uint8_t)keys[rnd(&seed) % (sizeof(keys) - 1)];
+				b[j] = (uint8_t)keys[rnd(&seed) %
+				    (sizeof(keys) - 1)];
 			}
 			vt_feed(&s.vt, b, 4);
 			break;
@@ -1173,21 +1176,24 @@ test_stress(void)
 			break;
 		case 3:
 			if (rnd(&seed) % 100 == 0) {
-				pred_set_mode(&s.p, (enum pred_mode)(rnd(&seed) % 4),
+				pred_set_mode(&s.p,
+				    (enum pred_mode)(rnd(&seed) % 4),
 				    (int)(rnd(&seed) % 2));
 			}
 			break;
 		default:
 			n = 1 + (int)(rnd(&seed) % 3);
 			for (j = 0; j < n; j++) {
-				b[j] = (uint8_t)keys[rnd(&seed) % (sizeof(keys) - 1)];
+				b[j] = (uint8_t)keys[rnd(&seed) %
+				    (sizeof(keys) - 1)];
 			}
 			sim_key(&s, b, (size_t)n);
 			break;
 		}
 		sim_draw(&s);
-		if (s.have_drawn && (s.drawn.cy < 0 || s.drawn.cy >= s.drawn.h ||
-		    s.drawn.cx < 0 || s.drawn.cx >= s.drawn.w)) {
+		if (s.have_drawn && (s.drawn.cy < 0 ||
+		    s.drawn.cy >= s.drawn.h || s.drawn.cx < 0 ||
+		    s.drawn.cx >= s.drawn.w)) {
 			bad++;
 		}
 		if (s.p.ncursors > PRED_MAX_CURSORS) {
