@@ -13,8 +13,9 @@
 #   (e) upstream's Perl wrapper with ours as client and server; --local
 #   (f) self-install for a user whose PATH has no mosh-server and only sh,
 #       cat, mkdir, chmod, mv, rm, uname, wc, sha256sum: upload, reuse
-#       without upload, a corrupted copy replaced, size-only checking, an
-#       architecture that cannot run us
+#       without upload, a corrupted copy replaced, size-only checking, a
+#       remote mosh-server used unless --install, an architecture that
+#       cannot run us
 #   (g) errors: unknown host, ssh failure, no MOSH CONNECT, UDP blocked by
 #       the relay: one clear last line, non-zero exit, terminal restored
 # Servers started over ssh are not ours to track by PID: they end with
@@ -376,6 +377,30 @@ if [ -n "$b_user" ]; then
 	check "(f4) -v says only the size is compared" \
 	    grep -q 'only the size is compared' "$T/f4.fe"
 	check "(f4) the copy is good" cmp -s "$MOSH" "$b_file"
+
+	# f6: with a mosh-server on its PATH, a host not remembered (the
+	# same server as "localhost") gets upstream's command line; f7:
+	# --install runs our copy there all the same.
+	ln -s /usr/bin/mosh-server "$T/rbin/mosh-server"
+	fe f6 -v --ssh="$SSH" "$b_user@localhost" -- sh
+	if check "(f6) session with the remote's mosh-server" \
+	    wait_screen f6 '^\$' 15; then
+		tmux_type f6 exit
+		tmux_keys f6 Enter
+	fi
+	ended f6 0 "(f6)"
+	check "(f6) no install" eval "! grep -q 'install' '$T/f6.fe'"
+	check "(f6) upstream's command line" grep -q \
+	    "\[mosh-server 'new' '-c' '[0-9]*' '-s' '-l'" "$T/f6.fe"
+	fe f7 -v --install --ssh="$SSH" "$b_user@localhost" -- sh
+	if check "(f7) --install: session" wait_screen f7 '^\$' 15; then
+		tmux_type f7 exit
+		tmux_keys f7 Enter
+	fi
+	ended f7 0 "(f7)"
+	check "(f7) --install ran our cached copy" \
+	    grep -q 'the server has a copy' "$T/f7.fe"
+	rm -f "$T/rbin/mosh-server"
 
 	# f5: a remote that cannot run this binary.
 	rm -f "$T/rbin/uname"
