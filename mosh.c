@@ -3803,6 +3803,8 @@ boot_install(struct boot *b)
 			close(r.in);
 			r.in = -1;
 		} else if (strncmp(line, "MOSH INSTALL SEND ", 18) == 0) {
+			fprintf(stderr, "%s: copying %s to the server's "
+			    "~/.cache/mosh\n", b->prog, self.name);
 			boot_log(b, "uploading %zu bytes (%s will check them)",
 			    self.len, line + 18);
 			if (strcmp(line + 18, "size") == 0) {
