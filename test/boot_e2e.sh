@@ -328,6 +328,8 @@ if [ -n "$b_user" ]; then
 	fi
 	ended f1 0 "(f1)"
 	check "(f1) the binary was uploaded" grep -q 'uploading' "$T/f1.fe"
+	check "(f1) ... and the user is told" grep -q \
+	    "copying mosh-.* to the server's ~/.cache/mosh" "$T/f1.fe"
 	check "(f1) after a first ssh run found no mosh-server" grep -q \
 	    'no mosh-server on the server: installing' "$T/f1.fe"
 	check "(f1) the host is remembered" \
