@@ -1816,7 +1816,8 @@ static int
 server_main(const char *prog, int argc, char **argv)
 {
 	struct server s;
-	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1];
+	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1], line[64];
+	int n;
 
 	memset(&s, 0, sizeof s);
 	s.master = -1;
@@ -1849,7 +1850,13 @@ server_main(const char *prog, int argc, char **argv)
 	if (isatty(STDIN_FILENO)) {
 		fputs("\r\n\n", stdout);	/* typed-ahead echo guard */
 	}
-	printf("MOSH CONNECT %s %s\n", port, key);
+	/* Past stdio: its buffer would keep the key for the whole session. */
+	n = snprintf(line, sizeof line, "MOSH CONNECT %s %s\n", port, key);
+	fflush(stdout);
+	if (n > 0 && (size_t)n < sizeof line) {
+		write_all(STDOUT_FILENO, line, (size_t)n);
+	}
+	explicit_bzero(line, sizeof line);
 	explicit_bzero(key, sizeof key);
 	signal_set(SIGHUP, SIG_IGN);
 	signal_set(SIGPIPE, SIG_IGN);
