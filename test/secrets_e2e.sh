@@ -9,6 +9,10 @@
 #   the client once the session runs (root only: /proc/PID/mem);
 #   core dumps are off in the server and the client (limit 0), and the
 #   shell the server starts has the original limit back.
+# Then, when valgrind is there, memcheck on the static binary (definedness
+# and stack checks only: musl's malloc is linked in, so no heap checks):
+# usage and error paths of both roles, and a short session of the two
+# under valgrind, with hostile output (a control in a title, a huge ICH).
 # Run from the repository root: sh test/secrets_e2e.sh
 . test/lib.sh
 
@@ -131,4 +135,44 @@ tmux_type c 'exit'
 tmux_keys c Enter
 check "client exits" tmux_wait_exit c 15
 check "server exits" wait_for "! kill -0 $SERVER_PID 2>/dev/null" 10
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	skip "valgrind not installed"
+	done_tests
+fi
+VG="valgrind -q --error-exitcode=99 --log-file=$T/vg.%p"
+vg_rc()
+{
+	t_want=$1
+	shift
+	if [ -n "${VG_KEY:-}" ]; then
+		env MOSH_KEY="$VG_KEY" $VG "$@" >/dev/null 2>&1 </dev/null
+	else
+		env -u MOSH_KEY $VG "$@" >/dev/null 2>&1 </dev/null
+	fi
+	[ $? -eq "$t_want" ]
+}
+check "valgrind: server --help" vg_rc 0 $MOSH server --help
+check "valgrind: client --version" vg_rc 0 $MOSH client --version
+check "valgrind: server with a bad port" vg_rc 1 $MOSH server new -p 99999
+check "valgrind: client with a bad port" vg_rc 1 $MOSH client 127.0.0.1 x
+check "valgrind: client without a key" vg_rc 1 $MOSH client 127.0.0.1 1
+VG_KEY=short
+check "valgrind: client with a bad key" vg_rc 1 $MOSH client 127.0.0.1 1
+server_start "$VG $MOSH server" "export PS1='e2e> '; exec sh" ||
+	fail "valgrind: server starts"
+CLIENT_ENV=MOSH_PREDICTION_DISPLAY=never
+client_start v 80 24 "$VG $MOSH client" 127.0.0.1 "$SERVER_PORT"
+check "valgrind: prompt" wait_screen v '^e2e>' 30
+tmux_type v 'printf "\033]2;t\001\033[999999999@x\n"; seq 1 300'
+tmux_keys v Enter
+check "valgrind: output" wait_screen v '^300$' 30
+tmux_type v 'exit'
+tmux_keys v Enter
+check "valgrind: client exits" tmux_wait_exit v 30
+check "valgrind: client status 0" [ "$(tmux_status v)" = 0 ]
+check "valgrind: server exits" \
+    wait_for "! kill -0 $SERVER_PID 2>/dev/null" 20
+cat "$T"/vg.* 2>/dev/null | head -n 40
+check "valgrind: no reports" [ -z "$(cat "$T"/vg.* 2>/dev/null)" ]
 done_tests
