@@ -6,6 +6,8 @@
 #   authentic datagrams (the target's own direction), authentic datagrams
 #   older than the newest seen from new addresses, replays of one of them,
 #   and a flood of 100,000 invalid datagrams at each side.
+# The shell prints a line every 50 ms meanwhile, so the server has frames
+# to send: one that adopted a forged address even briefly would send there.
 # After each: the attacker heard nothing back (nobody adopted its address),
 # the server is still attached to the client's own socket, both processes
 # live, the session still runs a command; after the floods the RSS of both
@@ -116,14 +118,28 @@ CLIENT_PORT=$(udp_ports "$CPID" | tail -n 1)
 [ -n "$CLIENT_PORT" ] || { fail "client port"; done_tests; }
 check "server attached to the client's socket" still_attached
 
+# While the shell prints a line every 50 ms the server sends a frame every
+# few tens of ms, so one that adopted a forged source address even for a
+# moment would send there before the client's next datagram takes it back.
+ticker()
+{
+	tmux_type c "i=0; while [ \$i -lt $1 ]; do i=\$((i+1)); \
+echo tick-\$i; sleep 0.05; done"
+	tmux_keys c Enter
+}
+
 for role in server client; do
+	ticker 80
 	check "$role: garbage, nothing back" hostile "$role" garbage -n 300
 	check "$role: truncations, nothing back" hostile "$role" trunc
 	check "$role: bit flips, nothing back" hostile "$role" flip -w 200
-	check "$role: reflected, nothing back" hostile "$role" reflect -n 300
+	check "$role: reflected, nothing back" \
+	    hostile "$role" reflect -n 300 -r 500
 	check "$role: old authentic from new sources, nothing back" \
-	    hostile "$role" old -n 100
-	check "$role: replays, nothing back" hostile "$role" replay -n 300
+	    hostile "$role" old -n 200 -r 200
+	check "$role: replays, nothing back" hostile "$role" replay -n 300 \
+	    -r 500
+	check "$role: ticker done" wait_screen c '^tick-80$' 20
 	check "$role: both alive" alive
 	check "$role: server still attached to the client" still_attached
 	check "$role: session usable" usable
