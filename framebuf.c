@@ -149,7 +149,8 @@ fb_row_mut(struct fb *fb, int y)
 		if ((n = row_alloc(fb->w)) == NULL) {
 			return NULL;
 		}
-		memcpy(n->cells, r->cells, (size_t)fb->w * sizeof(struct fb_cell));
+		memcpy(n->cells, r->cells,
+		    (size_t)fb->w * sizeof(struct fb_cell));
 		n->gen = r->gen;
 		r->refs--;
 		fb->rows[y] = r = n;
@@ -275,8 +276,14 @@ fb_resize(struct fb *fb, int w, int h)
 		if (y < keep) {
 			memcpy(rows[y]->cells, fb->rows[y]->cells,
 			    (size_t)MIN(w, fb->w) * sizeof(struct fb_cell));
-			for (x = 0; x < MIN(w, fb->w); x++) {
-				rows[y]->cells[x].flags &= ~FB_WRAP;
+			/*
+			 * The row's wrap flag goes, as upstream's: it clears
+			 * the old last cell, so when the row is cut, a flag
+			 * that DCH left on the new last cell stays.
+			 */
+			if (fb->w - 1 < w) {
+				rows[y]->cells[fb->w - 1].flags &=
+				    (uint8_t)~FB_WRAP;
 			}
 			rows[y]->gen = fb->rows[y]->gen;
 		} else {
@@ -420,7 +427,8 @@ put_sgr(struct rs *s, const struct fb_rend *r)
 		const char *s;
 	} attrs[] = {
 		{ FB_BOLD, ";1" }, { FB_ITALIC, ";3" }, { FB_UNDERLINE, ";4" },
-		{ FB_BLINK, ";5" }, { FB_INVERSE, ";7" }, { FB_INVISIBLE, ";8" },
+		{ FB_BLINK, ";5" }, { FB_INVERSE, ";7" },
+		{ FB_INVISIBLE, ";8" },
 	};
 	size_t i;
 
@@ -665,7 +673,8 @@ same_row(const struct fb_row *a, const struct fb_row *b, int w)
 		return 0;
 	}
 	return a == b || (a->gen == b->gen &&
-	    memcmp(a->cells, b->cells, (size_t)w * sizeof(struct fb_cell)) == 0);
+	    memcmp(a->cells, b->cells,
+	    (size_t)w * sizeof(struct fb_cell)) == 0);
 }
 
 /*
@@ -716,7 +725,8 @@ scroll_opt(struct rs *s, const struct fb_row **local)
 		}
 		s->pending = 0;
 		for (i = 0; i <= bottom; i++) {
-			local[i] = i + lines <= bottom ? local[i + lines] : NULL;
+			local[i] = i + lines <= bottom ? local[i + lines] :
+			    NULL;
 		}
 		if (bottom == H - 1) {
 			s->nowrap_y = H - 1 - lines;

@@ -911,51 +911,14 @@ struct server_opts {
 	char ssh_ip[256];		/* storage for -s */
 };
 
-/*
- * "N" or "LOW:HIGH", parsed with strtol() as upstream does (so leading
- * blanks and a sign pass, and "" is port 0); the messages are upstream's.
- */
+/* "N" or "LOW:HIGH" (net.c parses it); upstream's message on stderr. */
 static int
 port_parse(const char *s, int *lo, int *hi)
 {
-	char *end;
-	long v;
+	char err[160];
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
-		fprintf(stderr, "Invalid (low) port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "(Low) port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*lo = *hi = (int)v;
-	if (*end == '\0') {
-		return 0;
-	}
-	s = end + 1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || *end != '\0') {
-		fprintf(stderr, "Invalid high port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "High port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*hi = (int)v;
-	if (*lo > *hi) {
-		fprintf(stderr, "Low port %d greater than high port %d\n", *lo,
-		    *hi);
-		return -1;
-	}
-	if (*lo == 0) {
-		fprintf(stderr, "Low port 0 incompatible with port ranges\n");
+	if (net_parse_ports(s, lo, hi, err, sizeof err) == -1) {
+		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	return 0;
@@ -1828,7 +1791,9 @@ server_main(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	server_parse(argc, argv, &s.o);
-	openlog("mosh-server", LOG_PID | LOG_NDELAY, LOG_AUTH);
+	/* Tagged with argv[0] as upstream; "mosh server" has no such name. */
+	openlog(strchr(prog, ' ') ? "mosh-server" : prog,
+	    LOG_PID | LOG_NDELAY, LOG_AUTH);
 	server_user(s.user, sizeof s.user);
 	server_command(&s.o, &s.cmd);
 	locale_for_child(s.o.lvars, s.o.nl);
@@ -2592,6 +2557,7 @@ client_ssp_init(struct client *c, uint64_t now)
 	cfg.remote_init = &blank;
 	cfg.mindelay = SSP_MINDELAY_CLIENT;
 	cfg.rand = chaff_random;
+	cfg.fast_start = 1;	/* README: protocol notes */
 	r = ssp_init(&c->ssp, &cfg, now);
 	term_release(&blank);
 	if (r == 0) {

@@ -647,6 +647,7 @@ struct ssp {
 	void *last_seen;		/* ssp_remote_diff's last look */
 	struct ssp_asm as;
 	struct buf z, pb, d1, d2, pkt;	/* scratch */
+	void *zdef;			/* zlib deflate stream, reused */
 	struct ssp_stats stats;
 };
 
@@ -800,7 +801,7 @@ struct fb {
 	size_t title_len, icon_len;
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
-	uint64_t gen_next;		/* last row gen handed out (framebuf.c) */
+	uint64_t gen_next;		/* last row gen given (framebuf.c) */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */

@@ -421,6 +421,15 @@ test_resize(void)
 	CHECK(b.tabs[1] == 0 && b.tabs[2] == 0);
 	CHECK(fb_cell(&b, 0, 0)->c[0] == 'A' && fb_cell(&b, 0, 5)->len == 0);
 	CHECK(fb_resize(&b, 0, 4) == -1 && b.w == 30);
+	/* Cut: a wrap flag DCH left mid-row becomes the row's (upstream). */
+	c = fb_row_mut(&b, 1);
+	c[29].flags |= FB_WRAP;
+	c[9].flags |= FB_WRAP;
+	CHECK(fb_resize(&b, 10, 4) == 0);
+	CHECK(fb_cell(&b, 1, 9)->flags & FB_WRAP);
+	CHECK(fb_resize(&b, 12, 4) == 0);
+	CHECK(!(fb_cell(&b, 1, 9)->flags & FB_WRAP));
+	CHECK(!(fb_cell(&b, 1, 11)->flags & FB_WRAP));
 	CHECK(fb_resize(&b, 4, FB_MAX_ROWS + 1) == -1 && b.h == 4);
 	fb_free(&b);
 	fb_free(&a);
@@ -621,7 +630,8 @@ run_rcase(const struct rcase *rc)
 		dump_bytes("want", (const uint8_t *)want, strlen(want));
 	}
 	for (i = 0; i < LEN(rwant); i++) {
-		if (ok && rwant[i].upstream && strcmp(rwant[i].id, rc->id) == 0) {
+		if (ok && rwant[i].upstream &&
+		    strcmp(rwant[i].id, rc->id) == 0) {
 			rcase_exact++;
 		}
 	}
@@ -764,7 +774,8 @@ rnd_row(struct fb *fb, int y)
 			n = 0;
 			put_utf8(c[x].c, &n, wide_cps[rn(LEN(wide_cps))]);
 			if (rn(5) == 0) {
-				put_utf8(c[x].c, &n, comb_cps[rn(LEN(comb_cps))]);
+				put_utf8(c[x].c, &n,
+				    comb_cps[rn(LEN(comb_cps))]);
 			}
 			c[x].len = (uint8_t)n;
 			c[x].flags = FB_WIDE;
@@ -794,7 +805,8 @@ rnd_text(char *s, size_t *len, size_t max)
 	uint32_t cp;
 
 	while (k-- > 0 && n + 4 <= max) {
-		cp = rn(4) ? (uint32_t)(0x21 + rn(94)) : 0xe9 + (uint32_t)rn(20);
+		cp = rn(4) ? (uint32_t)(0x21 + rn(94)) :
+		    0xe9 + (uint32_t)rn(20);
 		put_utf8(s, &n, cp);
 	}
 	*len = n;
@@ -990,9 +1002,11 @@ converge_constructed(struct conv *cv, int n)
 			continue;
 		}
 		converge_pair(cv, &a, &b, 1, &caps_server, "constructed");
-		converge_pair(cv, &a, &b, rn(4) != 0, &caps_dumb, "constructed");
+		converge_pair(cv, &a, &b, rn(4) != 0, &caps_dumb,
+		    "constructed");
 		if (rn(4) == 0) {
-			converge_pair(cv, &a, &b, 0, &caps_server, "constructed");
+			converge_pair(cv, &a, &b, 0, &caps_server,
+			    "constructed");
 		}
 		fb_free(&a);
 		fb_free(&b);
@@ -1016,7 +1030,8 @@ rnd_output(char *s, size_t max, int w, int h)
 		"\033[?1003l", "\033[?1004h", "\033[?1004l", "\033[?1006h",
 		"\033[?1015h", "\033[?1005l", "\033[?1007h", "\033[?7l",
 		"\033[?7h", "\033[?6h", "\033[?6l", "\033[4h", "\033[4l",
-		"\0337", "\0338", "\033[r", "\033]0;title\a", "\033]2;t\xc3\xa9\a",
+		"\0337", "\0338", "\033[r", "\033]0;title\a",
+		"\033]2;t\xc3\xa9\a",
 		"\033]1;icon\033\\", "\033]52;c;aGVsbG8=\a", "\033]52;c;\a",
 		"\033c", "\033[!p", "\033[3g", "\033H", "\033[?3h",
 		"\033#8", "\033[Z", "\033[2I", "\033[G", "\033[d",

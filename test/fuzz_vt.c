@@ -3,13 +3,14 @@
  *
  * The input is a script: byte 0 picks the receiver's capabilities, how
  * often a full redraw happens and whether A has the server's extensions
- * (alternate screen, DEC graphics); then each record is a length byte n followed
- * by n bytes of application output (n < 0xf0), or 0xf0..0xff followed by
- * two bytes giving a new size. After every record A's new frame is rendered
- * against its previous one and fed to B, which has only ever seen renderer
- * output. Aborts when a cursor leaves the screen, when the renderer writes
- * anything outside the vocabulary of terminal.md 9.6, or when B does not
- * show what A holds (allowing only the differences the renderer documents).
+ * (alternate screen, DEC graphics); then each record is a length byte n
+ * followed by n bytes of application output (n < 0xf0), or 0xf0..0xff
+ * followed by two bytes giving a new size. After every record A's new frame
+ * is rendered against its previous one and fed to B, which has only ever
+ * seen renderer output. Aborts when a cursor leaves the screen, when the
+ * renderer writes anything outside the vocabulary of terminal.md 9.6, or
+ * when B does not show what A holds (allowing only the differences the
+ * renderer documents).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,14 +243,17 @@ check_vocabulary(const uint8_t *p, size_t n)
 			}
 			if (i + 1 < n && p[i + 1] == ']') {
 				k = i + 2;
-				if (!(n - k > 2 && (p[k] == '0' || p[k] == '1' ||
-				    p[k] == '2') && p[k + 1] == ';') &&
-				    !(n - k > 5 && memcmp(p + k, "52;c;", 5) == 0)) {
-					fail("OSC outside the vocabulary", 0, 0);
+				if (!(n - k > 2 && p[k] >= '0' &&
+				    p[k] <= '2' && p[k + 1] == ';') &&
+				    !(n - k > 5 &&
+				    memcmp(p + k, "52;c;", 5) == 0)) {
+					fail("OSC outside the vocabulary",
+					    0, 0);
 				}
 				while (k < n && p[k] != 0x07) {
 					if (p[k] < 0x20 || p[k] == 0x1b) {
-						fail("control inside OSC", 0, 0);
+						fail("control inside OSC",
+						    0, 0);
 					}
 					k++;
 				}
