@@ -74,7 +74,9 @@ obj-check/%_test: test/%_test.c test/test.h $(CHKOBJ)
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< $(CHKOBJ) $(TLIBS)
 
 # These include mosh.c itself, built with MOSH_NO_MAIN.
-obj-check/mosh_test obj-check/security_test obj-check/fuzz_cli obj-fuzz/fuzz_cli: mosh.c
+INCMOSH = $(shell grep -l '^\#include "../mosh.c"' test/*.c 2>/dev/null)
+$(patsubst test/%.c,obj-check/%,$(INCMOSH)) \
+$(patsubst test/%.c,obj-fuzz/%,$(filter test/fuzz_%,$(INCMOSH))): mosh.c
 
 obj-check/relay: test/relay.c Makefile
 	@mkdir -p obj-check
