@@ -9,7 +9,8 @@
                        test/vt_bench.c; the bytes are not (another RNG).
   wait SOCK PANE GO TEXT SEC
                        create the file GO (the session's command waits
-                       for it), then poll the tmux pane every 5 ms until
+                       for it), then poll the tmux pane every BENCH_POLL
+                       seconds (default 0.005) until
                        a line holds TEXT; print the milliseconds since GO
                        was created, or exit 1 after SEC seconds
   keys SOCK PANE N SEC
@@ -22,12 +23,14 @@
 SOCK is the tmux -L socket name. Nothing here is timed against a limit:
 the figures are printed for the caller to compare.
 """
+import os
 import random
 import subprocess
 import sys
 import time
 
 WORDS = None
+POLL = float(os.environ.get("BENCH_POLL", "0.005"))
 
 
 def words(rnd):
@@ -127,7 +130,7 @@ def wait(sock, pane, go, text, sec):
         if any(text in line for line in capture(sock, pane).split("\n")):
             print("%.0f" % ((time.monotonic() - t0) * 1000))
             return 0
-        time.sleep(0.005)
+        time.sleep(POLL)
     return 1
 
 
