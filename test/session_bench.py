@@ -10,9 +10,9 @@
   wait SOCK PANE GO TEXT SEC
                        create the file GO (the session's command waits
                        for it), then poll the tmux pane every BENCH_POLL
-                       seconds (default 0.005) until
-                       a line holds TEXT; print the milliseconds since GO
-                       was created, or exit 1 after SEC seconds
+                       seconds (default 0.005) until a line holds TEXT;
+                       print the milliseconds since GO was created, or
+                       exit 1 after SEC seconds
   keys SOCK PANE N SEC
                        N keystroke round trips: type one character, poll
                        the pane until it shows, note the time; wait SEC
@@ -111,16 +111,21 @@ def gen(kind, path, mb):
 
 
 def capture(sock, pane):
-    r = subprocess.run(["tmux", "-L", sock, "-f", "/dev/null",
-                        "capture-pane", "-p", "-t", pane],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        r = subprocess.run(["tmux", "-L", sock, "-f", "/dev/null",
+                            "capture-pane", "-p", "-t", pane],
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=5)
+    except subprocess.TimeoutExpired:
+        return ""
     return r.stdout.decode("utf-8", "replace")
 
 
 def send(sock, pane, text):
     subprocess.run(["tmux", "-L", sock, "-f", "/dev/null",
                     "send-keys", "-t", pane, "-l", text],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=5)
 
 
 def wait(sock, pane, go, text, sec):
