@@ -17,7 +17,8 @@
       run CMD (a mosh client) on an 80x24 pty, type the SCHEDULE into it
       (the gen output, offsets counted from START_MS after the start),
       and log "K <usec> <index> <hex>" for each keystroke and "O <usec>
-      <hex>" for everything CMD writes to its terminal.
+      <hex>" for everything CMD writes to its terminal, and "S <usec>"
+      when it tells CMD to stop (3 s after the last keystroke).
 
   predict_rec.py analyze REPLAY SERVERLOG CLIENTLOG
       replay both logs through REPLAY (test/predict_replay.c) into screens
@@ -198,6 +199,7 @@ def client(log_path, sched_path, cmd):
             i += 1
             continue
         if stopped is None and now >= end:
+            log.put("S", b"")
             p.terminate()
             stopped = now
         if stopped is not None and now >= stopped + 2.0:
@@ -246,7 +248,8 @@ def records(log_path, kind):
         for line in f:
             if line.startswith(kind + " "):
                 w = line.split()
-                res.append((int(w[1]), bytes.fromhex(w[-1])))
+                res.append((int(w[1]),
+                            bytes.fromhex(w[-1]) if len(w) > 2 else b""))
     return res
 
 
@@ -354,7 +357,9 @@ def analyze(replay, srv_log, cli_log):
         return False
 
     first = ckeys[0][0] if ckeys else 0
-    last_key = ckeys[n - 1][0] if n else 0
+    # Up to when the client was told to stop (its farewell is no guess).
+    stop = [t for t, _ in records(cli_log, "S")]
+    stop = stop[0] if stop else (ckeys[n - 1][0] if n else 0) + 2000000
     wrong_keys = set()
     wrong_cells = 0
     prev = None
@@ -362,7 +367,7 @@ def analyze(replay, srv_log, cli_log):
         if t < first:
             prev = rows
             continue
-        if t > last_key + WINDOW_US:
+        if t >= stop:
             break
         for y in range(H):
             if prev is not None and rows[y] == prev[y]:
