@@ -911,51 +911,14 @@ struct server_opts {
 	char ssh_ip[256];		/* storage for -s */
 };
 
-/*
- * "N" or "LOW:HIGH", parsed with strtol() as upstream does (so leading
- * blanks and a sign pass, and "" is port 0); the messages are upstream's.
- */
+/* "N" or "LOW:HIGH" (net.c parses it); upstream's message on stderr. */
 static int
 port_parse(const char *s, int *lo, int *hi)
 {
-	char *end;
-	long v;
+	char err[160];
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
-		fprintf(stderr, "Invalid (low) port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "(Low) port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*lo = *hi = (int)v;
-	if (*end == '\0') {
-		return 0;
-	}
-	s = end + 1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || *end != '\0') {
-		fprintf(stderr, "Invalid high port number (%s)\n", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		fprintf(stderr, "High port number %ld outside valid range "
-		    "[0..65535]\n", v);
-		return -1;
-	}
-	*hi = (int)v;
-	if (*lo > *hi) {
-		fprintf(stderr, "Low port %d greater than high port %d\n", *lo,
-		    *hi);
-		return -1;
-	}
-	if (*lo == 0) {
-		fprintf(stderr, "Low port 0 incompatible with port ranges\n");
+	if (net_parse_ports(s, lo, hi, err, sizeof err) == -1) {
+		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	return 0;
@@ -1552,6 +1515,37 @@ server_apply_input(struct server *s, uint64_t now)
 	server_log_peer(s);
 }
 
+/*
+ * -v: the drop counters of net.c, when their total reaches a power of two
+ * (so a flood costs a few lines, not one per datagram on top of the
+ * per-drop message) and once more at exit.
+ */
+static void
+server_log_drops(const struct server *s, int always)
+{
+	const struct net_stats *st = &s->net.stats;
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < NET_NDROP; i++) {
+		total += st->drop[i];
+	}
+	if (!s->o.verbose || total == 0 ||
+	    (!always && (total & (total - 1)) != 0)) {
+		return;
+	}
+	fprintf(stderr, "Dropped datagrams: %llu (short %llu, oversize %llu, "
+	    "auth %llu, direction %llu, plaintext %llu, recverr %llu); "
+	    "old authentic: %llu\n", (unsigned long long)total,
+	    (unsigned long long)st->drop[NET_DROP_SHORT],
+	    (unsigned long long)st->drop[NET_DROP_OVERSIZE],
+	    (unsigned long long)st->drop[NET_DROP_AUTH],
+	    (unsigned long long)st->drop[NET_DROP_DIRECTION],
+	    (unsigned long long)st->drop[NET_DROP_PLAINTEXT],
+	    (unsigned long long)st->drop[NET_DROP_RECVERR],
+	    (unsigned long long)st->rx_old);
+}
+
 /* One datagram from the socket. */
 static void
 server_read_net(struct server *s, uint64_t now)
@@ -1565,6 +1559,7 @@ server_read_net(struct server *s, uint64_t now)
 			fprintf(stderr, "%s%s\n", why == NET_DROP_RECVERR ||
 			    why == NET_DROP_OVERSIZE ? "Network exception: " :
 			    "Crypto exception: ", net_drop_text(why));
+			server_log_drops(s, 0);
 		}
 		return;		/* counted by net.c */
 	}
@@ -1784,7 +1779,8 @@ static int
 server_main(const char *prog, int argc, char **argv)
 {
 	struct server s;
-	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1];
+	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1], line[64];
+	int n;
 
 	memset(&s, 0, sizeof s);
 	s.master = -1;
@@ -1795,7 +1791,9 @@ server_main(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	server_parse(argc, argv, &s.o);
-	openlog("mosh-server", LOG_PID | LOG_NDELAY, LOG_AUTH);
+	/* Tagged with argv[0] as upstream; "mosh server" has no such name. */
+	openlog(strchr(prog, ' ') ? "mosh-server" : prog,
+	    LOG_PID | LOG_NDELAY, LOG_AUTH);
 	server_user(s.user, sizeof s.user);
 	server_command(&s.o, &s.cmd);
 	locale_for_child(s.o.lvars, s.o.nl);
@@ -1817,7 +1815,13 @@ server_main(const char *prog, int argc, char **argv)
 	if (isatty(STDIN_FILENO)) {
 		fputs("\r\n\n", stdout);	/* typed-ahead echo guard */
 	}
-	printf("MOSH CONNECT %s %s\n", port, key);
+	/* Past stdio: its buffer would keep the key for the whole session. */
+	n = snprintf(line, sizeof line, "MOSH CONNECT %s %s\n", port, key);
+	fflush(stdout);
+	if (n > 0 && (size_t)n < sizeof line) {
+		write_all(STDOUT_FILENO, line, (size_t)n);
+	}
+	explicit_bzero(line, sizeof line);
 	explicit_bzero(key, sizeof key);
 	signal_set(SIGHUP, SIG_IGN);
 	signal_set(SIGPIPE, SIG_IGN);
@@ -1826,6 +1830,7 @@ server_main(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	server_loop(&s);
+	server_log_drops(&s, 1);
 	close(s.master);
 	net_close(&s.net);
 	ssp_free(&s.ssp);
@@ -2552,6 +2557,7 @@ client_ssp_init(struct client *c, uint64_t now)
 	cfg.remote_init = &blank;
 	cfg.mindelay = SSP_MINDELAY_CLIENT;
 	cfg.rand = chaff_random;
+	cfg.fast_start = 1;	/* README: protocol notes */
 	r = ssp_init(&c->ssp, &cfg, now);
 	term_release(&blank);
 	if (r == 0) {

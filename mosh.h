@@ -647,6 +647,7 @@ struct ssp {
 	void *last_seen;		/* ssp_remote_diff's last look */
 	struct ssp_asm as;
 	struct buf z, pb, d1, d2, pkt;	/* scratch */
+	void *zdef;			/* zlib deflate stream, reused */
 	struct ssp_stats stats;
 };
 

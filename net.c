@@ -33,7 +33,7 @@
 #define SEQ_MASK 0x7fffffffffffffffull
 #define BLOCK_LIMIT (1ull << 47)	/* §2.5: OCB blocks per key and side */
 #define RTT_CUTOFF 5000.0		/* §3.4: larger samples are ignored */
-#define ECHO_FRESH 1000			/* §3.3: echo a timestamp within */
+#define ECHO_FRESH 1000			/* §3.3: echo window (ms) */
 #define CE_PENALTY 500			/* §3.3 */
 #define RTO_MIN 50
 #define RTO_MAX 1000

@@ -342,7 +342,18 @@ srv, cli, lo, how = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
            MOSH_SERVER_NETWORK_TMOUT="30")
 env.pop("MOSH_KEY", None)
-p = subprocess.run([srv, "new", "-i", "127.0.0.1", "-p", lo, "--", "/bin/sh"],
+cmd = ["--", "/bin/sh"]
+if how.startswith("login"):
+    # No command: a login shell ("-sh") in $HOME, with the motd unless
+    # ~/.hushlogin exists.
+    home = os.path.join(os.environ["TMPDIR_E2E"], how)
+    os.makedirs(home, exist_ok=True)
+    if how == "login-hush":
+        open(os.path.join(home, ".hushlogin"), "w").close()
+    env.update(SHELL="/bin/sh", HOME=home)
+    cmd = []
+p = subprocess.run([srv, "new", "-c", "256", "-i", "127.0.0.1", "-p", lo]
+                   + cmd,
                    capture_output=True, text=True, env=env,
                    stdin=subprocess.DEVNULL, timeout=10)
 m = re.search(r"MOSH CONNECT (\d+) (\S{22})", p.stdout)
@@ -394,6 +405,17 @@ pump(5, b"$ ")
 os.write(fd, b'echo mosh""test\r')
 pump(5, b"moshtest")
 print("echoed", b"moshtest" in out)
+os.write(fd, b'echo "T=$TERM.N=$NCURSES_NO_UTF8_ACS.D=$(pwd)."\r')
+pump(5, b"T=xterm")
+want = "T=xterm-256color.N=1.D=%s." % os.path.realpath(env["HOME"])
+print("child-env", want.encode() in out)
+if how.startswith("login"):
+    os.write(fd, b'echo "Z=$0."\r')
+    pump(5, b"Z=-")
+    print("login-shell", b"Z=-sh." in out)
+    motd = [l for l in open("/etc/motd", "rb").read().splitlines()
+            if l.strip()]
+    print("motd", bool(motd) and motd[0] in out)
 if how == "paste":
     # A shell that does not read for 2 s while 60000 bytes arrive: the
     # pty fills up, and nothing may be lost or end the session.
@@ -463,6 +485,8 @@ for pr in $pairs; do
 		timeout -k 2 40 python3 "$tmp/sess.py" "$s" "$c" "$range" \
 		    "$how" > "$tmp/s.out" 2>&1
 		has "$name: typed text echoed" "$tmp/s.out" "echoed True"
+		has "$name: TERM, NCURSES_NO_UTF8_ACS, home" "$tmp/s.out" \
+		    "child-env True"
 		has "$name: window size reaches the shell" "$tmp/s.out" "resized True"
 		has "$name: title with prefix" "$tmp/s.out" "title True"
 		has "$name: clean end" "$tmp/s.out" "status 0"
@@ -479,6 +503,21 @@ has "suspend: stopped" "$tmp/s.out" "stopped True"
 has "suspend: open string again on SIGCONT" "$tmp/s.out" "reopened True"
 has "suspend: the session goes on" "$tmp/s.out" "resized True"
 has "suspend: clean end" "$tmp/s.out" "status 0"
+if [ -s /etc/motd ]; then
+	for how in login login-hush; do
+		TMPDIR_E2E=$tmp timeout -k 2 40 python3 "$tmp/sess.py" \
+		    "$OURS/mosh-server" "$OURS/mosh-client" 61550:61599 $how \
+		    > "$tmp/s.out" 2>&1
+		has "$how: login shell" "$tmp/s.out" "login-shell True"
+		has "$how: home" "$tmp/s.out" "child-env True"
+		if [ $how = login ]; then
+			has "login: motd" "$tmp/s.out" "motd True"
+		else
+			has "login-hush: no motd" "$tmp/s.out" "motd False"
+		fi
+		has "$how: clean end" "$tmp/s.out" "status 0"
+	done
+fi
 timeout -k 2 60 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 paste > "$tmp/s.out" 2>&1
 has "paste into a busy shell arrives whole" "$tmp/s.out" "pasted True"
@@ -492,6 +531,91 @@ timeout -k 2 40 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 wrongkey > "$tmp/s.out" 2>&1
 has "wrong key: no session, status 1" "$tmp/s.out" "status 1"
 has "wrong key: never heard" "$tmp/s.out" "never-heard True"
+
+# --- upstream's own front end (the Perl `mosh --local`) driving ours: it
+# asks our client for the colour count, starts our server with its -c, -i
+# and -l arguments, reads the MOSH CONNECT line and execs our client.
+if [ -n "$up" ] && [ -x "$up/mosh" ] && command -v perl > /dev/null 2>&1; then
+	cat > "$tmp/wrap.py" <<'EOF'
+import fcntl, os, pty, select, struct, sys, termios, time
+b, up = sys.argv[1], sys.argv[2]
+env = dict(os.environ, PS1="$ ", TERM="xterm-256color", LANG="C.UTF-8",
+           SHELL="/bin/sh", MOSH_SERVER_NETWORK_TMOUT="30")
+env.pop("MOSH_KEY", None)
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.clear()
+    os.environ.update(env)
+    os.execv(up + "/mosh", ["mosh", "--local", "--client=%s/mosh-client" % b,
+             "--server=%s/mosh-server" % b, "-p", "61960:61969",
+             "127.0.0.1"])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+out = b""
+def pump(t, until=None):
+    global out
+    end = time.time() + t
+    while time.time() < end and not (until and until in out):
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                x = os.read(fd, 65536)
+            except OSError:
+                return
+            if not x:
+                return
+            out += x
+pump(5, b"$ ")
+os.write(fd, b'echo "W=$TERM."\r')
+pump(5, b"W=xterm-256color.")
+print("wrapped", b"W=xterm-256color." in out)
+os.write(fd, b"exit\r")
+end = time.time() + 10
+st = None
+while time.time() < end:
+    pump(0.1)
+    q, s = os.waitpid(pid, os.WNOHANG)
+    if q == pid:
+        st = os.waitstatus_to_exitcode(s)
+        break
+if st is None:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print("status", st)
+EOF
+	timeout -k 2 40 python3 "$tmp/wrap.py" "$OURS" "$up" > "$tmp/s.out" 2>&1
+	has "upstream's mosh --local with ours: session" "$tmp/s.out" "wrapped True"
+	has "upstream's mosh --local with ours: clean end" "$tmp/s.out" "status 0"
+fi
+
+# A server started on a terminal guards its line against typed-ahead echo.
+cat > "$tmp/srvtty.py" <<'EOF'
+import os, pty, re, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["mosh-server", "new", "-i", "127.0.0.1", "-p",
+             "61970:61979", "--", "/bin/sleep", "60"])
+out = b""
+end = time.time() + 5
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if r:
+        try:
+            b = os.read(fd, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+os.waitpid(pid, 0)
+print("guard", out.startswith(b"\r\r\n\r\nMOSH CONNECT "))
+m = re.search(rb"detached, pid = (\d+)", out)
+if m:
+    os.kill(int(m.group(1)), signal.SIGTERM)
+print("detached", m is not None)
+EOF
+timeout -k 2 20 python3 "$tmp/srvtty.py" "$OURS/mosh-server" > "$tmp/s.out" 2>&1
+has "server on a tty: CR LF LF first" "$tmp/s.out" "guard True"
+has "server on a tty: detached line" "$tmp/s.out" "detached True"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

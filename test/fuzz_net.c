@@ -33,7 +33,7 @@ script(struct net *n, const uint8_t *data, size_t size)
 	static uint8_t d[NET_MAX_DGRAM], pay[NET_MAX_PAYLOAD];
 	struct net_addr from[4], before;
 	struct sockaddr_in *sin;
-	uint64_t now = 1000000, seq = 1000, expected, heard;
+	uint64_t now = 1000000, seq = 1000, s63, expected, heard;
 	size_t plen, len, dl;
 	uint16_t ts, tsr;
 	int i, flags, had_peer, r;
@@ -67,21 +67,23 @@ script(struct net *n, const uint8_t *data, size_t size)
 		had_peer = n->has_peer;
 		r = net_accept(n, d, dl, &from[(flags >> 2) & 3], flags & 2,
 		    now, pay, &plen, NULL);
-		if (r == 0 && (seq & 0x7fffffffffffffffull) >= expected) {
+		s63 = seq & 0x7fffffffffffffffull;
+		if (r == 0 && s63 >= expected) {
 			/* the newest: heard, and the server follows it */
 			if (n->last_heard != now || !n->has_peer ||
-			    n->expected_seq != (seq & 0x7fffffffffffffffull) + 1 ||
-			    (n->server && memcmp(&n->peer,
-			    &from[(flags >> 2) & 3], sizeof(n->peer)) != 0)) {
+			    n->expected_seq != s63 + 1 || (n->server &&
+			    memcmp(&n->peer, &from[(flags >> 2) & 3],
+			    sizeof(n->peer)) != 0)) {
 				abort();
 			}
-		} else if (n->last_heard != heard || n->expected_seq != expected ||
-		    n->has_peer != had_peer ||
+		} else if (n->last_heard != heard ||
+		    n->expected_seq != expected || n->has_peer != had_peer ||
 		    memcmp(&n->peer, &before, sizeof(before)) != 0) {
 			/* dropped, or old: nothing moves */
 			abort();
 		}
-		if (r == 0 && (plen != len || memcmp(pay, data - len, len) != 0)) {
+		if (r == 0 &&
+		    (plen != len || memcmp(pay, data - len, len) != 0)) {
 			abort();
 		}
 		if (r != 0 && len >= NET_MIN_PAYLOAD &&
@@ -134,9 +136,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the pure framing, either direction */
 	if (net_open(&n.ocb, -1, data, size, &pkt, pay, &why) == 0) {
-		if (pkt.len + NET_OVERHEAD != size || pkt.len > NET_MAX_PAYLOAD ||
-		    net_seal(&n.ocb, pkt.dir, pkt.seq, pkt.ts, pkt.ts_reply, pay,
-		    pkt.len, re) != size || memcmp(re, data, size) != 0) {
+		if (pkt.len + NET_OVERHEAD != size ||
+		    pkt.len > NET_MAX_PAYLOAD ||
+		    net_seal(&n.ocb, pkt.dir, pkt.seq, pkt.ts, pkt.ts_reply,
+		    pay, pkt.len, re) != size || memcmp(re, data, size) != 0) {
 			abort();
 		}
 	} else if (why < 0 || why >= NET_NDROP) {

@@ -17,7 +17,8 @@
 # and installs an EXIT/INT/TERM/HUP/PIPE trap that, even after a failed
 # check, stops every process started through these helpers (by PID, never
 # by name), kills this script's private tmux server, deletes the network
-# namespaces, and removes $T (kept when KEEP_TMP=1 is set). Names starting
+# namespaces, and removes $T (kept when KEEP_TMP=1 is set); if the script
+# is killed outright (SIGKILL), a watchdog does the same. Names starting
 # with t_ are the helpers' own variables. capture-pane drops trailing
 # blanks, so match a prompt as '^e2e>' rather than 'e2e> $'.
 #
@@ -248,6 +249,7 @@ spawn()
 track_pid()
 {
 	t_pids="$t_pids $1"
+	echo "$t_pids" >"$T/.pids"
 }
 
 t_forget()
@@ -257,6 +259,7 @@ t_forget()
 		[ "$t_p" = "$1" ] || t_new="$t_new $t_p"
 	done
 	t_pids=$t_new
+	echo "$t_pids" >"$T/.pids"
 }
 
 # Alive and not a zombie (a finished child stays a zombie until waited for).
@@ -594,7 +597,9 @@ ns_setup()
 		return 1
 	fi
 	t_ns="$NS_C"
+	echo "$t_ns" >"$T/.ns"
 	if ! { ip netns add "$NS_S" && t_ns="$NS_C $NS_S" &&
+	    echo "$t_ns" >"$T/.ns" &&
 	    ip link add "$NS_C_IF" netns "$NS_C" type veth \
 	    peer name "$NS_S_IF" netns "$NS_S" &&
 	    ip -n "$NS_C" link set lo up &&
@@ -665,7 +670,16 @@ at_exit()
 t_cleanup()
 {
 	t_rc=$?
+	# A signal that reaches a child between fork and exec runs these
+	# traps in a copy of this shell (bash does); only the test's own
+	# shell may clean up. A builtin's redirection is opened by the
+	# process itself, so /proc/self names it.
+	if [ -n "$t_main" ] && read -r t_me t_rest </proc/self/stat &&
+	    [ "$t_me" != "$t_main" ]; then
+		exit "$t_rc"
+	fi
 	trap '' INT TERM HUP PIPE
+	: >"$T/.cleaning"
 	eval "${t_atexit:-:}"
 	tmux_kill
 	for t_p in $t_pids; do
@@ -699,6 +713,38 @@ t_cleanup()
 	exit "$t_rc"
 }
 
+# A test killed with SIGKILL (a runner's hard timeout) runs no trap: a
+# watchdog in its own session waits for this shell to go and then does
+# the same cleanup from the files $T/.pids and $T/.ns. It leaves at once
+# if the trap has run.
+t_watchdog='
+while kill -0 "$1" 2>/dev/null; do
+	sleep 1
+done
+[ -d "$2" ] && [ ! -e "$2/.cleaning" ] || exit 0
+tmux -L "$3" -f /dev/null kill-server 2>/dev/null
+for p in $(cat "$2/.pids" 2>/dev/null); do
+	kill -TERM "$p" 2>/dev/null
+done
+sleep 1
+for p in $(cat "$2/.pids" 2>/dev/null); do
+	kill -KILL "$p" 2>/dev/null
+done
+for n in $(cat "$2/.ns" 2>/dev/null); do
+	ip netns del "$n" 2>/dev/null
+done
+rm -rf "$2"
+'
+if command -v setsid >/dev/null 2>&1; then
+	setsid sh -c "$t_watchdog" watchdog $$ "$T" "$TMUX_NAME" \
+	    </dev/null >/dev/null 2>&1 &
+else
+	sh -c "$t_watchdog" watchdog $$ "$T" "$TMUX_NAME" \
+	    </dev/null >/dev/null 2>&1 &
+fi
+
+t_main=
+read -r t_main t_rest </proc/self/stat 2>/dev/null || t_main=
 trap t_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -478,7 +478,8 @@ test_session4(void)
 	CHECK(bad == 0);
 	CHECK(heard == 4 + 261 && sent == 5 + 515);
 	CHECK(unattached == 0);
-	CHECK(strcmp(lg.all, "Server now attached to client at 127.0.0.1:44468\n"
+	CHECK(strcmp(lg.all,
+	    "Server now attached to client at 127.0.0.1:44468\n"
 	    "Server now attached to client at 127.0.0.1:50731\n"
 	    "Server now detached from client.\n") == 0);
 	if (strcmp(lg.all, "") != 0 && lg.n != 3) {
@@ -1481,7 +1482,8 @@ test_upstream(int fam, const char *ip)
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "MOSH CONNECT %15s %63s", port, keytext) == 2) {
+		if (sscanf(line, "MOSH CONNECT %15s %63s", port,
+		    keytext) == 2) {
 			got = 1;
 		}
 		sscanf(line, "[mosh-server detached, pid = %ld]", &pid);

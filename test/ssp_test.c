@@ -810,7 +810,7 @@ struct sim {
 	struct tb term;			/* the server's screen */
 	uint64_t last_remote;
 	size_t max_sent, max_recv;
-	unsigned events_bad, oversize, multi;
+	unsigned events_bad, oversize, multi, zsame, zdiffer;
 	size_t bulk;			/* server output per keystroke */
 };
 
@@ -832,6 +832,18 @@ sim_send(void *arg, const uint8_t *p, size_t n)
 	}
 	if (ssp_frag_parse(p, n, &f) == 0 && f.num > 0) {
 		m->multi++;
+	}
+	/* the endpoint's reused deflate stream gives compress()'s bytes */
+	if (ssp_frag_parse(p, n, &f) == 0 && f.num == 0 && f.final &&
+	    ssp_inflate(f.p, f.len, &inf) == 0) {
+		struct buf z = { NULL, 0, 0 };
+
+		if (ssp_deflate(inf.p, inf.len, &z) == -1 || z.len != f.len ||
+		    memcmp(z.p, f.p, f.len) != 0) {
+			m->zdiffer++;
+		}
+		m->zsame++;
+		buf_free(&z);
 	}
 
 	/* log the instruction (tests send single-fragment ones) */
@@ -1169,6 +1181,7 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	CHECK(m.got_w == m.want_w && m.got_h == m.want_h);
 	CHECK(m.events_bad == 0);
 	CHECK(m.oversize == 0);
+	CHECK(m.zdiffer == 0 && m.zsame > 200);
 	/* both ends hold the newest state of the other */
 	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
 	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), name) == 0) {
