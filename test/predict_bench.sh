@@ -38,9 +38,10 @@ for bin in ./mosh "$PYTHON" "$RELAY" bash vi; do
 		done_tests
 	fi
 done
-if ! make -s $BENCHOBJ || ! ${HOSTCC:-cc} -O2 -std=c99 -D_GNU_SOURCE -I. \
-    -o "$T/replay" test/predict_replay.c $BENCHOBJ \
-    -lbearssl -lz -lcrypto -lutil -lm; then
+if ! make -s $BENCHOBJ || ! ${HOSTCC:-cc} -O2 -std=c99 -Wall -Wextra \
+    -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+    -Wformat=2 -D_GNU_SOURCE -I. -o "$T/replay" test/predict_replay.c \
+    $BENCHOBJ -lbearssl -lz -lcrypto -lutil -lm; then
 	fail "building test/predict_replay.c"
 	done_tests
 fi

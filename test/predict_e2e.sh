@@ -3,8 +3,9 @@
 # and our client (in tmux) talk through test/relay.c with 200 ms of delay
 # each way, so nothing the server sends in answer to a keystroke can reach
 # the screen before 400 ms have passed; whatever shows up sooner was drawn
-# by the client alone. Run from the repository root after
-# `make mosh obj-check/relay`:  sh test/predict_e2e.sh
+# by the client alone. Each check runs with our client, then with Debian's
+# mosh-client (when installed) as the reference. Run from the repository
+# root after `make mosh obj-check/relay`:  sh test/predict_e2e.sh
 #
 #   (a) at a shell prompt a typed character shows at once, underlined
 #       (adaptive display, long round trip), and loses the underline once
@@ -96,165 +97,188 @@ start_session()		# start_session NAME [CLIENT_ENV]
 	relay_start -l 0 -t "127.0.0.1:$SERVER_PORT" --delay "$DELAY" ||
 	    return 1
 	CLIENT_ENV=${2:-}
-	client_start "$1" 80 24 "./mosh client" 127.0.0.1 "$RELAY_PORT" ||
+	client_start "$1" 80 24 "$CLIENT" 127.0.0.1 "$RELAY_PORT" ||
 	    return 1
 	wait_screen "$1" '^e2e>' 10 || return 1
 	# A few round trips so that the client has measured the delay.
 	sleep 1.5
 }
 
-# ---- (a) a shell prompt, adaptive display ----
+# suite LABEL CLIENT...: (a) to (d) with that client.
+suite()
+{
+	W=$1
+	shift
+	CLIENT=$*
+	pa=${W}a
+	pd=${W}d
 
-if ! start_session a; then
-	fail "(a) session through the relay"
-	done_tests
-fi
+	# ---- (a) a shell prompt, adaptive display ----
 
-# The first character of an epoch is not shown before the server
-# confirms it (nothing is known yet about how this program echoes).
-tmux_type a x
-check "(a) warm-up character echoed" wait_plain a 'e2e> x' "$LATE_S"
-sleep 0.5
-
-# One retry with a fresh character if the machine was too slow to tell.
-a_line='e2e> x'
-for c in y z; do
-	early a "$c" "^$a_line.*$c"
-	rc=$?
-	a_line="$a_line$c"
-	[ "$rc" -eq 2 ] || break
-done
-if [ "$rc" -eq 0 ]; then
-	ok "(a) typed character shown after $EARLY_GOT ms (RTT $RTT)"
-	if grep -Eq -e "^e2e> x.*$UL[yz]" "$T/early.cap"; then
-		ok "(a) unconfirmed character underlined"
-	else
-		fail "(a) unconfirmed character underlined"
-		show_cap "no underline"
+	if ! start_session "$pa"; then
+		fail "$W (a) session through the relay"
+		return
 	fi
-else
-	fail "(a) typed character shown within $EARLY_MS ms"
-	show_cap "not shown"
-	fail "(a) unconfirmed character underlined"
-fi
-check "(a) underline gone after the echo" \
-    wait_plain a "$a_line" "$LATE_S"
 
-# Two more in the same epoch, typed together: both at once, both plain
-# within a bound that is a round trip plus slack.
-early a "ab" "^$a_line.*a.*b"
-rc=$?
-if [ "$rc" -eq 0 ]; then
-	ok "(a) two more characters shown early"
-elif [ "$rc" -eq 2 ]; then
-	skip "(a) two more characters: polled too late to tell"
-else
-	fail "(a) two more characters shown early"
-	show_cap "not shown"
-fi
-a_line="${a_line}ab"
-check "(a) both confirmed" wait_plain a "$a_line" "$LATE_S"
-# Erase the line (the kill character), so the prompt is empty again.
-tmux_keys a C-u
-check "(a) line erased" wait_plain a 'e2e>' "$LATE_S"
+	# The first character of an epoch is not shown before the server
+	# confirms it (nothing is known yet about how this program echoes).
+	tmux_type "$pa" x
+	check "$W (a) warm-up character echoed" wait_plain "$pa" 'e2e> x' "$LATE_S"
+	sleep 0.5
 
-# ---- (b) a password prompt: echo off ----
+	# One retry with a fresh character if the machine was too slow to tell.
+	a_line='e2e> x'
+	for c in y z; do
+		early "$pa" "$c" "^$a_line.*$c"
+		rc=$?
+		a_line="$a_line$c"
+		[ "$rc" -eq 2 ] || break
+	done
+	if [ "$rc" -eq 0 ]; then
+		ok "$W (a) typed character shown after $EARLY_GOT ms (RTT $RTT)"
+		if grep -Eq -e "^e2e> x.*$UL[yz]" "$T/early.cap"; then
+			ok "$W (a) unconfirmed character underlined"
+		else
+			fail "$W (a) unconfirmed character underlined"
+			show_cap "no underline"
+		fi
+	else
+		fail "$W (a) typed character shown within $EARLY_MS ms"
+		show_cap "not shown"
+		fail "$W (a) unconfirmed character underlined"
+	fi
+	check "$W (a) underline gone after the echo" \
+	    wait_plain "$pa" "$a_line" "$LATE_S"
 
-tmux_type a "stty -echo; printf 'pw: '; read p; stty echo; echo \"got \$p\""
-tmux_keys a Enter
-check "(b) password prompt" wait_screen a '^pw:' "$LATE_S"
-sleep 0.6
-for c in s e c; do
-	early a "$c" "^pw: .*[sec]"
+	# Two more in the same epoch, typed together: both at once, both plain
+	# within a bound that is a round trip plus slack.
+	early "$pa" "ab" "^$a_line.*a.*b"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		fail "(b) '$c' at the password prompt shown early"
-		show_cap "shown"
+		ok "$W (a) two more characters shown early"
+	elif [ "$rc" -eq 2 ]; then
+		skip "$W (a) two more characters: polled too late to tell"
 	else
-		ok "(b) '$c' at the password prompt not shown early"
+		fail "$W (a) two more characters shown early"
+		show_cap "not shown"
 	fi
-	sleep 0.3
-done
-sleep 1.2
-if tmux_capture a | grep -q '^pw: *[a-z]'; then
-	fail "(b) password never shown"
-	tmux_capture a | sed -n '1,4p' | sed 's/^/  |/' >&2
-else
-	ok "(b) password never shown"
-fi
-tmux_keys a Enter
-check "(b) program read it" wait_screen a 'got sec$' "$LATE_S"
-check "(b) prompt back" wait_screen a '^e2e>$' "$LATE_S"
+	a_line="${a_line}ab"
+	check "$W (a) both confirmed" wait_plain "$pa" "$a_line" "$LATE_S"
+	# Erase the line (the kill character), so the prompt is empty again.
+	tmux_keys "$pa" C-u
+	check "$W (a) line erased" wait_plain "$pa" 'e2e>' "$LATE_S"
 
-# ---- (c) a program that echoes in upper case ----
+	# ---- (b) a password prompt: echo off ----
 
-cat >"$T/up.py" <<'EOF'
-import os, tty
-tty.setraw(0)
-os.write(1, b"up> ")
-while True:
-    b = os.read(0, 1)
-    if not b or b == b"q":
-        break
-    os.write(1, b.upper())
-EOF
-tmux_type a "exec $PYTHON $T/up.py"
-tmux_keys a Enter
-check "(c) upper-case echo program" wait_screen a '^up>' "$LATE_S"
-sleep 0.5
-# Digits echo as typed: they confirm the epoch so that later guesses show.
-tmux_type a 1
-wait_plain a 'up> 1' "$LATE_S"
-sleep 0.5
-tmux_type a 2
-check "(c) digits echoed" wait_plain a 'up> 12' "$LATE_S"
-sleep 0.5
-# Now a letter: the client guesses it echoes as typed (shown early, or
-# not: either way the screen must end up showing the server's version).
-c_t0=$(now_ms)
-early a k "^up> 12.*k"
-rc=$?
-[ "$rc" -eq 0 ] && echo "info: wrong guess 'k' shown after $EARLY_GOT ms"
-if wait_plain a 'up> 12K' "$CORRECT_S"; then
-	ok "(c) corrected to the server's 'K' after $(($(now_ms) - c_t0)) ms"
-else
-	fail "(c) corrected to the server's 'K' within $CORRECT_S s"
-fi
-# Letters typed after the mistake are not guessed until confirmed.
-early a m "^up> 12K.*m"
-rc=$?
-if [ "$rc" -eq 0 ]; then
-	fail "(c) no guess right after a wrong one"
-	show_cap "shown"
-else
-	ok "(c) no guess right after a wrong one"
-fi
-check "(c) server's 'M'" wait_plain a 'up> 12KM' "$LATE_S"
-tmux_type a q
-
-# ---- (d) MOSH_PREDICTION_DISPLAY=never ----
-
-if start_session d MOSH_PREDICTION_DISPLAY=never; then
-	tmux_type d x
-	check "(d) warm-up character echoed" wait_plain d 'e2e> x' "$LATE_S"
-	sleep 0.5
-	d_line='e2e> x'
-	for c in y z; do
-		early d "$c" "^$d_line.*$c"
+	tmux_type "$pa" "stty -echo; printf 'pw: '; read p; stty echo; echo \"got \$p\""
+	tmux_keys "$pa" Enter
+	check "$W (b) password prompt" wait_screen "$pa" '^pw:' "$LATE_S"
+	sleep 0.6
+	for c in s e c; do
+		early "$pa" "$c" "^pw: .*[sec]"
 		rc=$?
-		d_line="$d_line$c"
 		if [ "$rc" -eq 0 ]; then
-			fail "(d) '$c' not shown before the echo"
+			fail "$W (b) '$c' at the password prompt shown early"
 			show_cap "shown"
 		else
-			ok "(d) '$c' not shown before the echo"
+			ok "$W (b) '$c' at the password prompt not shown early"
 		fi
-		check "(d) '$c' shown after the echo, plain" \
-		    wait_plain d "$d_line" "$LATE_S"
 		sleep 0.3
 	done
+	sleep 1.2
+	if tmux_capture "$pa" | grep -q '^pw: *[a-z]'; then
+		fail "$W (b) password never shown"
+		tmux_capture "$pa" | sed -n '1,4p' | sed 's/^/  |/' >&2
+	else
+		ok "$W (b) password never shown"
+	fi
+	tmux_keys "$pa" Enter
+	check "$W (b) program read it" wait_screen "$pa" 'got sec$' "$LATE_S"
+	check "$W (b) prompt back" wait_screen "$pa" '^e2e>$' "$LATE_S"
+
+	# ---- (c) a program that echoes in upper case ----
+
+	cat >"$T/up.py" <<-'EOF'
+	import os, tty
+	tty.setraw(0)
+	os.write(1, b"up> ")
+	while True:
+	    b = os.read(0, 1)
+	    if not b or b == b"q":
+	        break
+	    os.write(1, b.upper())
+	EOF
+	tmux_type "$pa" "exec $PYTHON $T/up.py"
+	tmux_keys "$pa" Enter
+	check "$W (c) upper-case echo program" wait_screen "$pa" '^up>' "$LATE_S"
+	sleep 0.5
+	# Digits echo as typed: they confirm the epoch so that later guesses show.
+	tmux_type "$pa" 1
+	wait_plain "$pa" 'up> 1' "$LATE_S"
+	sleep 0.5
+	tmux_type "$pa" 2
+	check "$W (c) digits echoed" wait_plain "$pa" 'up> 12' "$LATE_S"
+	sleep 0.5
+	# Now a letter: the client guesses it echoes as typed (shown early, or
+	# not: either way the screen must end up showing the server's version).
+	c_t0=$(now_ms)
+	early "$pa" k "^up> 12.*k"
+	rc=$?
+	[ "$rc" -eq 0 ] && echo "info: wrong guess 'k' shown after $EARLY_GOT ms"
+	if wait_plain "$pa" 'up> 12K' "$CORRECT_S"; then
+		ok "$W (c) corrected to the server's 'K' after $(($(now_ms) - c_t0)) ms"
+	else
+		fail "$W (c) corrected to the server's 'K' within $CORRECT_S s"
+	fi
+	# Letters typed after the mistake are not guessed until confirmed.
+	early "$pa" m "^up> 12K.*m"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		fail "$W (c) no guess right after a wrong one"
+		show_cap "shown"
+	else
+		ok "$W (c) no guess right after a wrong one"
+	fi
+	check "$W (c) server's 'M'" wait_plain "$pa" 'up> 12KM' "$LATE_S"
+	tmux_type "$pa" q
+	relay_stop
+	stop_pid "$SERVER_PID"
+
+	# ---- (d) MOSH_PREDICTION_DISPLAY=never ----
+
+	if start_session "$pd" MOSH_PREDICTION_DISPLAY=never; then
+		tmux_type "$pd" x
+		check "$W (d) warm-up character echoed" wait_plain "$pd" 'e2e> x' "$LATE_S"
+		sleep 0.5
+		d_line='e2e> x'
+		for c in y z; do
+			early "$pd" "$c" "^$d_line.*$c"
+			rc=$?
+			d_line="$d_line$c"
+			if [ "$rc" -eq 0 ]; then
+				fail "$W (d) '$c' not shown before the echo"
+				show_cap "shown"
+			else
+				ok "$W (d) '$c' not shown before the echo"
+			fi
+			check "$W (d) '$c' shown after the echo, plain" \
+			    wait_plain "$pd" "$d_line" "$LATE_S"
+			sleep 0.3
+		done
+	else
+		fail "$W (d) session through the relay"
+	fi
+	relay_stop
+	stop_pid "$SERVER_PID"
+}
+
+suite ours ./mosh client
+# The same expectations hold for upstream's client: checked here so that
+# a change to them cannot drift away from the reference.
+if command -v mosh-client >/dev/null 2>&1; then
+	suite upstream mosh-client
 else
-	fail "(d) session through the relay"
+	skip "no mosh-client: upstream's behaviour not checked"
 fi
 
 done_tests
