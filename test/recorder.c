@@ -13,8 +13,12 @@
  *   line 1: "REC n=<bytes> h=<FNV-1a 32 of all bytes, 8 hex digits>"
  *   line 2: "last:" and the last 16 bytes (fewer at first) in hex
  *   line 3: "lines=<count of CR bytes>"
- * The cursor is left at the start of line 4. It runs until its input ends
- * or it is killed.
+ *   lines 4 to 23: 76 characters each, pseudo-random from the hash and the
+ *                  line number (ASCII, a few two- and three-byte UTF-8
+ *                  characters of width 1), in a colour that varies too
+ * so that every read changes most of the screen (a state diff of a few
+ * fragments). The cursor is left at the start of line 24. It runs until
+ * its input ends or it is killed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,8 @@
 #include <unistd.h>
 
 #define LAST 16
+#define FILL_ROWS 20
+#define FILL_COLS 76
 
 struct rec {
 	uint64_t n, crs;
@@ -53,6 +59,62 @@ rec_feed(struct rec *r, const uint8_t *p, size_t len)
 			r->crs++;
 		}
 	}
+}
+
+/* The filler lines; colours only when drawing (nl is "\r\n"). */
+static int
+fill(const struct rec *r, char *out, size_t cap, const char *nl)
+{
+	static const char *const wide[] = { "\xc3\xa9", "\xe2\x82\xac" };
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:-+=*#@";
+	uint64_t x;
+	size_t used = 0, need;
+	int row, col, draw = nl[0] == '\r';
+	char cell[16];
+
+	for (row = 0; row < FILL_ROWS; row++) {
+		x = ((uint64_t)r->h << 8 | (uint64_t)row) * 0x9e3779b97f4a7c15u
+		    + r->n + 1;
+		if (draw) {
+			snprintf(cell, sizeof(cell), "\033[3%dm",
+			    (int)(x % 7) + 1);
+		} else {
+			cell[0] = '\0';
+		}
+		for (col = 0; col <= FILL_COLS; col++) {
+			need = strlen(cell);
+			if (need >= cap - used) {
+				return -1;
+			}
+			memcpy(out + used, cell, need);
+			used += need;
+			if (col == FILL_COLS) {
+				break;
+			}
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			if (x % 29 == 0) {
+				snprintf(cell, sizeof(cell), "%s",
+				    wide[(x >> 8) % 2]);
+			} else {
+				cell[0] = set[(x >> 8) % (sizeof(set) - 1)];
+				cell[1] = '\0';
+			}
+		}
+		need = strlen(nl) + (draw ? 4 : 0);
+		if (need >= cap - used) {
+			return -1;
+		}
+		if (draw) {
+			memcpy(out + used, "\033[0m", 4);
+			used += 4;
+		}
+		memcpy(out + used, nl, strlen(nl));
+		used += strlen(nl);
+	}
+	return (int)used;
 }
 
 /* The screen as text lines (render) or as terminal output (draw). */
@@ -83,6 +145,11 @@ rec_text(const struct rec *r, char *out, size_t cap, const char *nl)
 	if (len < 0 || (size_t)len >= cap - used) {
 		return -1;
 	}
+	used += (size_t)len;
+	len = fill(r, out + used, cap - used, nl);
+	if (len < 0) {
+		return -1;
+	}
 	return (int)(used + (size_t)len);
 }
 
@@ -110,7 +177,7 @@ static int
 render(const char *path)
 {
 	uint8_t buf[4096];
-	char text[512];
+	char text[8192];
 	struct rec r;
 	ssize_t n;
 	int fd, len;
@@ -140,7 +207,7 @@ static int
 record(const char *path)
 {
 	uint8_t buf[4096];
-	char scr[512];
+	char scr[8192];
 	struct termios tio;
 	struct rec r;
 	ssize_t n;
