@@ -11,7 +11,7 @@
 # A representative subset (test/faults_long.sh has the full matrix):
 #   ours, ours-deb (our server, Debian's client), deb-ours (Debian's
 #   server, our client), each: 30% loss each way (seed 1, then healed),
-#   reordering with duplication, a 15 s total outage, three source-port
+#   a 3000-character paste at 30% loss, reordering with duplication, a 15 s total outage, three source-port
 #   hops, and as root the client's address changing twice between two
 #   network namespaces (skipped with a note otherwise); the client stopped
 #   with SIGSTOP for 15 s where the client is ours.
@@ -58,6 +58,7 @@ for pair in ours ours-deb deb-ours; do
 	fl_type 100 20
 	fl_check "$pair: clean link" 15
 	fl_loss "$pair" 0.3 1
+	fl_paste "$pair" 0.3 150
 	fl_reorder "$pair" 200
 	fl_outage "$pair" 15 300
 	case $pair in

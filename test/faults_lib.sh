@@ -15,13 +15,15 @@
 #                          (our server, Debian's client) or deb-ours;
 #                          FL_DIRECT=1: no relay (namespaces)
 #   fl_type SEED N         type N seeded keys, in small paced bursts
+#   fl_loss, fl_paste, fl_reorder, fl_outage, fl_stop, fl_hop, fl_roam:
+#                          one fault each (see their comments)
 #   fl_check MSG SEC       the record equals what was typed (exactly once,
 #                          in order) and the client's screen shows what the
 #                          recorder drew, within SEC seconds; prints the time
 #   fl_end                 stop the client, relay and server of the session
 #   fl_client_pid          the PID of the client process in pane $FL_NAME
 
-FL_RECORDER=$PWD/obj-check/recorder
+FL_RECORDER=${FL_RECORDER:-$PWD/obj-check/recorder}
 FL_N=0
 
 cat >"$T/typer.py" <<'EOF'
@@ -41,6 +43,12 @@ CTRL = {"C-a": b"\x01", "C-b": b"\x02", "C-e": b"\x05", "C-k": b"\x0b",
 ARROW = {"Up": b"\x1b[A", "Down": b"\x1b[B", "Right": b"\x1b[C",
          "Left": b"\x1b[D"}
 keys = []
+if len(sys.argv) > 6 and sys.argv[6] == "paste":
+    # one long literal string, as a paste: n characters
+    s = "".join(rng.choice(PRINT) if rng.random() < 0.9 else rng.choice(UTF8)
+                for j in range(n))
+    keys.append(("-l", s, s.encode()))
+    n = 0
 for i in range(n):
     r = rng.random()
     if r < 0.5:
@@ -58,7 +66,7 @@ for i in range(n):
 i = 0
 with open(exp, "ab") as f:
     while i < len(keys):
-        burst = keys[i:i + rng.randint(1, 5)]
+        burst = keys[i:i + (rng.randint(1, 5) if n else 1)]
         i += len(burst)
         cmd = ["tmux", "-L", sock, "-f", "/dev/null"]
         for kind, s, b in burst:
@@ -106,8 +114,14 @@ fl_session()
 		client_start "$FL_NAME" 80 24 "$fl_cli" 127.0.0.1 \
 		    "$RELAY_PORT" || return 1
 	fi
-	"$FL_RECORDER" --render "$FL_EXP" >"$T/scr$FL_N"
+	fl_render
 	wait_text "$FL_NAME" "$T/scr$FL_N" 15
+}
+
+# The expected screen; capture-pane drops trailing blanks.
+fl_render()
+{
+	"$FL_RECORDER" --render "$FL_EXP" | sed 's/ *$//' >"$T/scr$FL_N"
 }
 
 fl_type()
@@ -156,7 +170,7 @@ fl_check()
 		od -An -tx1 "$FL_REC" | tail -n 3 >&2
 		return 1
 	fi
-	"$FL_RECORDER" --render "$FL_EXP" >"$T/scr$FL_N"
+	fl_render
 	fl_left=$(($(t_sec_ms "$2") - (fl_t1 - fl_t0)))
 	[ "$fl_left" -lt 2000 ] && fl_left=2000
 	if ! wait_text "$FL_NAME" "$T/scr$FL_N" \
@@ -229,6 +243,16 @@ fl_reorder()
 	relay_ctl jitter 0 >/dev/null
 	relay_ctl reorder 0 >/dev/null
 	relay_ctl dup 0 >/dev/null
+}
+
+# fl_paste LABEL LOSS SEED: a paste of 3000 characters under LOSS.
+fl_paste()
+{
+	relay_ctl loss "$2" >/dev/null
+	"$PYTHON" "$T/typer.py" "$TMUX_NAME" "$FL_NAME" "$3" 3000 "$FL_EXP" \
+	    paste
+	fl_check "$1: a 3000-character paste at loss $2" 60
+	relay_ctl loss 0 >/dev/null
 }
 
 # fl_outage LABEL SEC SEED: a total outage of SEC seconds while typing.

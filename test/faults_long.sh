@@ -5,7 +5,8 @@
 # for each pairing: ours, ours-deb (our server, Debian's client), deb-ours
 # (Debian's server, our client), at 300 ms round trip:
 #   loss 10%, 30% and 50% each way, relay seeds 1, 2 and 3 (a fresh session
-#   per seed), each healed afterwards; reordering with duplication; a 60 s
+#   per seed), each healed afterwards; 3000-character pastes at 30% and
+#   50% loss; reordering with duplication; a 60 s
 #   total outage; the client stopped with SIGSTOP for 60 s; three
 #   source-port hops; as root, the client's address changing twice between
 #   two network namespaces.
@@ -44,6 +45,8 @@ for pair in ours ours-deb deb-ours; do
 		fl_end
 		continue
 	fi
+	fl_paste "$pair" 0.3 150
+	fl_paste "$pair" 0.5 160
 	fl_reorder "$pair" 200
 	fl_outage "$pair" 60 300
 	fl_stop "$pair" 60 400
