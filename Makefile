@@ -73,6 +73,9 @@ obj-check/%.o: %.c mosh.h Makefile
 obj-check/%_test: test/%_test.c test/test.h $(CHKOBJ)
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< $(CHKOBJ) $(TLIBS)
 
+# These include mosh.c itself, built with MOSH_NO_MAIN.
+obj-check/mosh_test obj-check/fuzz_cli obj-fuzz/fuzz_cli: mosh.c
+
 $(TOOLS): obj-check/%: test/%.c Makefile
 	@mkdir -p obj-check
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -o $@ $<

@@ -1758,7 +1758,9 @@ server_main(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	server_parse(argc, argv, &s.o);
-	openlog("mosh-server", LOG_PID | LOG_NDELAY, LOG_AUTH);
+	/* Tagged with argv[0] as upstream; "mosh server" has no such name. */
+	openlog(strchr(prog, ' ') ? "mosh-server" : prog,
+	    LOG_PID | LOG_NDELAY, LOG_AUTH);
 	server_user(s.user, sizeof s.user);
 	server_command(&s.o, &s.cmd);
 	locale_for_child(s.o.lvars, s.o.nl);
@@ -2515,6 +2517,7 @@ client_ssp_init(struct client *c, uint64_t now)
 	cfg.remote_init = &blank;
 	cfg.mindelay = SSP_MINDELAY_CLIENT;
 	cfg.rand = chaff_random;
+	cfg.fast_start = 1;	/* README: protocol notes */
 	r = ssp_init(&c->ssp, &cfg, now);
 	term_release(&blank);
 	if (r == 0) {

@@ -587,5 +587,35 @@ EOF
 	has "upstream's mosh --local with ours: clean end" "$tmp/s.out" "status 0"
 fi
 
+# A server started on a terminal guards its line against typed-ahead echo.
+cat > "$tmp/srvtty.py" <<'EOF'
+import os, pty, re, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], ["mosh-server", "new", "-i", "127.0.0.1", "-p",
+             "61970:61979", "--", "/bin/sleep", "60"])
+out = b""
+end = time.time() + 5
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if r:
+        try:
+            b = os.read(fd, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        out += b
+os.waitpid(pid, 0)
+print("guard", out.startswith(b"\r\r\n\r\nMOSH CONNECT "))
+m = re.search(rb"detached, pid = (\d+)", out)
+if m:
+    os.kill(int(m.group(1)), signal.SIGTERM)
+print("detached", m is not None)
+EOF
+timeout -k 2 20 python3 "$tmp/srvtty.py" "$OURS/mosh-server" > "$tmp/s.out" 2>&1
+has "server on a tty: CR LF LF first" "$tmp/s.out" "guard True"
+has "server on a tty: detached line" "$tmp/s.out" "detached True"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
