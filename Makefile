@@ -47,7 +47,7 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
 TESTS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/*_test.c))
 FUZZERS = $(patsubst test/%.c,%,$(filter-out test/fuzz_main.c,$(wildcard test/fuzz_*.c)))
 BENCHES = $(patsubst test/%.c,obj-bench/%,$(wildcard test/*_bench.c))
-TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c))
+TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c test/recorder.c))
 MODOBJ  = $(MODS:%=obj/%.o)
 CHKOBJ  = $(MODS:%=obj-check/%.o)
 BENCHOBJ = $(MODS:%=obj-bench/%.o)
@@ -78,7 +78,7 @@ INCMOSH = $(shell grep -l '^\#include "../mosh.c"' test/*.c 2>/dev/null)
 $(patsubst test/%.c,obj-check/%,$(INCMOSH)) \
 $(patsubst test/%.c,obj-fuzz/%,$(filter test/fuzz_%,$(INCMOSH))): mosh.c
 
-obj-check/relay: test/relay.c Makefile
+$(TOOLS): obj-check/%: test/%.c Makefile
 	@mkdir -p obj-check
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -o $@ $<
 
@@ -89,6 +89,11 @@ obj-check/fuzz_%: test/fuzz_%.c test/fuzz_main.c $(CHKOBJ)
 check: deps-check
 	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS)
 	@sh test/run.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh
+
+# Long end-to-end variants (minutes each): the full fault matrix.
+check-long: deps-check
+	@$(MAKE) --no-print-directory mosh $(TOOLS)
+	@TEST_TIMEOUT=3600 sh test/run.sh test/*_long.sh
 
 obj-bench/%.o: %.c mosh.h Makefile
 	@mkdir -p obj-bench
@@ -134,5 +139,5 @@ install: mosh
 clean:
 	rm -rf mosh obj obj-check obj-bench obj-fuzz
 
-.PHONY: all check deps-check bench fuzz install clean run
+.PHONY: all check check-long deps-check bench fuzz install clean run
 .SECONDARY:
