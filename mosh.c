@@ -703,6 +703,26 @@ escape_config(const char *env, struct escape *e)
 /* ==== the complete terminal: SSP's server-to-client state (§8.2) ==== */
 
 /*
+ * What SSP needs to know of the datagram layer (ssp.c knows nothing of
+ * sockets): the peer, the timers from the RTT estimate, the datagram size,
+ * and how to send one fragment.
+ */
+static struct ssp_link
+link_of(const struct net *n, int (*send)(void *, const uint8_t *, size_t),
+    void *arg)
+{
+	struct ssp_link l;
+
+	l.has_peer = n->has_peer;
+	l.send_interval = (unsigned)net_send_interval(n);
+	l.rto = (unsigned)net_rto(n);
+	l.mtu = (size_t)n->mtu;
+	l.send = send;
+	l.arg = arg;
+	return l;
+}
+
+/*
  * A terminal state: the frame, the emulator that interprets host bytes into
  * it (the client applies diffs with it), and the echo ack. The vt points at
  * the fb of the same object, so a copy re-points it.
@@ -1359,16 +1379,8 @@ server_send(void *arg, const uint8_t *p, size_t len)
 static struct ssp_link
 server_link(struct server *s, uint64_t now)
 {
-	struct ssp_link l;
-
 	s->now = now;
-	l.has_peer = s->net.has_peer;
-	l.send_interval = (unsigned)net_send_interval(&s->net);
-	l.rto = (unsigned)net_rto(&s->net);
-	l.mtu = (size_t)s->net.mtu;
-	l.send = server_send;
-	l.arg = s;
-	return l;
+	return link_of(&s->net, server_send, s);
 }
 
 /* syslog the client's address when it first comes or roams. */
@@ -2414,16 +2426,8 @@ client_send_dgram(void *arg, const uint8_t *p, size_t len)
 static struct ssp_link
 client_link(struct client *c, uint64_t now)
 {
-	struct ssp_link l;
-
 	c->now = now;
-	l.has_peer = c->net.has_peer;
-	l.send_interval = (unsigned)net_send_interval(&c->net);
-	l.rto = (unsigned)net_rto(&c->net);
-	l.mtu = (size_t)c->net.mtu;
-	l.send = client_send_dgram;
-	l.arg = c;
-	return l;
+	return link_of(&c->net, client_send_dgram, c);
 }
 
 /* The timers of SSP; a send error shows in the bar (§10.3 item 3). */
