@@ -1088,6 +1088,7 @@ struct server {
 	struct rlimit core;		/* restored for the shell */
 	struct winsize ws;		/* initial size of the pty */
 	long net_tmout, sig_tmout;	/* seconds, 0: off */
+	uint64_t no_client_ms;		/* exit if no client came by then */
 	int master;			/* pty master, -1 once closed */
 	pid_t shell;
 	struct net net;			/* the socket and the session key */
@@ -1617,9 +1618,9 @@ server_events(struct server *s, uint64_t now)
 		    (unsigned long long)idle / 1000);
 		server_stop(s, now);
 	}
-	if (!s->has_client && now - s->start >= SERVER_NO_CLIENT_MS) {
-		fprintf(stderr, "No connection within %d seconds.\n",
-		    SERVER_NO_CLIENT_MS / 1000);
+	if (!s->has_client && now - s->start >= s->no_client_ms) {
+		fprintf(stderr, "No connection within %llu seconds.\n",
+		    (unsigned long long)s->no_client_ms / 1000);
 		s->done = 1;
 	}
 	if ((ssp_shutdown_in_progress(&s->ssp) &&
@@ -1649,7 +1650,7 @@ server_wait_ms(struct server *s, uint64_t now)
 		w = MIN(w, due > now ? due - now : 0);
 	}
 	if (!s->has_client) {
-		due = s->start + SERVER_NO_CLIENT_MS;
+		due = s->start + s->no_client_ms;
 		w = MIN(w, due > now ? due - now : 0);
 	}
 	return w > INT_MAX ? -1 : (int)w;
@@ -1766,6 +1767,15 @@ server_main(const char *prog, int argc, char **argv)
 	locale_for_child(s.o.lvars, s.o.nl);
 	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
 	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
+	/*
+	 * Test-only, not in upstream: MOSH_SERVER_NO_CLIENT_TMOUT=N shortens
+	 * the wait for a first client (default 60 s); 0 or unset: default.
+	 */
+	s.no_client_ms = (uint64_t)server_env_seconds(
+	    "MOSH_SERVER_NO_CLIENT_TMOUT") * 1000;
+	if (s.no_client_ms == 0) {
+		s.no_client_ms = SERVER_NO_CLIENT_MS;
+	}
 	server_winsize(&s.ws);
 	if (term_init(&s.term, MIN(s.ws.ws_col, FB_MAX_COLS),
 	    MIN(s.ws.ws_row, FB_MAX_ROWS)) == -1 ||
