@@ -308,7 +308,7 @@ pairing()
 	client_start "${p}q" 80 24 "$3" 127.0.0.1 "$SERVER_PORT"
 	server_start "$2" "$SH_CMD" -v || { fail "$p: server starts"; return; }
 	s_pid=$SERVER_PID
-	s_log=$SERVER_LOG
+	s_out=$T/server$((t_srvn - 1)).out
 	client_start "$p" 80 24 "$3" 127.0.0.1 "$SERVER_PORT"
 	check "$p: prompt" wait_screen "$p" '^e2e>' 10
 	tmux_type "$p" 'echo hel""lo'
@@ -377,10 +377,8 @@ pairing()
 		    '^\[mosh is exiting\.\]$' 2
 	fi
 	check "$p: client status 0 after exit" [ "$(tmux_status "$p")" = 0 ]
-	if ! grep -q 'mosh-server is exiting\|exiting' "$T"/server*.out \
-	    2>/dev/null; then
-		:
-	fi
+	check "$p: the server says [mosh-server is exiting.]" \
+	    grep -qF '[mosh-server is exiting.]' "$s_out"
 	check "$p: (Ctrl-^ . session) prompt" wait_screen "${p}q" '^e2e>' 5
 	tmux_keys "${p}q" 'C-^'
 	tmux_type "${p}q" .
@@ -542,5 +540,105 @@ stop_pid "$st_c"
 check "no client: the server exits" gone "$nc_pid" 5
 check "no client: 'No connection within 2 seconds.'" \
     grep -q '^No connection within 2 seconds\.$' "$nc_log"
+
+# ---- 4. the client ----
+
+# The terminal modes, before and after a client in the pane, to files.
+cat >"$T/wrap.sh" <<EOF
+n=\$1
+shift
+stty -a >"$T/\$n.before"
+"\$@"
+echo \$? >"$T/\$n.rc"
+stty -a >"$T/\$n.after"
+EOF
+
+# wrapped NAME PORT [KEY]: our client under wrap.sh in pane NAME.
+wrapped()
+{
+	tmux_start "$1" 80 24 "sh $T/wrap.sh $1 $(client_cmd "$OC" 127.0.0.1 "$2" "${3:-}")"
+}
+
+# modes_back NAME [SEC]: the client has ended and the modes are as before.
+modes_back()
+{
+	wait_for "[ -s '$T/$1.after' ]" "${2:-10}" &&
+	    cmp -s "$T/$1.before" "$T/$1.after" || {
+		diff "$T/$1.before" "$T/$1.after" 2>&1 | sed 's/^/  |/'
+		return 1
+	}
+}
+
+# The error way out, started first as it takes longest: nobody answers,
+# and the client gives up after 15 s ("Timed out waiting for server").
+wrapped m-err "$(free_port udp)" AAAAAAAAAAAAAAAAAAAAAA
+
+# The notification bar while the server is stopped.
+server_start "$OS" "$SH_CMD" -v || fail "server starts"
+client_start nb 80 24 "$OC" 127.0.0.1 "$SERVER_PORT"
+wait_screen nb '^e2e>' 10
+kill -STOP "$SERVER_PID"
+check "notification bar when the server is silent" \
+    wait_screen nb 'mosh: Last contact [0-9]+ seconds ago\.' 12
+kill -CONT "$SERVER_PID"
+check "and gone when it is back" wait_gone nb 'Last contact' 10
+tmux_keys nb 'C-^'
+tmux_type nb .
+check "notification bar session ends" gone "$SERVER_PID" 10
+
+for m in quit exit term hup; do
+	server_start "$OS" "$SH_CMD" -v || fail "server starts"
+	eval "srv_$m=\$SERVER_PID"
+	wrapped "m-$m" "$SERVER_PORT"
+done
+for m in quit exit term hup; do
+	wait_screen "m-$m" '^e2e>' 10
+done
+tmux_keys m-quit 'C-^'
+tmux_type m-quit .
+tmux_type m-exit exit
+tmux_keys m-exit Enter
+kill -TERM "$(client_pid m-term)"
+kill -HUP "$(client_pid m-hup)"
+for m in quit exit term hup; do
+	check "terminal modes restored after: $m" modes_back "m-$m"
+done
+check "after Ctrl-^ .: status 0" [ "$(cat "$T/m-quit.rc")" = 0 ]
+check "after exit: status 0" [ "$(cat "$T/m-exit.rc")" = 0 ]
+check "after Ctrl-^ .: the server is gone" gone "$srv_quit" 10
+check "after exit: the server is gone" gone "$srv_exit" 10
+for m in term hup; do
+	eval "stop_pid \$srv_$m"
+done
+check "terminal modes restored after: an error (time-out)" modes_back m-err 25
+check "after the time-out: a failure status" [ "$(cat "$T/m-err.rc")" != 0 ]
+check "the failure is told" \
+    wait_screen m-err 'mosh did not make a successful connection' 1
+
+# ---- 5. IPv6 loopback ----
+
+ipv6()
+{
+	SERVER_IP=::1
+	server_start "$OS" "$SH_CMD" -v || { fail "$1: server starts on ::1"; return; }
+	SERVER_IP=
+	check "$1: bound on ::1" udp_bound "$SERVER_PORT" \
+	    00000000000000000000000001000000
+	client_start "$1" 80 24 "$2" ::1 "$SERVER_PORT"
+	check "$1: prompt" wait_screen "$1" '^e2e>' 10
+	tmux_type "$1" 'echo v""6'
+	tmux_keys "$1" Enter
+	check "$1: output" wait_screen "$1" '^v6$' 5
+	tmux_type "$1" exit
+	tmux_keys "$1" Enter
+	check "$1: exit ends the client" tmux_wait_exit "$1" 10
+	check "$1: and the server" gone "$SERVER_PID" 10
+}
+if [ -r /proc/net/if_inet6 ] && grep -q '^0*1 ' /proc/net/if_inet6; then
+	ipv6 v6-ours "$OC"
+	[ -n "$UC" ] && ipv6 v6-up "$UC"
+else
+	skip "no IPv6 loopback"
+fi
 
 done_tests
