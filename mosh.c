@@ -2605,6 +2605,7 @@ client_ssp_init(struct client *c, uint64_t now)
 	cfg.remote_init = &blank;
 	cfg.mindelay = SSP_MINDELAY_CLIENT;
 	cfg.rand = chaff_random;
+	cfg.fast_start = 1;	/* README: protocol notes */
 	r = ssp_init(&c->ssp, &cfg, now);
 	term_release(&blank);
 	if (r == 0) {

@@ -187,6 +187,7 @@ pred_free(struct pred *p)
 	free(p->cells);
 	p->cells = NULL;
 	p->cw = 0;
+	p->w = p->h = 0;	/* the next cull sizes the cells again */
 	p->ncursors = 0;
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		p->rows[i].row = -1;
@@ -532,7 +533,7 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 				if (c[j].epoch > p->confirmed_epoch) {
 					p->confirmed_epoch = c[j].epoch;
 				}
-				/* Quick confirmations slowly repair a glitch. */
+				/* Quick confirmations repair a glitch. */
 				if (since(now, c[j].made) < GLITCH_THRESHOLD &&
 				    p->glitch_trigger > 0 &&
 				    now >= p->last_quick_confirmation +
@@ -540,7 +541,7 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 					p->glitch_trigger--;
 					p->last_quick_confirmation = now;
 				}
-				/* The rest of the row takes the real renditions. */
+				/* The rest of the row takes these too. */
 				for (k = j; k < p->cw && j < frame->w; k++) {
 					c[k].repl.r = fb_cell(frame, row, j)->r;
 				}
@@ -552,7 +553,8 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 			case V_PENDING:
 				age = since(now, c[j].made);
 				if (age >= GLITCH_FLAG_THRESHOLD) {
-					p->glitch_trigger = GLITCH_REPAIR_COUNT * 2;
+					p->glitch_trigger =
+					    GLITCH_REPAIR_COUNT * 2;
 				} else if (age >= GLITCH_THRESHOLD &&
 				    p->glitch_trigger < GLITCH_REPAIR_COUNT) {
 					p->glitch_trigger = GLITCH_REPAIR_COUNT;
@@ -1109,7 +1111,7 @@ pred_notify_apply(const struct pred_notify *n, struct fb *frame,
 		wd = cp == 0 ? -1 : vt_width(cp);
 		if (wd == 1 || wd == 2) {
 			if (wd == 2 && col == frame->w - 1) {
-				break;	/* as the emulator: no half a character */
+				break;	/* no half a character */
 			}
 			memset(&tmp, 0, sizeof(tmp));
 			tmp.r.fg = 30 + 7;
@@ -1121,7 +1123,8 @@ pred_notify_apply(const struct pred_notify *n, struct fb *frame,
 			comb = &row[col];
 			if (wd == 2) {
 				/* The cell under the right half is empty. */
-				memset(row[col + 1].c, 0, sizeof(row[col + 1].c));
+				memset(row[col + 1].c, 0,
+				    sizeof(row[col + 1].c));
 				row[col + 1].len = 0;
 			}
 			col += wd;

@@ -120,8 +120,8 @@ dump(const struct fb *fb, int rows, char *out, size_t cap)
 			}
 			if (c->r.attr & FB_UNDERLINE) {
 				keep = o;
-				n = snprintf(ul + ulen, sizeof(ul) - ulen, "%s%d",
-				    ulen ? "," : "", x);
+				n = snprintf(ul + ulen, sizeof(ul) - ulen,
+				    "%s%d", ulen ? "," : "", x);
 				if (n > 0 && (size_t)n < sizeof(ul) - ulen) {
 					ulen += (size_t)n;
 				}
@@ -367,7 +367,7 @@ test_scenarios(void)
 			check_show(sc->name, k, s.show[k], sc->want[k]);
 		}
 		if (strcmp(sc->name, "s21") == 0 && s.have_drawn) {
-			/* The predicted d is bold green like the o to its left. */
+			/* The predicted d is bold green like the o before. */
 			c = fb_cell(&s.drawn, 0, 5);
 			CHECK(c->r.attr == (FB_BOLD | FB_UNDERLINE));
 			CHECK(c->r.fg == 32);
@@ -426,6 +426,345 @@ test_bar_scenarios(void)
 			} else {
 				CHECK(c->r.attr == FB_BOLD);
 			}
+		}
+		sim_free(&s);
+	}
+}
+
+/*
+ * Random sessions (keys, echoes with and without insertion, wrong echoes,
+ * acks, send intervals, modes) as upstream's engine showed them, 12x3.
+ * The first one caught an epoch kill expiring a state too late.
+ */
+struct session {
+	const char *script;
+	const char *want[MAX_SHOWS];
+};
+
+static const struct session sessions[] = {
+	{
+	    "si 250\n"
+	    "host $\\sxyz\\r\\e[2C\n"
+	    "time 1\n"
+	    "key \\eOC\n"
+	    "show 6\n"
+	    "time 101\n"
+	    "key \\x7f\n"
+	    "show 6\n"
+	    "time 1101\n"
+	    "si 20\n"
+	    "show 6\n"
+	    "time 2101\n"
+	    "host \\e[C\n"
+	    "show 6\n"
+	    "time 2102\n"
+	    "key \\e[A\n"
+	    "show 6\n"
+	    "time 2202\n"
+	    "key \\e[C\n"
+	    "show 6\n"
+	    "time 2502\n"
+	    "si 60\n"
+	    "show 6\n"
+	    "time 2802\n"
+	    "host \\b\\e[P\n"
+	    "ack 3\n"
+	    "show 6\n"
+	    "time 2803\n"
+	    "host \\e[C\n"
+	    "show 6\n"
+	    "time 2813\n"
+	    "ack 4\n"
+	    "show 6\n"
+	    "time 2863\n"
+	    "key x\n"
+	    "show 6\n"
+	    "time 2873\n"
+	    "host \\e[@x\n"
+	    "ack 5\n"
+	    "show 6\n"
+	    "time 3073\n"
+	    "ack 5\n"
+	    "show 6\n"
+	    "time 3173\n"
+	    "ack 5\n"
+	    "show 6\n"
+	    "time 4173\n"
+	    "ack 5\n"
+	    "show 6\n"
+	    "time 4183\n"
+	    "key \\s\n"
+	    "show 6\n",
+	    {
+		"$ xyz||@0,2",
+		"$ xyz||@0,2",
+		"$ xyz||@0,2",
+		"$ xyz||@0,3",
+		"$ xyz||@0,3",
+		"$ xyz||@0,3",
+		"$ xyz||@0,3",
+		"$ xb||@0,4",
+		"$ xb||@0,5",
+		"$ xb||@0,5",
+		"$ xb||@0,5",
+		"$ xb.x||@0,6",
+		"$ xb.x||@0,6",
+		"$ xb.x||@0,6",
+		"$ xb.x||@0,6",
+		"$ xb.x ||@0,7",
+	    } },
+	{
+	    "si 100\n"
+	    "pref experimental\n"
+	    "overwrite 1\n"
+	    "host $\\sabc\\e[D\\e[D\n"
+	    "time 1\n"
+	    "ack 0\n"
+	    "show 4\n"
+	    "time 301\n"
+	    "key a\n"
+	    "show 4\n"
+	    "time 351\n"
+	    "host a\n"
+	    "ack 1\n"
+	    "show 4\n"
+	    "time 401\n"
+	    "key a\n"
+	    "show 4\n"
+	    "time 6401\n"
+	    "si 100\n"
+	    "show 4\n"
+	    "time 6701\n"
+	    "key a\n"
+	    "show 4\n"
+	    "time 6706\n"
+	    "host a\n"
+	    "ack 2\n"
+	    "show 4\n"
+	    "time 6726\n"
+	    "host a\n"
+	    "ack 3\n"
+	    "show 4\n"
+	    "time 6731\n"
+	    "key \\r\n"
+	    "show 4\n"
+	    "time 7731\n"
+	    "key \\eOD\n"
+	    "show 4\n"
+	    "time 7736\n"
+	    "host \\r\\n$\\s\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 7756\n"
+	    "host \\b\n"
+	    "ack 5\n"
+	    "show 4\n"
+	    "time 8056\n"
+	    "show 4\n"
+	    "time 14056\n"
+	    "key \\r\n"
+	    "show 4\n"
+	    "time 14076\n"
+	    "host \\r\\n$\\s\n"
+	    "show 4\n"
+	    "time 14126\n"
+	    "key \\s\n"
+	    "show 4\n",
+	    {
+		"$ abc||@0,3",
+		"$ aac{3}||@0,4",
+		"$ aac||@0,4",
+		"$ aaa{4}||@0,5",
+		"$ aaa{4}||@0,5",
+		"$ aaaa{4,5}||@0,6",
+		"$ aaaa{5}||@0,6",
+		"$ aaaa||@0,6",
+		"$ aaaa||@1,0",
+		"$ aaaa||@1,0",
+		"$ aaaa|$ |@1,2",
+		"$ aaaa|$ b|@1,3",
+		"$ aaaa|$ b|@1,3",
+		"$ aaaa|$ b|@2,0",
+		"$ aaaa|$ b|$ @2,0",
+		"$ aaaa|$ b|  {0}@2,1",
+	    } },
+	{
+	    "si 20\n"
+	    "pref experimental\n"
+	    "overwrite 1\n"
+	    "host $\\sabc\\e[D\\e[D\n"
+	    "time 1000\n"
+	    "key \\r\n"
+	    "show 4\n"
+	    "time 1001\n"
+	    "key q\n"
+	    "show 4\n"
+	    "time 1021\n"
+	    "host \\r\\n$\\s\n"
+	    "ack 1\n"
+	    "show 4\n"
+	    "time 2021\n"
+	    "key \\x03\n"
+	    "show 4\n"
+	    "time 8021\n"
+	    "key \\xe6\\xbc\\xa2\n"
+	    "show 4\n"
+	    "time 8022\n"
+	    "host q\n"
+	    "ack 2\n"
+	    "show 4\n"
+	    "time 8122\n"
+	    "key \\r\n"
+	    "show 4\n"
+	    "time 8127\n"
+	    "key \\x7f\n"
+	    "show 4\n"
+	    "time 14127\n"
+	    "key a\n"
+	    "show 4\n"
+	    "time 14427\n"
+	    "host ^C\\r\\n$\\sZ\\r\\n$\\s\\b\\e[P\n"
+	    "ack 6\n"
+	    "show 4\n"
+	    "time 20427\n"
+	    "si 60\n"
+	    "show 4\n"
+	    "time 26427\n"
+	    "key b\n"
+	    "show 4\n"
+	    "time 26428\n"
+	    "host ab\n"
+	    "ack 8\n"
+	    "show 4\n"
+	    "time 26528\n"
+	    "key \\x7f\n"
+	    "show 4\n"
+	    "time 26548\n"
+	    "host \\b\\e[P\n"
+	    "ack 9\n"
+	    "show 4\n"
+	    "time 26558\n"
+	    "ack 9\n"
+	    "show 4\n",
+	    {
+		"$ abc||@1,0",
+		"$ abc|q|@1,1",
+		"$ abc|q |@1,1",
+		"$ abc|q |@1,1",
+		"mosh: Last c|q {0}|@1,1",
+		"$ abc|$ q|@1,3",
+		"$ abc|$ q|@2,0",
+		"$ abc|$ q|@2,0",
+		"$ abc|$ q|a{0}@2,1",
+		"$ q^C|$ Z|a b{0}@2,1",
+		"$ q^C|$ Z|a b{0}@2,1",
+		"mosh: Last c|$ Z|abb{0,1}@2,2",
+		"$ q^C|$ Z|$ bab@2,5",
+		"$ q^C|$ Z|$ ba {4}@2,4",
+		"$ q^C|$ Z|$ babb@2,6",
+		"$ q^C|$ Z|$ babb@2,6",
+	    } },
+	{
+	    "si 250\n"
+	    "overwrite 1\n"
+	    "host $\\s\\e[1;32mgo\n"
+	    "time 6000\n"
+	    "key \\e[A\n"
+	    "show 4\n"
+	    "time 12000\n"
+	    "ack 1\n"
+	    "show 4\n"
+	    "time 12200\n"
+	    "ack 1\n"
+	    "show 4\n"
+	    "time 18200\n"
+	    "ack 1\n"
+	    "show 4\n"
+	    "time 18210\n"
+	    "key \\e[1;5C\n"
+	    "show 4\n"
+	    "time 19210\n"
+	    "host \\e[C\n"
+	    "ack 2\n"
+	    "show 4\n"
+	    "time 19510\n"
+	    "key q\n"
+	    "show 4\n"
+	    "time 19520\n"
+	    "host q\n"
+	    "ack 3\n"
+	    "show 4\n"
+	    "time 19720\n"
+	    "key b\n"
+	    "show 4\n"
+	    "time 19770\n"
+	    "key a\n"
+	    "show 4\n"
+	    "time 19820\n"
+	    "host ba\n"
+	    "ack 5\n"
+	    "show 4\n"
+	    "time 19821\n"
+	    "key \\eOD\n"
+	    "show 4\n"
+	    "time 20021\n"
+	    "key q\n"
+	    "show 4\n"
+	    "time 20071\n"
+	    "key \\x7f\n"
+	    "show 4\n"
+	    "time 20371\n"
+	    "key \\e[C\n"
+	    "show 4\n"
+	    "time 26371\n"
+	    "key q\n"
+	    "show 4\n",
+	    {
+		"$ go||@0,4",
+		"mosh: Last c||@0,4h",
+		"mosh: Last c||@0,4h",
+		"mosh: Last c||@0,4h",
+		"mosh: Last c||@0,4h",
+		"$ go||@0,5",
+		"$ go||@0,5",
+		"$ go.q||@0,6",
+		"$ go.qb{6}||@0,7",
+		"$ go.qba{6,7}||@0,8",
+		"$ go.qba||@0,8",
+		"$ go.qba||@0,7",
+		"$ go.qbq{7}||@0,8",
+		"$ go.qb {7}||@0,7",
+		"$ go.qb {7}||@0,8",
+		"mosh: Last c||@0,9h",
+	    } },
+};
+
+static void
+test_sessions(void)
+{
+	struct sim s;
+	char *copy, *line, *next;
+	size_t i;
+	int k;
+
+	for (i = 0; i < LEN(sessions); i++) {
+		if (sim_init(&s, 12, 3) == -1 ||
+		    (copy = strdup(sessions[i].script)) == NULL) {
+			CHECK(0);
+			return;
+		}
+		for (line = copy; line != NULL && *line != '\0'; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL) {
+				*next++ = '\0';
+			}
+			CHECK(sim_line(&s, line) == 0);
+		}
+		free(copy);
+		CHECK(s.nshow == MAX_SHOWS);
+		for (k = 0; k < s.nshow; k++) {
+			check_show("session", (int)i * 100 + k, s.show[k],
+			    sessions[i].want[k]);
 		}
 		sim_free(&s);
 	}
@@ -542,8 +881,9 @@ check_text(const struct pred_notify *n, uint64_t now, const char *want)
 	CHECK(len == (int)strlen(want));
 	if (len < 0 || strcmp(out, want) != 0) {
 		t_fail++;
-		fprintf(stderr, "bar text at %llu:\n  got  \"%s\"\n  want \"%s\"\n",
-		    (unsigned long long)now, len < 0 ? "(none)" : out, want);
+		fprintf(stderr, "bar text at %llu:\n  got  \"%s\"\n"
+		    "  want \"%s\"\n", (unsigned long long)now,
+		    len < 0 ? "(none)" : out, want);
 	} else {
 		t_pass++;
 	}
@@ -798,7 +1138,8 @@ rnd(uint32_t *s)
 static void
 test_stress(void)
 {
-	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5\xe6\xbc\xa2\xcc\x81";
+	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5"
+	    "\xe6\xbc\xa2\xcc\x81";
 	struct sim s;
 	uint32_t seed = 12345;
 	uint8_t b[8];
@@ -814,7 +1155,8 @@ test_stress(void)
 		switch (rnd(&seed) % 10) {
 		case 0:
 			for (j = 0; j < 4; j++) {
-				b[j] = (uint8_t)keys[rnd(&seed) % (sizeof(keys) - 1)];
+				b[j] = (uint8_t)keys[rnd(&seed) %
+				    (sizeof(keys) - 1)];
 			}
 			vt_feed(&s.vt, b, 4);
 			break;
@@ -834,21 +1176,24 @@ test_stress(void)
 			break;
 		case 3:
 			if (rnd(&seed) % 100 == 0) {
-				pred_set_mode(&s.p, (enum pred_mode)(rnd(&seed) % 4),
+				pred_set_mode(&s.p,
+				    (enum pred_mode)(rnd(&seed) % 4),
 				    (int)(rnd(&seed) % 2));
 			}
 			break;
 		default:
 			n = 1 + (int)(rnd(&seed) % 3);
 			for (j = 0; j < n; j++) {
-				b[j] = (uint8_t)keys[rnd(&seed) % (sizeof(keys) - 1)];
+				b[j] = (uint8_t)keys[rnd(&seed) %
+				    (sizeof(keys) - 1)];
 			}
 			sim_key(&s, b, (size_t)n);
 			break;
 		}
 		sim_draw(&s);
-		if (s.have_drawn && (s.drawn.cy < 0 || s.drawn.cy >= s.drawn.h ||
-		    s.drawn.cx < 0 || s.drawn.cx >= s.drawn.w)) {
+		if (s.have_drawn && (s.drawn.cy < 0 ||
+		    s.drawn.cy >= s.drawn.h || s.drawn.cx < 0 ||
+		    s.drawn.cx >= s.drawn.w)) {
 			bad++;
 		}
 		if (s.p.ncursors > PRED_MAX_CURSORS) {
@@ -864,6 +1209,7 @@ main(void)
 {
 	test_scenarios();
 	test_bar_scenarios();
+	test_sessions();
 	test_paste();
 	test_never();
 	test_modes_and_wait();
