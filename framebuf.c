@@ -633,9 +633,14 @@ draw_row(struct rs *s, int y, const struct fb_row *old, int wrap_in)
 		set_sgr(s, &c->r, 0);
 		print_cell(s, c, x);
 		if (cell_width(c) == 2 && x + 1 < W) {
-			/* The receiver blanked the next cell with this bg. */
+			/*
+			 * The receiver blanked the next cell with this bg; in
+			 * the last column, the next row's first cell will set
+			 * its wrap flag too.
+			 */
 			synth_x = x + 1;
 			fb_cell_reset(&synth, c->r.bg);
+			synth.flags |= row->cells[x + 1].flags & FB_WRAP;
 		} else if (ref != NULL && cell_width(ref) == 2 && x + 1 < W) {
 			/*
 			 * A narrow character over a wide one: the receiver

@@ -1366,6 +1366,47 @@ test_narrow_over_wide(void)
 	fb_free(&old);
 }
 
+/*
+ * A wide character in the last two columns of a soft-wrapped row: its
+ * blank right half carries the wrap flag, and drawing that blank again
+ * (after a CUP into the right half) would erase the wide character.
+ */
+static void
+test_wide_at_wrap(void)
+{
+	struct fb blank, new;
+	struct fb_cell *c;
+	struct buf o = { 0 };
+
+	CHECK(fb_init(&blank, 4, 2) == 0);
+	CHECK(fb_copy(&new, &blank) == 0);
+	c = fb_row_mut(&new, 0);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		c[0].c[0] = 'a';
+		c[0].len = 1;
+		c[1].c[0] = 'b';
+		c[1].len = 1;
+		memcpy(c[2].c, "\xe6\xbc\xa2", 3);
+		c[2].len = 3;
+		c[2].flags = FB_WIDE;
+		c[3].flags |= FB_WRAP;
+		c = fb_row_mut(&new, 1);
+	}
+	CHECK(c != NULL);
+	if (c != NULL) {
+		c[0].c[0] = 'c';
+		c[0].len = 1;
+		CHECK(fb_diff(&blank, &new, 1, &caps_server, &o) == 0);
+		CHECK(o.len > 0 &&
+		    memmem(o.p, o.len, "\xe6\xbc\xa2", 3) != NULL);
+		CHECK(o.len > 0 && memmem(o.p, o.len, "\033[1;4H", 6) == NULL);
+	}
+	buf_free(&o);
+	fb_free(&new);
+	fb_free(&blank);
+}
+
 int
 main(void)
 {
@@ -1378,5 +1419,6 @@ main(void)
 	test_scripts();
 	test_convergence();
 	test_narrow_over_wide();
+	test_wide_at_wrap();
 	return TEST_DONE();
 }
