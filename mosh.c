@@ -1520,6 +1520,37 @@ server_apply_input(struct server *s, uint64_t now)
 	server_log_peer(s);
 }
 
+/*
+ * -v: the drop counters of net.c, when their total reaches a power of two
+ * (so a flood costs a few lines, not one per datagram on top of the
+ * per-drop message) and once more at exit.
+ */
+static void
+server_log_drops(const struct server *s, int always)
+{
+	const struct net_stats *st = &s->net.stats;
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < NET_NDROP; i++) {
+		total += st->drop[i];
+	}
+	if (!s->o.verbose || total == 0 ||
+	    (!always && (total & (total - 1)) != 0)) {
+		return;
+	}
+	fprintf(stderr, "Dropped datagrams: %llu (short %llu, oversize %llu, "
+	    "auth %llu, direction %llu, plaintext %llu, recverr %llu); "
+	    "old authentic: %llu\n", (unsigned long long)total,
+	    (unsigned long long)st->drop[NET_DROP_SHORT],
+	    (unsigned long long)st->drop[NET_DROP_OVERSIZE],
+	    (unsigned long long)st->drop[NET_DROP_AUTH],
+	    (unsigned long long)st->drop[NET_DROP_DIRECTION],
+	    (unsigned long long)st->drop[NET_DROP_PLAINTEXT],
+	    (unsigned long long)st->drop[NET_DROP_RECVERR],
+	    (unsigned long long)st->rx_old);
+}
+
 /* One datagram from the socket. */
 static void
 server_read_net(struct server *s, uint64_t now)
@@ -1533,6 +1564,7 @@ server_read_net(struct server *s, uint64_t now)
 			fprintf(stderr, "%s%s\n", why == NET_DROP_RECVERR ||
 			    why == NET_DROP_OVERSIZE ? "Network exception: " :
 			    "Crypto exception: ", net_drop_text(why));
+			server_log_drops(s, 0);
 		}
 		return;		/* counted by net.c */
 	}
@@ -1823,7 +1855,8 @@ static int
 server_main(const char *prog, int argc, char **argv)
 {
 	struct server s;
-	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1];
+	char port[16], key[OCB_KEY_PRINTABLE_LEN + 1], line[64];
+	int n;
 
 	memset(&s, 0, sizeof s);
 	s.master = -1;
@@ -1870,7 +1903,13 @@ server_main(const char *prog, int argc, char **argv)
 	if (isatty(STDIN_FILENO)) {
 		fputs("\r\n\n", stdout);	/* typed-ahead echo guard */
 	}
-	printf("MOSH CONNECT %s %s\n", port, key);
+	/* Past stdio: its buffer would keep the key for the whole session. */
+	n = snprintf(line, sizeof line, "MOSH CONNECT %s %s\n", port, key);
+	fflush(stdout);
+	if (n > 0 && (size_t)n < sizeof line) {
+		write_all(STDOUT_FILENO, line, (size_t)n);
+	}
+	explicit_bzero(line, sizeof line);
 	explicit_bzero(key, sizeof key);
 	signal_set(SIGHUP, SIG_IGN);
 	signal_set(SIGPIPE, SIG_IGN);
@@ -1879,6 +1918,7 @@ server_main(const char *prog, int argc, char **argv)
 		return 1;
 	}
 	server_loop(&s);
+	server_log_drops(&s, 1);
 	close(s.master);
 	net_close(&s.net);
 	ssp_free(&s.ssp);
