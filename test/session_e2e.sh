@@ -182,10 +182,13 @@ def parse_dump(data):
                 rows[y][x][1:] = [colour(fg, 30), colour(bg, 40), attr & 63]
     # D23: our renderer draws the cell under a wide character's right
     # half, and a real terminal then blanks the wide character.
+    # A wide one there covers the next cell as well.
     for y, x, t in hidden:
         rows[y][x - 1][0] = " "
         rows[y][x][0] = t
         rows[y][x - 1][1:] = rows[y][x][1:] = [None, None, -1]
+        if width(t[0]) == 2 and x + 1 < len(rows[y]):
+            rows[y][x + 1][0] = None
     return rows, cursor
 
 def text(row):
