@@ -164,9 +164,11 @@ def colour(v, base):
     return v - base
 
 def parse_dump(data):
-    rows, cursor, runs, hidden = [], None, [], []
+    rows, cursor, runs, hidden, W = [], None, [], [], 0
     for line in data.split("\n"):
-        if line.startswith("cursor "):
+        if line.startswith("size "):
+            W = int(line.split()[1])
+        elif line.startswith("cursor "):
             cursor = [int(x) for x in line.split()[1:]]
         elif line.startswith("row "):
             text = line.split("|", 1)[1][:-1]
@@ -176,6 +178,13 @@ def parse_dump(data):
         elif line.startswith("hidden ") and D23:
             y, x = [int(v) for v in line.split()[1:3]]
             hidden.append((y, x, line.split("|", 1)[1][:-1]))
+    # A wide character in the last column (left there by an insertion)
+    # cannot be shown: any terminal would wrap it. Both renderers leave a
+    # blank there (ours prints one; upstream's print is lost).
+    for row in rows:
+        if len(row) > W and row[W][0] is None:
+            row[W - 1][0] = " "
+            del row[W:]
     for y, x0, x1, fg, bg, attr in runs:
         for x in range(x0, x1):
             if x < len(rows[y]):
