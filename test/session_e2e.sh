@@ -192,8 +192,14 @@ def parse_dump(data):
     # D23: our renderer draws the cell under a wide character's right
     # half, and a real terminal then blanks the wide character.
     # A wide one there covers the next cell as well.
+    # (tmux 3.3a leaves a wide character in column 0 in place, though,
+    # and the cells of that row no longer line up: text only there.)
     for y, x, t in hidden:
-        rows[y][x - 1][0] = " "
+        if x > 1:
+            rows[y][x - 1][0] = " "
+        else:
+            for c in rows[y]:
+                c[1:] = [None, None, -1]
         rows[y][x][0] = t
         rows[y][x - 1][1:] = rows[y][x][1:] = [None, None, -1]
         if width(t[0]) == 2 and x + 1 < len(rows[y]):
@@ -230,8 +236,10 @@ for y, srow in enumerate(srows):
     for x, c in enumerate(crow):
         if c[0] is None or x >= len(srow):
             continue
+        if srow[x][3] == -1:
+            continue
         ncell += 1
-        if srow[x][3] != -1 and srow[x][1:] != c[1:]:
+        if srow[x][1:] != c[1:]:
             bad.append("row %d col %d %r: server %s, client %s"
                        % (y, x, c[0], srow[x][1:], c[1:]))
 for b in bad[:12]:
