@@ -1633,7 +1633,8 @@ server_write_pty(struct server *s, uint64_t now)
  * written to FILE.tmp and renamed over FILE. Lines: "size W H", "cursor Y
  * X", then for each row "row Y |TEXT|" (an empty cell is a space, a wide
  * character stands for its two cells), "hidden Y X |TEXT|" for a cell
- * that a wide character covers but that is not empty (terminal.md D23),
+ * that a wide character covers but that is not a blank in its background
+ * (terminal.md D23; TEXT is a space for a blank),
  * and, for each run of cells with a
  * rendition other than the default, "rend Y X0 X1 FG BG ATTR" (columns
  * X0..X1-1; colours and attributes as in struct fb_rend).
@@ -1670,9 +1671,11 @@ server_dump(const struct server *s)
 		for (x = 1; x < fb->w; x++) {
 			c = &fb->rows[y]->cells[x];
 			if ((c[-1].flags & FB_WIDE) && c[-1].len > 0 &&
-			    c->len > 0) {
+			    (c->len > 0 || c->r.fg != 0 || c->r.attr != 0 ||
+			    c->r.bg != c[-1].r.bg)) {
 				fprintf(f, "hidden %d %d |", y, x);
-				fwrite(c->c, 1, c->len, f);
+				fwrite(c->len > 0 ? c->c : " ", 1,
+				    c->len > 0 ? c->len : 1, f);
 				fputs("|\n", f);
 			}
 		}
