@@ -74,7 +74,9 @@ obj-check/%_test: test/%_test.c test/test.h $(CHKOBJ)
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< $(CHKOBJ) $(TLIBS)
 
 # These include mosh.c itself, built with MOSH_NO_MAIN.
-obj-check/mosh_test obj-check/security_test obj-check/fuzz_cli obj-fuzz/fuzz_cli: mosh.c
+INCMOSH = $(shell grep -l '^\#include "../mosh.c"' test/*.c 2>/dev/null)
+$(patsubst test/%.c,obj-check/%,$(INCMOSH)) \
+$(patsubst test/%.c,obj-fuzz/%,$(filter test/fuzz_%,$(INCMOSH))): mosh.c
 
 obj-check/relay: test/relay.c Makefile
 	@mkdir -p obj-check
@@ -112,20 +114,12 @@ obj-fuzz/fuzz_%: test/fuzz_%.c $(MODS:%=obj-fuzz/%.o)
 
 fuzz: $(FUZZERS:%=obj-fuzz/%)
 
-# Build, then a session on this machine: a server on loopback, and the
-# client connected to it with the key the server printed.
+# Build, then a session on this machine: the server on loopback and the
+# client connected to it, without ssh (the embedded default).
 run:
 	@sh test/deps.sh build
 	@$(MAKE) --no-print-directory mosh
-	@err=$$(mktemp); out=$$(./mosh server new -i 127.0.0.1 2>"$$err"); \
-	set -- $$(printf '%s\n' "$$out" | sed -n \
-	    's/^MOSH CONNECT \([0-9][0-9]*\) \([A-Za-z0-9/+]\{22\}\).*/\1 \2/p'); \
-	if [ $$# -ne 2 ]; then cat "$$err"; rm -f "$$err"; \
-		echo "mosh: no session yet; this target runs:"; \
-		echo "  ./mosh server new -i 127.0.0.1"; \
-		echo "  MOSH_KEY=<key> ./mosh client 127.0.0.1 <port>"; \
-		exit 1; fi; \
-	rm -f "$$err"; MOSH_KEY=$$2 exec ./mosh client 127.0.0.1 $$1
+	./mosh --local 127.0.0.1
 
 deps-check:
 	@sh test/deps.sh check

@@ -946,7 +946,8 @@ struct vt {
 		unsigned modes;
 	} alt_cursor;		/* saved by mode 1049 */
 	size_t osc_len;		/* code points in osc */
-	uint32_t osc[VT_OSC_MAX];	/* the OSC string being collected */
+	uint32_t *osc;		/* the OSC string being collected: NULL until
+				 * the first OSC, then VT_OSC_MAX points */
 };
 
 /*

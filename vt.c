@@ -2100,9 +2100,16 @@ apply(struct vt *vt, const struct vt_act *a)
 		vt->osc_len = 0;
 		break;
 	case VT_ACT_OSC_PUT:
-		if (vt->osc_len < VT_OSC_MAX) {
-			vt->osc[vt->osc_len++] = a->ch;
+		if (vt->osc_len >= VT_OSC_MAX) {
+			break;
 		}
+		/* Allocated at the first OSC, so a vt is cheap to copy. */
+		if (vt->osc == NULL &&
+		    (vt->osc = malloc(VT_OSC_MAX * sizeof *vt->osc)) == NULL) {
+			vt->dropped++;
+			break;
+		}
+		vt->osc[vt->osc_len++] = a->ch;
 		break;
 	case VT_ACT_OSC_END:
 		osc_end(vt);
@@ -2115,7 +2122,7 @@ apply(struct vt *vt, const struct vt_act *a)
 void
 vt_init(struct vt *vt, struct fb *fb)
 {
-	memset(vt, 0, offsetof(struct vt, osc));
+	memset(vt, 0, sizeof *vt);
 	vt->fb = fb;
 	vt->wlo[0] = vt->wlo[1] = 1;	/* empty ranges */
 	vt_parser_init(&vt->p);
@@ -2125,6 +2132,9 @@ void
 vt_free(struct vt *vt)
 {
 	buf_free(&vt->reply);
+	free(vt->osc);
+	vt->osc = NULL;
+	vt->osc_len = 0;
 	if (vt->main_rows != NULL) {
 		main_drop(vt);
 	}

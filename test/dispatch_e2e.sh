@@ -89,19 +89,21 @@ has "client usage 2" "$tmp/o" "       mosh-client -c"
 ./mosh --help > "$tmp/o" 2>&1; expect "mosh --help" $? 0
 has "mosh --help: host named server" "$tmp/o" "mosh -- server"
 
-# --- the front end
-./mosh --frobnicate > "$tmp/o" 2>&1; expect "unknown option" $? 1
-lines "unknown option: one line" "$tmp/o" 1
-has "unknown option named" "$tmp/o" "--frobnicate"
-./mosh -p > "$tmp/o" 2>&1; expect "option without value" $? 1
-lines "option without value: one line" "$tmp/o" 1
-./mosh > "$tmp/o" 2>&1; expect "no host" $? 1
-lines "no host: one line" "$tmp/o" 1
-./mosh -- server > "$tmp/o" 2>&1; expect "host named server" $? 2
-has "host named server" "$tmp/o" "connecting to server over ssh"
-./mosh --predict=never -a user@host -- ls > "$tmp/o" 2>&1
-expect "bootstrap not built" $? 2
-lines "bootstrap: one line" "$tmp/o" 1
+# --- the front end (upstream's wrapper: usage and exit 255 on errors)
+./mosh --frobnicate > "$tmp/o" 2>&1; expect "unknown option" $? 255
+has "unknown option named" "$tmp/o" "Unknown option: frobnicate"
+./mosh -p > "$tmp/o" 2>&1; expect "option without value" $? 255
+has "option without value named" "$tmp/o" "Option p requires an argument"
+./mosh > "$tmp/o" 2>&1; expect "no host" $? 255
+has "no host: usage" "$tmp/o" "Usage: ./mosh [options]"
+# With --ssh=echo the ssh command line comes back as a line of output.
+./mosh --ssh=echo -- server > "$tmp/o" 2>&1; expect "host named server" $? 255
+has "host named server" "$tmp/o" " server -- mosh-server 'new' '-c' "
+./mosh --ssh=echo --predict=never -a user@host -- ls > "$tmp/o" 2>&1
+expect "no server output" $? 255
+has "ssh command line" "$tmp/o" "-tt -S none -o ProxyCommand="
+has "remote command" "$tmp/o" "user@host -- mosh-server 'new' '-c' "
+has "remote command's command" "$tmp/o" "'--' 'ls'"
 
 # --- server command-line errors: upstream's texts, exit 1, nothing started
 for p in abc 70000 -1 1:x 1:70000 5:4 0:5 99999999999999999999 2:; do

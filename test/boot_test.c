@@ -1,0 +1,379 @@
+/*
+ * boot_test.c: the pure parts of the front end in mosh.c (option matching,
+ * --ssh word splitting, shell quoting checked by a real sh, the server's
+ * output lines, the server's command line) and the self-install script of
+ * the remote side, run here by sh with a private HOME: upload, reuse,
+ * repair, a foreign file, a wrong architecture; and the list of hosts
+ * that needed it. mosh.c is included with MOSH_NO_MAIN so its static
+ * functions can be called.
+ */
+#define MOSH_NO_MAIN
+#include "../mosh.c"
+
+#include <sys/utsname.h>
+
+#include "test.h"
+
+static void
+test_find(void)
+{
+	const struct boot_optdef *d;
+	int neg;
+
+	d = boot_find("predict", 7, &neg);
+	CHECK(d != NULL && d->id == 'P' && !neg);
+	d = boot_find("p", 1, &neg);
+	CHECK(d != NULL && d->id == 'p');
+	d = boot_find("no-init", 7, &neg);
+	CHECK(d != NULL && d->id == 'i' && neg);
+	d = boot_find("noinit", 6, &neg);
+	CHECK(d != NULL && d->id == 'i' && neg);
+	d = boot_find("no-ssh-pty", 10, &neg);
+	CHECK(d != NULL && d->id == 't' && neg);
+	d = boot_find("fam", 3, &neg);		/* a unique prefix */
+	CHECK(d != NULL && d->id == 'f');
+	CHECK(boot_find("ver", 3, &neg) == NULL);	/* version, verbose */
+	CHECK(boot_find("no-local", 8, &neg) == NULL);	/* not negatable */
+	CHECK(boot_find("la", 2, &neg) == NULL);
+	CHECK(boot_find("x", 1, &neg) == NULL);
+}
+
+static void
+test_split(void)
+{
+	char store[512], *w[16];
+	int n;
+
+	n = boot_split("ssh -p 2222  -o 'Proxy Command=x y' a\\ b \"q\\\"x\"",
+	    store, sizeof store, w, 16);
+	CHECK(n == 7);
+	if (n == 7) {
+		CHECK(strcmp(w[0], "ssh") == 0);
+		CHECK(strcmp(w[2], "2222") == 0);
+		CHECK(strcmp(w[4], "Proxy Command=x y") == 0);
+		CHECK(strcmp(w[5], "a b") == 0);
+		CHECK(strcmp(w[6], "q\"x") == 0);
+	}
+	n = boot_split("a\\ b \"q\\\"x\" ''", store, sizeof store, w, 16);
+	CHECK(n == 3);
+	if (n == 3) {
+		CHECK(strcmp(w[0], "a b") == 0);
+		CHECK(strcmp(w[1], "q\"x") == 0);
+		CHECK(strcmp(w[2], "") == 0);
+	}
+	CHECK(boot_split("ssh 'open", store, sizeof store, w, 16) == -1);
+	CHECK(boot_split("a b c", store, sizeof store, w, 2) == -1);
+	CHECK(boot_split("aaaaaaaa", store, 4, w, 16) == -1);
+	CHECK(boot_split("   ", store, sizeof store, w, 16) == 0);
+}
+
+/* What sh makes of printf %s\n followed by the quoted string. */
+static int
+sh_echo(const char *s, char *out, size_t outlen)
+{
+	struct buf cmd;
+	FILE *f;
+	size_t n;
+
+	memset(&cmd, 0, sizeof cmd);
+	buf_append(&cmd, "printf %s ", 10);
+	if (boot_quote(&cmd, s) != 0 || buf_putc(&cmd, '\0') != 0) {
+		return -1;
+	}
+	f = popen((const char *)cmd.p, "r");
+	buf_free(&cmd);
+	if (f == NULL) {
+		return -1;
+	}
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+static void
+test_quote(void)
+{
+	static const char *const cases[] = {
+		"plain", "it's", "''", "a b\tc", "$HOME `id` $(id) \\ \" ;|&",
+		"'; rm -rf /tmp/nothing-here; '", "*?[a]", "-n", "LANG=C.UTF-8"
+	};
+	char out[256];
+	size_t i;
+
+	for (i = 0; i < LEN(cases); i++) {
+		CHECK(sh_echo(cases[i], out, sizeof out) == 0 &&
+		    strcmp(out, cases[i]) == 0);
+	}
+}
+
+static void
+test_lines(void)
+{
+	struct boot b;
+	char l1[] = "MOSH CONNECT 60001 H8WS3SYf27OQTG+t/i9+VA\r";
+	char l2[] = "MOSH IP 10.0.0.1";
+	char l3[] = "MOSH SSH_CONNECTION 10.0.0.9 5000 10.0.0.2 22";
+	char l3b[] = "MOSH SSH_CONNECTION 10.0.0.9 5000 10.0.0.2 22";
+	char l4[] = "Bad UDP port range";
+
+	memset(&b, 0, sizeof b);
+	b.prog = "mosh";
+	b.ops = (char *[]){ (char *)"host", NULL };
+	b.nops = 1;
+	CHECK(boot_line(&b, l2) == 0 && b.have_ip);
+	CHECK(strcmp(b.ip, "10.0.0.1") == 0);
+	/* A later SSH_CONNECTION does not override MOSH IP. */
+	CHECK(boot_line(&b, l3) == 0 && strcmp(b.ip, "10.0.0.1") == 0);
+	b.have_ip = 0;
+	CHECK(boot_line(&b, l3b) == 0 && strcmp(b.ip, "10.0.0.2") == 0);
+	b.port = "60001:60010";
+	CHECK(boot_line(&b, l4) == 0 && b.bad_port_seen);
+	CHECK(boot_line(&b, l1) == 1 && b.have_connect);
+	CHECK(strcmp(b.udp, "60001") == 0);
+	CHECK_MEM(b.key, strlen(b.key), "H8WS3SYf27OQTG+t/i9+VA", 22);
+	CHECK(l1[0] == '\0');		/* the key is wiped from the line */
+}
+
+static void
+test_server_args(void)
+{
+	struct boot b;
+	struct buf out;
+	char *cmd[] = { (char *)"u@h", (char *)"ls", (char *)"-l a'b" };
+
+	memset(&b, 0, sizeof b);
+	memset(&out, 0, sizeof out);
+	b.prog = "mosh";
+	b.colors = 256;
+	b.port = "60001:60010";
+	b.ops = cmd;
+	b.nops = 3;
+	unsetenv("LC_ALL");
+	setenv("LANG", "C.UTF-8", 1);
+	boot_add(&b, &out, "mosh-server", 0);
+	boot_server_args(&b, &out, NULL);
+	buf_putc(&out, '\0');
+	CHECK(strcmp((const char *)out.p, "mosh-server 'new' '-c' '256' '-s' "
+	    "'-p' '60001:60010' '-l' 'LANG=C.UTF-8' '--' 'ls' "
+	    "'-l a'\\''b'") == 0);
+	buf_free(&out);
+	b.bind = "any";
+	b.port = NULL;
+	b.nops = 1;
+	boot_server_args(&b, &out, NULL);
+	buf_putc(&out, '\0');
+	CHECK(strcmp((const char *)out.p, "'new' '-c' '256' '-l' "
+	    "'LANG=C.UTF-8'") == 0);
+	buf_free(&out);
+	b.bind = NULL;
+	b.local = 1;
+	boot_server_args(&b, &out, "127.0.0.1");
+	buf_putc(&out, '\0');
+	CHECK(strstr((const char *)out.p, "'-i' '127.0.0.1'") != NULL);
+	buf_free(&out);
+}
+
+/* ---- the remote install script, run by the local sh ---- */
+
+static char home[256];
+
+/*
+ * One run of boot_script with payload as "this binary"; answers SEND with
+ * send (which may differ, to fake a transfer gone wrong). Fills first
+ * with the first MOSH INSTALL line and rest with everything after it.
+ */
+static int
+run_script(const char *payload, const char *send, const char *pattern,
+    char *first, size_t flen, char *rest, size_t rlen)
+{
+	struct boot b;
+	struct boot_run r;
+	char hex[65], size[32], name[96];
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)boot_script,
+		(char *)"mosh", hex, size, name, (char *)pattern,
+		(char *)"server", (char *)"new", NULL };
+	const char *line;
+	size_t used = 0;
+
+	memset(&b, 0, sizeof b);
+	b.prog = "boot_test";
+	boot_hash((const uint8_t *)payload, strlen(payload), hex);
+	snprintf(size, sizeof size, "%zu", strlen(payload));
+	snprintf(name, sizeof name, "mosh-test-%.16s", hex);
+	first[0] = rest[0] = '\0';
+	boot_spawn(&b, &r, argv, NULL, 1, 0);
+	while ((line = boot_getline(&r)) != NULL) {
+		if (first[0] == '\0' &&
+		    strncmp(line, "MOSH INSTALL ", 13) == 0) {
+			snprintf(first, flen, "%s", line);
+			if (strncmp(line, "MOSH INSTALL SEND", 17) == 0) {
+				write_all(r.in, send, strlen(send));
+			}
+			close(r.in);
+			r.in = -1;
+		} else if (used + strlen(line) + 2 < rlen) {
+			used += (size_t)snprintf(rest + used, rlen - used,
+			    "%s\n", line);
+		}
+	}
+	return boot_reap(&r);
+}
+
+static int
+file_is(const char *path, const char *want)
+{
+	char got[512];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		return 0;
+	}
+	n = fread(got, 1, sizeof got - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	return strcmp(got, want) == 0;
+}
+
+static int
+count_files(const char *dir)
+{
+	char cmd[400], out[32];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+	if ((f = popen(cmd, "r")) != NULL) {
+		if (fgets(out, sizeof out, f) != NULL) {
+			n = atoi(out);
+		}
+		pclose(f);
+	}
+	return n;
+}
+
+static void
+test_script(void)
+{
+	static const char bin[] = "#!/bin/sh\necho \"RAN $*\"\n";
+	char first[256], rest[1024], hex[65], path[512], dir[300];
+	char pattern[160];
+	struct utsname u;
+	int st;
+
+	if (uname(&u) == -1) {
+		CHECK(0);
+		return;
+	}
+	snprintf(pattern, sizeof pattern, "%s %s", u.sysname, u.machine);
+	snprintf(home, sizeof home, "/tmp/boot_test.XXXXXX");
+	if (mkdtemp(home) == NULL) {
+		CHECK(0);
+		return;
+	}
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CACHE_HOME");
+	boot_hash((const uint8_t *)bin, strlen(bin), hex);
+	snprintf(dir, sizeof dir, "%s/.cache/mosh", home);
+	snprintf(path, sizeof path, "%s/mosh-test-%.16s", dir, hex);
+
+	/* First run: asks for the binary, keeps it, runs it as the server. */
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strncmp(first, "MOSH INSTALL SEND ", 18) == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0);
+	CHECK(st == 0);
+	CHECK(file_is(path, bin));
+	CHECK(count_files(dir) == 1);
+
+	/* Second run: the copy verifies; nothing is sent. */
+	st = run_script(bin, "", pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strncmp(first, "MOSH INSTALL HAVE ", 18) == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+
+	/* A copy gone bad at our name is replaced. */
+	chmod(path, 0700);
+	{
+		FILE *f = fopen(path, "w");
+
+		if (f != NULL) {
+			fputs("#!/bin/sh\necho EVIL\n", f);
+			fclose(f);
+		}
+	}
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strncmp(first, "MOSH INSTALL SEND ", 18) == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	CHECK(file_is(path, bin));
+
+	/* A transfer that does not verify leaves the good copy alone. */
+	unlink(path);
+	st = run_script(bin, "#!/bin/sh\necho TRUNCATED\n", pattern, first,
+	    sizeof first, rest, sizeof rest);
+	CHECK(strncmp(first, "MOSH INSTALL SEND ", 18) == 0);
+	CHECK(strstr(rest, "MOSH INSTALL FAIL the copy in") != NULL);
+	CHECK(st != 0);
+	CHECK(access(path, F_OK) == -1);
+	CHECK(count_files(dir) == 0);	/* no temporary left behind */
+
+	/* Something that is not a file at our name is not touched. */
+	mkdir(path, 0700);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(first, "is not a regular file") != NULL && st != 0);
+	rmdir(path);
+
+	/* Another system: said, and nothing written. */
+	st = run_script(bin, bin, "Plan9 mips", first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strncmp(first, "MOSH INSTALL ARCH ", 18) == 0);
+	CHECK(strstr(first, u.machine) != NULL && st != 0);
+	CHECK(count_files(dir) == 0);
+
+	snprintf(path, sizeof path, "rm -rf '%s'", home);
+	CHECK(system(path) == 0);
+}
+
+static void
+test_memo(void)
+{
+	struct boot b;
+	char dir[] = "/tmp/boot_memo.XXXXXX", cmd[64];
+
+	memset(&b, 0, sizeof b);
+	b.prog = "boot_test";
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0);
+		return;
+	}
+	setenv("XDG_CACHE_HOME", dir, 1);
+	CHECK(!boot_memo_has("u@h"));
+	boot_memo_add(&b, "u@h");
+	boot_memo_add(&b, "u@h");		/* kept once */
+	boot_memo_add(&b, "other");
+	boot_memo_add(&b, "bad\nname");	/* never a line of its own */
+	CHECK(boot_memo_has("u@h"));
+	CHECK(boot_memo_has("other"));
+	CHECK(!boot_memo_has("u@"));
+	CHECK(!boot_memo_has("bad"));
+	snprintf(cmd, sizeof cmd, "%s/mosh/install-hosts", dir);
+	CHECK(file_is(cmd, "u@h\nother\n"));
+	unsetenv("XDG_CACHE_HOME");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
+int
+main(void)
+{
+	test_find();
+	test_split();
+	test_quote();
+	test_lines();
+	test_server_args();
+	test_script();
+	test_memo();
+	return TEST_DONE();
+}
