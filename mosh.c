@@ -2857,6 +2857,14 @@ boot_die_usage(const struct boot *b)
 	exit(BOOT_DIE);
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define MOSH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MOSH_PRINTF(f, a)
+#endif
+static void boot_die(const struct boot *, const char *, ...) MOSH_PRINTF(2, 3);
+static void boot_log(const struct boot *, const char *, ...) MOSH_PRINTF(2, 3);
+
 static void
 boot_die(const struct boot *b, const char *fmt, ...)
 {

@@ -49,6 +49,18 @@ has "file: static" "$tmp/o" "statically linked"
 ldd ./mosh > "$tmp/o" 2>&1
 has "ldd: not dynamic" "$tmp/o" "not a dynamic executable"
 
+# --- make install: the binary and two links to it
+make -s install PREFIX=/usr DESTDIR="$tmp/inst" > "$tmp/o" 2>&1
+expect "make install" $? 0
+cmp -s ./mosh "$tmp/inst/usr/bin/mosh"
+expect "install: mosh" $? 0
+for l in mosh-client mosh-server; do
+	[ "$(readlink "$tmp/inst/usr/bin/$l")" = mosh ]
+	expect "install: $l -> mosh" $? 0
+done
+"$tmp/inst/usr/bin/mosh-server" --version > "$tmp/o" 2>&1
+has "installed mosh-server" "$tmp/o" "mosh-server ("
+
 # --- dispatch through links
 mkdir "$tmp/bin"
 ln -s "$PWD/mosh" "$tmp/bin/mosh-server"

@@ -25,7 +25,7 @@ static int t_pass, t_fail;
 	t_check_mem(__FILE__, __LINE__, #a, (const void *)(a), (alen), \
 	    (const void *)(b), (blen))
 
-static void
+static inline void
 t_hexdump(const char *name, const unsigned char *p, size_t n)
 {
 	size_t i;
@@ -37,7 +37,7 @@ t_hexdump(const char *name, const unsigned char *p, size_t n)
 	fprintf(stderr, "\n");
 }
 
-static int
+static inline int
 t_check_mem(const char *file, int line, const char *what, const void *a,
     size_t alen, const void *b, size_t blen)
 {
