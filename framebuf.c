@@ -546,6 +546,7 @@ draw_row(struct rs *s, int y, const struct fb_row *old, int wrap_in)
 	struct fb_cell synth, last;
 	struct fb_rend run_sgr = zero_rend;
 	int W = s->new->w, x = 0, run = 0, wraps, synth_x = -1, nowrap;
+	int force_x = -1;	/* a cell whose contents are not known */
 
 	if (wrap_in) {
 		c = &row->cells[0];
@@ -580,6 +581,8 @@ draw_row(struct rs *s, int y, const struct fb_row *old, int wrap_in)
 		ref = NULL;
 		if (x == synth_x) {
 			ref = &synth;
+		} else if (x == force_x) {
+			ref = NULL;
 		} else if (nowrap && x == W - 1) {
 			ref = &last;
 		} else if (s->initialized) {
@@ -630,9 +633,21 @@ draw_row(struct rs *s, int y, const struct fb_row *old, int wrap_in)
 		set_sgr(s, &c->r, 0);
 		print_cell(s, c, x);
 		if (cell_width(c) == 2 && x + 1 < W) {
-			/* The receiver blanked the next cell with this bg. */
+			/*
+			 * The receiver blanked the next cell with this bg; in
+			 * the last column, the next row's first cell will set
+			 * its wrap flag too.
+			 */
 			synth_x = x + 1;
 			fb_cell_reset(&synth, c->r.bg);
+			synth.flags |= row->cells[x + 1].flags & FB_WRAP;
+		} else if (ref != NULL && cell_width(ref) == 2 && x + 1 < W) {
+			/*
+			 * A narrow character over a wide one: the receiver
+			 * blanked the right half in a colour of its own (tmux:
+			 * the default), so that cell is drawn again.
+			 */
+			force_x = x + 1;
 		}
 		x++;
 	}

@@ -73,7 +73,7 @@ extern char **environ;
  * Signal flags: the handlers do nothing else. The signals are blocked
  * except inside ppoll(), so a flag is always seen by the next pass.
  */
-static volatile sig_atomic_t sig_winch, sig_cont, sig_quit, sig_usr1;
+static volatile sig_atomic_t sig_winch, sig_cont, sig_quit, sig_usr1, sig_usr2;
 
 static void
 on_signal(int sig)
@@ -87,6 +87,9 @@ on_signal(int sig)
 		break;
 	case SIGUSR1:
 		sig_usr1 = 1;
+		break;
+	case SIGUSR2:
+		sig_usr2 = 1;
 		break;
 	default:
 		sig_quit = 1;
@@ -1073,6 +1076,8 @@ struct server {
 	struct rlimit core;		/* restored for the shell */
 	struct winsize ws;		/* initial size of the pty */
 	long net_tmout, sig_tmout;	/* seconds, 0: off */
+	uint64_t no_client_ms;		/* exit if no client came by then */
+	const char *dump;		/* MOSH_SERVER_DUMP (test only) */
 	int master;			/* pty master, -1 once closed */
 	pid_t shell;
 	struct net net;			/* the socket and the session key */
@@ -1600,6 +1605,75 @@ server_write_pty(struct server *s, uint64_t now)
 	t->len -= (size_t)n;
 }
 
+/*
+ * Test-only (MOSH_SERVER_DUMP=FILE, on SIGUSR2): the current frame as text,
+ * written to FILE.tmp and renamed over FILE. Lines: "size W H", "cursor Y
+ * X", then for each row "row Y |TEXT|" (an empty cell is a space, a wide
+ * character stands for its two cells), "hidden Y X |TEXT|" for a cell
+ * that a wide character covers but that is not a blank in its background
+ * (terminal.md D23; TEXT is a space for a blank),
+ * and, for each run of cells with a
+ * rendition other than the default, "rend Y X0 X1 FG BG ATTR" (columns
+ * X0..X1-1; colours and attributes as in struct fb_rend).
+ */
+static void
+server_dump(const struct server *s)
+{
+	const struct fb *fb = &s->term.fb;
+	static const struct fb_rend none;
+	char tmp[PATH_MAX];
+	const struct fb_cell *c;
+	FILE *f;
+	int y, x, x0;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", s->dump) >= (int)sizeof tmp ||
+	    (f = fopen(tmp, "w")) == NULL) {
+		return;
+	}
+	fprintf(f, "size %d %d\ncursor %d %d\n", fb->w, fb->h, fb->cy, fb->cx);
+	for (y = 0; y < fb->h; y++) {
+		fprintf(f, "row %d |", y);
+		for (x = 0; x < fb->w; x++) {
+			c = &fb->rows[y]->cells[x];
+			if (c->len == 0) {
+				fputc(' ', f);
+				continue;
+			}
+			fwrite(c->c, 1, c->len, f);
+			if (c->flags & FB_WIDE) {
+				x++;
+			}
+		}
+		fputs("|\n", f);
+		for (x = 1; x < fb->w; x++) {
+			c = &fb->rows[y]->cells[x];
+			if ((c[-1].flags & FB_WIDE) && c[-1].len > 0 &&
+			    (c->len > 0 || c->r.fg != 0 || c->r.attr != 0 ||
+			    c->r.bg != c[-1].r.bg)) {
+				fprintf(f, "hidden %d %d |", y, x);
+				fwrite(c->len > 0 ? c->c : " ", 1,
+				    c->len > 0 ? c->len : 1, f);
+				fputs("|\n", f);
+			}
+		}
+		for (x = 0; x < fb->w; x = x0) {
+			c = &fb->rows[y]->cells[x];
+			for (x0 = x + 1; x0 < fb->w && !memcmp(&c->r,
+			    &fb->rows[y]->cells[x0].r, sizeof c->r); x0++) {
+			}
+			if (memcmp(&c->r, &none, sizeof none)) {
+				fprintf(f, "rend %d %d %d %lu %lu %lu\n", y, x,
+				    x0, (unsigned long)c->r.fg,
+				    (unsigned long)c->r.bg,
+				    (unsigned long)c->r.attr);
+			}
+		}
+	}
+	if (fclose(f) == 0) {
+		rename(tmp, s->dump);
+	}
+}
+
 /* Signals, idle limits and the ends of the loop. */
 static void
 server_events(struct server *s, uint64_t now)
@@ -1620,15 +1694,19 @@ server_events(struct server *s, uint64_t now)
 		sig_quit = 0;
 		server_stop(s, now);
 	}
+	if (sig_usr2) {
+		sig_usr2 = 0;
+		server_dump(s);
+	}
 	if (s->net_tmout && !ssp_shutdown_in_progress(&s->ssp) &&
 	    idle >= (uint64_t)s->net_tmout * 1000) {
 		fprintf(stderr, "Network idle for %llu seconds.\n",
 		    (unsigned long long)idle / 1000);
 		server_stop(s, now);
 	}
-	if (!s->has_client && now - s->start >= SERVER_NO_CLIENT_MS) {
-		fprintf(stderr, "No connection within %d seconds.\n",
-		    SERVER_NO_CLIENT_MS / 1000);
+	if (!s->has_client && now - s->start >= s->no_client_ms) {
+		fprintf(stderr, "No connection within %llu seconds.\n",
+		    (unsigned long long)s->no_client_ms / 1000);
 		s->done = 1;
 	}
 	if ((ssp_shutdown_in_progress(&s->ssp) &&
@@ -1658,7 +1736,7 @@ server_wait_ms(struct server *s, uint64_t now)
 		w = MIN(w, due > now ? due - now : 0);
 	}
 	if (!s->has_client) {
-		due = s->start + SERVER_NO_CLIENT_MS;
+		due = s->start + s->no_client_ms;
 		w = MIN(w, due > now ? due - now : 0);
 	}
 	return w > INT_MAX ? -1 : (int)w;
@@ -1678,12 +1756,13 @@ server_wait_ms(struct server *s, uint64_t now)
 static int
 server_loop(struct server *s)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
 	struct pollfd fds[2];
 	struct ssp_link l;
 	uint64_t now;
 
-	signals_catch(sigs, LEN(sigs), &s->waitmask);
+	/* SIGUSR2 keeps its default (fatal) action unless a dump is asked. */
+	signals_catch(sigs, LEN(sigs) - (s->dump == NULL), &s->waitmask);
 	s->start = s->last_client = now_ms();
 	syslog(LOG_INFO, "user %s session begin", s->user);
 	while (!s->done) {
@@ -1776,6 +1855,18 @@ server_main(const char *prog, int argc, char **argv)
 	locale_for_child(s.o.lvars, s.o.nl);
 	s.net_tmout = server_env_seconds("MOSH_SERVER_NETWORK_TMOUT");
 	s.sig_tmout = server_env_seconds("MOSH_SERVER_SIGNAL_TMOUT");
+	/*
+	 * Test-only, not in upstream: MOSH_SERVER_NO_CLIENT_TMOUT=N shortens
+	 * the wait for a first client (default 60 s); 0 or unset: default.
+	 */
+	s.no_client_ms = (uint64_t)server_env_seconds(
+	    "MOSH_SERVER_NO_CLIENT_TMOUT") * 1000;
+	if (s.no_client_ms == 0) {
+		s.no_client_ms = SERVER_NO_CLIENT_MS;
+	}
+	if ((s.dump = getenv("MOSH_SERVER_DUMP")) != NULL && *s.dump == '\0') {
+		s.dump = NULL;
+	}
 	server_winsize(&s.ws);
 	if (term_init(&s.term, MIN(s.ws.ws_col, FB_MAX_COLS),
 	    MIN(s.ws.ws_row, FB_MAX_ROWS)) == -1 ||

@@ -1324,6 +1324,89 @@ test_diff_fails(void)
 	fb_free(&b);
 }
 
+/*
+ * A narrow character printed where a wide one was: a real terminal blanks
+ * the wide character's right half in a colour of its own (tmux: the
+ * default), so the renderer draws that cell again even though the frames
+ * agree on it (a blank with the wide character's background).
+ */
+static void
+test_narrow_over_wide(void)
+{
+	struct fb old, new;
+	struct fb_cell *c;
+	struct buf o = { 0 };
+
+	CHECK(fb_init(&old, 4, 1) == 0);
+	c = fb_row_mut(&old, 0);
+	CHECK(c != NULL);
+	if (c == NULL) {
+		fb_free(&old);
+		return;
+	}
+	c[0].r.bg = 44;
+	memcpy(c[0].c, "\xe6\xbc\xa2", 3);
+	c[0].len = 3;
+	c[0].flags = FB_WIDE;
+	fb_cell_reset(&c[1], 44);
+	CHECK(fb_copy(&new, &old) == 0);
+	c = fb_row_mut(&new, 0);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		fb_cell_reset(&c[0], 44);
+		c[0].c[0] = 'a';
+		c[0].len = 1;
+		CHECK(fb_diff(&old, &new, 1, &caps_server, &o) == 0);
+		/* Column 1 drawn again after the "a", in its colour. */
+		CHECK(o.len > 0 &&
+		    memmem(o.p, o.len, "\033[0;44ma ", 9) != NULL);
+	}
+	buf_free(&o);
+	fb_free(&new);
+	fb_free(&old);
+}
+
+/*
+ * A wide character in the last two columns of a soft-wrapped row: its
+ * blank right half carries the wrap flag, and drawing that blank again
+ * (after a CUP into the right half) would erase the wide character.
+ */
+static void
+test_wide_at_wrap(void)
+{
+	struct fb blank, new;
+	struct fb_cell *c;
+	struct buf o = { 0 };
+
+	CHECK(fb_init(&blank, 4, 2) == 0);
+	CHECK(fb_copy(&new, &blank) == 0);
+	c = fb_row_mut(&new, 0);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		c[0].c[0] = 'a';
+		c[0].len = 1;
+		c[1].c[0] = 'b';
+		c[1].len = 1;
+		memcpy(c[2].c, "\xe6\xbc\xa2", 3);
+		c[2].len = 3;
+		c[2].flags = FB_WIDE;
+		c[3].flags |= FB_WRAP;
+		c = fb_row_mut(&new, 1);
+	}
+	CHECK(c != NULL);
+	if (c != NULL) {
+		c[0].c[0] = 'c';
+		c[0].len = 1;
+		CHECK(fb_diff(&blank, &new, 1, &caps_server, &o) == 0);
+		CHECK(o.len > 0 &&
+		    memmem(o.p, o.len, "\xe6\xbc\xa2", 3) != NULL);
+		CHECK(o.len > 0 && memmem(o.p, o.len, "\033[1;4H", 6) == NULL);
+	}
+	buf_free(&o);
+	fb_free(&new);
+	fb_free(&blank);
+}
+
 int
 main(void)
 {
@@ -1335,5 +1418,7 @@ main(void)
 	test_rcases();
 	test_scripts();
 	test_convergence();
+	test_narrow_over_wide();
+	test_wide_at_wrap();
 	return TEST_DONE();
 }
