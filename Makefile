@@ -47,7 +47,8 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
 TESTS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/*_test.c))
 FUZZERS = $(patsubst test/%.c,%,$(filter-out test/fuzz_main.c,$(wildcard test/fuzz_*.c)))
 BENCHES = $(patsubst test/%.c,obj-bench/%,$(wildcard test/*_bench.c))
-TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c test/recorder.c))
+TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c test/recorder.c \
+          test/ptytime.c))
 MODOBJ  = $(MODS:%=obj/%.o)
 CHKOBJ  = $(MODS:%=obj-check/%.o)
 BENCHOBJ = $(MODS:%=obj-bench/%.o)
@@ -103,12 +104,16 @@ obj-bench/%_bench: test/%_bench.c $(BENCHOBJ)
 	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -I. -o $@ $< $(BENCHOBJ) $(TLIBS)
 
 # Each test/*_bench.c and test/*_bench.sh prints its figures with upstream's
-# (or OpenSSL's) from the same run, and the ratio.
+# (or OpenSSL's) from the same run, and the ratio; session_bench.sh runs
+# vt_bench itself, for its summary. Exits 1 if any of them failed.
 bench: mosh $(BENCHES) $(TOOLS)
-	@for b in $(BENCHES) test/*_bench.sh; do \
+	@rc=0; start=$$(date +%s); \
+	for b in $(filter-out obj-bench/vt_bench,$(BENCHES)) test/*_bench.sh; do \
 		[ -f "$$b" ] || continue; \
-		case $$b in *.sh) sh "$$b" ;; *) "$$b" ;; esac; \
-	done
+		case $$b in *.sh) sh "$$b" ;; *) "$$b" ;; esac || \
+		    { echo "bench: FAILED: $$b"; rc=1; }; \
+	done; \
+	echo "bench: done in $$(($$(date +%s) - start)) s"; exit $$rc
 
 obj-fuzz/%.o: %.c mosh.h Makefile
 	@mkdir -p obj-fuzz
