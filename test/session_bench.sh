@@ -1,91 +1,133 @@
 #!/bin/sh
 # session_bench.sh: whole sessions over loopback, our ./mosh side by side
-# with Debian's mosh 1.4.0 (mosh-server, mosh-client) in the same run.
-# Figures are printed as "ours X, upstream Y, ratio X/Y"; nothing is
-# asserted. Run from the repository root after `make` (make bench does):
-#   sh test/session_bench.sh
+# with Debian's mosh 1.4.0 (mosh-server, mosh-client) in the same run,
+# alternating (ours first in odd rounds, upstream first in even ones), and
+# the median of the rounds. It ends with a summary, one line per figure:
+# ours, upstream, the ratio ours/upstream, and the target. Nothing is
+# asserted, but a figure that could not be measured (a session that did
+# not start, a marker that never showed) reads FAILED, and the script then
+# exits 1. Run from the repository root after `make mosh obj-check/ptytime
+# obj-bench/vt_bench` (make bench does):  sh test/session_bench.sh
 #
-#   1. throughput: an 80x24 session (client in tmux) whose command cats a
-#      generated input (test/session_bench.py gen: plain ASCII lines;
-#      coloured text with cursor movement and erases; UTF-8 CJK), then
-#      prints a marker. Wall time from the start of the cat until the
-#      marker shows on the client; CPU time (utime + stime, /proc/PID/stat)
-#      of the server daemon and of the client over that interval; peak
-#      RSS (VmHWM) of both. Pairings: ours-ours against Debian-Debian, and
-#      (BENCH_CROSS=1, the default) each cross pairing against
-#      Debian-Debian: our server with Debian's client, Debian's server
-#      with our client.
-#   2. idle memory: VmRSS of server and client with an idle shell; binary
-#      sizes, and the shared libraries Debian's binaries load (ldd).
-#   3. keystroke latency: send-keys of one character until its echo shows
-#      on the client (MOSH_PREDICTION_DISPLAY=never), median of BENCH_KEYS.
+# The client runs on a pty owned by test/ptytime.c, which is its terminal:
+# it types the keys and timestamps where a key enters the client's pty and
+# where the client's drawing leaves it (no terminal emulator, no polling).
+#   bulk   the server's shell prints a ready line and reads a line; ptytime
+#          types Enter, and the shell cats a generated 50 MB mix (text,
+#          colours, cursor movement, erases: test/session_bench.py gen mix)
+#          or runs seq 1 3000000, then prints an end marker; the wall time
+#          from Enter to the marker drawn by the client, the CPU time of
+#          the server daemon and of the client over that interval, their
+#          peak RSS, and the datagrams and UDP payload bytes in each
+#          direction over that interval (iptables counters on rules this
+#          script adds for the server's port, and removes).
+#   ceiling the same inputs through a bare pty (cooked, as a shell's pty
+#          is) read by a tight loop, without any emulator: the physical
+#          limit of this machine.
+#   emulator obj-bench/vt_bench: our emulator alone, in process.
+#   keys   one letter at a time at an idle shell prompt (60-180 ms apart),
+#          prediction off: key into the client's pty to echo out of it.
+#   idle   ours and upstream's sessions side by side with an idle shell:
+#          RSS of server and client, traffic in each direction in B/s.
+#   size   stripped sizes; Debian's binaries with their shared libraries.
 #
-# BENCH_MB (default 21) sets the input size, BENCH_RUNS (2) the runs of
-# each of the two main pairings (the best is printed: other load on the
-# machine only ever slows a run down), BENCH_KEYS (30) the number of
-# keystrokes, BENCH_CROSS=0 skips the cross pairings, BENCH_POLL (0.005)
-# the seconds between two looks at the client's pane.
+# Knobs: BENCH_ROUNDS (3) rounds of every session pair; BENCH_MB (50) the
+# size of the mix; BENCH_SEQ (3000000) the count for seq; BENCH_KEYS (40)
+# keystrokes per session; BENCH_IDLE (30) seconds of idle traffic counted;
+# BENCH_CROSS=1 adds the mix with our server and Debian's client and the
+# other way round; BENCH_TIMEOUT (60) seconds before a wait is given up.
 . test/lib.sh
 
-BENCH_MB=${BENCH_MB:-21}
-BENCH_KEYS=${BENCH_KEYS:-30}
-BENCH_CROSS=${BENCH_CROSS:-1}
-BENCH_RUNS=${BENCH_RUNS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
+MB=${BENCH_MB:-50}
+SEQ=${BENCH_SEQ:-3000000}
+KEYS=${BENCH_KEYS:-40}
+IDLE=${BENCH_IDLE:-30}
+CROSS=${BENCH_CROSS:-0}
+TMO=${BENCH_TIMEOUT:-60}
+PT=obj-check/ptytime
+VTB=obj-bench/vt_bench
 GEN=test/session_bench.py
-MARK=BENCH-END-MARK
-HZ=$(getconf CLK_TCK)
+OURS_S="./mosh server"
+OURS_C="./mosh client"
+READY=BENCH-READY
+# No character of the marker occurs in any input (checked below), so no
+# client can leave one of its cells undrawn as unchanged.
+MARK='QZX@WY#+'
+RES=$T/results
+CHAIN=MOSHBENCH$$
 t_begin=$(now_ms)
+: >"$RES"
 
-for bin in mosh-server mosh-client tmux "$PYTHON" ./mosh; do
+echo "session_bench: ours (./mosh) against Debian's mosh 1.4.0, loopback," \
+    "80x24; median of $ROUNDS rounds"
+for bin in mosh-server mosh-client "$PYTHON" ./mosh "$PT" "$VTB" seq; do
 	if ! command -v "$bin" >/dev/null 2>&1; then
-		echo "session_bench: skip: $bin is missing (make; test/deps.sh)"
-		exit 0
+		echo "session_bench: FAILED: $bin is missing (make mosh" \
+		    "obj-check/ptytime obj-bench/vt_bench)"
+		exit 1
 	fi
 done
+echo "  load average now: $(cut -d ' ' -f 1-3 /proc/loadavg) on" \
+    "$(getconf _NPROCESSORS_ONLN) CPUs"
 
-# ---- /proc readers (print nothing when the process is gone) ----
+# ---- results ----
 
-# utime + stime in clock ticks: fields 14 and 15, counted after the
-# parenthesised command name, which may hold blanks.
-cpu_ticks()
+# put FIG IMPL VALUE: one measurement ("FAIL" when it could not be made).
+put()
 {
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null |
-	    awk '{ print $12 + $13 }'
+	echo "$1 $2 ${3:-FAIL}" >>"$RES"
 }
 
-# proc_kb PID FIELD: VmRSS or VmHWM in kB.
-proc_kb()
+# median FIG IMPL: the median of the numeric values, "-" if none.
+median()
 {
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
-}
-
-# The client process in tmux pane NAME: the descendant of the pane's
-# shell that runs mosh-client or our mosh.
-client_pid()
-{
-	t_pp=$(tm display-message -p -t "$1" '#{pane_pid}')
-	ps -e -o pid=,ppid=,comm= | awk -v root="$t_pp" '
-	{ par[$1] = $2; comm[$1] = $3 }
+	awk -v f="$1" -v i="$2" '$1 == f && $2 == i && $3 != "FAIL" {
+		v[++n] = $3 }
 	END {
-		for (p in par) {
-			if (comm[p] != "mosh-client" && comm[p] != "mosh") {
-				continue
-			}
-			for (q = par[p]; q != "" && q > 1; q = par[q]) {
-				if (q == root) {
-					print p
-					exit
-				}
-			}
+		if (n == 0) { print "-"; exit }
+		for (a = 2; a <= n; a++) {
+			x = v[a]
+			for (b = a - 1; b >= 1 && v[b] > x; b--) { v[b + 1] = v[b] }
+			v[b + 1] = x
 		}
+		if (n % 2) { print v[(n + 1) / 2] }
+		else { print (v[n / 2] + v[n / 2 + 1]) / 2 }
+	}' "$RES"
+}
+
+# fails FIG IMPL: how many measurements failed.
+fails()
+{
+	awk -v f="$1" -v i="$2" '$1 == f && $2 == i && $3 == "FAIL" { n++ }
+	    END { print n + 0 }' "$RES"
+}
+
+# pctl FILE P: the P-th percentile (nearest rank) of the numbers in FILE.
+pctl()
+{
+	sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 }
+	END {
+		if (NR == 0) { print "-"; exit }
+		k = int(NR * p / 100 + 0.999999)
+		if (k < 1) { k = 1 }
+		print v[k]
 	}'
 }
 
-# ratio X Y: X/Y with two decimals, "-" when either is missing or Y is 0.
+# fmt VALUE DECIMALS: a number with that many decimals; "-" stays.
+fmt()
+{
+	awk -v x="$1" -v d="$2" 'BEGIN {
+		if (x == "-" || x == "") { print "-" }
+		else { printf "%.*f\n", d, x }
+	}'
+}
+
 ratio()
 {
 	awk -v x="$1" -v y="$2" 'BEGIN {
-		if (x == "" || y == "" || x == "-" || y == "-" || y + 0 == 0) {
+		if (x == "-" || y == "-" || x == "" || y == "" || y + 0 == 0) {
 			print "-"
 		} else {
 			printf "%.2f\n", x / y
@@ -93,225 +135,414 @@ ratio()
 	}'
 }
 
-# line LABEL OURS UPSTREAM
-line()
+# field NAME FILE: the value of NAME=VALUE in FILE ("" if absent or -1).
+field()
 {
-	printf '%-36s ours %s, upstream %s, ratio %s\n' "$1" "${2:--}" \
-	    "${3:--}" "$(ratio "${2:-}" "${3:-}")"
+	sed -n "s/.*\\b$1=\\([-0-9.]*\\).*/\\1/p" "$2" 2>/dev/null |
+	    head -n 1 | sed 's/^-1$//'
 }
 
-ticks_s()
+# scale VALUE DIV: VALUE / DIV ("" stays "").
+scale()
 {
-	[ -n "$1" ] || { echo -; return; }
-	awk -v t="$1" -v hz="$HZ" 'BEGIN { printf "%.2f\n", t / hz }'
+	[ -n "$1" ] || return 0
+	awk -v x="$1" -v d="$2" 'BEGIN { print x / d }'
 }
 
-# ---- one throughput session ----
+# ---- traffic counters (iptables, root only) ----
 
-# session NAME SERVER CLIENT INPUT: sets R_WALL (ms), R_SCPU and R_CCPU
-# (s), R_SHWM and R_CHWM (kB); "-" for what could not be measured. The
-# server runs a shell command that waits for a go file, cats INPUT, then
-# prints the marker and sleeps: the daemon is still there to be read
-# when the marker shows, and is stopped by PID afterwards.
-session()
-{
-	R_WALL=-
-	R_SCPU=-
-	R_CCPU=-
-	R_SHWM=-
-	R_CHWM=-
-	s_go=$T/$1.go
-	rm -f "$s_go"
-	# The command waits for the go file, so that the clock starts with
-	# the cat and not with the server's start-up.
-	if ! server_start "$2" "printf 'BENCH-READY\\r\\n'; \
-	    while [ ! -e '$s_go' ]; do sleep 0.02; done; cat '$4'; \
-	    printf '\\033[0m\\r\\n$MARK\\r\\n'; exec sleep 300"; then
-		echo "session_bench: $1: server did not start" >&2
-		return 1
-	fi
-	s_srv=$SERVER_PID
-	CLIENT_ENV=MOSH_PREDICTION_DISPLAY=never
-	client_start "$1" 80 24 "$3" 127.0.0.1 "$SERVER_PORT"
-	if ! wait_screen "$1" BENCH-READY 10; then
-		tm kill-session -t "$1" 2>/dev/null
-		stop_pid "$s_srv"
-		return 1
-	fi
-	s_cli=$(client_pid "$1")
-	s_sc0=$(cpu_ticks "$s_srv")
-	s_cc0=$(cpu_ticks "$s_cli")
-	if s_ms=$("$PYTHON" "$GEN" wait "$TMUX_NAME" "$1" "$s_go" "$MARK" \
-	    60); then
-		R_WALL=$s_ms
+COUNT=0
+if [ "$(id -u)" = 0 ] && command -v iptables >/dev/null 2>&1 &&
+    iptables -w -N "$CHAIN" 2>/dev/null; then
+	if iptables -w -I OUTPUT -o lo -p udp -j "$CHAIN"; then
+		COUNT=1
+		at_exit "iptables -w -D OUTPUT -o lo -p udp -j $CHAIN; \
+		    iptables -w -F $CHAIN; iptables -w -X $CHAIN"
 	else
-		echo "session_bench: $1: no $MARK within 60 s" >&2
+		iptables -w -X "$CHAIN"
 	fi
-	s_sc1=$(cpu_ticks "$s_srv")
-	s_cc1=$(cpu_ticks "$s_cli")
-	R_SHWM=$(proc_kb "$s_srv" VmHWM)
-	R_CHWM=$(proc_kb "$s_cli" VmHWM)
-	if [ -n "$s_sc0" ] && [ -n "$s_sc1" ]; then
-		R_SCPU=$(ticks_s $((s_sc1 - s_sc0)))
-	fi
-	if [ -n "$s_cc0" ] && [ -n "$s_cc1" ]; then
-		R_CCPU=$(ticks_s $((s_cc1 - s_cc0)))
-	fi
-	tm kill-session -t "$1" 2>/dev/null
-	stop_pid "$s_srv"
-	return 0
-}
+fi
+[ "$COUNT" = 1 ] || echo "  no iptables counters (needs root): traffic" \
+    "figures will read FAILED"
 
-# least X Y: the smaller number, ignoring "-".
-least()
+# count_on PORT / count_off PORT: count UDP from and to a server's port.
+count_on()
 {
-	awk -v x="$1" -v y="$2" 'BEGIN {
-		if (x == "-" || x == "") { print (y == "" ? "-" : y) }
-		else if (y == "-" || y == "" || x + 0 <= y + 0) { print x }
-		else { print y }
-	}'
+	[ "$COUNT" = 1 ] || return 0
+	iptables -w -A "$CHAIN" -p udp --sport "$1"
+	iptables -w -A "$CHAIN" -p udp --dport "$1"
 }
 
-mbps()
+count_off()
 {
-	awk -v f="$1" -v ms="$2" 'BEGIN {
-		if (ms == "-" || ms + 0 == 0) { print "-" }
-		else { printf "%.1f\n", f / 1e6 / (ms / 1000) }
-	}'
+	[ "$COUNT" = 1 ] || return 0
+	iptables -w -D "$CHAIN" -p udp --sport "$1"
+	iptables -w -D "$CHAIN" -p udp --dport "$1"
 }
 
-# ---- 1. throughput ----
+# The ptytime hook that saves the counters as $T/ipt.NAME.go and .end.
+hook()
+{
+	echo "sh -c 'iptables -w -n -v -x -L $CHAIN >$T/ipt.$1.\$0'"
+}
 
-echo "session_bench: generating three inputs of $BENCH_MB MB" \
-    "($GEN gen)"
-# In parallel; wait for these PIDs only (lib.sh has a watchdog child).
-g_pids=
-for k in ascii colour cjk; do
-	"$PYTHON" "$GEN" gen "$k" "$T/$k.in" "$BENCH_MB" &
-	g_pids="$g_pids $!"
-done
-for p in $g_pids; do
-	wait "$p"
-done
-OURS_S="./mosh server"
-OURS_C="./mosh client"
-echo "session_bench: 80x24, server cats the input, wall until the marker" \
-    "shows on the client; best of $BENCH_RUNS"
-echo "  load average now: $(cut -d ' ' -f 1-3 /proc/loadavg) on" \
-    "$(getconf _NPROCESSORS_ONLN) CPUs (wall times suffer from other load;" \
-    "CPU times less so)"
-for k in ascii colour cjk; do
-	in=$T/$k.in
-	size=$(wc -c <"$in")
-	ow=- os=- oc=- osh=- och=- uw=- us=- uc=- ush=- uch=-
-	r=1
-	while [ "$r" -le "$BENCH_RUNS" ]; do
-		session "o$r-$k" "$OURS_S" "$OURS_C" "$in"
-		ow=$(least "$ow" "$R_WALL") os=$(least "$os" "$R_SCPU")
-		oc=$(least "$oc" "$R_CCPU") osh=$(least "$osh" "$R_SHWM")
-		och=$(least "$och" "$R_CHWM")
-		session "u$r-$k" mosh-server mosh-client "$in"
-		uw=$(least "$uw" "$R_WALL") us=$(least "$us" "$R_SCPU")
-		uc=$(least "$uc" "$R_CCPU") ush=$(least "$ush" "$R_SHWM")
-		uch=$(least "$uch" "$R_CHWM")
-		r=$((r + 1))
-	done
-	line "$k: wall ms" "$ow" "$uw"
-	line "$k: MB/s (wall)" "$(mbps "$size" "$ow")" "$(mbps "$size" "$uw")"
-	line "$k: server CPU s" "$os" "$us"
-	line "$k: client CPU s" "$oc" "$uc"
-	line "$k: server peak RSS kB" "$osh" "$ush"
-	line "$k: client peak RSS kB" "$och" "$uch"
-	if [ "$BENCH_CROSS" = 1 ]; then
-		x1=- x1s=- x2=- x2c=-
-		r=1
-		while [ "$r" -le "$BENCH_RUNS" ]; do
-			session "x$r-$k" "$OURS_S" mosh-client "$in"
-			x1=$(least "$x1" "$R_WALL")
-			x1s=$(least "$x1s" "$R_SCPU")
-			session "y$r-$k" mosh-server "$OURS_C" "$in"
-			x2=$(least "$x2" "$R_WALL")
-			x2c=$(least "$x2c" "$R_CCPU")
-			r=$((r + 1))
+# traffic NAME PORT: "down_pkts down_payload up_pkts up_payload" between
+# the go and end snapshots (payload: less 28 bytes of IPv4 and UDP header
+# per datagram); nothing if the snapshots are missing.
+traffic()
+{
+	[ -s "$T/ipt.$1.go" ] && [ -s "$T/ipt.$1.end" ] || return 0
+	awk -v p="$2" '
+	{
+		s = 0
+		for (i = 1; i <= NF; i++) {
+			if ($i == "spt:" p) { s = 1 }
+			if ($i == "dpt:" p) { s = 2 }
+		}
+		if (s == 0) { next }
+		k = NR == FNR ? -1 : 1
+		pk[s] += k * $1
+		by[s] += k * $2
+	}
+	END {
+		printf "%d %d %d %d\n", pk[1], by[1] - 28 * pk[1], pk[2],
+		    by[2] - 28 * pk[2]
+	}' "$T/ipt.$1.go" "$T/ipt.$1.end"
+}
+
+# ---- inputs ----
+
+echo "session_bench: generating the $MB MB mix ($GEN gen mix)"
+MIX=$T/mix.in
+if ! "$PYTHON" "$GEN" gen mix "$MIX" "$MB"; then
+	echo "session_bench: FAILED: $GEN gen mix"
+	exit 1
+fi
+MIXSIZE=$(wc -c <"$MIX")
+if printf '%s' "$MARK" | fold -w 1 | sort -u |
+    while read -r c; do grep -qF -- "$c" "$MIX" && echo "$c"; done |
+    grep -q .; then
+	echo "session_bench: FAILED: a character of the marker is in the mix"
+	exit 1
+fi
+
+# ---- one bulk session ----
+
+# bulk FIG IMPL SERVER CLIENT "CMD": one session that runs CMD on Enter.
+bulk()
+{
+	b_fig=$1
+	b_impl=$2
+	b_name=$1.$2.$ROUND
+	b_ok=0
+	if server_start "$3" "printf '$READY\\n'; read x; $5; \
+	    printf '\\033[0m\\n$MARK\\n'; exec sleep 300"; then
+		b_srv=$SERVER_PID
+		b_port=$SERVER_PORT
+		count_on "$b_port"
+		rm -f "$T/ipt.$b_name.go" "$T/ipt.$b_name.end"
+		if $PT -t "$TMO" -p "$b_srv" -x "$(hook "$b_name")" \
+		    wait "$READY" "$MARK" -- env MOSH_KEY="$SERVER_KEY" \
+		    LANG=C.UTF-8 LC_ALL=C.UTF-8 MOSH_PREDICTION_DISPLAY=never \
+		    $4 127.0.0.1 "$b_port" >"$T/$b_name.out" \
+		    2>"$T/$b_name.err"; then
+			b_ok=1
+		fi
+		stop_pid "$b_srv"
+		count_off "$b_port"
+	fi
+	if [ "$b_ok" = 1 ]; then
+		b_ms=$(field ms "$T/$b_name.out")
+		put "$b_fig.wall" "$b_impl" "$(scale "$b_ms" 1000)"
+		put "$b_fig.scpu" "$b_impl" \
+		    "$(scale "$(field srv_cpu_ms "$T/$b_name.out")" 1000)"
+		put "$b_fig.ccpu" "$b_impl" \
+		    "$(scale "$(field cli_cpu_ms "$T/$b_name.out")" 1000)"
+		put "$b_fig.shwm" "$b_impl" "$(field srv_hwm_kb "$T/$b_name.out")"
+		put "$b_fig.chwm" "$b_impl" "$(field cli_hwm_kb "$T/$b_name.out")"
+		set -- $(traffic "$b_name" "$b_port")
+		put "$b_fig.dpk" "$b_impl" "${1:-}"
+		put "$b_fig.dby" "$b_impl" "${2:-}"
+		put "$b_fig.upk" "$b_impl" "${3:-}"
+		put "$b_fig.uby" "$b_impl" "${4:-}"
+		echo "  round $ROUND $b_fig $b_impl: $(fmt "$b_ms" 0) ms," \
+		    "server CPU $(field srv_cpu_ms "$T/$b_name.out") ms," \
+		    "${1:--} datagrams and ${2:--} bytes down"
+	else
+		for f in wall scpu ccpu shwm chwm dpk dby upk uby; do
+			put "$b_fig.$f" "$b_impl"
 		done
-		line "$k: wall ms [our srv, Debian cli]" "$x1" "$uw"
-		line "$k: server CPU s [Debian cli]" "$x1s" "$us"
-		line "$k: wall ms [Debian srv, our cli]" "$x2" "$uw"
-		line "$k: client CPU s [Debian srv]" "$x2c" "$uc"
+		echo "  round $ROUND $b_fig $b_impl: FAILED:" \
+		    "$(cat "$T/$b_name.err" 2>/dev/null | tail -n 3)"
 	fi
+}
+
+# keys IMPL SERVER CLIENT: one session of $KEYS keystrokes; the latencies
+# are added to $T/keys.IMPL.
+keys()
+{
+	k_name=keys.$1.$ROUND
+	k_ok=0
+	if server_start "$2" "export PS1='bench> '; exec sh"; then
+		k_srv=$SERVER_PID
+		if $PT -t 10 -p "$k_srv" keys 'bench>' "$KEYS" -- \
+		    env MOSH_KEY="$SERVER_KEY" LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+		    MOSH_PREDICTION_DISPLAY=never $3 127.0.0.1 \
+		    "$SERVER_PORT" >"$T/$k_name.out" 2>"$T/$k_name.err"; then
+			k_ok=1
+		fi
+		stop_pid "$k_srv"
+	fi
+	if [ "$k_ok" = 1 ]; then
+		awk '$1 == "key" { print $2 }' "$T/$k_name.out" \
+		    >>"$T/keys.$1"
+		awk '$1 == "key" { print $2 }' "$T/$k_name.out" \
+		    >"$T/$k_name.ms"
+		put keys "$1" 1
+		echo "  round $ROUND keys $1: median $(pctl "$T/$k_name.ms" 50)" \
+		    "ms, p90 $(pctl "$T/$k_name.ms" 90) ms"
+	else
+		put keys "$1"
+		echo "  round $ROUND keys $1: FAILED:" \
+		    "$(tail -n 3 "$T/$k_name.err" 2>/dev/null)"
+	fi
+}
+
+# ---- rounds ----
+
+: >"$T/keys.ours"
+: >"$T/keys.up"
+ROUND=1
+while [ "$ROUND" -le "$ROUNDS" ]; do
+	if [ $((ROUND % 2)) = 1 ]; then
+		order="ours up"
+	else
+		order="up ours"
+	fi
+	for impl in $order; do
+		if [ "$impl" = ours ]; then
+			bulk mix ours "$OURS_S" "$OURS_C" "cat '$MIX'"
+		else
+			bulk mix up mosh-server mosh-client "cat '$MIX'"
+		fi
+	done
+	if [ "$CROSS" = 1 ]; then
+		bulk mix xs "$OURS_S" mosh-client "cat '$MIX'"
+		bulk mix xc mosh-server "$OURS_C" "cat '$MIX'"
+	fi
+	for impl in $order; do
+		if [ "$impl" = ours ]; then
+			bulk seq ours "$OURS_S" "$OURS_C" "seq 1 $SEQ"
+		else
+			bulk seq up mosh-server mosh-client "seq 1 $SEQ"
+		fi
+	done
+	for impl in $order; do
+		if [ "$impl" = ours ]; then
+			keys ours "$OURS_S" "$OURS_C"
+		else
+			keys up mosh-server mosh-client
+		fi
+	done
+	ROUND=$((ROUND + 1))
 done
 
-# ---- 2. idle memory and 3. keystroke latency ----
+# ---- idle sessions (both at once), meanwhile the ceiling and emulator ----
 
-# idle NAME SERVER CLIENT: sets I_SRSS, I_CRSS (kB) and I_LAT (median ms).
-idle()
+# idle IMPL SERVER CLIENT: in the background; sets I_PID and I_PORT.
+idle_start()
 {
-	I_SRSS=-
-	I_CRSS=-
-	I_LAT=-
-	I_MIN=-
-	I_MAX=-
+	I_PID=
+	I_PORT=
 	if ! server_start "$2" "export PS1='bench> '; exec sh"; then
-		echo "session_bench: $1: server did not start" >&2
 		return 1
 	fi
-	i_srv=$SERVER_PID
-	CLIENT_ENV=MOSH_PREDICTION_DISPLAY=never
-	client_start "$1" 80 24 "$3" 127.0.0.1 "$SERVER_PORT"
-	if wait_screen "$1" '^bench>' 10; then
-		i_cli=$(client_pid "$1")
-		sleep 1
-		I_SRSS=$(proc_kb "$i_srv" VmRSS)
-		I_CRSS=$(proc_kb "$i_cli" VmRSS)
-		if "$PYTHON" "$GEN" keys "$TMUX_NAME" "$1" "$BENCH_KEYS" 5 \
-		    >"$T/$1.keys"; then
-			I_LAT=$(sort -n "$T/$1.keys" | awk '{ v[NR] = $1 }
-			    END { if (NR % 2) { print v[(NR + 1) / 2] }
-			    else { printf "%.2f\n",
-			    (v[NR / 2] + v[NR / 2 + 1]) / 2 } }')
-			I_MIN=$(sort -n "$T/$1.keys" | head -n 1)
-			I_MAX=$(sort -n "$T/$1.keys" | tail -n 1)
-		else
-			echo "session_bench: $1: a keystroke did not echo" >&2
-		fi
-	fi
-	tm kill-session -t "$1" 2>/dev/null
-	stop_pid "$i_srv"
+	I_SRV=$SERVER_PID
+	I_PORT=$SERVER_PORT
+	count_on "$I_PORT"
+	rm -f "$T/ipt.idle.$1.go" "$T/ipt.idle.$1.end"
+	$PT -t 10 -p "$I_SRV" -x "$(hook "idle.$1")" idle 'bench>' "$IDLE" \
+	    -- env MOSH_KEY="$SERVER_KEY" LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+	    MOSH_PREDICTION_DISPLAY=never $3 127.0.0.1 "$I_PORT" \
+	    >"$T/idle.$1.out" 2>"$T/idle.$1.err" &
+	I_PID=$!
+	track_pid "$I_PID"
 }
 
-idle o-idle "$OURS_S" "$OURS_C"
-osr=$I_SRSS ocr=$I_CRSS olat=$I_LAT omin=$I_MIN omax=$I_MAX
-idle u-idle mosh-server mosh-client
-usr=$I_SRSS ucr=$I_CRSS ulat=$I_LAT umin=$I_MIN umax=$I_MAX
-echo "session_bench: idle shell, 1 s after the prompt shows"
-line "idle: server RSS kB" "$osr" "$usr"
-line "idle: client RSS kB" "$ocr" "$ucr"
-echo "session_bench: keystroke round trip (send-keys to echo on the" \
-    "client), $BENCH_KEYS keys"
-line "keystroke: median ms" "$olat" "$ulat"
-echo "  (ours min $omin max $omax; upstream min $umin max $umax;" \
-    "each includes ~2-4 ms of tmux polling)"
+echo "session_bench: idle sessions for $IDLE s; meanwhile the ceiling" \
+    "and the emulator"
+idle_start ours "$OURS_S" "$OURS_C"
+io_pid=$I_PID io_srv=$I_SRV io_port=$I_PORT
+idle_start up mosh-server mosh-client
+iu_pid=$I_PID iu_srv=$I_SRV iu_port=$I_PORT
 
-# ---- binary sizes ----
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	for f in mix seq; do
+		if [ "$f" = mix ]; then
+			set -- cat "$MIX"
+		else
+			set -- seq 1 "$SEQ"
+		fi
+		if $PT -t "$TMO" drain -- "$@" >"$T/ceil.out" 2>&1; then
+			put "ceil.$f" ours "$(scale "$(field ms "$T/ceil.out")" 1000)"
+		else
+			put "ceil.$f" ours
+		fi
+	done
+	r=$((r + 1))
+done
+if $VTB >"$T/vt.out" 2>&1; then
+	for k in ascii colour cjk; do
+		put "vt.$k" ours "$(awk -v k="$k" '$2 == k { print $(NF - 1) }' \
+		    "$T/vt.out")"
+	done
+else
+	for k in ascii colour cjk; do
+		put "vt.$k" ours
+	done
+fi
+
+for impl in ours up; do
+	if [ "$impl" = ours ]; then
+		p=$io_pid s=$io_srv port=$io_port
+	else
+		p=$iu_pid s=$iu_srv port=$iu_port
+	fi
+	ok=0
+	if [ -n "$p" ] && wait "$p"; then
+		ok=1
+	fi
+	[ -n "$p" ] && t_forget "$p"
+	[ -n "$s" ] && stop_pid "$s"
+	[ -n "$port" ] && count_off "$port"
+	if [ "$ok" = 1 ]; then
+		put idle.srss "$impl" "$(field srv_rss_kb "$T/idle.$impl.out")"
+		put idle.crss "$impl" "$(field cli_rss_kb "$T/idle.$impl.out")"
+		set -- $(traffic "idle.$impl" "$port")
+		if [ -n "${4:-}" ]; then
+			put idle.down "$impl" "$(scale "$2" "$IDLE")"
+			put idle.up "$impl" "$(scale "$4" "$IDLE")"
+			put idle.both "$impl" "$(scale $(($2 + $4)) "$IDLE")"
+		else
+			put idle.down "$impl"
+			put idle.up "$impl"
+			put idle.both "$impl"
+		fi
+	else
+		echo "  idle $impl: FAILED: $(tail -n 3 "$T/idle.$impl.err" \
+		    2>/dev/null)"
+		for f in srss crss down up both; do
+			put "idle.$f" "$impl"
+		done
+	fi
+done
+
+# ---- sizes ----
 
 osize=$(wc -c <./mosh)
-ss_=$(wc -c <"$(command -v mosh-server)")
-cs_=$(wc -c <"$(command -v mosh-client)")
-echo "session_bench: binary sizes (ours is static and serves both roles)"
-line "binary bytes, server + client" "$osize" "$((ss_ + cs_))"
+ss=$(wc -c <"$(command -v mosh-server)")
+cs=$(wc -c <"$(command -v mosh-client)")
 libs=$(ldd "$(command -v mosh-server)" "$(command -v mosh-client)" |
     awk '$2 == "=>" && $3 ~ /^\// { print $3 }
-	$1 ~ /^\// && $1 !~ /:$/ { print $1 }' |
-    sort -u)
+	$1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u)
 lsum=0
 for l in $libs; do
 	lsum=$((lsum + $(wc -c <"$(readlink -f "$l")")))
 done
-echo "  Debian's also load $(echo "$libs" | wc -l) shared libraries" \
-    "(ldd), $lsum bytes:"
-for l in $libs; do
-	printf '    %-44s %s\n' "$l" "$(wc -c <"$(readlink -f "$l")")"
-done
-line "binary + shared libraries bytes" "$osize" "$((ss_ + cs_ + lsum))"
+put size.bin ours "$osize"
+put size.bin up "$((ss + cs))"
+put size.all ours "$osize"
+put size.all up "$((ss + cs + lsum))"
+
+# ---- summary ----
+
+FAILED=0
+# row FIG LABEL DECIMALS TARGET: one summary line; upstream "-" when it
+# has no such figure.
+row()
+{
+	r_o=$(median "$1" ours)
+	r_u=$(median "$1" up)
+	r_f=$(($(fails "$1" ours) + $(fails "$1" up)))
+	r_os=$(fmt "$r_o" "$3")
+	r_us=$(fmt "$r_u" "$3")
+	r_note=
+	if [ "$r_f" -gt 0 ]; then
+		FAILED=1
+		r_note="  FAILED in $r_f measurement(s)"
+		[ "$r_o" = - ] && [ "$(fails "$1" ours)" -gt 0 ] && r_os=FAILED
+		[ "$r_u" = - ] && [ "$(fails "$1" up)" -gt 0 ] && r_us=FAILED
+	fi
+	printf '%-40s ours %9s  upstream %9s  ratio %5s  target %s%s\n' \
+	    "$2" "$r_os" "$r_us" "$(ratio "$r_o" "$r_u")" "$4" "$r_note"
+}
+
+# keyrow LABEL PCT TARGET: latency percentile over all rounds' keystrokes.
+keyrow()
+{
+	r_o=$(pctl "$T/keys.ours" "$2")
+	r_u=$(pctl "$T/keys.up" "$2")
+	r_os=$(fmt "$r_o" 2)
+	r_us=$(fmt "$r_u" 2)
+	r_note=
+	if [ "$(fails keys ours)" -gt 0 ] || [ "$(fails keys up)" -gt 0 ]; then
+		FAILED=1
+		r_note="  FAILED in $(($(fails keys ours) + \
+		    $(fails keys up))) session(s)"
+		[ "$r_o" = - ] && r_os=FAILED
+		[ "$r_u" = - ] && r_us=FAILED
+	fi
+	printf '%-40s ours %9s  upstream %9s  ratio %5s  target %s%s\n' \
+	    "$1" "$r_os" "$r_us" "$(ratio "$r_o" "$r_u")" "$3" "$r_note"
+}
+
+echo "session_bench: summary (medians of $ROUNDS rounds; ratio is" \
+    "ours/upstream)"
+mbs=$(awk -v b="$MIXSIZE" 'BEGIN { printf "%.0f", b / 1e6 }')
+row mix.wall "cat $mbs MB mix, Enter to marker, s" 3 "<= 0.25"
+row mix.scpu "  server CPU, s" 2 "-"
+row mix.ccpu "  client CPU, s" 2 "-"
+row mix.dpk "  server->client datagrams" 0 "<= upstream"
+row mix.dby "  server->client bytes (UDP payload)" 0 "<= upstream"
+row mix.upk "  client->server datagrams" 0 "-"
+row mix.shwm "  server peak RSS, kB" 0 "<= 3072"
+row mix.chwm "  client peak RSS, kB" 0 "<= 2048"
+if [ "$CROSS" = 1 ]; then
+	printf '%-40s ours %9s  upstream %9s  ratio %5s\n' \
+	    "  our server, Debian's client, s" \
+	    "$(fmt "$(median mix.wall xs)" 3)" \
+	    "$(fmt "$(median mix.wall up)" 3)" \
+	    "$(ratio "$(median mix.wall xs)" "$(median mix.wall up)")"
+	printf '%-40s ours %9s  upstream %9s  ratio %5s\n' \
+	    "  Debian's server, our client, s" \
+	    "$(fmt "$(median mix.wall xc)" 3)" \
+	    "$(fmt "$(median mix.wall up)" 3)" \
+	    "$(ratio "$(median mix.wall xc)" "$(median mix.wall up)")"
+fi
+row seq.wall "seq 1 $SEQ to marker, s" 3 "<= 0.2"
+row seq.scpu "  server CPU, s" 2 "-"
+row seq.dpk "  server->client datagrams" 0 "<= upstream"
+row seq.dby "  server->client bytes (UDP payload)" 0 "<= upstream"
+row ceil.mix "ceiling: bare pty, cat of the mix, s" 3 "-"
+row ceil.seq "ceiling: bare pty, seq, s" 3 "-"
+row vt.ascii "emulator alone, ASCII, MB/s" 1 ">= 500"
+row vt.colour "emulator alone, colour mix, MB/s" 1 "-"
+row vt.cjk "emulator alone, CJK, MB/s" 1 "-"
+keyrow "keystroke to echo, median, ms" 50 "<= 3"
+keyrow "keystroke to echo, p90, ms" 90 "-"
+row idle.srss "server RSS idle, kB" 0 "<= 2048"
+row idle.crss "client RSS idle, kB" 0 "<= 2048"
+row idle.both "idle traffic, both ways, B/s" 1 "<= 43"
+row idle.down "  server->client, B/s" 1 "-"
+row idle.up "  client->server, B/s" 1 "-"
+row size.bin "stripped bytes (ours: the one binary)" 0 "<= 409600"
+row size.all "  with shared libraries" 0 "<= 409600"
+echo "  (upstream's sizes are mosh-server + mosh-client, the second" \
+    "line with the $(echo "$libs" | wc -l) shared libraries they load" \
+    "(ldd); Debian's mosh wrapper script also needs Perl)"
+echo "  (keystrokes: $(wc -l <"$T/keys.ours") of ours and" \
+    "$(wc -l <"$T/keys.up") of upstream's)"
 t_end=$(now_ms)
 echo "session_bench: done in $(((t_end - t_begin) / 1000)) s"
+exit "$FAILED"
