@@ -19,7 +19,9 @@
  *       sequence); print "key MS" for each, then the process figures
  *   ptytime [options] idle PROMPT SEC -- CMD [ARG...]
  *       wait until PROMPT is visible, let 1 s pass, run the hook with
- *       "go", let SEC seconds pass, run the hook with "end"; print the
+ *       "go", let at least SEC seconds pass and then wait for SIGUSR1
+ *       (which may come earlier; without one, an hour), run the hook
+ *       with "end"; print "ms=N" (the time between the hooks) and the
  *       process figures
  * Options:
  *   -c COLS, -r ROWS   the pty's size (default 80x24)
@@ -59,6 +61,9 @@
 #define MAX_TEXT 64
 #define MAX_KEYS 10000
 #define BUF_SIZE 65536
+#define IDLE_MAX_MS 3600000.0
+
+static volatile sig_atomic_t got_usr1;
 
 /* Escape-sequence stripper: which bytes a terminal would print. */
 enum { S_GROUND, S_ESC, S_ESC_INTER, S_CSI, S_STR, S_STR_ESC };
@@ -251,6 +256,9 @@ child_start(struct child *ch, char **argv, unsigned short cols,
 	ch->fd = fd;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
 		perror("ptytime: fcntl");
+		kill(ch->pid, SIGKILL);
+		waitpid(ch->pid, NULL, 0);
+		close(fd);
 		return -1;
 	}
 	return 0;
@@ -335,16 +343,28 @@ wait_text(struct child *ch, struct strip *s, struct match *m, double sec,
 	return 0;
 }
 
-/* Read and drop output for ms milliseconds. */
+/*
+ * Read and drop output for ms milliseconds; with usr1 set, only until
+ * SIGUSR1 has come as well.
+ */
 static void
-drain_for(struct child *ch, struct strip *s, double ms)
+drain_for(struct child *ch, struct strip *s, double ms, int usr1)
 {
-	double end = now_ms() + ms;
+	double t0 = now_ms(), end = t0 + ms;
 
-	while (now_ms() < end && child_read(ch, s, NULL, 0,
-	    end - now_ms()) != -1) {
+	while ((now_ms() < end || (usr1 && !got_usr1 &&
+	    now_ms() < t0 + IDLE_MAX_MS)) &&
+	    child_read(ch, s, NULL, 0, now_ms() < end ? end - now_ms() :
+	    100) != -1) {
 		continue;
 	}
+}
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
 }
 
 static int
@@ -529,7 +549,7 @@ do_wait(struct child *ch, struct strip *s, char **arg, double sec,
 		return -1;
 	}
 	/* Let the first frames settle, so the clock measures the output. */
-	drain_for(ch, s, 300);
+	drain_for(ch, s, 300, 0);
 	run_hook(hook, "go");
 	s0 = proc_cpu_ms(srv);
 	c0 = proc_cpu_ms(ch->pid);
@@ -567,7 +587,7 @@ do_keys(struct child *ch, struct strip *s, char **arg, double sec,
 	if (wait_text(ch, s, &prompt, sec, arg[0]) == -1) {
 		return -1;
 	}
-	drain_for(ch, s, 500);
+	drain_for(ch, s, 500, 0);
 	s0 = proc_cpu_ms(srv);
 	c0 = proc_cpu_ms(ch->pid);
 	for (i = 0; i < n; i++) {
@@ -576,7 +596,7 @@ do_keys(struct child *ch, struct strip *s, char **arg, double sec,
 			if (put(ch, "\025", 1) == -1) {
 				return -1;
 			}
-			drain_for(ch, s, 300);
+			drain_for(ch, s, 300, 0);
 		}
 		c = letters[i % 26];
 		t0 = now_ms();
@@ -597,7 +617,7 @@ do_keys(struct child *ch, struct strip *s, char **arg, double sec,
 		}
 		printf("key %.3f\n", t1 - t0);
 		seed = seed * 1103515245u + 12345u;
-		drain_for(ch, s, 60 + (double)((seed >> 8) % 121));
+		drain_for(ch, s, 60 + (double)((seed >> 8) % 121), 0);
 	}
 	fig_end(&f, srv, ch->pid, s0, c0);
 	print_fig(&f);
@@ -610,7 +630,7 @@ do_idle(struct child *ch, struct strip *s, char **arg, double sec,
 {
 	struct match prompt;
 	struct procfig f;
-	double idle = strtod(arg[1], NULL);
+	double idle = strtod(arg[1], NULL), t0, t1;
 	long s0, c0;
 
 	if (match_init(&prompt, arg[0]) == -1 || !(idle > 0 && idle < 3600)) {
@@ -620,17 +640,20 @@ do_idle(struct child *ch, struct strip *s, char **arg, double sec,
 	if (wait_text(ch, s, &prompt, sec, arg[0]) == -1) {
 		return -1;
 	}
-	drain_for(ch, s, 1000);
+	drain_for(ch, s, 1000, 0);
 	run_hook(hook, "go");
 	s0 = proc_cpu_ms(srv);
 	c0 = proc_cpu_ms(ch->pid);
-	drain_for(ch, s, idle * 1e3);
+	t0 = now_ms();
+	drain_for(ch, s, idle * 1e3, 1);
+	t1 = now_ms();
 	if (ch->closed) {
 		fprintf(stderr, "ptytime: the command ended while idle\n");
 		return -1;
 	}
 	fig_end(&f, srv, ch->pid, s0, c0);
 	run_hook(hook, "end");
+	printf("ms=%.1f\n", t1 - t0);
 	print_fig(&f);
 	return 0;
 }
@@ -696,6 +719,7 @@ main(int argc, char **argv)
 		return usage();
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
 	memset(&s, 0, sizeof(s));
 	t0 = now_ms();
 	if (child_start(&ch, cmd, (unsigned short)cols,

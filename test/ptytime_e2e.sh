@@ -70,12 +70,39 @@ $PT -t 1 keys 'p>' 3 -- sh -c 'stty -echo; printf "p> "; exec cat' \
 check "keys without echo fails" [ $? -eq 1 ]
 check "and names the key" grep -q "key 1 ('a') not echoed" "$T/n.err"
 
-# idle: the figures come after SEC seconds, the hook around them.
+# idle: the figures come after SEC seconds and SIGUSR1, the hook around
+# them. SIGUSR1 comes early here: it still waits for SEC.
 rm -f "$T/hook"
-$PT -t 5 -x "sh -c 'echo \$0 >>$T/hook'" idle 'p>' 0.2 -- \
-    sh -c 'printf "p> "; exec cat' >"$T/i.out" 2>"$T/i.err"
+$PT -t 5 -x "sh -c 'echo \$0 >>$T/hook'" idle 'p>' 2 -- \
+    sh -c 'printf "p> "; exec cat' >"$T/i.out" 2>"$T/i.err" &
+ipid=$!
+track_pid "$ipid"
+sleep 1.5
+kill -USR1 "$ipid"
+sleep 1
+check "idle waits for SEC after an early SIGUSR1" \
+    [ ! -s "$T/i.out" ]
+wait_for '! t_alive $ipid' 10
+wait "$ipid"
 check "idle exits 0" [ $? -eq 0 ]
-check "idle hooks" [ "$(tr '\n' ' ' <"$T/hook")" = "go end " ]
+t_forget "$ipid"
+check "idle hooks" [ "$(tr '\n' ' ' <"$T/hook" 2>/dev/null)" = "go end " ]
+check "idle reports how long it counted" \
+    [ "$(sed -n 's/^ms=\([0-9]*\).*/\1/p' "$T/i.out")" -ge 2000 ]
+check "idle reads the RSS" grep -q 'cli_rss_kb=[0-9]' "$T/i.out"
+
+# Without SIGUSR1 it goes on after SEC.
+$PT -t 5 idle 'p>' 0.1 -- sh -c 'printf "p> "; exec cat' >"$T/j.out" \
+    2>"$T/j.err" &
+jpid=$!
+track_pid "$jpid"
+sleep 2.5
+check "idle without SIGUSR1 is still counting" t_alive "$jpid"
+kill -USR1 "$jpid"
+wait_for '! t_alive $jpid' 10
+wait "$jpid"
+check "and ends on SIGUSR1" [ $? -eq 0 ]
+t_forget "$jpid"
 
 # Usage errors exit 2.
 $PT wait only-one -- true 2>/dev/null

@@ -27,13 +27,15 @@
 #   emulator obj-bench/vt_bench: our emulator alone, in process.
 #   keys   one letter at a time at an idle shell prompt (60-180 ms apart),
 #          prediction off: key into the client's pty to echo out of it.
-#   idle   ours and upstream's sessions side by side with an idle shell:
-#          RSS of server and client, traffic in each direction in B/s.
+#   idle   ours and upstream's sessions side by side with an idle shell,
+#          from the start to the end of all the above: RSS of server and
+#          client, traffic in each direction in B/s.
 #   size   stripped sizes; Debian's binaries with their shared libraries.
 #
 # Knobs: BENCH_ROUNDS (3) rounds of every session pair; BENCH_MB (50) the
 # size of the mix; BENCH_SEQ (3000000) the count for seq; BENCH_KEYS (40)
-# keystrokes per session; BENCH_IDLE (30) seconds of idle traffic counted;
+# keystrokes per session; BENCH_IDLE (60) the least seconds of idle
+# traffic counted (the idle sessions run through all the others);
 # BENCH_CROSS=1 adds the mix with our server and Debian's client and the
 # other way round; BENCH_TIMEOUT (60) seconds before a wait is given up.
 . test/lib.sh
@@ -42,7 +44,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 MB=${BENCH_MB:-50}
 SEQ=${BENCH_SEQ:-3000000}
 KEYS=${BENCH_KEYS:-40}
-IDLE=${BENCH_IDLE:-30}
+IDLE=${BENCH_IDLE:-60}
 CROSS=${BENCH_CROSS:-0}
 TMO=${BENCH_TIMEOUT:-60}
 PT=obj-check/ptytime
@@ -308,6 +310,41 @@ keys()
 	fi
 }
 
+# ---- idle sessions ----
+
+# idle_start IMPL SERVER CLIENT: a session with an idle shell, on a
+# ptytime in the background that counts from 1 s after the prompt until
+# it gets SIGUSR1 (at least $IDLE s); sets I_PID, I_SRV and I_PORT.
+# Both run through all the rounds below: one heartbeat every few seconds
+# disturbs nothing, and the long window makes the B/s figure exact to a
+# fraction of a datagram.
+idle_start()
+{
+	I_PID=
+	I_SRV=
+	I_PORT=
+	if ! server_start "$2" "export PS1='bench> '; exec sh"; then
+		return 1
+	fi
+	I_SRV=$SERVER_PID
+	I_PORT=$SERVER_PORT
+	count_on "$I_PORT"
+	rm -f "$T/ipt.idle.$1.go" "$T/ipt.idle.$1.end"
+	$PT -t 10 -p "$I_SRV" -x "$(hook "idle.$1")" idle 'bench>' "$IDLE" \
+	    -- env MOSH_KEY="$SERVER_KEY" LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+	    MOSH_PREDICTION_DISPLAY=never $3 127.0.0.1 "$I_PORT" \
+	    >"$T/idle.$1.out" 2>"$T/idle.$1.err" &
+	I_PID=$!
+	track_pid "$I_PID"
+}
+
+echo "session_bench: two idle sessions (ours, upstream's) run meanwhile," \
+    "at least $IDLE s"
+idle_start ours "$OURS_S" "$OURS_C"
+io_pid=$I_PID io_srv=$I_SRV io_port=$I_PORT
+idle_start up mosh-server mosh-client
+iu_pid=$I_PID iu_srv=$I_SRV iu_port=$I_PORT
+
 # ---- rounds ----
 
 : >"$T/keys.ours"
@@ -347,34 +384,7 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
 	ROUND=$((ROUND + 1))
 done
 
-# ---- idle sessions (both at once), meanwhile the ceiling and emulator ----
-
-# idle IMPL SERVER CLIENT: in the background; sets I_PID and I_PORT.
-idle_start()
-{
-	I_PID=
-	I_PORT=
-	if ! server_start "$2" "export PS1='bench> '; exec sh"; then
-		return 1
-	fi
-	I_SRV=$SERVER_PID
-	I_PORT=$SERVER_PORT
-	count_on "$I_PORT"
-	rm -f "$T/ipt.idle.$1.go" "$T/ipt.idle.$1.end"
-	$PT -t 10 -p "$I_SRV" -x "$(hook "idle.$1")" idle 'bench>' "$IDLE" \
-	    -- env MOSH_KEY="$SERVER_KEY" LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-	    MOSH_PREDICTION_DISPLAY=never $3 127.0.0.1 "$I_PORT" \
-	    >"$T/idle.$1.out" 2>"$T/idle.$1.err" &
-	I_PID=$!
-	track_pid "$I_PID"
-}
-
-echo "session_bench: idle sessions for $IDLE s; meanwhile the ceiling" \
-    "and the emulator"
-idle_start ours "$OURS_S" "$OURS_C"
-io_pid=$I_PID io_srv=$I_SRV io_port=$I_PORT
-idle_start up mosh-server mosh-client
-iu_pid=$I_PID iu_srv=$I_SRV iu_port=$I_PORT
+# ---- the ceiling and the emulator ----
 
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
@@ -403,6 +413,10 @@ else
 	done
 fi
 
+echo "session_bench: ending the idle sessions"
+for p in $io_pid $iu_pid; do
+	kill -USR1 "$p" 2>/dev/null
+done
 for impl in ours up; do
 	if [ "$impl" = ours ]; then
 		p=$io_pid s=$io_srv port=$io_port
@@ -419,11 +433,15 @@ for impl in ours up; do
 	if [ "$ok" = 1 ]; then
 		put idle.srss "$impl" "$(field srv_rss_kb "$T/idle.$impl.out")"
 		put idle.crss "$impl" "$(field cli_rss_kb "$T/idle.$impl.out")"
+		ims=$(field ms "$T/idle.$impl.out")
 		set -- $(traffic "idle.$impl" "$port")
-		if [ -n "${4:-}" ]; then
-			put idle.down "$impl" "$(scale "$2" "$IDLE")"
-			put idle.up "$impl" "$(scale "$4" "$IDLE")"
-			put idle.both "$impl" "$(scale $(($2 + $4)) "$IDLE")"
+		if [ -n "${4:-}" ] && [ -n "$ims" ]; then
+			echo "  idle $impl: $1 datagrams down, $3 up in" \
+			    "$(fmt "$ims" 0) ms"
+			isec=$(scale "$ims" 1000)
+			put idle.down "$impl" "$(scale "$2" "$isec")"
+			put idle.up "$impl" "$(scale "$4" "$isec")"
+			put idle.both "$impl" "$(scale $(($2 + $4)) "$isec")"
 		else
 			put idle.down "$impl"
 			put idle.up "$impl"
