@@ -37,7 +37,9 @@
 # keystrokes per session; BENCH_IDLE (60) the least seconds of idle
 # traffic counted (the idle sessions run through all the others);
 # BENCH_CROSS=1 adds the mix with our server and Debian's client and the
-# other way round; BENCH_TIMEOUT (60) seconds before a wait is given up.
+# other way round; BENCH_EXTRA="ascii cjk" (default none) adds bulk
+# sessions on inputs of plain text lines and of CJK lines, BENCH_MB each;
+# BENCH_TIMEOUT (60) seconds before a wait is given up.
 . test/lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -46,6 +48,7 @@ SEQ=${BENCH_SEQ:-3000000}
 KEYS=${BENCH_KEYS:-40}
 IDLE=${BENCH_IDLE:-60}
 CROSS=${BENCH_CROSS:-0}
+EXTRA=${BENCH_EXTRA:-}
 TMO=${BENCH_TIMEOUT:-60}
 PT=obj-check/ptytime
 VTB=obj-bench/vt_bench
@@ -221,12 +224,22 @@ if ! "$PYTHON" "$GEN" gen mix "$MIX" "$MB"; then
 	exit 1
 fi
 MIXSIZE=$(wc -c <"$MIX")
-if printf '%s' "$MARK" | fold -w 1 | sort -u |
-    while read -r c; do grep -qF -- "$c" "$MIX" && echo "$c"; done |
-    grep -q .; then
-	echo "session_bench: FAILED: a character of the marker is in the mix"
-	exit 1
-fi
+for k in $EXTRA; do
+	echo "session_bench: generating $MB MB of $k ($GEN gen $k)"
+	if ! "$PYTHON" "$GEN" gen "$k" "$T/$k.in" "$MB"; then
+		echo "session_bench: FAILED: $GEN gen $k"
+		exit 1
+	fi
+done
+for f in "$MIX" $(for k in $EXTRA; do echo "$T/$k.in"; done); do
+	if printf '%s' "$MARK" | fold -w 1 | sort -u |
+	    while read -r c; do grep -qF -- "$c" "$f" && echo "$c"; done |
+	    grep -q .; then
+		echo "session_bench: FAILED: a character of the marker is in" \
+		    "$f"
+		exit 1
+	fi
+done
 
 # ---- one bulk session ----
 
@@ -367,6 +380,17 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
 		bulk mix xs "$OURS_S" mosh-client "cat '$MIX'"
 		bulk mix xc mosh-server "$OURS_C" "cat '$MIX'"
 	fi
+	for k in $EXTRA; do
+		for impl in $order; do
+			if [ "$impl" = ours ]; then
+				bulk "$k" ours "$OURS_S" "$OURS_C" \
+				    "cat '$T/$k.in'"
+			else
+				bulk "$k" up mosh-server mosh-client \
+				    "cat '$T/$k.in'"
+			fi
+		done
+	done
 	for impl in $order; do
 		if [ "$impl" = ours ]; then
 			bulk seq ours "$OURS_S" "$OURS_C" "seq 1 $SEQ"
@@ -538,6 +562,12 @@ if [ "$CROSS" = 1 ]; then
 	    "$(fmt "$(median mix.wall up)" 3)" \
 	    "$(ratio "$(median mix.wall xc)" "$(median mix.wall up)")"
 fi
+for k in $EXTRA; do
+	row "$k.wall" "cat $MB MB of $k, Enter to marker, s" 3 "-"
+	row "$k.scpu" "  server CPU, s" 2 "-"
+	row "$k.dpk" "  server->client datagrams" 0 "-"
+	row "$k.dby" "  server->client bytes (UDP payload)" 0 "-"
+done
 row seq.wall "seq 1 $SEQ to marker, s" 3 "<= 0.2"
 row seq.scpu "  server CPU, s" 2 "-"
 row seq.dpk "  server->client datagrams" 0 "<= upstream"
