@@ -78,10 +78,18 @@ echo "  load average now: $(cut -d ' ' -f 1-3 /proc/loadavg) on" \
 
 # ---- results ----
 
-# put FIG IMPL VALUE: one measurement ("FAIL" when it could not be made).
+# put FIG IMPL VALUE: one measurement; "FAIL" when it could not be made
+# (VALUE is empty or not a number).
 put()
 {
-	echo "$1 $2 ${3:-FAIL}" >>"$RES"
+	case ${3:-} in
+	'' | *[!0-9.]* | *.*.* | .)
+		echo "$1 $2 FAIL" >>"$RES"
+		;;
+	*)
+		echo "$1 $2 $3" >>"$RES"
+		;;
+	esac
 }
 
 # median FIG IMPL: the median of the numeric values, "-" if none.
