@@ -522,7 +522,8 @@ do_drain(struct child *ch, double t0, double sec)
 
 	while (child_read(ch, NULL, NULL, 0, 100) != -1) {
 		if (now_ms() >= end) {
-			fprintf(stderr, "ptytime: still open after %g s\n", sec);
+			fprintf(stderr, "ptytime: still open after %g s\n",
+			    sec);
 			return -1;
 		}
 	}

@@ -39,7 +39,9 @@
 # BENCH_CROSS=1 adds the mix with our server and Debian's client and the
 # other way round; BENCH_EXTRA="ascii cjk" (default none) adds bulk
 # sessions on inputs of plain text lines and of CJK lines, BENCH_MB each;
-# BENCH_TIMEOUT (60) seconds before a wait is given up.
+# BENCH_TIMEOUT (60) seconds before a wait is given up; BENCH_PARTS (all
+# of "mix seq keys idle ceiling emu size") the parts to run, e.g.
+# BENCH_PARTS=keys for the keystroke figures alone.
 . test/lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -49,6 +51,7 @@ KEYS=${BENCH_KEYS:-40}
 IDLE=${BENCH_IDLE:-60}
 CROSS=${BENCH_CROSS:-0}
 EXTRA=${BENCH_EXTRA:-}
+PARTS=${BENCH_PARTS:-mix seq keys idle ceiling emu size}
 TMO=${BENCH_TIMEOUT:-60}
 PT=obj-check/ptytime
 VTB=obj-bench/vt_bench
@@ -76,6 +79,15 @@ done
 echo "  load average now: $(cut -d ' ' -f 1-3 /proc/loadavg) on" \
     "$(getconf _NPROCESSORS_ONLN) CPUs"
 
+# want PART: is PART in BENCH_PARTS?
+want()
+{
+	case " $PARTS " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
 # ---- results ----
 
 # put FIG IMPL VALUE: one measurement; "FAIL" when it could not be made
@@ -101,7 +113,9 @@ median()
 		if (n == 0) { print "-"; exit }
 		for (a = 2; a <= n; a++) {
 			x = v[a]
-			for (b = a - 1; b >= 1 && v[b] > x; b--) { v[b + 1] = v[b] }
+			for (b = a - 1; b >= 1 && v[b] > x; b--) {
+				v[b + 1] = v[b]
+			}
 			v[b + 1] = x
 		}
 		if (n % 2) { print v[(n + 1) / 2] }
@@ -225,11 +239,14 @@ traffic()
 
 # ---- inputs ----
 
-echo "session_bench: generating the $MB MB mix ($GEN gen mix)"
 MIX=$T/mix.in
-if ! "$PYTHON" "$GEN" gen mix "$MIX" "$MB"; then
-	echo "session_bench: FAILED: $GEN gen mix"
-	exit 1
+: >"$MIX"
+if want mix || want ceiling; then
+	echo "session_bench: generating the $MB MB mix ($GEN gen mix)"
+	if ! "$PYTHON" "$GEN" gen mix "$MIX" "$MB"; then
+		echo "session_bench: FAILED: $GEN gen mix"
+		exit 1
+	fi
 fi
 MIXSIZE=$(wc -c <"$MIX")
 for k in $EXTRA; do
@@ -281,8 +298,10 @@ bulk()
 		    "$(scale "$(field srv_cpu_ms "$T/$b_name.out")" 1000)"
 		put "$b_fig.ccpu" "$b_impl" \
 		    "$(scale "$(field cli_cpu_ms "$T/$b_name.out")" 1000)"
-		put "$b_fig.shwm" "$b_impl" "$(field srv_hwm_kb "$T/$b_name.out")"
-		put "$b_fig.chwm" "$b_impl" "$(field cli_hwm_kb "$T/$b_name.out")"
+		put "$b_fig.shwm" "$b_impl" \
+		    "$(field srv_hwm_kb "$T/$b_name.out")"
+		put "$b_fig.chwm" "$b_impl" \
+		    "$(field cli_hwm_kb "$T/$b_name.out")"
 		set -- $(traffic "$b_name" "$b_port")
 		put "$b_fig.dpk" "$b_impl" "${1:-}"
 		put "$b_fig.dby" "$b_impl" "${2:-}"
@@ -322,8 +341,9 @@ keys()
 		awk '$1 == "key" { print $2 }' "$T/$k_name.out" \
 		    >"$T/$k_name.ms"
 		put keys "$1" 1
-		echo "  round $ROUND keys $1: median $(pctl "$T/$k_name.ms" 50)" \
-		    "ms, p90 $(pctl "$T/$k_name.ms" 90) ms"
+		echo "  round $ROUND keys $1:" \
+		    "median $(pctl "$T/$k_name.ms" 50) ms," \
+		    "p90 $(pctl "$T/$k_name.ms" 90) ms"
 	else
 		put keys "$1"
 		echo "  round $ROUND keys $1: FAILED:" \
@@ -359,12 +379,14 @@ idle_start()
 	track_pid "$I_PID"
 }
 
-echo "session_bench: two idle sessions (ours, upstream's) run meanwhile," \
-    "at least $IDLE s"
-idle_start ours "$OURS_S" "$OURS_C"
-io_pid=$I_PID io_srv=$I_SRV io_port=$I_PORT
-idle_start up mosh-server mosh-client
-iu_pid=$I_PID iu_srv=$I_SRV iu_port=$I_PORT
+if want idle; then
+	echo "session_bench: two idle sessions (ours, upstream's) run" \
+	    "meanwhile, at least $IDLE s"
+	idle_start ours "$OURS_S" "$OURS_C"
+	io_pid=$I_PID io_srv=$I_SRV io_port=$I_PORT
+	idle_start up mosh-server mosh-client
+	iu_pid=$I_PID iu_srv=$I_SRV iu_port=$I_PORT
+fi
 
 # ---- rounds ----
 
@@ -377,14 +399,15 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
 	else
 		order="up ours"
 	fi
-	for impl in $order; do
+	want mix || order_mix=
+	for impl in ${order_mix-$order}; do
 		if [ "$impl" = ours ]; then
 			bulk mix ours "$OURS_S" "$OURS_C" "cat '$MIX'"
 		else
 			bulk mix up mosh-server mosh-client "cat '$MIX'"
 		fi
 	done
-	if [ "$CROSS" = 1 ]; then
+	if [ "$CROSS" = 1 ] && want mix; then
 		bulk mix xs "$OURS_S" mosh-client "cat '$MIX'"
 		bulk mix xc mosh-server "$OURS_C" "cat '$MIX'"
 	fi
@@ -399,14 +422,16 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
 			fi
 		done
 	done
-	for impl in $order; do
+	want seq || order_seq=
+	for impl in ${order_seq-$order}; do
 		if [ "$impl" = ours ]; then
 			bulk seq ours "$OURS_S" "$OURS_C" "seq 1 $SEQ"
 		else
 			bulk seq up mosh-server mosh-client "seq 1 $SEQ"
 		fi
 	done
-	for impl in $order; do
+	want keys || order_keys=
+	for impl in ${order_keys-$order}; do
 		if [ "$impl" = ours ]; then
 			keys ours "$OURS_S" "$OURS_C"
 		else
@@ -418,92 +443,105 @@ done
 
 # ---- the ceiling and the emulator ----
 
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-	for f in mix seq; do
-		if [ "$f" = mix ]; then
-			set -- cat "$MIX"
-		else
-			set -- seq 1 "$SEQ"
-		fi
-		if $PT -t "$TMO" drain -- "$@" >"$T/ceil.out" 2>&1; then
-			put "ceil.$f" ours "$(scale "$(field ms "$T/ceil.out")" 1000)"
-		else
-			put "ceil.$f" ours
-		fi
+if want ceiling; then
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		for f in mix seq; do
+			if [ "$f" = mix ]; then
+				set -- cat "$MIX"
+			else
+				set -- seq 1 "$SEQ"
+			fi
+			if $PT -t "$TMO" drain -- "$@" >"$T/ceil.out" 2>&1
+			then
+				put "ceil.$f" ours \
+				    "$(scale "$(field ms "$T/ceil.out")" 1000)"
+			else
+				put "ceil.$f" ours
+			fi
+		done
+		r=$((r + 1))
 	done
-	r=$((r + 1))
-done
-if $VTB >"$T/vt.out" 2>&1; then
-	for k in ascii colour cjk; do
-		put "vt.$k" ours "$(awk -v k="$k" '$2 == k { print $(NF - 1) }' \
-		    "$T/vt.out")"
+fi
+if want emu; then
+	if $VTB >"$T/vt.out" 2>&1; then
+		for k in ascii colour cjk; do
+			put "vt.$k" ours "$(awk -v k="$k" \
+			    '$2 == k { print $(NF - 1) }' "$T/vt.out")"
+		done
+	else
+		for k in ascii colour cjk; do
+			put "vt.$k" ours
+		done
+	fi
+fi
+
+if want idle; then
+	echo "session_bench: ending the idle sessions"
+	for p in $io_pid $iu_pid; do
+		kill -USR1 "$p" 2>/dev/null
 	done
-else
-	for k in ascii colour cjk; do
-		put "vt.$k" ours
+	for impl in ours up; do
+		if [ "$impl" = ours ]; then
+			p=$io_pid s=$io_srv port=$io_port
+		else
+			p=$iu_pid s=$iu_srv port=$iu_port
+		fi
+		ok=0
+		if [ -n "$p" ] && wait "$p"; then
+			ok=1
+		fi
+		[ -n "$p" ] && t_forget "$p"
+		[ -n "$s" ] && stop_pid "$s"
+		[ -n "$port" ] && count_off "$port"
+		if [ "$ok" = 1 ]; then
+			put idle.srss "$impl" \
+			    "$(field srv_rss_kb "$T/idle.$impl.out")"
+			put idle.crss "$impl" \
+			    "$(field cli_rss_kb "$T/idle.$impl.out")"
+			ims=$(field ms "$T/idle.$impl.out")
+			set -- $(traffic "idle.$impl" "$port")
+			if [ -n "${4:-}" ] && [ -n "$ims" ]; then
+				echo "  idle $impl: $1 datagrams down, $3" \
+				    "up in $(fmt "$ims" 0) ms"
+				isec=$(scale "$ims" 1000)
+				put idle.down "$impl" "$(scale "$2" "$isec")"
+				put idle.up "$impl" "$(scale "$4" "$isec")"
+				put idle.both "$impl" \
+				    "$(scale $(($2 + $4)) "$isec")"
+			else
+				put idle.down "$impl"
+				put idle.up "$impl"
+				put idle.both "$impl"
+			fi
+		else
+			echo "  idle $impl: FAILED:" \
+			    "$(tail -n 3 "$T/idle.$impl.err" 2>/dev/null)"
+			for f in srss crss down up both; do
+				put "idle.$f" "$impl"
+			done
+		fi
 	done
 fi
 
-echo "session_bench: ending the idle sessions"
-for p in $io_pid $iu_pid; do
-	kill -USR1 "$p" 2>/dev/null
-done
-for impl in ours up; do
-	if [ "$impl" = ours ]; then
-		p=$io_pid s=$io_srv port=$io_port
-	else
-		p=$iu_pid s=$iu_srv port=$iu_port
-	fi
-	ok=0
-	if [ -n "$p" ] && wait "$p"; then
-		ok=1
-	fi
-	[ -n "$p" ] && t_forget "$p"
-	[ -n "$s" ] && stop_pid "$s"
-	[ -n "$port" ] && count_off "$port"
-	if [ "$ok" = 1 ]; then
-		put idle.srss "$impl" "$(field srv_rss_kb "$T/idle.$impl.out")"
-		put idle.crss "$impl" "$(field cli_rss_kb "$T/idle.$impl.out")"
-		ims=$(field ms "$T/idle.$impl.out")
-		set -- $(traffic "idle.$impl" "$port")
-		if [ -n "${4:-}" ] && [ -n "$ims" ]; then
-			echo "  idle $impl: $1 datagrams down, $3 up in" \
-			    "$(fmt "$ims" 0) ms"
-			isec=$(scale "$ims" 1000)
-			put idle.down "$impl" "$(scale "$2" "$isec")"
-			put idle.up "$impl" "$(scale "$4" "$isec")"
-			put idle.both "$impl" "$(scale $(($2 + $4)) "$isec")"
-		else
-			put idle.down "$impl"
-			put idle.up "$impl"
-			put idle.both "$impl"
-		fi
-	else
-		echo "  idle $impl: FAILED: $(tail -n 3 "$T/idle.$impl.err" \
-		    2>/dev/null)"
-		for f in srss crss down up both; do
-			put "idle.$f" "$impl"
-		done
-	fi
-done
-
 # ---- sizes ----
 
-osize=$(wc -c <./mosh)
-ss=$(wc -c <"$(command -v mosh-server)")
-cs=$(wc -c <"$(command -v mosh-client)")
-libs=$(ldd "$(command -v mosh-server)" "$(command -v mosh-client)" |
-    awk '$2 == "=>" && $3 ~ /^\// { print $3 }
-	$1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u)
-lsum=0
-for l in $libs; do
-	lsum=$((lsum + $(wc -c <"$(readlink -f "$l")")))
-done
-put size.bin ours "$osize"
-put size.bin up "$((ss + cs))"
-put size.all ours "$osize"
-put size.all up "$((ss + cs + lsum))"
+if want size; then
+	osize=$(wc -c <./mosh)
+	ss=$(wc -c <"$(command -v mosh-server)")
+	cs=$(wc -c <"$(command -v mosh-client)")
+	libs=$(ldd "$(command -v mosh-server)" "$(command -v mosh-client)" |
+	    awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+		$1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u)
+	lsum=0
+	for l in $libs; do
+		lsum=$((lsum + $(wc -c <"$(readlink -f "$l")")))
+	done
+	put size.bin ours "$osize"
+	put size.bin up "$((ss + cs))"
+	put size.all ours "$osize"
+	put size.all up "$((ss + cs + lsum))"
+fi
 
 # ---- summary ----
 
@@ -515,6 +553,8 @@ row()
 	r_o=$(median "$1" ours)
 	r_u=$(median "$1" up)
 	r_f=$(($(fails "$1" ours) + $(fails "$1" up)))
+	# A part that was not run has no row.
+	[ "$r_o$r_u" = -- ] && [ "$r_f" = 0 ] && return 0
 	r_os=$(fmt "$r_o" "$3")
 	r_us=$(fmt "$r_u" "$3")
 	r_note=
@@ -531,6 +571,7 @@ row()
 # keyrow LABEL PCT TARGET: latency percentile over all rounds' keystrokes.
 keyrow()
 {
+	want keys || return 0
 	r_o=$(pctl "$T/keys.ours" "$2")
 	r_u=$(pctl "$T/keys.up" "$2")
 	r_os=$(fmt "$r_o" 2)
@@ -558,7 +599,7 @@ row mix.dby "  server->client bytes (UDP payload)" 0 "<= upstream"
 row mix.upk "  client->server datagrams" 0 "-"
 row mix.shwm "  server peak RSS, kB" 0 "<= 3072"
 row mix.chwm "  client peak RSS, kB" 0 "<= 2048"
-if [ "$CROSS" = 1 ]; then
+if [ "$CROSS" = 1 ] && want mix; then
 	printf '%-40s ours %9s  upstream %9s  ratio %5s\n' \
 	    "  our server, Debian's client, s" \
 	    "$(fmt "$(median mix.wall xs)" 3)" \
@@ -594,10 +635,10 @@ row idle.down "  server->client, B/s" 1 "-"
 row idle.up "  client->server, B/s" 1 "-"
 row size.bin "stripped bytes (ours: the one binary)" 0 "<= 409600"
 row size.all "  with shared libraries" 0 "<= 409600"
-echo "  (upstream's sizes are mosh-server + mosh-client, the second" \
-    "line with the $(echo "$libs" | wc -l) shared libraries they load" \
-    "(ldd); Debian's mosh wrapper script also needs Perl)"
-echo "  (keystrokes: $(wc -l <"$T/keys.ours") of ours and" \
+want size && echo "  (upstream's sizes are mosh-server + mosh-client," \
+    "the second line with the $(echo "$libs" | wc -l) shared libraries" \
+    "they load (ldd); Debian's mosh wrapper script also needs Perl)"
+want keys && echo "  (keystrokes: $(wc -l <"$T/keys.ours") of ours and" \
     "$(wc -l <"$T/keys.up") of upstream's)"
 t_end=$(now_ms)
 echo "session_bench: done in $(((t_end - t_begin) / 1000)) s"
