@@ -29,7 +29,7 @@ struct sim {
 	int have_drawn;
 	struct pred p;
 	struct pred_notify n;
-	uint64_t now, late_ack, keys;
+	uint64_t now, late_ack, recv, keys;
 	unsigned si;
 	int draw_errors;		/* failed draws, checked once per run */
 	int nshow;
@@ -185,7 +185,7 @@ unescape(const char *s, uint8_t *out, size_t cap)
 static void
 sim_net(struct sim *s)
 {
-	pred_set_net(&s->p, s->late_ack, s->late_ack, s->si);
+	pred_set_net(&s->p, MAX(s->recv, s->late_ack), s->late_ack, s->si);
 }
 
 static void
@@ -233,6 +233,12 @@ sim_line(struct sim *s, char *line)
 		s->late_ack = strtoull(arg, NULL, 10);
 		sim_net(s);
 		pred_notify_acked(&s->n, s->now);
+	} else if (strcmp(line, "recv") == 0) {
+		/* The server received up to N, not all echoed yet. */
+		s->recv = strtoull(arg, NULL, 10);
+		sim_net(s);
+	} else if (strcmp(line, "upstream") == 0) {
+		pred_set_upstream(&s->p, atoi(arg));
 	} else if (strcmp(line, "pref") == 0) {
 		if (pred_parse_mode(arg, &mode) == -1) {
 			return -1;
@@ -349,12 +355,14 @@ test_scenarios(void)
 	size_t i;
 	int k, nwant;
 
-	for (i = 0; i < LEN(scenarios); i++) {
-		sc = &scenarios[i];
+	for (i = 0; i < 2 * LEN(scenarios); i++) {
+		/* Upstream's rules, then ours: neither changes these. */
+		sc = &scenarios[i % LEN(scenarios)];
 		if (sim_init(&s, 12, 3) == -1) {
 			CHECK(0);
 			continue;
 		}
+		pred_set_upstream(&s.p, i < LEN(scenarios));
 		CHECK(sim_run(&s, sc->name) == 0);
 		for (nwant = 0; nwant < MAX_SHOWS && sc->want[nwant]; nwant++) {
 		}
@@ -739,32 +747,269 @@ static const struct session sessions[] = {
 	    } },
 };
 
+/* Run the lines of script; -1 if one is not understood. */
+static int
+sim_script(struct sim *s, const char *script)
+{
+	char *copy, *line, *next;
+	int r = 0;
+
+	if ((copy = strdup(script)) == NULL) {
+		return -1;
+	}
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL) {
+			*next++ = '\0';
+		}
+		if (sim_line(s, line) == -1) {
+			fprintf(stderr, "bad line: %s\n", line);
+			r = -1;
+		}
+	}
+	free(copy);
+	return r;
+}
+
 static void
 test_sessions(void)
 {
 	struct sim s;
-	char *copy, *line, *next;
 	size_t i;
 	int k;
 
 	for (i = 0; i < LEN(sessions); i++) {
-		if (sim_init(&s, 12, 3) == -1 ||
-		    (copy = strdup(sessions[i].script)) == NULL) {
+		if (sim_init(&s, 12, 3) == -1) {
 			CHECK(0);
 			return;
 		}
-		for (line = copy; line != NULL && *line != '\0'; line = next) {
-			next = strchr(line, '\n');
-			if (next != NULL) {
-				*next++ = '\0';
-			}
-			CHECK(sim_line(&s, line) == 0);
-		}
-		free(copy);
+		/* Compared with upstream's engine: upstream's rules. */
+		pred_set_upstream(&s.p, 1);
+		CHECK(sim_script(&s, sessions[i].script) == 0);
 		CHECK(s.nshow == MAX_SHOWS);
 		for (k = 0; k < s.nshow; k++) {
 			check_show("session", (int)i * 100 + k, s.show[k],
 			    sessions[i].want[k]);
+		}
+		sim_free(&s);
+	}
+}
+
+/*
+ * Our rules (pred_set_upstream 0) against upstream's (1) on the same
+ * scripts. T: a prompt where typing was confirmed to echo is trusted, so
+ * the first key typed at it again shows at once. R: after a wrong guess,
+ * keys the server has not received are guessed again from its frame.
+ */
+#define TRUSTED_PROMPT \
+	"si 250\n" \
+	"host $\\s\n" \
+	"time 10\n" \
+	"key l\n" \
+	"show 3\n" \
+	"time 600\n" \
+	"host l\n" \
+	"ack 1\n" \
+	"show 3\n" \
+	"time 700\n" \
+	"key \\r\n" \
+	"time 1300\n" \
+	"host \\r\\nout\\r\\n$\\s\n" \
+	"ack 2\n" \
+	"show 3\n"
+
+#define VI_INSERT \
+	"si 250\n" \
+	"host \\e[2;1H~\\e[3;1H~\\e[H\n" \
+	"time 10\n" \
+	"key i\n" \
+	"time 175\n" \
+	"key T\n" \
+	"time 340\n" \
+	"key h\n" \
+	"show 1\n" \
+	"time 560\n"
+
+struct ours_case {
+	const char *name;
+	int upstream;
+	const char *script;
+	const char *want[MAX_SHOWS];
+};
+
+static const struct ours_case ours_cases[] = {
+	/* T: the second command's first key shows at once, underlined. */
+	{ "trusted", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "host p\n"
+	    "ack 3\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ p{2}|@2,3", "$ l|out|$ p|@2,3" } },
+	{ "trusted/upstream", 1, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "host p\n"
+	    "ack 3\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2", "$ l|out|$ |@2,2",
+	    "$ l|out|$ p|@2,3" } },
+	/* never shows nothing, trusted prompt or not. */
+	{ "trusted/never", 0, "pref never\n" TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2", "$ l|out|$ |@2,2" } },
+	/* always: the same rule. */
+	{ "trusted/always", 0, "pref always\n" TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ p{2}|@2,3" } },
+	/* T: a password prompt is another prompt: nothing shown, ever. */
+	{ "password", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key s\n"
+	    "key u\n"
+	    "key \\r\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "host su\\r\\nPassword:\\s\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 2100\n"
+	    "key x\n"
+	    "show 4\n"
+	    "time 2250\n"
+	    "key y\n"
+	    "show 4\n"
+	    "time 2700\n"
+	    "ack 6\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ su{2,3}|@2,4", "$ l|out|$ su|Password: @3,10",
+	    "$ l|out|$ su|Password: @3,10", "$ l|out|$ su|Password: @3,10",
+	    "$ l|out|$ su|Password: @3,10" } },
+	/* T: no prompt at all (read -s on a fresh line): nothing shown. */
+	{ "silent", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key r\n"
+	    "key \\r\n"
+	    "time 2000\n"
+	    "host r\\r\\n\n"
+	    "ack 5\n"
+	    "time 2100\n"
+	    "key x\n"
+	    "show 4\n"
+	    "time 2700\n"
+	    "ack 6\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2", "$ l|out|$ r|@3,0",
+	    "$ l|out|$ r|@3,0" } },
+	/*
+	 * T: a program that prints the same prompt and does not echo: the
+	 * guess is shown for one round trip, then the prompt is no longer
+	 * trusted and the next key waits for an echo.
+	 */
+	{ "distrust", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key x\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "ack 3\n"
+	    "show 4\n"
+	    "time 2100\n"
+	    "key y\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ x{2}|@2,3", "$ l|out|$ |@2,2", "$ l|out|$ |@2,2" } },
+	/*
+	 * R: vi's i enters insert mode and echoes nothing. Once the server
+	 * has answered it, T and h are guessed again from its cursor (not
+	 * shown: a new epoch); T's echo confirms them, and e shows at once.
+	 */
+	{ "vi", 0, VI_INSERT
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 725\n"
+	    "host T\n"
+	    "ack 2\n"
+	    "show 1\n"
+	    "time 730\n"
+	    "key e\n"
+	    "show 1\n"
+	    "time 900\n"
+	    "host h\n"
+	    "ack 3\n"
+	    "show 1\n",
+	    { "@0,0", "@0,0", "Th{1}@0,2", "The{1,2}@0,3", "The{2}@0,3" } },
+	/* Upstream drops T and h and guesses e where the server was. */
+	{ "vi/upstream", 1, VI_INSERT
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 725\n"
+	    "host T\n"
+	    "ack 2\n"
+	    "show 1\n"
+	    "time 730\n"
+	    "key e\n"
+	    "show 1\n"
+	    "time 900\n"
+	    "host h\n"
+	    "ack 3\n"
+	    "show 1\n",
+	    { "@0,0", "@0,0", "T@0,1", "T@0,1", "Th@0,2" } },
+	/*
+	 * R needs a frame that holds every key the server received: here it
+	 * has received T but not echoed it yet, so nothing is guessed again.
+	 */
+	{ "vi/unsettled", 0, VI_INSERT
+	    "recv 2\n"
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 725\n"
+	    "host T\n"
+	    "ack 2\n"
+	    "show 1\n"
+	    "time 730\n"
+	    "key e\n"
+	    "show 1\n",
+	    { "@0,0", "@0,0", "T@0,1", "T@0,1" } },
+};
+
+static void
+test_ours(void)
+{
+	struct sim s;
+	const struct ours_case *oc;
+	char name[64];
+	size_t i;
+	int k, nwant;
+
+	for (i = 0; i < LEN(ours_cases); i++) {
+		oc = &ours_cases[i];
+		if (sim_init(&s, 12, 5) == -1) {
+			CHECK(0);
+			return;
+		}
+		pred_set_upstream(&s.p, oc->upstream);
+		CHECK(sim_script(&s, oc->script) == 0);
+		for (nwant = 0; nwant < MAX_SHOWS && oc->want[nwant]; nwant++) {
+		}
+		if (s.nshow != nwant) {
+			fprintf(stderr, "%s: %d shows, want %d\n", oc->name,
+			    s.nshow, nwant);
+		}
+		CHECK(s.nshow == nwant);
+		for (k = 0; k < s.nshow && k < nwant; k++) {
+			snprintf(name, sizeof(name), "%s", oc->name);
+			check_show(name, k, s.show[k], oc->want[k]);
 		}
 		sim_free(&s);
 	}
@@ -1210,6 +1455,7 @@ main(void)
 	test_scenarios();
 	test_bar_scenarios();
 	test_sessions();
+	test_ours();
 	test_paste();
 	test_never();
 	test_modes_and_wait();
