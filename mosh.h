@@ -1078,6 +1078,7 @@ struct pred {
 	uint64_t keys_lost;		/* newest state whose keys are lost */
 	int replaying;
 	uint64_t replay_due;		/* epoch to guess again, 0: none */
+	uint64_t spec_epoch;		/* replayed speculatively from it */
 	struct pred_prompt prompts[PRED_MAX_PROMPTS];
 	int nprompts;
 	struct pred_prompt cand;	/* where cand_epoch's typing began */

@@ -40,6 +40,7 @@ enum {
 #define GLITCH_REPAIR_MININTERVAL 150
 #define GLITCH_FLAG_THRESHOLD 5000
 #define PRED_WAKEUP_MS 50
+#define PRED_SPEC_SPAN 8	/* cells looked at by ambiguous() */
 
 #define SERVER_LATE_MS 6500
 #define REPLY_LATE_MS 10000
@@ -263,6 +264,7 @@ clear_all(struct pred *p)
 	int i;
 
 	p->replay_due = 0;
+	p->spec_epoch = 0;
 	p->ncursors = 0;
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		p->rows[i].row = -1;
@@ -395,6 +397,9 @@ kill_epoch(struct pred *p, uint64_t e, const struct fb *fb)
 	if (p->trust_epoch >= e) {
 		p->trust_epoch = 0;
 	}
+	if (p->spec_epoch >= e) {
+		p->spec_epoch = 0;
+	}
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		if (p->rows[i].row < 0) {
 			continue;
@@ -501,7 +506,7 @@ distrust(struct pred *p, uint64_t e)
 {
 	int i;
 
-	if (e != p->cand_epoch || e <= p->confirmed_epoch) {
+	if (e != p->cand_epoch || !p->cand_ok || e <= p->confirmed_epoch) {
 		return;
 	}
 	p->cand_ok = 0;
@@ -558,6 +563,23 @@ shown(const struct pred *p, uint64_t e)
 }
 
 /* ---- judging (§5) ---- */
+
+/*
+ * Whether a guess of repl at (row, col) that the frame confirms could be
+ * a guess made a few keys off: the same text is in one of the next cells.
+ */
+static int
+ambiguous(const struct fb *fb, int row, int col, const struct fb_cell *repl)
+{
+	int x;
+
+	for (x = col + 1; x < fb->w && x <= col + PRED_SPEC_SPAN; x++) {
+		if (cell_match(fb_cell(fb, row, x), repl)) {
+			return 1;
+		}
+	}
+	return 0;
+}
 
 static int
 cell_validity(const struct pred *p, const struct pred_cell *pc, int row,
@@ -738,6 +760,16 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 				}
 				break;
 			case V_CORRECT:
+				if (p->spec_epoch != 0 &&
+				    c[j].epoch >= p->spec_epoch &&
+				    c[j].epoch > p->confirmed_epoch &&
+				    ambiguous(frame, row, j, &c[j].repl)) {
+					pcell_reset(&c[j]);
+					break;
+				}
+				if (c[j].epoch >= p->spec_epoch) {
+					p->spec_epoch = 0;
+				}
 				if (c[j].epoch > p->confirmed_epoch) {
 					p->confirmed_epoch = c[j].epoch;
 				}
@@ -1025,10 +1057,14 @@ key_log(struct pred *p, int type, uint32_t ch, uint64_t now)
 
 /*
  * Ours: after a wrong guess, guess again from frame every key of a state
- * the server has not received. Only when the server has received no key
- * it may not yet have echoed (its echo ack is its newest ack), so that
- * frame holds the effect of every key it received and of no later one;
- * else the replay is due at the first frame that does (pred_cull).
+ * the server has not received. The frame holds the effect of every key
+ * the server received once its echo ack is its newest ack; before that,
+ * it likely does (applications echo at once), so the guess is made, but
+ * as a speculation: it earns credit only where an offset by a key or two
+ * would not look the same (ambiguous()), and it is made again from the
+ * first frame that does hold every key (pred_cull) unless proved right.
+ * From a drawn frame (with our guesses) the replay waits for the next
+ * server frame.
  */
 static void
 replay(struct pred *p, const struct fb *frame, int server)
@@ -1037,14 +1073,20 @@ replay(struct pred *p, const struct fb *frame, int server)
 	int i;
 
 	p->replay_due = 0;
-	if (ours(p) && !p->replaying &&
-	    (!server || p->late_ack != p->frame_acked)) {
-		p->replay_due = p->prediction_epoch;
-	}
-	if (!ours(p) || p->replaying || !server ||
-	    p->late_ack != p->frame_acked ||
-	    p->keys_lost > p->frame_acked) {
+	p->spec_epoch = 0;
+	if (!ours(p) || p->replaying) {
 		return;
+	}
+	if (!server) {
+		p->replay_due = p->prediction_epoch;
+		return;
+	}
+	if (p->keys_lost > p->frame_acked) {
+		return;
+	}
+	if (p->late_ack != p->frame_acked) {
+		p->replay_due = p->prediction_epoch;
+		p->spec_epoch = p->prediction_epoch;
 	}
 	p->replaying = 1;
 	for (i = 0; i < p->nkeys; i++) {

@@ -966,8 +966,11 @@ static const struct ours_case ours_cases[] = {
 	    "show 1\n",
 	    { "@0,0", "@0,0", "T@0,1", "T@0,1", "Th@0,2" } },
 	/*
-	 * R needs a frame that holds every key the server received: here it
-	 * has received T but not echoed it yet, so nothing is guessed again.
+	 * R from a frame that may not hold every key the server received
+	 * (it has received T, not echoed it yet): h is guessed from the
+	 * server's cursor as a speculation, here a wrong one, and made again
+	 * from the next frame that holds T; e follows it, shown once h is
+	 * confirmed.
 	 */
 	{ "vi/unsettled", 0, VI_INSERT
 	    "recv 2\n"
@@ -979,8 +982,122 @@ static const struct ours_case ours_cases[] = {
 	    "show 1\n"
 	    "time 730\n"
 	    "key e\n"
+	    "show 1\n"
+	    "time 900\n"
+	    "host h\n"
+	    "ack 3\n"
 	    "show 1\n",
-	    { "@0,0", "@0,0", "T@0,1", "T@0,1" } },
+	    { "@0,0", "@0,0", "T@0,1", "T@0,1", "The{2}@0,3" } },
+	/*
+	 * A speculation off by one key where the key repeats: l (3) guessed
+	 * where the server shows the first l (2) must not confirm the epoch,
+	 * or o would be shown over the second l.
+	 */
+	{ "speculation", 0, "si 250\n"
+	    "time 10\n"
+	    "key i\n"
+	    "time 175\n"
+	    "key l\n"
+	    "time 340\n"
+	    "key l\n"
+	    "time 505\n"
+	    "key o\n"
+	    "time 560\n"
+	    "recv 2\n"
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 800\n"
+	    "host ll\n"
+	    "recv 4\n"
+	    "ack 3\n"
+	    "show 1\n"
+	    "time 1000\n"
+	    "host o\n"
+	    "ack 4\n"
+	    "show 1\n",
+	    { "@0,0", "ll@0,2", "llo@0,3" } },
+	/*
+	 * On a row the server's cursor has not reached, the text right of
+	 * the cursor is not guessed to move: an editor's "~" is not pushed
+	 * along by the typing (upstream shows it moving right).
+	 */
+	{ "stale row", 0, "si 250\n"
+	    "host ab\\r\\n~\\e[1;3H\n"
+	    "time 10\n"
+	    "key c\n"
+	    "time 600\n"
+	    "host c\n"
+	    "ack 1\n"
+	    "time 700\n"
+	    "key \\r\n"
+	    "time 800\n"
+	    "key j\n"
+	    "time 900\n"
+	    "key u\n"
+	    "time 1300\n"
+	    "host \\r\\n\\e[Kj\n"
+	    "ack 3\n"
+	    "show 2\n",
+	    { "abc|ju{1}@1,2" } },
+	{ "stale row/upstream", 1, "si 250\n"
+	    "host ab\\r\\n~\\e[1;3H\n"
+	    "time 10\n"
+	    "key c\n"
+	    "time 600\n"
+	    "host c\n"
+	    "ack 1\n"
+	    "time 700\n"
+	    "key \\r\n"
+	    "time 800\n"
+	    "key j\n"
+	    "time 900\n"
+	    "key u\n"
+	    "time 1300\n"
+	    "host \\r\\n\\e[Kj\n"
+	    "ack 3\n"
+	    "show 2\n",
+	    { "abc|ju~{1,2}@1,2" } },
+	/*
+	 * T: a wrong guess in an epoch that did not begin at a prompt (typed
+	 * ahead of Enter's output) leaves the trusted prompt trusted.
+	 */
+	{ "trust kept", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key \\r\n"
+	    "time 1500\n"
+	    "key q\n"
+	    "time 2000\n"
+	    "host \\r\\n\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 2100\n"
+	    "host $\\s\n"
+	    "time 2200\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ |@3,0", "$ l|out|$ |$ p{2}@3,3" } },
+	/*
+	 * T: a wrong guess after typing at the prompt was confirmed (here an
+	 * application that upper-cases later letters) leaves it trusted.
+	 */
+	{ "trust after echo", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key a\n"
+	    "time 2000\n"
+	    "host a\n"
+	    "ack 3\n"
+	    "time 2100\n"
+	    "key b\n"
+	    "time 2700\n"
+	    "host B\\r\\n$\\s\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 2800\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ aB|$ @3,2", "$ l|out|$ aB|$ p{2}@3,3" } },
 };
 
 static void
