@@ -1494,11 +1494,12 @@ rnd(uint32_t *s)
 }
 
 /*
- * Random keys, host output, acks, sizes and modes: the engine must stay
- * within its bounds (ASan) and keep the cursor of a drawn frame in range.
+ * Random keys, host output, acks, sizes and modes, under upstream's rules
+ * and ours: the engine must stay within its bounds (ASan) and keep the
+ * cursor of a drawn frame in range.
  */
 static void
-test_stress(void)
+stress(int upstream)
 {
 	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5"
 	    "\xe6\xbc\xa2\xcc\x81";
@@ -1512,6 +1513,7 @@ test_stress(void)
 		return;
 	}
 	s.si = 100;
+	pred_set_upstream(&s.p, upstream);
 	for (i = 0; i < 20000; i++) {
 		s.now += rnd(&seed) % 300;
 		switch (rnd(&seed) % 10) {
@@ -1525,6 +1527,8 @@ test_stress(void)
 		case 1:
 			s.late_ack = s.keys > 2 ? s.keys - rnd(&seed) % 3 :
 			    s.keys;
+			/* Sometimes received, not yet echoed. */
+			s.recv = MIN(s.late_ack + rnd(&seed) % 2, s.keys);
 			s.si = rnd(&seed) % 2 ? 20 : 120;
 			sim_net(&s);
 			break;
@@ -1558,12 +1562,21 @@ test_stress(void)
 		    s.drawn.cx >= s.drawn.w)) {
 			bad++;
 		}
-		if (s.p.ncursors > PRED_MAX_CURSORS) {
+		if (s.p.ncursors > PRED_MAX_CURSORS ||
+		    s.p.nkeys > PRED_MAX_KEYS ||
+		    s.p.nprompts > PRED_MAX_PROMPTS) {
 			bad++;
 		}
 	}
 	CHECK(bad == 0);
 	sim_free(&s);
+}
+
+static void
+test_stress(void)
+{
+	stress(1);
+	stress(0);
 }
 
 int
