@@ -686,7 +686,7 @@ static void
 cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 {
 	struct pred_cell *c;
-	int i, j, k, row;
+	int i, j, k, row, redo = 0;
 	uint64_t age;
 
 	if (p->mode == PRED_NEVER) {
@@ -752,7 +752,7 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 					pcell_reset(&c[j]);
 				} else if (c[j].epoch > p->confirmed_epoch) {
 					kill_epoch(p, c[j].epoch, frame);
-					replay(p, frame, server);
+					redo = 1;	/* once the rows are judged */
 				} else {
 					reset_all(p);
 					replay(p, frame, server);
@@ -826,6 +826,9 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 		}
 	}
 	p->ncursors = j;
+	if (redo) {
+		replay(p, frame, server);
+	}
 }
 
 void
