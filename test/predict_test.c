@@ -1132,6 +1132,64 @@ test_ours(void)
 	}
 }
 
+/* Cell predictions not yet judged. */
+static int
+active_cells(const struct pred *p)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		if (p->rows[i].row < 0) {
+			continue;
+		}
+		for (j = 0; j < p->cw; j++) {
+			n += p->cells[(size_t)i * (size_t)p->cw + (size_t)j].active;
+		}
+	}
+	return n;
+}
+
+/*
+ * The replay log is bounded: with more unacknowledged keys than it holds,
+ * a wrong guess guesses nothing again (the oldest keys are lost); with
+ * fewer, the keys after the wrong one are guessed again.
+ */
+static void
+test_replay_bounds(void)
+{
+	struct sim s;
+	char line[64];
+	int keys, i, k;
+
+	for (k = 0; k < 2; k++) {
+		keys = k == 0 ? PRED_MAX_KEYS + 6 : 20;
+		if (sim_init(&s, 80, 5) == -1) {
+			CHECK(0);
+			return;
+		}
+		CHECK(sim_line(&s, strcpy(line, "si 250")) == 0);
+		CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+		for (i = 0; i < keys; i++) {
+			s.now += 100;
+			CHECK(sim_line(&s, strcpy(line, "key a")) == 0);
+		}
+		CHECK(s.p.nkeys <= PRED_MAX_KEYS);
+		s.now += 100;
+		/* The server shows something else for the first five keys. */
+		CHECK(sim_line(&s, strcpy(line, "host ZZZZZ")) == 0);
+		CHECK(sim_line(&s, strcpy(line, "ack 5")) == 0);
+		CHECK(sim_line(&s, strcpy(line, "show 1")) == 0);
+		if (k == 1) {
+			CHECK(active_cells(&s.p) > 0);
+			check_show("replay bounds", k, s.show[0],
+			    "$ ZZZZZ@0,7");
+		} else {
+			CHECK(active_cells(&s.p) == 0);
+		}
+		sim_free(&s);
+	}
+}
+
 /* Scenario 15: a paste withdraws the predictions and predicts nothing. */
 static void
 test_paste(void)
@@ -1586,6 +1644,7 @@ main(void)
 	test_bar_scenarios();
 	test_sessions();
 	test_ours();
+	test_replay_bounds();
 	test_paste();
 	test_never();
 	test_modes_and_wait();
