@@ -995,6 +995,9 @@ size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
 #define PRED_MAX_CURSORS 64
 #define PRED_MAX_ORIG 8
 #define PRED_PASTE_BYTES 100	/* a read longer than this is a paste */
+#define PRED_MAX_KEYS 64	/* typed actions kept for a replay */
+#define PRED_MAX_PROMPTS 8	/* prompts known to echo */
+#define PRED_PROMPT_BYTES 64	/* text left of the cursor, at most */
 
 /* Display preference (§7.1). */
 enum pred_mode {
@@ -1030,6 +1033,24 @@ struct pred_row {
 };
 
 /*
+ * One typed action (a parsed key: printable, control or cursor key) not
+ * yet acknowledged by the server, kept so that the guesses can be made
+ * again on a newer frame (our rule, not upstream's: see pred_set_upstream).
+ */
+struct pred_key {
+	int type;			/* VT_ACT_PRINT, _EXECUTE, _CSI, _ESC */
+	uint32_t ch;
+	uint64_t state, made;		/* client state carrying it; time */
+};
+
+/* The text left of the cursor where typing began: a prompt. */
+struct pred_prompt {
+	uint8_t len;
+	char text[PRED_PROMPT_BYTES];
+	uint64_t used;			/* last confirmation or use, ms */
+};
+
+/*
  * The prediction engine. Owned by the caller; pred_init sets it up and
  * pred_free releases the cell arrays. All times are milliseconds of one
  * monotonic clock supplied by the caller.
@@ -1051,6 +1072,18 @@ struct pred {
 	uint64_t last_quick_confirmation;
 	unsigned send_interval;		/* ms */
 	uint64_t frame_sent, frame_acked, late_ack;
+	int upstream;			/* upstream's rules only */
+	struct pred_key keys[PRED_MAX_KEYS];	/* oldest first */
+	int nkeys;
+	uint64_t keys_lost;		/* newest state whose keys are lost */
+	int replaying;
+	uint64_t replay_due;		/* epoch to guess again, 0: none */
+	uint64_t spec_epoch;		/* replayed speculatively from it */
+	struct pred_prompt prompts[PRED_MAX_PROMPTS];
+	int nprompts;
+	struct pred_prompt cand;	/* where cand_epoch's typing began */
+	int cand_ok;
+	uint64_t cand_epoch, trust_epoch;
 };
 
 /* pred_init: a fresh engine in adaptive mode without overwrite. */
@@ -1061,6 +1094,16 @@ void pred_free(struct pred *p);
 
 /* pred_set_mode: display preference and overwrite flag (§7.1). */
 void pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite);
+
+/*
+ * pred_set_upstream: 1 keeps exactly upstream's rules (prediction.md); 0,
+ * the default, adds ours in the adaptive and always modes: a prompt where
+ * typing was confirmed to echo is trusted, so the first keys typed at it
+ * again show at once; and after a wrong guess, the keys the server has
+ * not received yet are guessed again from its newest frame instead of
+ * being dropped.
+ */
+void pred_set_upstream(struct pred *p, int upstream);
 
 /*
  * pred_parse_mode: MOSH_PREDICTION_DISPLAY value (NULL = unset, adaptive)

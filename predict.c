@@ -40,6 +40,7 @@ enum {
 #define GLITCH_REPAIR_MININTERVAL 150
 #define GLITCH_FLAG_THRESHOLD 5000
 #define PRED_WAKEUP_MS 50
+#define PRED_SPEC_SPAN 8	/* cells looked at by ambiguous() */
 
 #define SERVER_LATE_MS 6500
 #define REPLY_LATE_MS 10000
@@ -48,6 +49,8 @@ enum {
 #define COUNTUP_MS 1000
 #define COUNTUP_SLOW_MS 3000	/* after 60 s of silence, to save power */
 #define SILENT_LONG_MS 60000
+
+static void replay(struct pred *, const struct fb *, int);
 
 /* Time since t; 0 if the caller's clock says t is still to come. */
 static uint64_t
@@ -201,6 +204,20 @@ pred_set_mode(struct pred *p, enum pred_mode mode, int overwrite)
 	p->overwrite = overwrite != 0;
 }
 
+void
+pred_set_upstream(struct pred *p, int upstream)
+{
+	p->upstream = upstream != 0;
+}
+
+/* Our rules apply: not asked for upstream's alone, and a mode they fit. */
+static int
+ours(const struct pred *p)
+{
+	return !p->upstream &&
+	    (p->mode == PRED_ADAPTIVE || p->mode == PRED_ALWAYS);
+}
+
 int
 pred_parse_mode(const char *s, enum pred_mode *mode)
 {
@@ -246,17 +263,30 @@ clear_all(struct pred *p)
 {
 	int i;
 
+	p->replay_due = 0;
+	p->spec_epoch = 0;
 	p->ncursors = 0;
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		p->rows[i].row = -1;
 	}
 }
 
-void
-pred_reset(struct pred *p)
+/* Every prediction withdrawn; the next ones start a new epoch. */
+static void
+reset_all(struct pred *p)
 {
 	clear_all(p);
 	become_tentative(p);
+	p->trust_epoch = 0;
+}
+
+void
+pred_reset(struct pred *p)
+{
+	reset_all(p);
+	/* What was typed before cannot be guessed again on a new screen. */
+	p->nkeys = 0;
+	p->keys_lost = p->frame_sent + 1;
 }
 
 void
@@ -364,6 +394,12 @@ kill_epoch(struct pred *p, uint64_t e, const struct fb *fb)
 	}
 	p->ncursors = n;
 	cursor_push(p, fb->cy, fb->cx);
+	if (p->trust_epoch >= e) {
+		p->trust_epoch = 0;
+	}
+	if (p->spec_epoch >= e) {
+		p->spec_epoch = 0;
+	}
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		if (p->rows[i].row < 0) {
 			continue;
@@ -378,7 +414,172 @@ kill_epoch(struct pred *p, uint64_t e, const struct fb *fb)
 	become_tentative(p);
 }
 
+/* ---- prompts known to echo (ours) ---- */
+
+/*
+ * The text of row r left of column col, into t: the prompt typing began
+ * at. 0 if it is one: at most PRED_PROMPT_BYTES bytes, not all blank, and
+ * nothing but blanks from col to the end of the row; else -1.
+ */
+static int
+prompt_at(const struct fb *fb, int r, int col, struct pred_prompt *t)
+{
+	const struct fb_cell *c;
+	size_t n = 0;
+	int x, seen = 0;
+
+	if (r < 0 || r >= fb->h || col < 1 || col >= fb->w) {
+		return -1;
+	}
+	for (x = col; x < fb->w; x++) {
+		if (!cell_blank(fb_cell(fb, r, x))) {
+			return -1;
+		}
+	}
+	for (x = 0; x < col; x++) {
+		c = fb_cell(fb, r, x);
+		if (c->len == 0) {
+			if (n + 1 > sizeof(t->text)) {
+				return -1;
+			}
+			t->text[n++] = ' ';
+			continue;
+		}
+		if (n + c->len > sizeof(t->text)) {
+			return -1;
+		}
+		memcpy(t->text + n, c->c, c->len);
+		n += c->len;
+		seen |= !cell_blank(c);
+	}
+	t->len = (uint8_t)n;
+	return seen ? 0 : -1;
+}
+
+static int
+prompt_find(const struct pred *p, const struct pred_prompt *t)
+{
+	int i;
+
+	for (i = 0; i < p->nprompts; i++) {
+		if (p->prompts[i].len == t->len &&
+		    memcmp(p->prompts[i].text, t->text, t->len) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Typing at t was confirmed: trust t (the least recently used goes). */
+static void
+trust(struct pred *p, const struct pred_prompt *t, uint64_t now)
+{
+	int i, old = 0;
+
+	if (!p->cand_ok) {
+		return;
+	}
+	if ((i = prompt_find(p, t)) < 0) {
+		if (p->nprompts < PRED_MAX_PROMPTS) {
+			i = p->nprompts++;
+		} else {
+			for (i = 1; i < PRED_MAX_PROMPTS; i++) {
+				if (p->prompts[i].used < p->prompts[old].used) {
+					old = i;
+				}
+			}
+			i = old;
+		}
+		p->prompts[i] = *t;
+	}
+	p->prompts[i].used = now;
+}
+
+/*
+ * A guess of epoch e was wrong: if nothing typed at the prompt of e was
+ * confirmed, the prompt does not echo and is not trusted. (Once one was,
+ * a later wrong guess says more about the keys, e.g. a command's output
+ * scrolling the line away, than about the prompt.)
+ */
+static void
+distrust(struct pred *p, uint64_t e)
+{
+	int i;
+
+	if (e != p->cand_epoch || !p->cand_ok || e <= p->confirmed_epoch) {
+		return;
+	}
+	p->cand_ok = 0;
+	if ((i = prompt_find(p, &p->cand)) >= 0) {
+		p->prompts[i] = p->prompts[--p->nprompts];
+	}
+	if (p->trust_epoch == e) {
+		p->trust_epoch = 0;
+	}
+}
+
+/*
+ * The first character typed in an epoch: if the cursor is where the
+ * server's is, at the end of a prompt, remember the prompt; if typing at
+ * that prompt was confirmed before, this epoch is shown at once.
+ */
+static void
+first_char(struct pred *p, const struct fb *fb, uint64_t now)
+{
+	const struct pred_cell *c;
+	int r = cursor(p)->row, col = cursor(p)->col, j, i;
+
+	p->cand_epoch = p->prediction_epoch;
+	p->cand_ok = 0;
+	if (r != fb->cy || col != fb->cx || fb->wrap_pending ||
+	    prompt_at(fb, r, col, &p->cand) < 0) {
+		return;
+	}
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		if (p->rows[i].row != r) {
+			continue;
+		}
+		c = row_cells(p, i);
+		for (j = 0; j < p->cw; j++) {
+			if (c[j].active) {
+				return;		/* guesses pending here */
+			}
+		}
+	}
+	p->cand_ok = 1;
+	if ((i = prompt_find(p, &p->cand)) >= 0 &&
+	    p->prediction_epoch > p->confirmed_epoch) {
+		p->trust_epoch = p->prediction_epoch;
+		p->prompts[i].used = now;
+	}
+}
+
+/* Whether predictions of epoch e are shown. */
+static int
+shown(const struct pred *p, uint64_t e)
+{
+	return e <= p->confirmed_epoch ||
+	    (e == p->trust_epoch && ours(p));
+}
+
 /* ---- judging (§5) ---- */
+
+/*
+ * Whether a guess of repl at (row, col) that the frame confirms could be
+ * a guess made a few keys off: the same text is in one of the next cells.
+ */
+static int
+ambiguous(const struct fb *fb, int row, int col, const struct fb_cell *repl)
+{
+	int x;
+
+	for (x = col + 1; x < fb->w && x <= col + PRED_SPEC_SPAN; x++) {
+		if (cell_match(fb_cell(fb, row, x), repl)) {
+			return 1;
+		}
+	}
+	return 0;
+}
 
 static int
 cell_validity(const struct pred *p, const struct pred_cell *pc, int row,
@@ -477,11 +678,15 @@ new_size(struct pred *p, const struct fb *fb)
 	p->cw = fb->w;
 }
 
-void
-pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
+/*
+ * §5; server says frame is the server's own (our replay needs its cursor),
+ * not a frame drawn with our guesses.
+ */
+static void
+cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 {
 	struct pred_cell *c;
-	int i, j, k, row;
+	int i, j, k, row, redo = 0;
 	uint64_t age;
 
 	if (p->mode == PRED_NEVER) {
@@ -489,6 +694,28 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 	}
 	if (frame->w != p->w || frame->h != p->h) {
 		new_size(p, frame);
+	}
+
+	/* Keys of states the server has received are never replayed. */
+	for (i = 0; i < p->nkeys && p->keys[i].state <= p->frame_acked; i++) {
+	}
+	if (i > 0) {
+		memmove(&p->keys[0], &p->keys[i],
+		    (size_t)(p->nkeys - i) * sizeof(p->keys[0]));
+		p->nkeys -= i;
+	}
+
+	/*
+	 * A replay put off: the guesses made since, from a cursor the
+	 * server had left, are made again, unless they proved right.
+	 */
+	if (p->replay_due != 0 && server && p->late_ack == p->frame_acked) {
+		if (ours(p) && p->replay_due > p->confirmed_epoch &&
+		    p->replay_due <= p->prediction_epoch) {
+			kill_epoch(p, p->replay_due, frame);
+			replay(p, frame, server);
+		}
+		p->replay_due = 0;
 	}
 
 	/* §6: the triggers, with hysteresis. */
@@ -520,18 +747,34 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 		for (j = 0; j < p->cw; j++) {
 			switch (cell_validity(p, &c[j], row, j, frame)) {
 			case V_WRONG:
+				distrust(p, c[j].epoch);
 				if (p->mode == PRED_EXPERIMENTAL) {
 					pcell_reset(&c[j]);
 				} else if (c[j].epoch > p->confirmed_epoch) {
 					kill_epoch(p, c[j].epoch, frame);
+					redo = 1;	/* once the rows are judged */
 				} else {
-					pred_reset(p);
+					reset_all(p);
+					replay(p, frame, server);
 					return;
 				}
 				break;
 			case V_CORRECT:
+				if (p->spec_epoch != 0 &&
+				    c[j].epoch >= p->spec_epoch &&
+				    c[j].epoch > p->confirmed_epoch &&
+				    ambiguous(frame, row, j, &c[j].repl)) {
+					pcell_reset(&c[j]);
+					break;
+				}
+				if (c[j].epoch >= p->spec_epoch) {
+					p->spec_epoch = 0;
+				}
 				if (c[j].epoch > p->confirmed_epoch) {
 					p->confirmed_epoch = c[j].epoch;
+				}
+				if (c[j].epoch == p->cand_epoch) {
+					trust(p, &p->cand, now);
 				}
 				/* Quick confirmations repair a glitch. */
 				if (since(now, c[j].made) < GLITCH_THRESHOLD &&
@@ -568,10 +811,12 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 
 	if (p->ncursors > 0 &&
 	    cursor_validity(p, cursor(p), frame) == V_WRONG) {
+		distrust(p, cursor(p)->epoch);
 		if (p->mode == PRED_EXPERIMENTAL) {
 			p->ncursors = 0;
 		} else {
-			pred_reset(p);
+			reset_all(p);
+			replay(p, frame, server);
 			return;
 		}
 	}
@@ -581,6 +826,15 @@ pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
 		}
 	}
 	p->ncursors = j;
+	if (redo) {
+		replay(p, frame, server);
+	}
+}
+
+void
+pred_cull(struct pred *p, const struct fb *frame, uint64_t now)
+{
+	cull(p, frame, now, 1);
 }
 
 /* ---- making predictions (§4) ---- */
@@ -668,7 +922,7 @@ type_char(struct pred *p, uint32_t ch, const struct fb *fb, uint64_t now)
 {
 	struct pred_cell *c, *pc;
 	struct fb_rend rend;
-	int r, col, i, w = fb->w;
+	int r, col, i, w = fb->w, stale;
 
 	r = cursor(p)->row;
 	col = cursor(p)->col;
@@ -676,17 +930,29 @@ type_char(struct pred *p, uint32_t ch, const struct fb *fb, uint64_t now)
 		become_tentative(p);
 		return;
 	}
+	if (ours(p) && p->cand_epoch != p->prediction_epoch) {
+		first_char(p, fb, now);
+	}
 	if (col + 1 >= w) {
 		/* The last column is unreliable (wrap marks, editors...). */
 		become_tentative(p);
 	}
+	/*
+	 * Ours: on a row the server's cursor is not on yet (a newline was
+	 * typed ahead of it), what is right of the cursor may be about to
+	 * change (an editor's empty-line marks): do not guess it moves.
+	 */
+	stale = ours(p) && r != fb->cy;
 	if (!p->overwrite) {
 		for (i = w - 1; i > col; i--) {
 			pc = &c[i];
 			pcell_make(p, pc, now);
 			orig_push(pc, fb_cell(fb, r, i));
-			if (i == w - 1) {
+			if (i == w - 1 || stale) {
 				pc->unknown = 1;
+				if (stale) {
+					memset(&pc->repl, 0, sizeof(pc->repl));
+				}
 			} else if (c[i - 1].active) {
 				if (c[i - 1].unknown) {
 					pc->unknown = 1;
@@ -723,6 +989,121 @@ type_char(struct pred *p, uint32_t ch, const struct fb *fb, uint64_t now)
 	}
 }
 
+/* One parsed key (§4). */
+static void
+do_act(struct pred *p, int type, uint32_t ch, const struct fb *screen,
+    uint64_t now)
+{
+	switch (type) {
+	case VT_ACT_PRINT:
+		init_cursor(p, screen);
+		if (ch == 0x7f) {
+			/* Backspace key; Ctrl-H is not predicted. */
+			backspace(p, screen, now);
+		} else if (ch < 0x20 || vt_width(ch) != 1) {
+			become_tentative(p);
+		} else {
+			type_char(p, ch, screen, now);
+		}
+		break;
+	case VT_ACT_EXECUTE:
+		become_tentative(p);
+		if (ch == '\r') {
+			newline(p, screen, now);
+		}
+		break;
+	case VT_ACT_CSI:
+		if (ch == 'C') {
+			init_cursor(p, screen);
+			if (cursor(p)->col < screen->w - 1) {
+				cursor(p)->col++;
+				expire_cursor(p);
+			}
+		} else if (ch == 'D') {
+			init_cursor(p, screen);
+			if (cursor(p)->col > 0) {
+				cursor(p)->col--;
+				expire_cursor(p);
+			}
+		} else {
+			become_tentative(p);
+		}
+		break;
+	default:	/* ESC dispatch and anything else */
+		become_tentative(p);
+		break;
+	}
+}
+
+/*
+ * Ours: remember a typed key until the server acknowledges its state. When
+ * the log is full the oldest key is lost, and no replay is tried until
+ * the server has acknowledged that key's state.
+ */
+static void
+key_log(struct pred *p, int type, uint32_t ch, uint64_t now)
+{
+	struct pred_key *k;
+
+	if (p->nkeys == PRED_MAX_KEYS) {
+		p->keys_lost = MAX(p->keys_lost, p->keys[0].state);
+		memmove(&p->keys[0], &p->keys[1],
+		    (PRED_MAX_KEYS - 1) * sizeof(p->keys[0]));
+		p->nkeys--;
+	}
+	k = &p->keys[p->nkeys++];
+	k->type = type;
+	k->ch = ch;
+	k->state = p->frame_sent + 1;
+	k->made = now;
+}
+
+/*
+ * Ours: after a wrong guess, guess again from frame every key of a state
+ * the server has not received. The frame holds the effect of every key
+ * the server received once its echo ack is its newest ack; before that,
+ * it likely does (applications echo at once), so the guess is made, but
+ * as a speculation: it earns credit only where an offset by a key or two
+ * would not look the same (ambiguous()), and it is made again from the
+ * first frame that does hold every key (pred_cull) unless proved right.
+ * From a drawn frame (with our guesses) the replay waits for the next
+ * server frame.
+ */
+static void
+replay(struct pred *p, const struct fb *frame, int server)
+{
+	uint64_t sent = p->frame_sent;
+	int i;
+
+	p->replay_due = 0;
+	p->spec_epoch = 0;
+	if (!ours(p) || p->replaying) {
+		return;
+	}
+	if (!server) {
+		p->replay_due = p->prediction_epoch;
+		return;
+	}
+	if (p->keys_lost > p->frame_acked) {
+		return;
+	}
+	if (p->late_ack != p->frame_acked) {
+		p->replay_due = p->prediction_epoch;
+		p->spec_epoch = p->prediction_epoch;
+	}
+	p->replaying = 1;
+	for (i = 0; i < p->nkeys; i++) {
+		if (p->keys[i].state <= p->frame_acked) {
+			continue;
+		}
+		p->frame_sent = p->keys[i].state - 1;
+		do_act(p, p->keys[i].type, p->keys[i].ch, frame,
+		    p->keys[i].made);
+	}
+	p->frame_sent = sent;
+	p->replaying = 0;
+}
+
 void
 pred_user_byte(struct pred *p, uint8_t byte, const struct fb *screen,
     uint64_t now)
@@ -736,7 +1117,7 @@ pred_user_byte(struct pred *p, uint8_t byte, const struct fb *screen,
 	if (p->mode == PRED_EXPERIMENTAL) {
 		p->prediction_epoch = p->confirmed_epoch;
 	}
-	pred_cull(p, screen, now);
+	cull(p, screen, now, 0);
 	/* SS3 arrows (the local terminal is in DECCKM) are taken as CSI. */
 	if (p->last_byte == 0x1b && byte == 'O') {
 		byte = '[';
@@ -744,46 +1125,10 @@ pred_user_byte(struct pred *p, uint8_t byte, const struct fb *screen,
 	p->last_byte = byte;
 	n = vt_parse(&p->parser, byte, act);
 	for (i = 0; i < n && i < VT_MAX_ACTS; i++) {
-		switch (act[i].type) {
-		case VT_ACT_PRINT:
-			init_cursor(p, screen);
-			if (act[i].ch == 0x7f) {
-				/* Backspace key; Ctrl-H is not predicted. */
-				backspace(p, screen, now);
-			} else if (act[i].ch < 0x20 ||
-			    vt_width(act[i].ch) != 1) {
-				become_tentative(p);
-			} else {
-				type_char(p, act[i].ch, screen, now);
-			}
-			break;
-		case VT_ACT_EXECUTE:
-			become_tentative(p);
-			if (act[i].ch == '\r') {
-				newline(p, screen, now);
-			}
-			break;
-		case VT_ACT_CSI:
-			if (act[i].ch == 'C') {
-				init_cursor(p, screen);
-				if (cursor(p)->col < screen->w - 1) {
-					cursor(p)->col++;
-					expire_cursor(p);
-				}
-			} else if (act[i].ch == 'D') {
-				init_cursor(p, screen);
-				if (cursor(p)->col > 0) {
-					cursor(p)->col--;
-					expire_cursor(p);
-				}
-			} else {
-				become_tentative(p);
-			}
-			break;
-		default:	/* ESC dispatch and anything else */
-			become_tentative(p);
-			break;
+		if (ours(p)) {
+			key_log(p, act[i].type, act[i].ch, now);
 		}
+		do_act(p, act[i].type, act[i].ch, screen, now);
 	}
 }
 
@@ -806,8 +1151,7 @@ pred_apply(struct pred *p, struct fb *frame, uint64_t now)
 		return 0;
 	}
 	for (i = 0; i < p->ncursors; i++) {
-		if (p->cursors[i].active &&
-		    p->cursors[i].epoch <= p->confirmed_epoch &&
+		if (p->cursors[i].active && shown(p, p->cursors[i].epoch) &&
 		    p->cursors[i].row < frame->h &&
 		    p->cursors[i].col < frame->w) {
 			frame->cy = p->cursors[i].row;
@@ -823,7 +1167,7 @@ pred_apply(struct pred *p, struct fb *frame, uint64_t now)
 		c = row_cells(p, i);
 		cells = NULL;
 		for (j = 0; j < p->cw && j < frame->w; j++) {
-			if (!c[j].active || c[j].epoch > p->confirmed_epoch) {
+			if (!c[j].active || !shown(p, c[j].epoch)) {
 				continue;
 			}
 			cur = fb_cell(frame, row, j);

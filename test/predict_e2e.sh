@@ -15,6 +15,14 @@
 #       guess is replaced by the server's text within about a round trip
 #   (d) MOSH_PREDICTION_DISPLAY=never: a typed character waits for the
 #       server's echo
+#   (e) our rule: at a prompt where typing was confirmed to echo, the
+#       first character of the next command shows at once (upstream
+#       waits for the echo); the password prompt of (b) still shows
+#       nothing, nor does a program without a prompt that turns echo off
+#   (f) our rule: a program whose first key echoes nothing (an editor's
+#       command key) and which then echoes: the guess for that key is
+#       never shown, the keys after it appear within a few round trips,
+#       and once confirmed a new key shows at once
 #
 # "At once" means polled from right after send-keys for at most EARLY_MS;
 # a check whose polling ran late (a loaded machine) is retried once with a
@@ -168,6 +176,30 @@ suite()
 	tmux_keys "$pa" C-u
 	check "$W (a) line erased" wait_plain "$pa" 'e2e>' "$LATE_S"
 
+	# ---- (e) the next command's first character ----
+
+	tmux_type "$pa" "echo hi"
+	tmux_keys "$pa" Enter
+	check "$W (e) command ran" wait_screen "$pa" '^hi$' "$LATE_S"
+	check "$W (e) prompt back" wait_plain "$pa" 'e2e>' "$LATE_S"
+	sleep 0.6
+	early "$pa" w '^e2e> .*w'
+	rc=$?
+	if [ "$W" != ours ]; then
+		[ "$rc" -eq 0 ] && echo "info: $W showed it at once"
+	elif [ "$rc" -eq 0 ]; then
+		ok "$W (e) first character at a known prompt shown after" \
+		    "$EARLY_GOT ms"
+	elif [ "$rc" -eq 2 ]; then
+		skip "$W (e) first character: polled too late to tell"
+	else
+		fail "$W (e) first character at a known prompt shown at once"
+		show_cap "not shown"
+	fi
+	check "$W (e) and echoed" wait_plain "$pa" 'e2e> w' "$LATE_S"
+	tmux_keys "$pa" C-u
+	check "$W (e) line erased" wait_plain "$pa" 'e2e>' "$LATE_S"
+
 	# ---- (b) a password prompt: echo off ----
 
 	tmux_type "$pa" "stty -echo; printf 'pw: '; read p; stty echo; echo \"got \$p\""
@@ -195,6 +227,93 @@ suite()
 	tmux_keys "$pa" Enter
 	check "$W (b) program read it" wait_screen "$pa" 'got sec$' "$LATE_S"
 	check "$W (b) prompt back" wait_screen "$pa" '^e2e>$' "$LATE_S"
+
+	# (e) no prompt at all: a fresh line, echo off.
+	tmux_type "$pa" "stty -echo; read p; stty echo; echo \"got \$p\""
+	tmux_keys "$pa" Enter
+	sleep 1.2
+	for c in k y k; do
+		early "$pa" "$c" "^($ESC\\[[0-9;]*m)*[ky]"
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			fail "$W (e) '$c' on a silent line shown early"
+			show_cap "shown"
+		else
+			ok "$W (e) '$c' on a silent line not shown early"
+		fi
+		sleep 0.3
+	done
+	sleep 1.2
+	if tmux_capture "$pa" | grep -q '^[ky]'; then
+		fail "$W (e) silent line never shown"
+	else
+		ok "$W (e) silent line never shown"
+	fi
+	tmux_keys "$pa" Enter
+	check "$W (e) program read it" wait_screen "$pa" 'got kyk$' "$LATE_S"
+	check "$W (e) prompt back again" wait_screen "$pa" '^e2e>$' "$LATE_S"
+
+	# ---- (f) a command key that echoes nothing, then typing ----
+
+	cat >"$T/ed.py" <<-'EOF'
+	import os, termios, tty
+	saved = termios.tcgetattr(0)
+	tty.setraw(0)
+	os.write(1, b"ed> ")
+	b = os.read(0, 1)
+	while True:
+	    b = os.read(0, 1)
+	    if not b or b == b"Q":
+	        break
+	    os.write(1, b)
+	os.write(1, b"\r\n")
+	termios.tcsetattr(0, termios.TCSADRAIN, saved)
+	EOF
+	tmux_type "$pa" "$PYTHON $T/ed.py"
+	tmux_keys "$pa" Enter
+	check "$W (f) editor-like program" wait_screen "$pa" '^ed>' "$LATE_S"
+	sleep 0.6
+	# i is the command key; "abcd" follow faster than a round trip.
+	f_t0=$(now_ms)
+	for c in i a b c d; do
+		tmux_type "$pa" "$c"
+		sleep 0.12
+	done
+	f_seen_i=0
+	while [ $(($(now_ms) - f_t0)) -lt 3000 ]; do
+		f_line=$(tmux_capture "$pa" | grep '^ed>' | tail -n 1)
+		case $f_line in
+		*i*) f_seen_i=1 ;;
+		esac
+		[ "$f_line" = 'ed> abcd' ] && break
+		sleep 0.02
+	done
+	if [ "$f_seen_i" -eq 0 ]; then
+		ok "$W (f) the command key's guess never shown"
+	else
+		fail "$W (f) the command key's guess never shown: '$f_line'"
+	fi
+	if wait_plain "$pa" 'ed> abcd' "$LATE_S"; then
+		ok "$W (f) typing after it shown after $(($(now_ms) - f_t0)) ms"
+	else
+		fail "$W (f) typing after it shown"
+	fi
+	sleep 0.3
+	early "$pa" e '^ed> abcd.*e'
+	rc=$?
+	if [ "$W" != ours ]; then
+		[ "$rc" -eq 0 ] && echo "info: $W showed it at once"
+	elif [ "$rc" -eq 0 ]; then
+		ok "$W (f) then a new key shown at once ($EARLY_GOT ms)"
+	elif [ "$rc" -eq 2 ]; then
+		skip "$W (f) new key: polled too late to tell"
+	else
+		fail "$W (f) then a new key shown at once"
+		show_cap "not shown"
+	fi
+	check "$W (f) and echoed" wait_plain "$pa" 'ed> abcde' "$LATE_S"
+	tmux_type "$pa" Q
+	check "$W (f) back to the shell" wait_screen "$pa" '^e2e>$' "$LATE_S"
 
 	# ---- (c) a program that echoes in upper case ----
 

@@ -29,7 +29,7 @@ struct sim {
 	int have_drawn;
 	struct pred p;
 	struct pred_notify n;
-	uint64_t now, late_ack, keys;
+	uint64_t now, late_ack, recv, keys;
 	unsigned si;
 	int draw_errors;		/* failed draws, checked once per run */
 	int nshow;
@@ -185,7 +185,7 @@ unescape(const char *s, uint8_t *out, size_t cap)
 static void
 sim_net(struct sim *s)
 {
-	pred_set_net(&s->p, s->late_ack, s->late_ack, s->si);
+	pred_set_net(&s->p, MAX(s->recv, s->late_ack), s->late_ack, s->si);
 }
 
 static void
@@ -233,6 +233,12 @@ sim_line(struct sim *s, char *line)
 		s->late_ack = strtoull(arg, NULL, 10);
 		sim_net(s);
 		pred_notify_acked(&s->n, s->now);
+	} else if (strcmp(line, "recv") == 0) {
+		/* The server received up to N, not all echoed yet. */
+		s->recv = strtoull(arg, NULL, 10);
+		sim_net(s);
+	} else if (strcmp(line, "upstream") == 0) {
+		pred_set_upstream(&s->p, atoi(arg));
 	} else if (strcmp(line, "pref") == 0) {
 		if (pred_parse_mode(arg, &mode) == -1) {
 			return -1;
@@ -349,12 +355,14 @@ test_scenarios(void)
 	size_t i;
 	int k, nwant;
 
-	for (i = 0; i < LEN(scenarios); i++) {
-		sc = &scenarios[i];
+	for (i = 0; i < 2 * LEN(scenarios); i++) {
+		/* Upstream's rules, then ours: neither changes these. */
+		sc = &scenarios[i % LEN(scenarios)];
 		if (sim_init(&s, 12, 3) == -1) {
 			CHECK(0);
 			continue;
 		}
+		pred_set_upstream(&s.p, i < LEN(scenarios));
 		CHECK(sim_run(&s, sc->name) == 0);
 		for (nwant = 0; nwant < MAX_SHOWS && sc->want[nwant]; nwant++) {
 		}
@@ -739,32 +747,444 @@ static const struct session sessions[] = {
 	    } },
 };
 
+/* Run the lines of script; -1 if one is not understood. */
+static int
+sim_script(struct sim *s, const char *script)
+{
+	char *copy, *line, *next;
+	int r = 0;
+
+	if ((copy = strdup(script)) == NULL) {
+		return -1;
+	}
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL) {
+			*next++ = '\0';
+		}
+		if (sim_line(s, line) == -1) {
+			fprintf(stderr, "bad line: %s\n", line);
+			r = -1;
+		}
+	}
+	free(copy);
+	return r;
+}
+
 static void
 test_sessions(void)
 {
 	struct sim s;
-	char *copy, *line, *next;
 	size_t i;
 	int k;
 
 	for (i = 0; i < LEN(sessions); i++) {
-		if (sim_init(&s, 12, 3) == -1 ||
-		    (copy = strdup(sessions[i].script)) == NULL) {
+		if (sim_init(&s, 12, 3) == -1) {
 			CHECK(0);
 			return;
 		}
-		for (line = copy; line != NULL && *line != '\0'; line = next) {
-			next = strchr(line, '\n');
-			if (next != NULL) {
-				*next++ = '\0';
-			}
-			CHECK(sim_line(&s, line) == 0);
-		}
-		free(copy);
+		/* Compared with upstream's engine: upstream's rules. */
+		pred_set_upstream(&s.p, 1);
+		CHECK(sim_script(&s, sessions[i].script) == 0);
 		CHECK(s.nshow == MAX_SHOWS);
 		for (k = 0; k < s.nshow; k++) {
 			check_show("session", (int)i * 100 + k, s.show[k],
 			    sessions[i].want[k]);
+		}
+		sim_free(&s);
+	}
+}
+
+/*
+ * Our rules (pred_set_upstream 0) against upstream's (1) on the same
+ * scripts. T: a prompt where typing was confirmed to echo is trusted, so
+ * the first key typed at it again shows at once. R: after a wrong guess,
+ * keys the server has not received are guessed again from its frame.
+ */
+#define TRUSTED_PROMPT \
+	"si 250\n" \
+	"host $\\s\n" \
+	"time 10\n" \
+	"key l\n" \
+	"show 3\n" \
+	"time 600\n" \
+	"host l\n" \
+	"ack 1\n" \
+	"show 3\n" \
+	"time 700\n" \
+	"key \\r\n" \
+	"time 1300\n" \
+	"host \\r\\nout\\r\\n$\\s\n" \
+	"ack 2\n" \
+	"show 3\n"
+
+#define VI_INSERT \
+	"si 250\n" \
+	"host \\e[2;1H~\\e[3;1H~\\e[H\n" \
+	"time 10\n" \
+	"key i\n" \
+	"time 175\n" \
+	"key T\n" \
+	"time 340\n" \
+	"key h\n" \
+	"show 1\n" \
+	"time 560\n"
+
+struct ours_case {
+	const char *name;
+	int upstream;
+	const char *script;
+	const char *want[MAX_SHOWS];
+};
+
+static const struct ours_case ours_cases[] = {
+	/* T: the second command's first key shows at once, underlined. */
+	{ "trusted", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "host p\n"
+	    "ack 3\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ p{2}|@2,3", "$ l|out|$ p|@2,3" } },
+	{ "trusted/upstream", 1, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "host p\n"
+	    "ack 3\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2", "$ l|out|$ |@2,2",
+	    "$ l|out|$ p|@2,3" } },
+	/* never shows nothing, trusted prompt or not. */
+	{ "trusted/never", 0, "pref never\n" TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2", "$ l|out|$ |@2,2" } },
+	/* always: the same rule. */
+	{ "trusted/always", 0, "pref always\n" TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ p{2}|@2,3" } },
+	/* T: a password prompt is another prompt: nothing shown, ever. */
+	{ "password", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key s\n"
+	    "key u\n"
+	    "key \\r\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "host su\\r\\nPassword:\\s\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 2100\n"
+	    "key x\n"
+	    "show 4\n"
+	    "time 2250\n"
+	    "key y\n"
+	    "show 4\n"
+	    "time 2700\n"
+	    "ack 6\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ su{2,3}|@2,4", "$ l|out|$ su|Password: @3,10",
+	    "$ l|out|$ su|Password: @3,10", "$ l|out|$ su|Password: @3,10",
+	    "$ l|out|$ su|Password: @3,10" } },
+	/* T: no prompt at all (read -s on a fresh line): nothing shown. */
+	{ "silent", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key r\n"
+	    "key \\r\n"
+	    "time 2000\n"
+	    "host r\\r\\n\n"
+	    "ack 5\n"
+	    "time 2100\n"
+	    "key x\n"
+	    "show 4\n"
+	    "time 2700\n"
+	    "ack 6\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2", "$ l|out|$ r|@3,0",
+	    "$ l|out|$ r|@3,0" } },
+	/*
+	 * T: a program that prints the same prompt and does not echo: the
+	 * guess is shown for one round trip, then the prompt is no longer
+	 * trusted and the next key waits for an echo.
+	 */
+	{ "distrust", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key x\n"
+	    "show 4\n"
+	    "time 2000\n"
+	    "ack 3\n"
+	    "show 4\n"
+	    "time 2100\n"
+	    "key y\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ x{2}|@2,3", "$ l|out|$ |@2,2", "$ l|out|$ |@2,2" } },
+	/*
+	 * R: vi's i enters insert mode and echoes nothing. Once the server
+	 * has answered it, T and h are guessed again from its cursor (not
+	 * shown: a new epoch); T's echo confirms them, and e shows at once.
+	 */
+	{ "vi", 0, VI_INSERT
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 725\n"
+	    "host T\n"
+	    "ack 2\n"
+	    "show 1\n"
+	    "time 730\n"
+	    "key e\n"
+	    "show 1\n"
+	    "time 900\n"
+	    "host h\n"
+	    "ack 3\n"
+	    "show 1\n",
+	    { "@0,0", "@0,0", "Th{1}@0,2", "The{1,2}@0,3", "The{2}@0,3" } },
+	/* Upstream drops T and h and guesses e where the server was. */
+	{ "vi/upstream", 1, VI_INSERT
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 725\n"
+	    "host T\n"
+	    "ack 2\n"
+	    "show 1\n"
+	    "time 730\n"
+	    "key e\n"
+	    "show 1\n"
+	    "time 900\n"
+	    "host h\n"
+	    "ack 3\n"
+	    "show 1\n",
+	    { "@0,0", "@0,0", "T@0,1", "T@0,1", "Th@0,2" } },
+	/*
+	 * R from a frame that may not hold every key the server received
+	 * (it has received T, not echoed it yet): h is guessed from the
+	 * server's cursor as a speculation, here a wrong one, and made again
+	 * from the next frame that holds T; e follows it, shown once h is
+	 * confirmed.
+	 */
+	{ "vi/unsettled", 0, VI_INSERT
+	    "recv 2\n"
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 725\n"
+	    "host T\n"
+	    "ack 2\n"
+	    "show 1\n"
+	    "time 730\n"
+	    "key e\n"
+	    "show 1\n"
+	    "time 900\n"
+	    "host h\n"
+	    "ack 3\n"
+	    "show 1\n",
+	    { "@0,0", "@0,0", "T@0,1", "T@0,1", "The{2}@0,3" } },
+	/*
+	 * A speculation off by one key where the key repeats: l (3) guessed
+	 * where the server shows the first l (2) must not confirm the epoch,
+	 * or o would be shown over the second l.
+	 */
+	{ "speculation", 0, "si 250\n"
+	    "time 10\n"
+	    "key i\n"
+	    "time 175\n"
+	    "key l\n"
+	    "time 340\n"
+	    "key l\n"
+	    "time 505\n"
+	    "key o\n"
+	    "time 560\n"
+	    "recv 2\n"
+	    "ack 1\n"
+	    "show 1\n"
+	    "time 800\n"
+	    "host ll\n"
+	    "recv 4\n"
+	    "ack 3\n"
+	    "show 1\n"
+	    "time 1000\n"
+	    "host o\n"
+	    "ack 4\n"
+	    "show 1\n",
+	    { "@0,0", "ll@0,2", "llo@0,3" } },
+	/*
+	 * On a row the server's cursor has not reached, the text right of
+	 * the cursor is not guessed to move: an editor's "~" is not pushed
+	 * along by the typing (upstream shows it moving right).
+	 */
+	{ "stale row", 0, "si 250\n"
+	    "host ab\\r\\n~\\e[1;3H\n"
+	    "time 10\n"
+	    "key c\n"
+	    "time 600\n"
+	    "host c\n"
+	    "ack 1\n"
+	    "time 700\n"
+	    "key \\r\n"
+	    "time 800\n"
+	    "key j\n"
+	    "time 900\n"
+	    "key u\n"
+	    "time 1300\n"
+	    "host \\r\\n\\e[Kj\n"
+	    "ack 3\n"
+	    "show 2\n",
+	    { "abc|ju{1}@1,2" } },
+	{ "stale row/upstream", 1, "si 250\n"
+	    "host ab\\r\\n~\\e[1;3H\n"
+	    "time 10\n"
+	    "key c\n"
+	    "time 600\n"
+	    "host c\n"
+	    "ack 1\n"
+	    "time 700\n"
+	    "key \\r\n"
+	    "time 800\n"
+	    "key j\n"
+	    "time 900\n"
+	    "key u\n"
+	    "time 1300\n"
+	    "host \\r\\n\\e[Kj\n"
+	    "ack 3\n"
+	    "show 2\n",
+	    { "abc|ju~{1,2}@1,2" } },
+	/*
+	 * T: a wrong guess in an epoch that did not begin at a prompt (typed
+	 * ahead of Enter's output) leaves the trusted prompt trusted.
+	 */
+	{ "trust kept", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key \\r\n"
+	    "time 1500\n"
+	    "key q\n"
+	    "time 2000\n"
+	    "host \\r\\n\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 2100\n"
+	    "host $\\s\n"
+	    "time 2200\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ |@3,0", "$ l|out|$ |$ p{2}@3,3" } },
+	/*
+	 * T: a wrong guess after typing at the prompt was confirmed (here an
+	 * application that upper-cases later letters) leaves it trusted.
+	 */
+	{ "trust after echo", 0, TRUSTED_PROMPT
+	    "time 1400\n"
+	    "key a\n"
+	    "time 2000\n"
+	    "host a\n"
+	    "ack 3\n"
+	    "time 2100\n"
+	    "key b\n"
+	    "time 2700\n"
+	    "host B\\r\\n$\\s\n"
+	    "ack 4\n"
+	    "show 4\n"
+	    "time 2800\n"
+	    "key p\n"
+	    "show 4\n",
+	    { "$ ||@0,2", "$ l||@0,3", "$ l|out|$ @2,2",
+	    "$ l|out|$ aB|$ @3,2", "$ l|out|$ aB|$ p{2}@3,3" } },
+};
+
+static void
+test_ours(void)
+{
+	struct sim s;
+	const struct ours_case *oc;
+	char name[64];
+	size_t i;
+	int k, nwant;
+
+	for (i = 0; i < LEN(ours_cases); i++) {
+		oc = &ours_cases[i];
+		if (sim_init(&s, 12, 5) == -1) {
+			CHECK(0);
+			return;
+		}
+		pred_set_upstream(&s.p, oc->upstream);
+		CHECK(sim_script(&s, oc->script) == 0);
+		for (nwant = 0; nwant < MAX_SHOWS && oc->want[nwant]; nwant++) {
+		}
+		if (s.nshow != nwant) {
+			fprintf(stderr, "%s: %d shows, want %d\n", oc->name,
+			    s.nshow, nwant);
+		}
+		CHECK(s.nshow == nwant);
+		for (k = 0; k < s.nshow && k < nwant; k++) {
+			snprintf(name, sizeof(name), "%s", oc->name);
+			check_show(name, k, s.show[k], oc->want[k]);
+		}
+		sim_free(&s);
+	}
+}
+
+/* Cell predictions not yet judged. */
+static int
+active_cells(const struct pred *p)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < PRED_MAX_ROWS; i++) {
+		if (p->rows[i].row < 0) {
+			continue;
+		}
+		for (j = 0; j < p->cw; j++) {
+			n += p->cells[(size_t)i * (size_t)p->cw + (size_t)j].active;
+		}
+	}
+	return n;
+}
+
+/*
+ * The replay log is bounded: with more unacknowledged keys than it holds,
+ * a wrong guess guesses nothing again (the oldest keys are lost); with
+ * fewer, the keys after the wrong one are guessed again.
+ */
+static void
+test_replay_bounds(void)
+{
+	struct sim s;
+	char line[64];
+	int keys, i, k;
+
+	for (k = 0; k < 2; k++) {
+		keys = k == 0 ? PRED_MAX_KEYS + 6 : 20;
+		if (sim_init(&s, 80, 5) == -1) {
+			CHECK(0);
+			return;
+		}
+		CHECK(sim_line(&s, strcpy(line, "si 250")) == 0);
+		CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+		for (i = 0; i < keys; i++) {
+			s.now += 100;
+			CHECK(sim_line(&s, strcpy(line, "key a")) == 0);
+		}
+		CHECK(s.p.nkeys <= PRED_MAX_KEYS);
+		s.now += 100;
+		/* The server shows something else for the first five keys. */
+		CHECK(sim_line(&s, strcpy(line, "host ZZZZZ")) == 0);
+		CHECK(sim_line(&s, strcpy(line, "ack 5")) == 0);
+		CHECK(sim_line(&s, strcpy(line, "show 1")) == 0);
+		if (k == 1) {
+			CHECK(active_cells(&s.p) > 0);
+			check_show("replay bounds", k, s.show[0],
+			    "$ ZZZZZ@0,7");
+		} else {
+			CHECK(active_cells(&s.p) == 0);
 		}
 		sim_free(&s);
 	}
@@ -1132,11 +1552,12 @@ rnd(uint32_t *s)
 }
 
 /*
- * Random keys, host output, acks, sizes and modes: the engine must stay
- * within its bounds (ASan) and keep the cursor of a drawn frame in range.
+ * Random keys, host output, acks, sizes and modes, under upstream's rules
+ * and ours: the engine must stay within its bounds (ASan) and keep the
+ * cursor of a drawn frame in range.
  */
 static void
-test_stress(void)
+stress(int upstream)
 {
 	static const char keys[] = "ab \x7f\r\x03\x1b[OCD1;5"
 	    "\xe6\xbc\xa2\xcc\x81";
@@ -1150,6 +1571,7 @@ test_stress(void)
 		return;
 	}
 	s.si = 100;
+	pred_set_upstream(&s.p, upstream);
 	for (i = 0; i < 20000; i++) {
 		s.now += rnd(&seed) % 300;
 		switch (rnd(&seed) % 10) {
@@ -1163,6 +1585,8 @@ test_stress(void)
 		case 1:
 			s.late_ack = s.keys > 2 ? s.keys - rnd(&seed) % 3 :
 			    s.keys;
+			/* Sometimes received, not yet echoed. */
+			s.recv = MIN(s.late_ack + rnd(&seed) % 2, s.keys);
 			s.si = rnd(&seed) % 2 ? 20 : 120;
 			sim_net(&s);
 			break;
@@ -1196,12 +1620,21 @@ test_stress(void)
 		    s.drawn.cx >= s.drawn.w)) {
 			bad++;
 		}
-		if (s.p.ncursors > PRED_MAX_CURSORS) {
+		if (s.p.ncursors > PRED_MAX_CURSORS ||
+		    s.p.nkeys > PRED_MAX_KEYS ||
+		    s.p.nprompts > PRED_MAX_PROMPTS) {
 			bad++;
 		}
 	}
 	CHECK(bad == 0);
 	sim_free(&s);
+}
+
+static void
+test_stress(void)
+{
+	stress(1);
+	stress(0);
 }
 
 int
@@ -1210,6 +1643,8 @@ main(void)
 	test_scenarios();
 	test_bar_scenarios();
 	test_sessions();
+	test_ours();
+	test_replay_bounds();
 	test_paste();
 	test_never();
 	test_modes_and_wait();
