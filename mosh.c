@@ -719,6 +719,7 @@ link_of(const struct net *n, int (*send)(void *, const uint8_t *, size_t),
 	l.has_peer = n->has_peer;
 	l.send_interval = (unsigned)net_send_interval(n);
 	l.rto = (unsigned)net_rto(n);
+	l.loss = net_loss(n);
 	l.mtu = (size_t)n->mtu;
 	l.send = send;
 	l.arg = arg;

@@ -251,6 +251,9 @@ struct net {
 	uint64_t next_seq;	/* next nonce sequence number */
 	uint64_t blocks;	/* 16-byte blocks sealed, for §2.5's limit */
 	uint64_t expected_seq;	/* one past the newest seq received */
+	uint64_t seen;		/* bit i: seq expected_seq - 1 - i arrived */
+	uint32_t loss16;	/* share of the peer's datagrams missing from
+				 * the sequence, moving average, in 1/65536 */
 	int has_peer;		/* we have an address to send to */
 	struct net_addr peer;
 	uint64_t last_heard;	/* newest in-order datagram (ms);
@@ -388,6 +391,16 @@ long net_build(struct net *n, const uint8_t *payload, size_t len,
 uint64_t net_rto(const struct net *n);
 uint64_t net_send_interval(const struct net *n);
 
+/*
+ * net_loss: per mille of the peer's recent datagrams that never arrived,
+ * judged from the gaps in their sequence numbers (a late one is taken
+ * back; a duplicate counts once). A moving average over about the last 16
+ * sequence numbers, so it follows the path's loss within a few round trips
+ * and decays as datagrams arrive again. Not in upstream: SSP uses it to
+ * send copies of small instructions when the path loses datagrams.
+ */
+unsigned net_loss(const struct net *n);
+
 /* The client's hop, by hand (tests); net_send does it when due. 0, or -1
  * if no socket could be opened (n->send_error says why). */
 int net_hop(struct net *n, uint64_t now);
@@ -421,6 +434,22 @@ int net_key_generate(uint8_t key[16]);
 #define SSP_SHUTDOWN_NUM UINT64_MAX	/* state number -1 */
 #define SSP_USER_PENDING_MAX (1u << 20)	/* unacked keystroke bytes kept */
 #define SSP_USER_MAX (8u << 20)		/* events a received stream may hold */
+/*
+ * Redundancy and early retries (not in upstream; README, protocol notes).
+ * A small instruction (one fragment) that carries data goes out again,
+ * SSP_COPY_GAP apart, as a copy (same state number, from the acknowledged
+ * state, its own datagram and sequence number) while it is not
+ * acknowledged: one copy when the link has seen SSP_LOSS_SOME per mille of
+ * the peer's datagrams lost, two from SSP_LOSS_HEAVY, and two before any
+ * state of ours has been acknowledged, for SSP_EARLY_WINDOW after the first
+ * send. In that window unacknowledged states are also retried every
+ * SSP_EARLY_RETRY instead of RTO + 100.
+ */
+#define SSP_COPY_GAP 20
+#define SSP_LOSS_SOME 20
+#define SSP_LOSS_HEAVY 100
+#define SSP_EARLY_WINDOW 2000
+#define SSP_EARLY_RETRY 250
 
 /* ssp_recv's result for an instruction of another protocol version. */
 #define SSP_EVERSION (-2)
@@ -578,13 +607,15 @@ int ssp_user_next(const struct ssp_user *u, size_t *off, struct ssp_uev *ev);
 /*
  * What SSP needs of the datagram layer, filled by the caller before each
  * ssp_wait/ssp_tick: whether a peer address is known, send_interval and
- * RTO (§3.4), the datagram MTU (§3.6: 1252, 1216 or 500), and a function
+ * RTO (§3.4), the observed loss (net_loss; 0 sends no copies once a state
+ * was acknowledged), the datagram MTU (§3.6: 1252, 1216 or 500), and a function
  * that seals and sends one payload (a fragment; the caller adds nonce,
  * timestamps and tag). send's result is counted, not acted on.
  */
 struct ssp_link {
 	int has_peer;
 	unsigned send_interval, rto;
+	unsigned loss;		/* net_loss: per mille of the peer's lost */
 	size_t mtu;
 	int (*send)(void *arg, const uint8_t *payload, size_t len);
 	void *arg;
@@ -609,6 +640,7 @@ struct ssp_stats {
 	uint64_t quenched;	/* receiver queue full */
 	uint64_t out_of_order;	/* stored, not acked */
 	uint64_t send_fail;	/* link->send returned -1 */
+	uint64_t copies;	/* redundant copies sent */
 	uint64_t oom;		/* allocation failed; tried again later */
 };
 
@@ -639,6 +671,9 @@ struct ssp {
 	int shutdown;
 	unsigned shutdown_tries;
 	uint64_t shutdown_start, last_ack_sent;
+	uint64_t first_send;		/* SSP_NEVER before the first datagram */
+	uint64_t copy_time, copy_num;	/* next copy of state copy_num */
+	unsigned copies_left;
 	struct ssp_fragmenter fr;
 	/* receiver */
 	struct ssp_tstate *recv;	/* SSP_RECV_CAP, heap */

@@ -1116,6 +1116,8 @@ ssp_init(struct ssp *s, const struct ssp_cfg *cfg, uint64_t now)
 	s->next_send_time = now;
 	s->mindelay_clock = SSP_NEVER;
 	s->last_ack_sent = 0;
+	s->first_send = SSP_NEVER;
+	s->copy_time = SSP_NEVER;
 	s->recv = calloc(SSP_RECV_CAP, sizeof(*s->recv));
 	s->cur = cfg->mine->copy(cfg->mine_init);
 	s->sent[0].st = cfg->mine->copy(cfg->mine_init);
@@ -1211,6 +1213,27 @@ active(const struct ssp *s, uint64_t now)
 	return s->heard && s->last_heard + SSP_ACTIVE_RETRY_TIMEOUT > now;
 }
 
+/*
+ * The first moments of a session: nothing of ours acknowledged yet, and
+ * less than SSP_EARLY_WINDOW since our first datagram. The RTO is still
+ * the 1 s guess of §3.4 then, so loss would cost seconds.
+ */
+static int
+early(const struct ssp *s, uint64_t now)
+{
+	return s->sent[0].num == 0 && s->first_send != SSP_NEVER &&
+	    now - s->first_send < SSP_EARLY_WINDOW;
+}
+
+/* How long an unacknowledged state waits before it is sent again. */
+static uint64_t
+retry_after(const struct ssp *s, const struct ssp_link *l, uint64_t now)
+{
+	uint64_t t = (uint64_t)l->rto + SSP_ACK_DELAY;
+
+	return early(s, now) ? MIN(t, SSP_EARLY_RETRY) : t;
+}
+
 static void
 calculate_timers(struct ssp *s, const struct ssp_link *l, uint64_t now)
 {
@@ -1240,7 +1263,7 @@ calculate_timers(struct ssp *s, const struct ssp_link *l, uint64_t now)
 		s->next_send_time = t;
 	} else if (!o->equal(s->cur, s->sent[0].st) && (active(s, now) ||
 	    (s->cfg.fast_start && !s->heard))) {
-		s->next_send_time = back->ts + l->rto + SSP_ACK_DELAY;
+		s->next_send_time = back->ts + retry_after(s, l, now);
 	} else {
 		s->next_send_time = SSP_NEVER;
 	}
@@ -1260,6 +1283,7 @@ ssp_wait(struct ssp *s, const struct ssp_link *l, uint64_t now)
 		return SSP_NEVER;
 	}
 	next = MIN(s->next_ack_time, s->next_send_time);
+	next = MIN(next, s->copy_time);
 	if (next == SSP_NEVER) {
 		return SSP_NEVER;
 	}
@@ -1312,10 +1336,15 @@ make_chaff(struct ssp *s, uint8_t *chaff, size_t *n)
 	}
 }
 
-/* Serialize, compress, fragment and send one instruction (§4.2, §7.5). */
-static void
+/*
+ * Serialize, compress, fragment and send one instruction (§4.2, §7.5),
+ * from the sent state at index base. With one_only, send nothing unless it
+ * fits one fragment. Returns the number of fragments sent (0: none).
+ */
+static size_t
 send_instruction(struct ssp *s, const struct ssp_link *l,
-    const uint8_t *diff, size_t dlen, uint64_t new_num)
+    const uint8_t *diff, size_t dlen, uint64_t new_num, size_t base,
+    int one_only, uint64_t now)
 {
 	struct ssp_inst in;
 	uint8_t chaff[SSP_CHAFF_MAX];
@@ -1325,7 +1354,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 
 	memset(&in, 0, sizeof(in));
 	in.version = SSP_PROTOCOL_VERSION;
-	in.old_num = s->sent[s->assumed].num;
+	in.old_num = s->sent[base].num;
 	in.new_num = new_num;
 	in.ack_num = s->ack_num;
 	in.throwaway_num = s->sent[0].num;
@@ -1333,23 +1362,29 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 	in.diff_len = dlen;
 	make_chaff(s, chaff, &in.chaff_len);
 	in.chaff = chaff;
-	if (new_num == SSP_SHUTDOWN_NUM) {
-		s->shutdown_tries++;
-	}
-	s->pending_data_ack = 0;
-	s->last_ack_sent = s->ack_num;
 	s->pb.len = 0;
 	s->z.len = 0;
 	if (ssp_inst_encode(&in, &s->pb) == -1 ||
 	    ssp_compress(s, s->pb.p, s->pb.len, &s->z) == -1) {
 		s->stats.oom++;
-		return;
+		return 0;
 	}
 	slice = l->mtu > SSP_OVERHEAD + 64 ? l->mtu - SSP_OVERHEAD : 64;
 	nfrag = (s->z.len + slice - 1) / slice;
 	if (nfrag > SSP_MAX_FRAGS) {
 		s->stats.oom++;	/* our own state types never get here */
-		return;
+		return 0;
+	}
+	if (one_only && nfrag > 1) {
+		return 0;
+	}
+	if (new_num == SSP_SHUTDOWN_NUM) {
+		s->shutdown_tries++;
+	}
+	s->pending_data_ack = 0;
+	s->last_ack_sent = s->ack_num;
+	if (s->first_send == SSP_NEVER) {
+		s->first_send = now;
 	}
 	id = ssp_fragmenter_id(&s->fr, &in, slice);
 	for (k = 0, off = 0; off < s->z.len; k++, off += n) {
@@ -1357,7 +1392,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 		s->pkt.len = 0;
 		if (buf_reserve(&s->pkt, SSP_FRAG_HDR + n) == -1) {
 			s->stats.oom++;
-			return;
+			return k;
 		}
 		ssp_frag_header(s->pkt.p, id, k, off + n == s->z.len);
 		memcpy(s->pkt.p + SSP_FRAG_HDR, s->z.p + off, n);
@@ -1366,6 +1401,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 			s->stats.send_fail++;
 		}
 	}
+	return nfrag;
 }
 
 static void
@@ -1379,9 +1415,19 @@ send_empty_ack(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	if (add_sent(s, now, num) == -1) {
 		return;
 	}
-	send_instruction(s, l, NULL, 0, num);
+	send_instruction(s, l, NULL, 0, num, s->assumed, 0, now);
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
+}
+
+/* How many copies a new send of data gets (0, 1 or 2). */
+static unsigned
+copies_wanted(const struct ssp *s, const struct ssp_link *l, uint64_t now)
+{
+	if (early(s, now) || l->loss >= SSP_LOSS_HEAVY) {
+		return 2;
+	}
+	return l->loss >= SSP_LOSS_SOME ? 1 : 0;
 }
 
 static void
@@ -1390,6 +1436,7 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 {
 	struct ssp_tstate *back = &s->sent[s->nsent - 1];
 	uint64_t num = back->num;
+	size_t nfrag;
 
 	if (!s->cfg.mine->equal(s->cur, back->st)) {
 		num = back->num + 1;
@@ -1402,10 +1449,51 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 	} else if (add_sent(s, now, num) == -1) {
 		return;
 	}
-	send_instruction(s, l, diff, dlen, num);
+	nfrag = send_instruction(s, l, diff, dlen, num, s->assumed, 0, now);
 	s->assumed = s->nsent - 1;
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
+	/* a small instruction with data: copies, if the path calls for them */
+	s->copies_left = 0;
+	s->copy_time = SSP_NEVER;
+	if (nfrag == 1 && dlen > 0 && !s->shutdown) {
+		s->copies_left = copies_wanted(s, l, now);
+		s->copy_num = num;
+		if (s->copies_left > 0) {
+			s->copy_time = now + SSP_COPY_GAP;
+		}
+	}
+}
+
+/*
+ * A copy of the newest sent state, from the acknowledged one, while it is
+ * still newest and unacknowledged; the same state number, so a receiver
+ * that has it already drops the copy as a duplicate (§7.9). A diff that
+ * no longer fits one fragment (the acknowledged state is far behind) is
+ * not copied.
+ */
+static void
+send_copy(struct ssp *s, const struct ssp_link *l, uint64_t now)
+{
+	const struct ssp_tstate *back = &s->sent[s->nsent - 1];
+
+	s->copies_left--;
+	s->copy_time = s->copies_left > 0 ? now + SSP_COPY_GAP : SSP_NEVER;
+	if (back->num != s->copy_num || s->sent[0].num >= s->copy_num ||
+	    s->shutdown) {
+		s->copies_left = 0;
+		s->copy_time = SSP_NEVER;
+		return;
+	}
+	s->d2.len = 0;
+	if (s->cfg.mine->diff(s->sent[0].st, back->st, &s->d2) == -1) {
+		s->stats.oom++;
+		return;
+	}
+	if (s->d2.len > 0 && send_instruction(s, l, s->d2.p, s->d2.len,
+	    back->num, 0, 1, now) == 1) {
+		s->stats.copies++;
+	}
 }
 
 void
@@ -1417,6 +1505,9 @@ ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	calculate_timers(s, l, now);
 	if (!l->has_peer) {
 		return;
+	}
+	if (now >= s->copy_time) {
+		send_copy(s, l, now);
 	}
 	if (now < s->next_ack_time && now < s->next_send_time) {
 		return;

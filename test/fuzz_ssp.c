@@ -239,6 +239,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.has_peer = 1;
 	l.send_interval = 20;
 	l.rto = 50;
+	l.loss = 0;
 	l.mtu = 500;
 	l.send = fz_send;
 	while (size - pos >= 3) {

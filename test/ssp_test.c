@@ -1327,6 +1327,16 @@ test_shape(void)
 	r = next_from(&m, &j, 1);
 	CHECK(r && r->t == 253 && r->old_num == 0 && r->new_num == 2 &&
 	    r->ack_num == 1 && r->thr == 0 && r->diff_len > 0);
+	/* nothing of the server's acknowledged yet: two copies, 20 ms apart
+	 * (not upstream); the client's first state was acked before its
+	 * first copy was due, so it had none */
+	r = next_from(&m, &j, 1);
+	CHECK(r && r->t == 273 && r->old_num == 0 && r->new_num == 2 &&
+	    r->ack_num == 1 && r->thr == 0 && r->diff_len > 0);
+	r = next_from(&m, &j, 1);
+	CHECK(r && r->t == 293 && r->old_num == 0 && r->new_num == 2 &&
+	    r->ack_num == 1 && r->thr == 0 && r->diff_len > 0);
+	CHECK(m.ep[1].stats.copies == 2 && m.ep[0].stats.copies == 0);
 	/* the client's delayed ack, 100 ms after the data arrived */
 	r = next_from(&m, &i, 0);
 	CHECK(r && r->t == 356 && r->old_num == 1 && r->new_num == 2 &&
@@ -1407,33 +1417,46 @@ test_shutdown_timeout(void)
 
 /*
  * Before the first reply upstream resends only with the 3 s heartbeat;
- * fast_start resends every RTO + 100 (1100 ms before any RTT sample).
+ * fast_start resends every RTO + 100 (1100 ms before any RTT sample). In
+ * the first SSP_EARLY_WINDOW (2 s) after the first send, while nothing is
+ * acknowledged, a data instruction gets two copies 20 ms apart and
+ * fast_start retries every 250 ms (not upstream).
  */
 static void
 test_first_retry(void)
 {
 	static struct sim m;
-	size_t i;
-	int fast, n;
-	uint64_t want;
+	uint64_t want[64], t;
+	size_t i, nw;
+	int fast;
 
 	for (fast = 0; fast < 2; fast++) {
+		nw = 0;
+		for (t = 0; t < SSP_EARLY_WINDOW; t += fast ? 250 : 3000) {
+			want[nw++] = t;
+			want[nw++] = t + 20;
+			want[nw++] = t + 40;
+		}
+		for (t -= fast ? 250 : 3000; nw < LEN(want);) {
+			t += fast ? 1100 : 3000;
+			if (t > 9999) {
+				break;
+			}
+			want[nw++] = t;
+		}
 		sim_init(&m, fast);
 		m.out_from = 0;
 		m.out_to = SSP_NEVER;
 		CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80,
 		    24) == 0);
 		sim_run(&m, 9999);
-		n = 0;
-		for (i = 0; i < m.nlog; i++) {
-			want = fast ? 1100 * (uint64_t)n : 3000 * (uint64_t)n;
-			CHECK(m.log[i].from == 0 && m.log[i].t == want);
-			CHECK(m.log[i].old_num == 0 && m.log[i].new_num ==
-			    1 + (uint64_t)(!fast && n > 0 ? 0 : 0));
+		CHECK(m.nlog == nw);
+		for (i = 0; i < m.nlog && i < nw; i++) {
+			CHECK(m.log[i].from == 0 && m.log[i].t == want[i]);
+			CHECK(m.log[i].old_num == 0 && m.log[i].new_num == 1);
 			CHECK(m.log[i].diff_len == 8);
-			n++;
 		}
-		CHECK(n == (fast ? 10 : 4));
+		CHECK(m.ep[0].stats.copies == (fast ? 16u : 2u));
 		sim_free(&m);
 	}
 }
