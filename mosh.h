@@ -447,7 +447,7 @@ int net_key_generate(uint8_t key[16]);
  */
 #define SSP_COPY_GAP 20
 #define SSP_LOSS_SOME 20
-#define SSP_LOSS_HEAVY 100
+#define SSP_LOSS_HEAVY 200
 #define SSP_EARLY_WINDOW 2000
 #define SSP_EARLY_RETRY 250
 

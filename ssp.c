@@ -1420,11 +1420,22 @@ send_empty_ack(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	s->next_send_time = SSP_NEVER;
 }
 
-/* How many copies a new send of data gets (0, 1 or 2). */
+/*
+ * How many copies a send of data gets (0, 1 or 2): a new state as many as
+ * the loss calls for; a resend none (the next resend comes soon enough),
+ * except in the early window, where the RTO is only a guess.
+ */
 static unsigned
-copies_wanted(const struct ssp *s, const struct ssp_link *l, uint64_t now)
+copies_wanted(const struct ssp *s, const struct ssp_link *l, uint64_t now,
+    int fresh)
 {
-	if (early(s, now) || l->loss >= SSP_LOSS_HEAVY) {
+	if (early(s, now)) {
+		return 2;
+	}
+	if (!fresh) {
+		return 0;
+	}
+	if (l->loss >= SSP_LOSS_HEAVY) {
 		return 2;
 	}
 	return l->loss >= SSP_LOSS_SOME ? 1 : 0;
@@ -1435,7 +1446,7 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
     size_t dlen, uint64_t now)
 {
 	struct ssp_tstate *back = &s->sent[s->nsent - 1];
-	uint64_t num = back->num;
+	uint64_t num = back->num, old = back->num;
 	size_t nfrag;
 
 	if (!s->cfg.mine->equal(s->cur, back->st)) {
@@ -1457,7 +1468,7 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 	s->copies_left = 0;
 	s->copy_time = SSP_NEVER;
 	if (nfrag == 1 && dlen > 0 && !s->shutdown) {
-		s->copies_left = copies_wanted(s, l, now);
+		s->copies_left = copies_wanted(s, l, now, num != old);
 		s->copy_num = num;
 		if (s->copies_left > 0) {
 			s->copy_time = now + SSP_COPY_GAP;
