@@ -442,8 +442,8 @@ int net_key_generate(uint8_t key[16]);
  * acknowledged: one copy when the link has seen SSP_LOSS_SOME per mille of
  * the peer's datagrams lost, two from SSP_LOSS_HEAVY, and two before any
  * state of ours has been acknowledged, for SSP_EARLY_WINDOW after the first
- * send. In that window unacknowledged states are also retried every
- * SSP_EARLY_RETRY instead of RTO + 100.
+ * send. In that window an unacknowledged state of one fragment is also
+ * retried every SSP_EARLY_RETRY instead of RTO + 100.
  */
 #define SSP_COPY_GAP 20
 #define SSP_LOSS_SOME 20
@@ -674,6 +674,7 @@ struct ssp {
 	uint64_t first_send;		/* SSP_NEVER before the first datagram */
 	uint64_t copy_time, copy_num;	/* next copy of state copy_num */
 	unsigned copies_left;
+	size_t last_frags;		/* of the last data instruction */
 	struct ssp_fragmenter fr;
 	/* receiver */
 	struct ssp_tstate *recv;	/* SSP_RECV_CAP, heap */

@@ -1174,12 +1174,42 @@ ssp_free(struct ssp *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* §7.4: trust recently sent states, up to the first one that is too old. */
+/*
+ * The first moments of a session: nothing of ours acknowledged yet, and
+ * less than SSP_EARLY_WINDOW since our first datagram. The RTO is still
+ * the 1 s guess of §3.4 then, so loss would cost seconds.
+ */
+static int
+early(const struct ssp *s, uint64_t now)
+{
+	return s->sent[0].num == 0 && s->first_send != SSP_NEVER &&
+	    now - s->first_send < SSP_EARLY_WINDOW;
+}
+
+/*
+ * How long an unacknowledged state waits before it is sent again. Early
+ * retries are for small states: a large one would cost more than it saves
+ * on a long path.
+ */
+static uint64_t
+retry_after(const struct ssp *s, const struct ssp_link *l, uint64_t now)
+{
+	uint64_t t = (uint64_t)l->rto + SSP_ACK_DELAY;
+
+	return early(s, now) && s->last_frags <= 1 ?
+	    MIN(t, SSP_EARLY_RETRY) : t;
+}
+
+/*
+ * §7.4: trust recently sent states, up to the first one that is too old
+ * (RTO + 100, shorter early in the session: then the state after the
+ * acknowledged one is resent).
+ */
 static void
 update_assumed(struct ssp *s, const struct ssp_link *l, uint64_t now)
 {
 	size_t i;
-	uint64_t lim = (uint64_t)l->rto + SSP_ACK_DELAY;
+	uint64_t lim = retry_after(s, l, now);
 
 	s->assumed = 0;
 	for (i = 1; i < s->nsent; i++) {
@@ -1211,27 +1241,6 @@ static int
 active(const struct ssp *s, uint64_t now)
 {
 	return s->heard && s->last_heard + SSP_ACTIVE_RETRY_TIMEOUT > now;
-}
-
-/*
- * The first moments of a session: nothing of ours acknowledged yet, and
- * less than SSP_EARLY_WINDOW since our first datagram. The RTO is still
- * the 1 s guess of §3.4 then, so loss would cost seconds.
- */
-static int
-early(const struct ssp *s, uint64_t now)
-{
-	return s->sent[0].num == 0 && s->first_send != SSP_NEVER &&
-	    now - s->first_send < SSP_EARLY_WINDOW;
-}
-
-/* How long an unacknowledged state waits before it is sent again. */
-static uint64_t
-retry_after(const struct ssp *s, const struct ssp_link *l, uint64_t now)
-{
-	uint64_t t = (uint64_t)l->rto + SSP_ACK_DELAY;
-
-	return early(s, now) ? MIN(t, SSP_EARLY_RETRY) : t;
 }
 
 static void
@@ -1461,6 +1470,7 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 		return;
 	}
 	nfrag = send_instruction(s, l, diff, dlen, num, s->assumed, 0, now);
+	s->last_frags = nfrag;
 	s->assumed = s->nsent - 1;
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
@@ -1488,6 +1498,10 @@ send_copy(struct ssp *s, const struct ssp_link *l, uint64_t now)
 {
 	const struct ssp_tstate *back = &s->sent[s->nsent - 1];
 
+	if (s->copies_left == 0) {
+		s->copy_time = SSP_NEVER;
+		return;
+	}
 	s->copies_left--;
 	s->copy_time = s->copies_left > 0 ? now + SSP_COPY_GAP : SSP_NEVER;
 	if (back->num != s->copy_num || s->sent[0].num >= s->copy_num ||

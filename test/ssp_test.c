@@ -1722,6 +1722,59 @@ test_copy_multifrag(void)
 	CHECK(m.ep[1].stats.copies == base);
 	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
 	sim_free(&m);
+
+	/* nor retried early: a first screen of 5 fragments on a 400 ms
+	 * path goes out once before the client's ack (RTO + 100 = 1100) */
+	sim_init(&m, 1);
+	m.delay = 200;
+	for (i = 0; i < 5000; i++) {
+		buf_putc(&m.term.c, (uint8_t)rng());
+	}
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 1500);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	CHECK(ssp_acked_num(&m.ep[1]) == ssp_sent_num(&m.ep[1]));
+	CHECK(m.multi == 4);
+	CHECK(m.ep[1].stats.copies == 0);
+	sim_free(&m);
+}
+
+/*
+ * Early in the session the server resends its first screen every 250 ms,
+ * with two copies each time, even when its diff is too long for the
+ * cheap resend of §7.6 (not upstream: RTO + 100, 1100 ms then).
+ */
+static void
+test_early_server(void)
+{
+	static struct sim m;
+	uint64_t want[] = { 100, 120, 140, 350, 370, 390, 600, 620, 640, 850,
+	    870, 890 };
+	size_t i, n = 0;
+
+	sim_init(&m, 1);
+	m.delay = 100;
+	for (i = 0; i < 40; i++) {
+		buf_append(&m.term.c, "hello, world ", 13);
+	}
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	m.loss[1] = 1000;
+	sim_run(&m, 999);
+	for (i = 0; i < m.nlog; i++) {
+		if (m.log[i].from != 1 || m.log[i].diff_len == 0) {
+			continue;
+		}
+		CHECK(n < LEN(want) && m.log[i].t == want[n]);
+		CHECK(m.log[i].old_num == 0 && m.log[i].diff_len > 500);
+		n++;
+	}
+	CHECK(n == LEN(want));
+	m.loss[1] = 0;
+	sim_run(&m, 1300);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	sim_free(&m);
 }
 
 /* Changes every ms: frames go out one send interval apart. */
@@ -2332,6 +2385,7 @@ main(void)
 	test_copies();
 	test_idle_traffic();
 	test_copy_multifrag();
+	test_early_server();
 	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
