@@ -1812,6 +1812,7 @@ server_ssp_init(struct server *s)
 	cfg.remote_init = empty;
 	cfg.mindelay = SSP_MINDELAY_SERVER;
 	cfg.rand = chaff_random;
+	cfg.fast_start = 1;	/* README: protocol notes */
 	r = empty ? ssp_init(&s->ssp, &cfg, now_ms()) : -1;
 	ssp_user_ops.free(empty);
 	if (r == -1) {

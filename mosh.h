@@ -436,14 +436,14 @@ int net_key_generate(uint8_t key[16]);
 #define SSP_USER_MAX (8u << 20)		/* events a received stream may hold */
 /*
  * Redundancy and early retries (not in upstream; README, protocol notes).
- * A small instruction (one fragment) that carries data goes out again,
- * SSP_COPY_GAP apart, as a copy (same state number, from the acknowledged
- * state, its own datagram and sequence number) while it is not
- * acknowledged: one copy when the link has seen SSP_LOSS_SOME per mille of
- * the peer's datagrams lost, two from SSP_LOSS_HEAVY, and two before any
- * state of ours has been acknowledged, for SSP_EARLY_WINDOW after the first
- * send. In that window an unacknowledged state of one fragment is also
- * retried every SSP_EARLY_RETRY instead of RTO + 100.
+ * A new state whose instruction carries data and fits one fragment goes
+ * out again as a copy, SSP_COPY_GAP apart, while it is the newest and
+ * unacknowledged (same state number, diff from the acknowledged state, its
+ * own datagram): once when the link reports SSP_LOSS_SOME per mille of the
+ * peer's datagrams lost, twice from SSP_LOSS_HEAVY. With fast_start, for
+ * SSP_EARLY_WINDOW after our first datagram and before anything of ours is
+ * acknowledged, every send of data gets two copies, and a state of one
+ * fragment is retried every SSP_EARLY_RETRY instead of RTO + 100.
  */
 #define SSP_COPY_GAP 20
 #define SSP_LOSS_SOME 20
@@ -607,15 +607,16 @@ int ssp_user_next(const struct ssp_user *u, size_t *off, struct ssp_uev *ev);
 /*
  * What SSP needs of the datagram layer, filled by the caller before each
  * ssp_wait/ssp_tick: whether a peer address is known, send_interval and
- * RTO (§3.4), the observed loss (net_loss; 0 sends no copies once a state
- * was acknowledged), the datagram MTU (§3.6: 1252, 1216 or 500), and a function
- * that seals and sends one payload (a fragment; the caller adds nonce,
- * timestamps and tag). send's result is counted, not acted on.
+ * RTO (§3.4), the loss observed on the peer's datagrams (net_loss; 0: no
+ * copies after the early window), the datagram MTU (§3.6: 1252, 1216 or
+ * 500), and a function that seals and sends one payload (a fragment; the
+ * caller adds nonce, timestamps and tag). send's result is counted, not
+ * acted on.
  */
 struct ssp_link {
 	int has_peer;
 	unsigned send_interval, rto;
-	unsigned loss;		/* net_loss: per mille of the peer's lost */
+	unsigned loss;		/* per mille */
 	size_t mtu;
 	int (*send)(void *arg, const uint8_t *payload, size_t len);
 	void *arg;
@@ -648,7 +649,9 @@ struct ssp_cfg {
 	const struct ssp_ops *mine, *remote;
 	const void *mine_init, *remote_init;	/* states 0, copied */
 	unsigned mindelay;		/* SSP_MINDELAY_CLIENT or _SERVER */
-	int fast_start;			/* retry each RTO+100 before first reply */
+	int fast_start;			/* not upstream: the client retries each
+					 * RTO+100 before the first reply; both
+					 * sides copy and retry early (above) */
 	void (*rand)(void *arg, uint8_t *p, size_t n);	/* chaff; NULL: none */
 	void *rand_arg;
 };

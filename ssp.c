@@ -1175,14 +1175,16 @@ ssp_free(struct ssp *s)
 }
 
 /*
- * The first moments of a session: nothing of ours acknowledged yet, and
- * less than SSP_EARLY_WINDOW since our first datagram. The RTO is still
- * the 1 s guess of §3.4 then, so loss would cost seconds.
+ * The first moments of a session (with fast_start): nothing of ours
+ * acknowledged yet, and less than SSP_EARLY_WINDOW since our first
+ * datagram. The RTO is still the 1 s guess of §3.4 then, so loss would
+ * cost seconds.
  */
 static int
 early(const struct ssp *s, uint64_t now)
 {
-	return s->sent[0].num == 0 && s->first_send != SSP_NEVER &&
+	return s->cfg.fast_start && s->sent[0].num == 0 &&
+	    s->first_send != SSP_NEVER &&
 	    now - s->first_send < SSP_EARLY_WINDOW;
 }
 
