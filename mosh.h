@@ -440,7 +440,8 @@ int net_key_generate(uint8_t key[16]);
  * out again as a copy, SSP_COPY_GAP apart, while it is the newest and
  * unacknowledged (same state number, diff from the acknowledged state, its
  * own datagram): once when the link reports SSP_LOSS_SOME per mille of the
- * peer's datagrams lost, twice from SSP_LOSS_HEAVY. With fast_start, for
+ * peer's datagrams lost, twice from SSP_LOSS_HEAVY; a resend too, but not
+ * within an RTO of the last copies. With fast_start, for
  * SSP_EARLY_WINDOW after our first datagram and before anything of ours is
  * acknowledged, every send of data gets two copies, and a state of one
  * fragment is retried every SSP_EARLY_RETRY instead of RTO + 100.
@@ -676,6 +677,7 @@ struct ssp {
 	uint64_t shutdown_start, last_ack_sent;
 	uint64_t first_send;		/* SSP_NEVER before the first datagram */
 	uint64_t copy_time, copy_num;	/* next copy of state copy_num */
+	uint64_t copies_at;		/* when copies were last planned */
 	unsigned copies_left;
 	size_t last_frags;		/* of the last data instruction */
 	struct ssp_fragmenter fr;

@@ -1118,6 +1118,7 @@ ssp_init(struct ssp *s, const struct ssp_cfg *cfg, uint64_t now)
 	s->last_ack_sent = 0;
 	s->first_send = SSP_NEVER;
 	s->copy_time = SSP_NEVER;
+	s->copies_at = SSP_NEVER;
 	s->recv = calloc(SSP_RECV_CAP, sizeof(*s->recv));
 	s->cur = cfg->mine->copy(cfg->mine_init);
 	s->sent[0].st = cfg->mine->copy(cfg->mine_init);
@@ -1433,8 +1434,9 @@ send_empty_ack(struct ssp *s, const struct ssp_link *l, uint64_t now)
 
 /*
  * How many copies a send of data gets (0, 1 or 2): a new state as many as
- * the loss calls for; a resend none (the next resend comes soon enough),
- * except in the early window, where the RTO is only a guess.
+ * the loss calls for, and so does a resend, but at most once per RTO
+ * (upstream resends at frame rate while an old state is unacknowledged);
+ * in the early window, where the RTO is only a guess, always two.
  */
 static unsigned
 copies_wanted(const struct ssp *s, const struct ssp_link *l, uint64_t now,
@@ -1443,7 +1445,8 @@ copies_wanted(const struct ssp *s, const struct ssp_link *l, uint64_t now,
 	if (early(s, now)) {
 		return 2;
 	}
-	if (!fresh) {
+	if (!fresh && s->copies_at != SSP_NEVER &&
+	    now - s->copies_at < l->rto) {
 		return 0;
 	}
 	if (l->loss >= SSP_LOSS_HEAVY) {
@@ -1484,6 +1487,7 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 		s->copy_num = num;
 		if (s->copies_left > 0) {
 			s->copy_time = now + SSP_COPY_GAP;
+			s->copies_at = now;
 		}
 	}
 }

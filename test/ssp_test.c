@@ -1769,6 +1769,44 @@ test_early_server(void)
 	sim_free(&m);
 }
 
+/*
+ * A resend gets copies too when they are called for, but at most one
+ * batch per RTO: here every datagram of the client is lost for 3 s.
+ */
+static void
+test_resend_copies(void)
+{
+	static struct sim m;
+	uint8_t key = 'r';
+	uint64_t c0, dc;
+	size_t i, n = 0;
+
+	sim_init(&m, 1);
+	m.delay = 100;
+	m.echo_now = 1;
+	m.force = 1;
+	m.lossv = SSP_LOSS_HEAVY;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 3000);
+	c0 = m.ep[0].stats.copies;
+	m.loss[0] = 1000;
+	CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &key, 1) == 0);
+	sim_run(&m, 6000);
+	dc = m.ep[0].stats.copies - c0;
+	for (i = 0; i < m.nlog; i++) {
+		n += m.log[i].from == 0 && m.log[i].t >= 3000 &&
+		    m.log[i].diff_len > 0;
+	}
+	/* the first send and its two copies, then resends with copies */
+	CHECK(dc >= 4);
+	CHECK(dc * 3 <= n * 2);
+	CHECK(dc <= 2 * (1 + 3000 / m.link[0].rto));
+	m.loss[0] = 0;
+	sim_run(&m, 8000);
+	CHECK(m.got.len == 1 && m.got.p[0] == 'r');
+	sim_free(&m);
+}
+
 /* Changes every ms: frames go out one send interval apart. */
 static uint64_t busy_until;
 
@@ -2378,6 +2416,7 @@ main(void)
 	test_idle_traffic();
 	test_copy_multifrag();
 	test_early_server();
+	test_resend_copies();
 	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
