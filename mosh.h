@@ -441,10 +441,10 @@ int net_key_generate(uint8_t key[16]);
  * unacknowledged (same state number, diff from the acknowledged state, its
  * own datagram): once when the link reports SSP_LOSS_SOME per mille of the
  * peer's datagrams lost, twice from SSP_LOSS_HEAVY; a resend too, but not
- * within an RTO of the last copies. With fast_start, for
- * SSP_EARLY_WINDOW after our first datagram and before anything of ours is
- * acknowledged, every send of data gets two copies, and a state of one
- * fragment is retried every SSP_EARLY_RETRY instead of RTO + 100.
+ * within an RTO of the last copies. With fast_start, for SSP_EARLY_WINDOW
+ * after our first datagram and before anything of ours is acknowledged,
+ * every send of data gets two copies, and a state of one fragment is
+ * retried every SSP_EARLY_RETRY instead of RTO + 100.
  */
 #define SSP_COPY_GAP 20
 #define SSP_LOSS_SOME 20

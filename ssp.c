@@ -16,7 +16,10 @@
  * message is decoded whole into a temporary before anything changes; bad
  * input is dropped and counted in struct ssp_stats, never asserted on.
  * Deliberate differences from upstream (hostile input only, except
- * fast_start) are listed in the README's protocol notes.
+ * fast_start and the copies sent under loss) are listed in the README's
+ * protocol notes. A copy only ever repeats an instruction upstream could
+ * have sent itself: the newest state again, from the acknowledged one, and
+ * a fragment id is reused only for the same bytes (upstream asserts so).
  */
 #include <zlib.h>
 
