@@ -719,6 +719,7 @@ link_of(const struct net *n, int (*send)(void *, const uint8_t *, size_t),
 	l.has_peer = n->has_peer;
 	l.send_interval = (unsigned)net_send_interval(n);
 	l.rto = (unsigned)net_rto(n);
+	l.loss = net_loss(n);
 	l.mtu = (size_t)n->mtu;
 	l.send = send;
 	l.arg = arg;
@@ -1811,6 +1812,7 @@ server_ssp_init(struct server *s)
 	cfg.remote_init = empty;
 	cfg.mindelay = SSP_MINDELAY_SERVER;
 	cfg.rand = chaff_random;
+	cfg.fast_start = 1;	/* README: protocol notes */
 	r = empty ? ssp_init(&s->ssp, &cfg, now_ms()) : -1;
 	ssp_user_ops.free(empty);
 	if (r == -1) {

@@ -251,6 +251,9 @@ struct net {
 	uint64_t next_seq;	/* next nonce sequence number */
 	uint64_t blocks;	/* 16-byte blocks sealed, for §2.5's limit */
 	uint64_t expected_seq;	/* one past the newest seq received */
+	uint64_t seen;		/* bit i: seq expected_seq - 1 - i arrived */
+	uint32_t loss16;	/* share of the peer's datagrams missing from
+				 * the sequence, moving average, in 1/65536 */
 	int has_peer;		/* we have an address to send to */
 	struct net_addr peer;
 	uint64_t last_heard;	/* newest in-order datagram (ms);
@@ -388,6 +391,16 @@ long net_build(struct net *n, const uint8_t *payload, size_t len,
 uint64_t net_rto(const struct net *n);
 uint64_t net_send_interval(const struct net *n);
 
+/*
+ * net_loss: per mille of the peer's recent datagrams that never arrived,
+ * judged from the gaps in their sequence numbers (a late one is taken
+ * back; a duplicate counts once). A moving average over about the last 16
+ * sequence numbers, so it follows the path's loss within a few round trips
+ * and decays as datagrams arrive again. Not in upstream: SSP uses it to
+ * send copies of small instructions when the path loses datagrams.
+ */
+unsigned net_loss(const struct net *n);
+
 /* The client's hop, by hand (tests); net_send does it when due. 0, or -1
  * if no socket could be opened (n->send_error says why). */
 int net_hop(struct net *n, uint64_t now);
@@ -421,6 +434,23 @@ int net_key_generate(uint8_t key[16]);
 #define SSP_SHUTDOWN_NUM UINT64_MAX	/* state number -1 */
 #define SSP_USER_PENDING_MAX (1u << 20)	/* unacked keystroke bytes kept */
 #define SSP_USER_MAX (8u << 20)		/* events a received stream may hold */
+/*
+ * Redundancy and early retries (not in upstream; README, protocol notes).
+ * A new state whose instruction carries data and fits one fragment goes
+ * out again as a copy, SSP_COPY_GAP apart, while it is the newest and
+ * unacknowledged (same state number, diff from the acknowledged state, its
+ * own datagram): once when the link reports SSP_LOSS_SOME per mille of the
+ * peer's datagrams lost, twice from SSP_LOSS_HEAVY; a resend too, but not
+ * within an RTO of the last copies. With fast_start, for SSP_EARLY_WINDOW
+ * after our first datagram and before anything of ours is acknowledged,
+ * every send of data gets two copies, and a state of one fragment is
+ * retried every SSP_EARLY_RETRY instead of RTO + 100.
+ */
+#define SSP_COPY_GAP 20
+#define SSP_LOSS_SOME 20
+#define SSP_LOSS_HEAVY 200
+#define SSP_EARLY_WINDOW 2000
+#define SSP_EARLY_RETRY 250
 
 /* ssp_recv's result for an instruction of another protocol version. */
 #define SSP_EVERSION (-2)
@@ -578,13 +608,16 @@ int ssp_user_next(const struct ssp_user *u, size_t *off, struct ssp_uev *ev);
 /*
  * What SSP needs of the datagram layer, filled by the caller before each
  * ssp_wait/ssp_tick: whether a peer address is known, send_interval and
- * RTO (§3.4), the datagram MTU (§3.6: 1252, 1216 or 500), and a function
- * that seals and sends one payload (a fragment; the caller adds nonce,
- * timestamps and tag). send's result is counted, not acted on.
+ * RTO (§3.4), the loss observed on the peer's datagrams (net_loss; 0: no
+ * copies after the early window), the datagram MTU (§3.6: 1252, 1216 or
+ * 500), and a function that seals and sends one payload (a fragment; the
+ * caller adds nonce, timestamps and tag). send's result is counted, not
+ * acted on.
  */
 struct ssp_link {
 	int has_peer;
 	unsigned send_interval, rto;
+	unsigned loss;		/* per mille */
 	size_t mtu;
 	int (*send)(void *arg, const uint8_t *payload, size_t len);
 	void *arg;
@@ -609,6 +642,7 @@ struct ssp_stats {
 	uint64_t quenched;	/* receiver queue full */
 	uint64_t out_of_order;	/* stored, not acked */
 	uint64_t send_fail;	/* link->send returned -1 */
+	uint64_t copies;	/* redundant copies sent */
 	uint64_t oom;		/* allocation failed; tried again later */
 };
 
@@ -616,7 +650,9 @@ struct ssp_cfg {
 	const struct ssp_ops *mine, *remote;
 	const void *mine_init, *remote_init;	/* states 0, copied */
 	unsigned mindelay;		/* SSP_MINDELAY_CLIENT or _SERVER */
-	int fast_start;			/* retry each RTO+100 before first reply */
+	int fast_start;			/* not upstream: the client retries each
+					 * RTO+100 before the first reply; both
+					 * sides copy and retry early (above) */
 	void (*rand)(void *arg, uint8_t *p, size_t n);	/* chaff; NULL: none */
 	void *rand_arg;
 };
@@ -639,6 +675,11 @@ struct ssp {
 	int shutdown;
 	unsigned shutdown_tries;
 	uint64_t shutdown_start, last_ack_sent;
+	uint64_t first_send;		/* SSP_NEVER before the first datagram */
+	uint64_t copy_time, copy_num;	/* next copy of state copy_num */
+	uint64_t copies_at;		/* when copies were last planned */
+	unsigned copies_left;
+	size_t last_frags;		/* of the last data instruction */
 	struct ssp_fragmenter fr;
 	/* receiver */
 	struct ssp_tstate *recv;	/* SSP_RECV_CAP, heap */

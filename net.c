@@ -39,6 +39,9 @@
 #define RTO_MAX 1000
 #define INTERVAL_MIN 20
 #define INTERVAL_MAX 250
+#define LOSS_ONE 65536u			/* loss16 of a path that loses all */
+#define LOSS_SHIFT 4			/* moving average weight 1/16 */
+#define LOSS_GAP_MAX 32			/* missing datagrams counted at once */
 
 static void
 put_be64(uint8_t *p, uint64_t v)
@@ -276,6 +279,47 @@ net_send_interval(const struct net *n)
 
 	return iv < INTERVAL_MIN ? INTERVAL_MIN :
 	    iv > INTERVAL_MAX ? INTERVAL_MAX : iv;
+}
+
+unsigned
+net_loss(const struct net *n)
+{
+	return (unsigned)(((uint64_t)n->loss16 * 1000 + LOSS_ONE / 2) /
+	    LOSS_ONE);
+}
+
+/*
+ * The loss estimate: each sequence number skipped by an authentic datagram
+ * is a datagram lost on the way to us, each one that arrives a datagram
+ * kept; a late one (reordered) takes back the loss it was counted as. The
+ * window `seen` remembers the last 64 numbers, so a duplicate counts once.
+ * A gap longer than LOSS_GAP_MAX (an outage) counts as that many.
+ */
+static void
+loss_note(struct net *n, uint64_t seq)
+{
+	uint64_t gap, d, i;
+
+	if (seq >= n->expected_seq) {
+		gap = seq - n->expected_seq;
+		if (n->expected_seq == 0 && n->seen == 0) {
+			gap = 0;	/* the first: nothing to compare */
+		}
+		for (i = 0; i < gap && i < LOSS_GAP_MAX; i++) {
+			n->loss16 += (LOSS_ONE - n->loss16) >> LOSS_SHIFT;
+		}
+		n->loss16 -= n->loss16 >> LOSS_SHIFT;
+		d = seq - n->expected_seq + 1;	/* the shift of the window */
+		n->seen = d >= 64 ? 0 : n->seen << d;
+		n->seen |= 1;
+		return;
+	}
+	d = n->expected_seq - 1 - seq;
+	if (d >= 64 || (n->seen >> d & 1)) {
+		return;		/* too old to judge, or a duplicate */
+	}
+	n->seen |= (uint64_t)1 << d;
+	n->loss16 -= MIN(n->loss16, LOSS_ONE >> LOSS_SHIFT);
 }
 
 static void
@@ -776,6 +820,7 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 	}
 	*plen = p.len;
 	n->stats.rx++;
+	loss_note(n, p.seq);
 	if (p.seq < n->expected_seq) {
 		/* §3.5: old or replayed; SSP may use it, nothing else may */
 		n->stats.rx_old++;

@@ -16,7 +16,10 @@
  * message is decoded whole into a temporary before anything changes; bad
  * input is dropped and counted in struct ssp_stats, never asserted on.
  * Deliberate differences from upstream (hostile input only, except
- * fast_start) are listed in the README's protocol notes.
+ * fast_start and the copies sent under loss) are listed in the README's
+ * protocol notes. A copy only ever repeats an instruction upstream could
+ * have sent itself: the newest state again, from the acknowledged one, and
+ * a fragment id is reused only for the same bytes (upstream asserts so).
  */
 #include <zlib.h>
 
@@ -1116,6 +1119,9 @@ ssp_init(struct ssp *s, const struct ssp_cfg *cfg, uint64_t now)
 	s->next_send_time = now;
 	s->mindelay_clock = SSP_NEVER;
 	s->last_ack_sent = 0;
+	s->first_send = SSP_NEVER;
+	s->copy_time = SSP_NEVER;
+	s->copies_at = SSP_NEVER;
 	s->recv = calloc(SSP_RECV_CAP, sizeof(*s->recv));
 	s->cur = cfg->mine->copy(cfg->mine_init);
 	s->sent[0].st = cfg->mine->copy(cfg->mine_init);
@@ -1172,12 +1178,44 @@ ssp_free(struct ssp *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* §7.4: trust recently sent states, up to the first one that is too old. */
+/*
+ * The first moments of a session (with fast_start): nothing of ours
+ * acknowledged yet, and less than SSP_EARLY_WINDOW since our first
+ * datagram. The RTO is still the 1 s guess of §3.4 then, so loss would
+ * cost seconds.
+ */
+static int
+early(const struct ssp *s, uint64_t now)
+{
+	return s->cfg.fast_start && s->sent[0].num == 0 &&
+	    s->first_send != SSP_NEVER &&
+	    now - s->first_send < SSP_EARLY_WINDOW;
+}
+
+/*
+ * How long an unacknowledged state waits before it is sent again. Early
+ * retries are for small states: a large one would cost more than it saves
+ * on a long path.
+ */
+static uint64_t
+retry_after(const struct ssp *s, const struct ssp_link *l, uint64_t now)
+{
+	uint64_t t = (uint64_t)l->rto + SSP_ACK_DELAY;
+
+	return early(s, now) && s->last_frags <= 1 ?
+	    MIN(t, SSP_EARLY_RETRY) : t;
+}
+
+/*
+ * §7.4: trust recently sent states, up to the first one that is too old
+ * (RTO + 100, shorter early in the session: then the state after the
+ * acknowledged one is resent).
+ */
 static void
 update_assumed(struct ssp *s, const struct ssp_link *l, uint64_t now)
 {
 	size_t i;
-	uint64_t lim = (uint64_t)l->rto + SSP_ACK_DELAY;
+	uint64_t lim = retry_after(s, l, now);
 
 	s->assumed = 0;
 	for (i = 1; i < s->nsent; i++) {
@@ -1240,7 +1278,7 @@ calculate_timers(struct ssp *s, const struct ssp_link *l, uint64_t now)
 		s->next_send_time = t;
 	} else if (!o->equal(s->cur, s->sent[0].st) && (active(s, now) ||
 	    (s->cfg.fast_start && !s->heard))) {
-		s->next_send_time = back->ts + l->rto + SSP_ACK_DELAY;
+		s->next_send_time = back->ts + retry_after(s, l, now);
 	} else {
 		s->next_send_time = SSP_NEVER;
 	}
@@ -1260,6 +1298,7 @@ ssp_wait(struct ssp *s, const struct ssp_link *l, uint64_t now)
 		return SSP_NEVER;
 	}
 	next = MIN(s->next_ack_time, s->next_send_time);
+	next = MIN(next, s->copy_time);
 	if (next == SSP_NEVER) {
 		return SSP_NEVER;
 	}
@@ -1312,10 +1351,15 @@ make_chaff(struct ssp *s, uint8_t *chaff, size_t *n)
 	}
 }
 
-/* Serialize, compress, fragment and send one instruction (§4.2, §7.5). */
-static void
+/*
+ * Serialize, compress, fragment and send one instruction (§4.2, §7.5),
+ * from the sent state at index base. With one_only, send nothing unless it
+ * fits one fragment. Returns the number of fragments sent (0: none).
+ */
+static size_t
 send_instruction(struct ssp *s, const struct ssp_link *l,
-    const uint8_t *diff, size_t dlen, uint64_t new_num)
+    const uint8_t *diff, size_t dlen, uint64_t new_num, size_t base,
+    int one_only, uint64_t now)
 {
 	struct ssp_inst in;
 	uint8_t chaff[SSP_CHAFF_MAX];
@@ -1325,7 +1369,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 
 	memset(&in, 0, sizeof(in));
 	in.version = SSP_PROTOCOL_VERSION;
-	in.old_num = s->sent[s->assumed].num;
+	in.old_num = s->sent[base].num;
 	in.new_num = new_num;
 	in.ack_num = s->ack_num;
 	in.throwaway_num = s->sent[0].num;
@@ -1333,23 +1377,29 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 	in.diff_len = dlen;
 	make_chaff(s, chaff, &in.chaff_len);
 	in.chaff = chaff;
-	if (new_num == SSP_SHUTDOWN_NUM) {
-		s->shutdown_tries++;
-	}
-	s->pending_data_ack = 0;
-	s->last_ack_sent = s->ack_num;
 	s->pb.len = 0;
 	s->z.len = 0;
 	if (ssp_inst_encode(&in, &s->pb) == -1 ||
 	    ssp_compress(s, s->pb.p, s->pb.len, &s->z) == -1) {
 		s->stats.oom++;
-		return;
+		return 0;
 	}
 	slice = l->mtu > SSP_OVERHEAD + 64 ? l->mtu - SSP_OVERHEAD : 64;
 	nfrag = (s->z.len + slice - 1) / slice;
 	if (nfrag > SSP_MAX_FRAGS) {
 		s->stats.oom++;	/* our own state types never get here */
-		return;
+		return 0;
+	}
+	if (one_only && nfrag > 1) {
+		return 0;
+	}
+	if (new_num == SSP_SHUTDOWN_NUM) {
+		s->shutdown_tries++;
+	}
+	s->pending_data_ack = 0;
+	s->last_ack_sent = s->ack_num;
+	if (s->first_send == SSP_NEVER) {
+		s->first_send = now;
 	}
 	id = ssp_fragmenter_id(&s->fr, &in, slice);
 	for (k = 0, off = 0; off < s->z.len; k++, off += n) {
@@ -1357,7 +1407,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 		s->pkt.len = 0;
 		if (buf_reserve(&s->pkt, SSP_FRAG_HDR + n) == -1) {
 			s->stats.oom++;
-			return;
+			return k;
 		}
 		ssp_frag_header(s->pkt.p, id, k, off + n == s->z.len);
 		memcpy(s->pkt.p + SSP_FRAG_HDR, s->z.p + off, n);
@@ -1366,6 +1416,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 			s->stats.send_fail++;
 		}
 	}
+	return nfrag;
 }
 
 static void
@@ -1379,9 +1430,32 @@ send_empty_ack(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	if (add_sent(s, now, num) == -1) {
 		return;
 	}
-	send_instruction(s, l, NULL, 0, num);
+	send_instruction(s, l, NULL, 0, num, s->assumed, 0, now);
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
+}
+
+/*
+ * How many copies a send of data gets (0, 1 or 2): a new state as many as
+ * the loss calls for, and so does a resend, but at most once per RTO
+ * (upstream resends at frame rate while an old state is unacknowledged);
+ * in the early window, where the RTO is only a guess, always two.
+ */
+static unsigned
+copies_wanted(const struct ssp *s, const struct ssp_link *l, uint64_t now,
+    int fresh)
+{
+	if (early(s, now)) {
+		return 2;
+	}
+	if (!fresh && s->copies_at != SSP_NEVER &&
+	    now - s->copies_at < l->rto) {
+		return 0;
+	}
+	if (l->loss >= SSP_LOSS_HEAVY) {
+		return 2;
+	}
+	return l->loss >= SSP_LOSS_SOME ? 1 : 0;
 }
 
 static void
@@ -1389,7 +1463,8 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
     size_t dlen, uint64_t now)
 {
 	struct ssp_tstate *back = &s->sent[s->nsent - 1];
-	uint64_t num = back->num;
+	uint64_t num = back->num, old = back->num;
+	size_t nfrag;
 
 	if (!s->cfg.mine->equal(s->cur, back->st)) {
 		num = back->num + 1;
@@ -1402,10 +1477,57 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 	} else if (add_sent(s, now, num) == -1) {
 		return;
 	}
-	send_instruction(s, l, diff, dlen, num);
+	nfrag = send_instruction(s, l, diff, dlen, num, s->assumed, 0, now);
+	s->last_frags = nfrag;
 	s->assumed = s->nsent - 1;
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
+	/* a small instruction with data: copies, if the path calls for them */
+	s->copies_left = 0;
+	s->copy_time = SSP_NEVER;
+	if (nfrag == 1 && dlen > 0 && !s->shutdown) {
+		s->copies_left = copies_wanted(s, l, now, num != old);
+		s->copy_num = num;
+		if (s->copies_left > 0) {
+			s->copy_time = now + SSP_COPY_GAP;
+			s->copies_at = now;
+		}
+	}
+}
+
+/*
+ * A copy of the newest sent state, from the acknowledged one, while it is
+ * still newest and unacknowledged; the same state number, so a receiver
+ * that has it already drops the copy as a duplicate (§7.9). A diff that
+ * no longer fits one fragment (the acknowledged state is far behind) is
+ * not copied.
+ */
+static void
+send_copy(struct ssp *s, const struct ssp_link *l, uint64_t now)
+{
+	const struct ssp_tstate *back = &s->sent[s->nsent - 1];
+
+	if (s->copies_left == 0) {
+		s->copy_time = SSP_NEVER;
+		return;
+	}
+	s->copies_left--;
+	s->copy_time = s->copies_left > 0 ? now + SSP_COPY_GAP : SSP_NEVER;
+	if (back->num != s->copy_num || s->sent[0].num >= s->copy_num ||
+	    s->shutdown) {
+		s->copies_left = 0;
+		s->copy_time = SSP_NEVER;
+		return;
+	}
+	s->d2.len = 0;
+	if (s->cfg.mine->diff(s->sent[0].st, back->st, &s->d2) == -1) {
+		s->stats.oom++;
+		return;
+	}
+	if (s->d2.len > 0 && send_instruction(s, l, s->d2.p, s->d2.len,
+	    back->num, 0, 1, now) == 1) {
+		s->stats.copies++;
+	}
 }
 
 void
@@ -1417,6 +1539,9 @@ ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	calculate_timers(s, l, now);
 	if (!l->has_peer) {
 		return;
+	}
+	if (now >= s->copy_time) {
+		send_copy(s, l, now);
 	}
 	if (now < s->next_ack_time && now < s->next_send_time) {
 		return;

@@ -239,6 +239,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.has_peer = 1;
 	l.send_interval = 20;
 	l.rto = 50;
+	l.loss = 0;
 	l.mtu = 500;
 	l.send = fz_send;
 	while (size - pos >= 3) {
@@ -259,6 +260,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ssp_user_ops.free(ev);
 		}
 		if (fl & 2) {
+			l.loss = fl & 8 ? 1000 : 0;	/* copies, too */
 			for (i = 0; i < 2; i++) {
 				(void)ssp_wait(&ep[i], &l, now);
 				ssp_tick(&ep[i], &l, now);

@@ -686,6 +686,109 @@ near(double a, double b)
 	return a - b < 1e-9 && b - a < 1e-9;
 }
 
+/* ---- (c2) the loss estimate (not upstream) ---- */
+
+static void
+test_loss(void)
+{
+	struct net s, u;
+	uint8_t d[64], pay[NET_MAX_PAYLOAD], p10[10] = { 0 };
+	struct net_addr a;
+	size_t dl, plen;
+	uint64_t q, t = T0;
+	unsigned l, prev;
+	uint32_t l16;
+	int i, mono = 1, dupsame = 1, why;
+
+	CHECK(net_init(&s, 1, key1) == 0);
+	CHECK(net_init(&u, 1, key1) == 0);
+	CHECK(net_loss(&s) == 0);
+	/* in order, nothing missing: none */
+	for (q = 0; q < 200; q++) {
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t++) == 0);
+	}
+	CHECK(net_loss(&s) == 0);
+	/* every other one lost: about half */
+	for (; q < 600; q += 2) {
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t++) == 0);
+	}
+	l = net_loss(&s);
+	CHECK(l >= 450 && l <= 550);
+	/* one in ten lost: about a tenth */
+	for (; q < 2000; q++) {
+		if (q % 10 != 3) {
+			CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t++) == 0);
+		}
+	}
+	l = net_loss(&s);
+	CHECK(l >= 50 && l <= 160);
+	/* then none lost: it decays with every datagram, soon under 2% */
+	prev = l;
+	l16 = s.loss16;
+	for (i = 0; i < 64; i++, q++) {
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t++) == 0);
+		mono &= net_loss(&s) <= prev && (s.loss16 < l16 || l16 < 16);
+		prev = net_loss(&s);
+		l16 = s.loss16;
+	}
+	CHECK(mono);
+	CHECK(prev < SSP_LOSS_SOME);
+	/* duplicates count once: the same as without them */
+	s.loss16 = u.loss16 = 30000;
+	s.expected_seq = u.expected_seq = q;
+	s.seen = u.seen = ~(uint64_t)0;
+	for (i = 0; i < 300; i++, q++) {
+		if (i % 3 == 1) {
+			continue;
+		}
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t) == 0);
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t) == 0);
+		CHECK(feed(&u, q, 1, NET_TS_NONE, 0, t++) == 0);
+		dupsame &= s.loss16 == u.loss16;
+		if (i % 5 == 0 && i > 9) {
+			/* and an old one, arrived long ago, again */
+			CHECK(feed(&s, q - 9, 1, NET_TS_NONE, 0, t) == 0);
+			dupsame &= s.loss16 == u.loss16;
+		}
+	}
+	CHECK(dupsame);
+	CHECK(net_loss(&s) >= 250 && net_loss(&s) <= 420);
+	/* reordered, nothing lost: the late one takes its loss back */
+	for (i = 0; i < 200; i++, q += 2) {
+		CHECK(feed(&s, q + 1, 1, NET_TS_NONE, 0, t++) == 0);
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t++) == 0);
+	}
+	CHECK(net_loss(&s) < SSP_LOSS_SOME);
+	/* an outage of a million datagrams: counted as LOSS_GAP_MAX, and
+	 * then it decays as any loss does */
+	q += 1000000;
+	CHECK(feed(&s, q++, 1, NET_TS_NONE, 0, t++) == 0);
+	l = net_loss(&s);
+	CHECK(l >= 800 && l <= 1000);
+	for (i = 0; i < 100; i++, q++) {
+		CHECK(feed(&s, q, 1, NET_TS_NONE, 0, t++) == 0);
+	}
+	CHECK(net_loss(&s) < SSP_LOSS_SOME);
+	/* forged or reflected datagrams move nothing */
+	l = s.loss16;
+	addr4(&a, "127.0.0.1", 1111);
+	dl = net_seal(&s.ocb, NET_TO_SERVER, q + 50, 1, NET_TS_NONE, p10, 10, d);
+	d[dl - 1] ^= 1;
+	CHECK(net_accept(&s, d, dl, &a, 0, t, pay, &plen, &why) == -1);
+	dl = net_seal(&s.ocb, NET_TO_CLIENT, q + 50, 1, NET_TS_NONE, p10, 10, d);
+	CHECK(net_accept(&s, d, dl, &a, 0, t, pay, &plen, &why) == -1);
+	CHECK(s.loss16 == l && s.expected_seq == q);
+	/* the first datagram of a session may skip numbers: not judged */
+	net_close(&u);
+	CHECK(net_init(&u, 1, key1) == 0);
+	CHECK(feed(&u, 7, 1, NET_TS_NONE, 0, t) == 0);
+	CHECK(net_loss(&u) == 0);
+	CHECK(feed(&u, 9, 1, NET_TS_NONE, 0, t) == 0);
+	CHECK(net_loss(&u) > 0);
+	net_close(&u);
+	net_close(&s);
+}
+
 static void
 test_timing(void)
 {
@@ -1574,6 +1677,7 @@ main(void)
 	test_session4();
 	test_hostile();
 	test_timing();
+	test_loss();
 	test_ports();
 	test_bind();
 	test_sockets(AF_INET, "127.0.0.1");

@@ -141,6 +141,7 @@ peer_pass(struct peer *c)
 	l.has_peer = 1;
 	l.send_interval = (unsigned)net_send_interval(&c->n);
 	l.rto = (unsigned)net_rto(&c->n);
+	l.loss = net_loss(&c->n);
 	l.mtu = (size_t)c->n.mtu;
 	l.send = peer_send;
 	l.arg = c;

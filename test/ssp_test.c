@@ -797,6 +797,9 @@ struct sim {
 	unsigned dup;			/* per mille */
 	uint64_t delay, jitter;		/* ms */
 	uint64_t out_from, out_to;	/* outage, both ways */
+	double est[2];			/* the loss side i would observe */
+	int force;			/* links report loss lossv, not est */
+	unsigned lossv;
 	/* what happened */
 	struct rec *log;
 	size_t nlog;
@@ -811,6 +814,10 @@ struct sim {
 	uint64_t last_remote;
 	size_t max_sent, max_recv;
 	unsigned events_bad, oversize, multi, zsame, zdiffer;
+	unsigned id_conflict;		/* same fragment id, other bytes */
+	uint64_t last_id[2];
+	unsigned last_fnum[2];
+	struct buf last_frag[2];
 	size_t bulk;			/* server output per keystroke */
 };
 
@@ -832,6 +839,20 @@ sim_send(void *arg, const uint8_t *p, size_t n)
 	}
 	if (ssp_frag_parse(p, n, &f) == 0 && f.num > 0) {
 		m->multi++;
+	}
+	/* upstream asserts that a fragment resent under its id is the same */
+	if (ssp_frag_parse(p, n, &f) == 0) {
+		if (m->last_frag[sd->id].len > 0 &&
+		    f.id == m->last_id[sd->id] &&
+		    f.num == m->last_fnum[sd->id] &&
+		    (m->last_frag[sd->id].len != n ||
+		    memcmp(m->last_frag[sd->id].p, p, n) != 0)) {
+			m->id_conflict++;
+		}
+		m->last_id[sd->id] = f.id;
+		m->last_fnum[sd->id] = f.num;
+		m->last_frag[sd->id].len = 0;
+		buf_append(&m->last_frag[sd->id], p, n);
 	}
 	/* the endpoint's reused deflate stream gives compress()'s bytes */
 	if (ssp_frag_parse(p, n, &f) == 0 && f.num == 0 && f.final &&
@@ -872,6 +893,8 @@ sim_send(void *arg, const uint8_t *p, size_t n)
 	if (r != NULL) {
 		r->lost = lost;
 	}
+	/* what the receiver's net_loss would see, roughly */
+	m->est[!sd->id] = m->est[!sd->id] * 15 / 16 + (lost ? 1000.0 / 16 : 0);
 	if (lost) {
 		return 0;
 	}
@@ -919,6 +942,7 @@ sim_link(struct sim *m, int id)
 
 	m->link[id].rto = MAX(50u, MIN(1000u, r));
 	m->link[id].send_interval = MAX(20u, MIN(250u, s));
+	m->link[id].loss = m->force ? m->lossv : (unsigned)m->est[id];
 }
 
 /* §8.4 steps 1-2 on the server, then the terminal stand-in. */
@@ -1068,6 +1092,8 @@ sim_free(struct sim *m)
 	buf_free(&m->typed);
 	buf_free(&m->got);
 	buf_free(&m->term.c);
+	buf_free(&m->last_frag[0]);
+	buf_free(&m->last_frag[1]);
 }
 
 static void
@@ -1140,6 +1166,28 @@ app_typist(struct sim *m)
 	m->app_next = m->next_type;
 }
 
+/*
+ * Copies are bounded: at most two per data instruction sent otherwise,
+ * none without loss (after the first exchange).
+ */
+static void
+sim_copies_bounded(const struct sim *m, unsigned loss)
+{
+	size_t i, data[2] = { 0, 0 };
+	int e;
+
+	for (i = 0; i < m->nlog; i++) {
+		if (m->log[i].diff_len > 0) {
+			data[m->log[i].from]++;
+		}
+	}
+	for (e = 0; e < 2; e++) {
+		CHECK(m->ep[e].stats.copies * 3 <= data[e] * 2);
+		CHECK(loss > 0 || m->ep[e].stats.copies <= 2);
+	}
+	CHECK(loss < 300 || m->ep[0].stats.copies > 50);
+}
+
 static void
 sim_scenario(const char *name, unsigned loss, unsigned dup,
     uint64_t delay, uint64_t jitter, int outage, size_t bulk)
@@ -1182,6 +1230,8 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	CHECK(m.events_bad == 0);
 	CHECK(m.oversize == 0);
 	CHECK(m.zdiffer == 0 && m.zsame > 200);
+	CHECK(m.id_conflict == 0);
+	sim_copies_bounded(&m, loss);
 	/* both ends hold the newest state of the other */
 	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
 	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), name) == 0) {
@@ -1407,33 +1457,48 @@ test_shutdown_timeout(void)
 
 /*
  * Before the first reply upstream resends only with the 3 s heartbeat;
- * fast_start resends every RTO + 100 (1100 ms before any RTT sample).
+ * fast_start resends every RTO + 100 (1100 ms before any RTT sample), and
+ * in the first SSP_EARLY_WINDOW (2 s) after the first send, while nothing
+ * is acknowledged, every 250 ms with two copies 20 ms apart.
  */
 static void
 test_first_retry(void)
 {
 	static struct sim m;
-	size_t i;
-	int fast, n;
-	uint64_t want;
+	uint64_t want[64], t;
+	size_t i, nw;
+	int fast;
 
 	for (fast = 0; fast < 2; fast++) {
+		nw = 0;
+		t = 0;
+		if (fast) {
+			for (; t < SSP_EARLY_WINDOW; t += 250) {
+				want[nw++] = t;
+				want[nw++] = t + 20;
+				want[nw++] = t + 40;
+			}
+			t += 1100 - 250;	/* from the last early retry */
+		} else {
+			want[nw++] = 0;
+			t = 3000;
+		}
+		for (; t <= 9999 && nw < LEN(want); t += fast ? 1100 : 3000) {
+			want[nw++] = t;
+		}
 		sim_init(&m, fast);
 		m.out_from = 0;
 		m.out_to = SSP_NEVER;
 		CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80,
 		    24) == 0);
 		sim_run(&m, 9999);
-		n = 0;
-		for (i = 0; i < m.nlog; i++) {
-			want = fast ? 1100 * (uint64_t)n : 3000 * (uint64_t)n;
-			CHECK(m.log[i].from == 0 && m.log[i].t == want);
-			CHECK(m.log[i].old_num == 0 && m.log[i].new_num ==
-			    1 + (uint64_t)(!fast && n > 0 ? 0 : 0));
+		CHECK(m.nlog == nw);
+		for (i = 0; i < m.nlog && i < nw; i++) {
+			CHECK(m.log[i].from == 0 && m.log[i].t == want[i]);
+			CHECK(m.log[i].old_num == 0 && m.log[i].new_num == 1);
 			CHECK(m.log[i].diff_len == 8);
-			n++;
 		}
-		CHECK(n == (fast ? 10 : 4));
+		CHECK(m.ep[0].stats.copies == (fast ? 16u : 0u));
 		sim_free(&m);
 	}
 }
@@ -1456,6 +1521,8 @@ test_retry_phases(void)
 	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
 	sim_run(&m, 2000);
 	m.loss[1] = 1000;		/* the server's datagrams are lost */
+	m.force = 1;			/* but unseen: upstream's timing, */
+	m.lossv = 0;			/* no copies (test_copies has them) */
 	heard = m.ep[0].last_heard;
 	CHECK(heard > 0 && heard < 2000);
 	/*
@@ -1492,6 +1559,251 @@ test_retry_phases(void)
 	CHECK(slow >= 5 && slow <= 7);	/* then every 3 s */
 	CHECK(bad == 0);
 	CHECK(m.got.len == 1);		/* the byte arrived once */
+	sim_free(&m);
+}
+
+/*
+ * Redundancy (not upstream). A 100 ms link, nothing actually lost, past
+ * the early window: with the links reporting no loss a keystroke and its
+ * echo go out once each; with SSP_LOSS_SOME once more, 20 ms later; with
+ * SSP_LOSS_HEAVY twice more. A copy has the state's number, starts from
+ * the acknowledged state, and none is sent once the state is acknowledged.
+ */
+static void
+test_copies(void)
+{
+	static struct sim m;
+	static const unsigned lv[3] = { 0, SSP_LOSS_SOME, SSP_LOSS_HEAVY };
+	const struct rec *r;
+	uint8_t key = 'a';
+	uint64_t acked, t0, num;
+	size_t i, n, i0;
+	int k, e;
+
+	for (k = 0; k < 3; k++) {
+		sim_init(&m, 1);
+		m.delay = 100;
+		m.echo_now = 1;
+		m.force = 1;
+		m.lossv = lv[k];
+		CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80,
+		    24) == 0);
+		sim_run(&m, 3000);
+		/* the early window: two copies of each side's first state,
+		 * and of the server's early retry */
+		CHECK(m.ep[0].stats.copies == 2);
+		CHECK(m.ep[1].stats.copies == 4);
+		acked = ssp_acked_num(&m.ep[0]);
+		CHECK(acked > 0);
+		i0 = m.nlog;
+		CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &key,
+		    1) == 0);
+		sim_run(&m, 8000);
+		for (e = 0; e < 2; e++) {
+			i = i0;
+			r = next_from(&m, &i, e);
+			while (r != NULL && r->diff_len == 0) {
+				r = next_from(&m, &i, e);
+			}
+			CHECK(r != NULL);
+			if (r == NULL) {
+				continue;
+			}
+			t0 = r->t;
+			num = r->new_num;
+			n = 1;
+			/* (the client's later resends at frame rate are
+			 * upstream's: an unacked heartbeat is too old) */
+			while ((r = next_from(&m, &i, e)) != NULL &&
+			    r->t < t0 + 60) {
+				CHECK(r->t == t0 + 20 * n);
+				CHECK(r->new_num == num && r->diff_len > 0);
+				CHECK(r->old_num == r->thr);
+				CHECK(e == 1 || r->old_num == acked);
+				n++;
+			}
+			CHECK(n == 1 + (size_t)k);
+		}
+		CHECK(m.ep[0].stats.copies == 2 + (unsigned)k);
+
+		CHECK(m.ep[1].stats.copies == 4 + (unsigned)k);
+		CHECK(m.got.len == 1 && m.got.p[0] == 'a');
+		CHECK(m.id_conflict == 0);
+		if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"),
+		    "copies") == 0) {
+			dump_log(&m, 60);
+		}
+		sim_free(&m);
+	}
+
+	/* acknowledged before the copy is due: no copy */
+	sim_init(&m, 1);
+	m.delay = 3;
+	m.echo_now = 1;
+	m.force = 1;
+	m.lossv = 1000;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 3500);
+	n = m.ep[0].stats.copies;
+	CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &key, 1) == 0);
+	sim_run(&m, 6000);
+	if (getenv("SSP_DUMP") && strcmp(getenv("SSP_DUMP"), "copies2") == 0) {
+		dump_log(&m, 60);
+	}
+	CHECK(m.ep[0].stats.copies == n);	/* the echo acked it at +14 */
+	CHECK(m.got.len == 1);
+	sim_free(&m);
+}
+
+/*
+ * Idle traffic does not grow: after the start, one heartbeat per side
+ * every 3 s, with or without loss (a heartbeat carries no data, so it is
+ * never copied).
+ */
+static void
+test_idle_traffic(void)
+{
+	static struct sim m;
+	size_t i, n[2];
+	int k, e;
+
+	for (k = 0; k < 2; k++) {
+		sim_init(&m, 1);
+		m.delay = 30;
+		m.force = 1;
+		m.lossv = k ? 1000 : 0;
+		CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80,
+		    24) == 0);
+		sim_run(&m, 60000);
+		n[0] = n[1] = 0;
+		for (i = 0; i < m.nlog; i++) {
+			if (m.log[i].t >= 3000) {
+				n[m.log[i].from]++;
+				CHECK(m.log[i].diff_len == 0);
+			}
+		}
+		for (e = 0; e < 2; e++) {
+			CHECK(n[e] >= 19 && n[e] <= 20);
+			CHECK(m.ep[e].stats.copies <= 2);
+		}
+		sim_free(&m);
+	}
+}
+
+/* An instruction of several fragments is never copied. */
+static void
+test_copy_multifrag(void)
+{
+	static struct sim m;
+	size_t i, base;
+
+	sim_init(&m, 1);
+	m.delay = 100;
+	m.force = 1;
+	m.lossv = 1000;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 3000);
+	base = m.ep[1].stats.copies;
+	m.multi = 0;
+	for (i = 0; i < 5000; i++) {
+		buf_putc(&m.term.c, (uint8_t)rng());	/* incompressible */
+	}
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	sim_run(&m, 6000);
+	CHECK(m.multi >= 4);
+	CHECK(m.ep[1].stats.copies == base);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	sim_free(&m);
+
+	/* nor retried early: a first screen of 5 fragments on a 400 ms
+	 * path goes out once before the client's ack (RTO + 100 = 1100) */
+	sim_init(&m, 1);
+	m.delay = 200;
+	for (i = 0; i < 5000; i++) {
+		buf_putc(&m.term.c, (uint8_t)rng());
+	}
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 1500);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	CHECK(ssp_acked_num(&m.ep[1]) == ssp_sent_num(&m.ep[1]));
+	CHECK(m.multi == 4);
+	CHECK(m.ep[1].stats.copies == 0);
+	sim_free(&m);
+}
+
+/*
+ * Early in the session the server resends its first screen every 250 ms,
+ * with two copies each time, even when its diff is too long for the
+ * cheap resend of §7.6 (not upstream: RTO + 100, 1100 ms then).
+ */
+static void
+test_early_server(void)
+{
+	static struct sim m;
+	uint64_t want[] = { 100, 120, 140, 350, 370, 390, 600, 620, 640, 850,
+	    870, 890 };
+	size_t i, n = 0;
+
+	sim_init(&m, 1);
+	m.delay = 100;
+	for (i = 0; i < 40; i++) {
+		buf_append(&m.term.c, "hello, world ", 13);
+	}
+	CHECK(ssp_set_current(&m.ep[1], &m.term) == 0);
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	m.loss[1] = 1000;
+	sim_run(&m, 999);
+	for (i = 0; i < m.nlog; i++) {
+		if (m.log[i].from != 1 || m.log[i].diff_len == 0) {
+			continue;
+		}
+		CHECK(n < LEN(want) && m.log[i].t == want[n]);
+		CHECK(m.log[i].old_num == 0 && m.log[i].diff_len > 500);
+		n++;
+	}
+	CHECK(n == LEN(want));
+	m.loss[1] = 0;
+	sim_run(&m, 1300);
+	CHECK(tb_equal(ssp_remote(&m.ep[0]), &m.term));
+	sim_free(&m);
+}
+
+/*
+ * A resend gets copies too when they are called for, but at most one
+ * batch per RTO: here every datagram of the client is lost for 3 s.
+ */
+static void
+test_resend_copies(void)
+{
+	static struct sim m;
+	uint8_t key = 'r';
+	uint64_t c0, dc;
+	size_t i, n = 0;
+
+	sim_init(&m, 1);
+	m.delay = 100;
+	m.echo_now = 1;
+	m.force = 1;
+	m.lossv = SSP_LOSS_HEAVY;
+	CHECK(ssp_user_push_resize(ssp_current(&m.ep[0]), 80, 24) == 0);
+	sim_run(&m, 3000);
+	c0 = m.ep[0].stats.copies;
+	m.loss[0] = 1000;
+	CHECK(ssp_user_push_bytes(ssp_current(&m.ep[0]), &key, 1) == 0);
+	sim_run(&m, 6000);
+	dc = m.ep[0].stats.copies - c0;
+	for (i = 0; i < m.nlog; i++) {
+		n += m.log[i].from == 0 && m.log[i].t >= 3000 &&
+		    m.log[i].diff_len > 0;
+	}
+	/* the first send and its two copies, then resends with copies */
+	CHECK(dc >= 4);
+	CHECK(dc * 3 <= n * 2);
+	CHECK(dc <= 2 * (1 + 3000 / m.link[0].rto));
+	m.loss[0] = 0;
+	sim_run(&m, 8000);
+	CHECK(m.got.len == 1 && m.got.p[0] == 'r');
 	sim_free(&m);
 }
 
@@ -2100,6 +2412,11 @@ main(void)
 	test_first_retry();
 	test_send_interval();
 	test_retry_phases();
+	test_copies();
+	test_idle_traffic();
+	test_copy_multifrag();
+	test_early_server();
+	test_resend_copies();
 	test_server_shutdown();
 	test_fragments_hostile();
 	test_zlib_hostile();
