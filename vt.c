@@ -1343,61 +1343,61 @@ print(struct vt *vt, uint32_t cp)
 }
 
 /*
- * The fast path: a run of printable ASCII in the ground state. Same effect
- * as print_cp for each byte, with the row unshared once per row and the
- * cursor in locals (cell stores could alias the frame's fields). Returns
- * the number of bytes used (at least one).
+ * The fast path: a run of printable ASCII in the ground state, outside
+ * insert mode and DEC graphics. Same effect as print_cp for each byte, but
+ * a row is unshared once and its cells are written in one go up to the
+ * margin. A cell whose old contents are at most two bytes long (the common
+ * case: blank or ASCII) has zeros past its sixteenth byte already, so only
+ * its head is stored. Returns the number of bytes used (at least one).
  */
+#define CELL_HEAD 16
 static size_t
 print_run(struct vt *vt, const uint8_t *s, size_t n)
 {
 	struct fb *fb = vt->fb;
-	struct fb_cell *r = NULL, *c, tmpl;
-	size_t i;
+	struct fb_cell *r, *c, tmpl;
+	size_t i = 0, j, m;
 	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
-	int lt = limit_top(fb), lb = limit_bottom(fb);
-	int cx = fb->cx, cy = fb->cy, w = fb->w, pending = fb->wrap_pending;
-	int combx = fb->comb_x, comby = fb->comb_y;
+	int lt = limit_top(fb), lb = limit_bottom(fb), w = fb->w, cx;
 
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
-	for (i = 0; i < n && s[i] >= 0x20 && s[i] < 0x7f; i++) {
-		if (aw && pending) {
-			fb->cx = cx;
-			fb->cy = cy;
-			set_wrap(vt, cy, 1);
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
+		if (aw && fb->wrap_pending) {
+			set_wrap(vt, fb->cy, 1);
 			move_col(fb, 0, 0);
 			linefeed(vt, 1);
-			cx = fb->cx;
-			cy = fb->cy;
-			pending = 0;
-			r = NULL;
 		}
-		if (r == NULL && (r = row_mut(vt, cy)) == NULL) {
+		if ((r = row_mut(vt, fb->cy)) == NULL) {
 			break;
 		}
-		c = &r[cx];
-		*c = tmpl;
-		c->c[0] = (char)s[i];
-		combx = cx;
-		comby = cy;
-		if (++cx >= w) {
-			cx = w - 1;
-			pending = 1;
-		} else {
-			pending = 0;
+		cx = fb->cx;
+		/* Up to the margin; one cell if the cursor must snap first. */
+		m = (size_t)(w - cx);
+		if (fb->cy < lt || fb->cy > lb) {
+			m = 1;
 		}
-		if (cy < lt || cy > lb) {
-			cy = cy < lt ? lt : lb;
-			r = NULL;
+		m = MIN(m, n - i);
+		for (j = 0; j < m && s[i + j] >= 0x20 && s[i + j] < 0x7f;
+		    j++) {
+			c = &r[cx + (int)j];
+			if (c->len <= CELL_HEAD - offsetof(struct fb_cell, c)) {
+				memcpy(c, &tmpl, CELL_HEAD);
+			} else {
+				*c = tmpl;
+			}
+			c->c[0] = (char)s[i + j];
 		}
+		i += j;
+		fb->comb_y = fb->cy;
+		fb->comb_x = cx + (int)j - 1;
+		cx += (int)j;
+		fb->wrap_pending = cx >= w;
+		fb->cx = MIN(cx, w - 1);
+		fb->cy = MAX(fb->cy, lt);
+		fb->cy = MIN(fb->cy, lb);
 	}
-	fb->cx = cx;
-	fb->cy = cy;
-	fb->wrap_pending = pending;
-	fb->comb_x = combx;
-	fb->comb_y = comby;
 	if (i == 0) {
 		/* No memory for the row: the character is lost, the cursor
 		 * moves on as if it had been printed. */
