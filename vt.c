@@ -1065,6 +1065,15 @@ rows_reverse(struct fb_row **r, int a, int b)
 static void
 rows_rotate(struct fb_row **r, int a, int b, int k)
 {
+	struct fb_row *t;
+
+	if (k == 1) {
+		/* A line feed at the bottom: the common case. */
+		t = r[a];
+		memmove(&r[a], &r[a + 1], (size_t)(b - a - 1) * sizeof(*r));
+		r[b - 1] = t;
+		return;
+	}
 	rows_reverse(r, a, a + k);
 	rows_reverse(r, a + k, b);
 	rows_reverse(r, a, b);
@@ -1311,17 +1320,15 @@ static const uint16_t dec_graphics[32] = {
 	0x252c, 0x2502, 0x2264, 0x2265, 0x03c0, 0x2260, 0x00a3, 0x00b7
 };
 
-static void
-print(struct vt *vt, uint32_t cp)
+/*
+ * vt_width through a cache: text mostly stays in one or two ranges of the
+ * table (letters and punctuation), so the last two are remembered.
+ */
+static int
+width_of(struct vt *vt, uint32_t cp)
 {
 	int w;
 
-	if (vt->g[vt->gl] && cp >= 0x5f && cp <= 0x7e) {
-		cp = dec_graphics[cp - 0x5f];
-	}
-
-	/* Text mostly stays in one or two ranges of the table (letters and
-	 * punctuation): remember the last two. */
 	if (cp >= vt->wlo[0] && cp <= vt->whi[0]) {
 		w = vt->ww[0];
 	} else if (cp >= vt->wlo[1] && cp <= vt->whi[1]) {
@@ -1334,12 +1341,50 @@ print(struct vt *vt, uint32_t cp)
 		vt->ww[1] = vt->ww[0];
 		w = vt->ww[0] = width_range(cp, &vt->wlo[0], &vt->whi[0]);
 	}
+	return w;
+}
 
+static void
+print(struct vt *vt, uint32_t cp)
+{
+	int w;
+
+	if (vt->g[vt->gl] && cp >= 0x5f && cp <= 0x7e) {
+		cp = dec_graphics[cp - 0x5f];
+	}
+	w = width_of(vt, cp);
 	if (w == 0) {
 		combine(vt, cp);
 	} else if (w > 0) {
 		print_cp(vt, cp, w);
 	}
+}
+
+/*
+ * The length of the run of printable ASCII (0x20..0x7e) at s, at most n:
+ * eight bytes at a time while they all are. In a word y of 7-bit bytes,
+ * y + 0x60 sets a byte's top bit iff it is >= 0x20, and y + 0x01 iff it
+ * is 0x7f; no carry crosses bytes. Same result on any byte order.
+ */
+static size_t
+ascii_span(const uint8_t *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101u, top = 0x8080808080808080u;
+	uint64_t x, y;
+	size_t i = 0;
+
+	while (n - i >= 8) {
+		memcpy(&x, s + i, 8);
+		y = x & ~top;
+		if (((x | ~(y + 0x60 * ones) | (y + ones)) & top) != 0) {
+			break;
+		}
+		i += 8;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
+		i++;
+	}
+	return i;
 }
 
 /*
@@ -2119,6 +2164,183 @@ apply(struct vt *vt, const struct vt_act *a)
 	}
 }
 
+/*
+ * A whole CSI sequence at s (s[0] is ESC) of the common shape: '[', an
+ * optional private marker, digits and ';', intermediates, a final byte.
+ * Loads the parser as the machine would and dispatches it; returns its
+ * length, or 0 for anything else (cut short, controls inside, ':'), which
+ * then goes byte by byte. Only in the ground state.
+ */
+static size_t
+csi_fast(struct vt *vt, const uint8_t *s, size_t n)
+{
+	struct vt_parser *p = &vt->p;
+	size_t i = 2;
+
+	if (n < 3 || s[1] != '[') {
+		return 0;
+	}
+	p_clear(p);
+	if (s[i] >= 0x3c && s[i] <= 0x3f) {
+		p_collect(p, s[i++]);
+	}
+	while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == ';')) {
+		p_param(p, s[i++]);
+	}
+	while (i < n && s[i] >= 0x20 && s[i] <= 0x2f) {
+		p_collect(p, s[i++]);
+	}
+	if (i >= n || s[i] < 0x40 || s[i] > 0x7e) {
+		return 0;
+	}
+	csi_dispatch(vt, s[i]);
+	return i + 1;
+}
+
+/*
+ * Output that scrolls away unseen (terminal.md leaves the frame, not the
+ * path to it, to be observed). Text, CR, LF and SGR under a full-screen
+ * scrolling region only move the cursor down and to the right, and every
+ * scroll discards the top row. So once the rest of a read will scroll h
+ * more times, everything on the screen now is lost: ff_walk finds the
+ * byte that makes the h-th scroll from the end, vt_feed puts the cursor
+ * where it would be just before it, applies the skipped SGRs and goes on
+ * from there. The walk follows print_cp, control and csi_dispatch
+ * exactly; a frame fed whole equals one fed byte by byte (vt_test).
+ */
+struct ff {
+	int cx, cy, pending;
+};
+
+/*
+ * Walk at most n bytes of s without writing a cell: printable characters
+ * of width 1 or 2 (not DEC graphics), CR, LF, SGR. Stops at any other
+ * byte, or, when stop > 0, before the byte that makes scroll number stop
+ * (*st is then the state before it). SGRs walked over are applied when
+ * sgr_too is set. Returns the bytes walked; *scrolls gets the count.
+ */
+static size_t
+ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
+    long *scrolls, int sgr_too)
+{
+	struct fb *fb = vt->fb;
+	size_t i = 0, len, j;
+	uint32_t cp;
+	long t = 0;
+	int cw, wrap, h = fb->h, w = fb->w;
+
+	while (i < n) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && !st->pending) {
+			/* Narrow text up to the margin, in one go. */
+			len = MIN((size_t)(w - st->cx), n - i);
+			j = 1 + ascii_span(s + i + 1, len - 1);
+			st->cx += (int)j;
+			st->pending = st->cx >= w;
+			st->cx = MIN(st->cx, w - 1);
+			i += j;
+			continue;
+		}
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			len = 1;
+			cw = 1;
+		} else if (s[i] == '\r') {
+			st->cx = 0;
+			st->pending = 0;
+			i++;
+			continue;
+		} else if (s[i] == '\n') {
+			if (st->cy == h - 1) {
+				if (++t == stop) {
+					break;
+				}
+			} else {
+				st->cy++;
+			}
+			st->pending = 0;
+			i++;
+			continue;
+		} else if (s[i] == 0x1b) {
+			/* SGR only: it keeps a pending wrap (§3.5). */
+			if (n - i < 3 || s[i + 1] != '[') {
+				break;
+			}
+			j = i + 2;
+			while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+			    s[j] == ';')) {
+				j++;
+			}
+			if (j >= n || s[j] != 'm') {
+				break;
+			}
+			if (sgr_too &&
+			    csi_fast(vt, s + i, n - i) != j + 1 - i) {
+				break;	/* cannot happen: same shape */
+			}
+			i = j + 1;
+			continue;
+		} else if (s[i] >= 0xc2 &&
+		    (len = utf8_fast(s + i, n - i, &cp)) != 0) {
+			cw = width_of(vt, cp);
+			if (cw != 1 && cw != 2) {
+				break;
+			}
+		} else {
+			break;
+		}
+		/* print_cp: a pending wrap, or a wide character that does
+		 * not fit, goes to the next row first. */
+		wrap = st->pending || (cw == 2 && st->cx == w - 1);
+		if (wrap && st->cy == h - 1 && ++t == stop) {
+			break;
+		}
+		if (wrap) {
+			st->cx = 0;
+			st->cy = MIN(st->cy + 1, h - 1);
+		}
+		st->cx += cw;
+		st->pending = st->cx >= w;
+		st->cx = MIN(st->cx, w - 1);
+		i += len;
+	}
+	*scrolls = t;
+	return i;
+}
+
+/*
+ * Skip what the text at s will scroll away; returns the bytes skipped (0:
+ * none). *end is where the walked text ends: the caller looks no more
+ * before it, so that each byte is walked at most twice.
+ */
+static size_t
+ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
+{
+	struct fb *fb = vt->fb;
+	struct ff st0, st;
+	long t, t2;
+	size_t p;
+
+	*end = 0;
+	if (fb->top != 0 || fb->bottom != fb->h - 1 ||
+	    !(fb->modes & FB_M_AUTOWRAP) || vt->g[vt->gl] ||
+	    n <= (size_t)fb->h) {
+		return 0;
+	}
+	st0.cx = fb->cx;
+	st0.cy = fb->cy;
+	st0.pending = fb->wrap_pending;
+	st = st0;
+	*end = ff_walk(vt, s, n, &st, 0, &t, 0);
+	if (t < fb->h) {
+		return 0;
+	}
+	st = st0;
+	p = ff_walk(vt, s, *end, &st, t - fb->h + 1, &t2, 1);
+	fb->cx = st.cx;
+	fb->cy = st.cy;
+	fb->wrap_pending = st.pending;
+	return p;
+}
+
 void
 vt_init(struct vt *vt, struct fb *fb)
 {
@@ -2145,13 +2367,23 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 {
 	struct vt_act acts[4];
 	uint32_t cps[2];
-	size_t i = 0, len;
+	size_t i = 0, len, walked = 0;
 	int ncp, na, j, k;
 
 	while (i < n) {
-		/* Fast paths for text in the ground state: the machine would
-		 * only say PRINT. */
+		/* Fast paths in the ground state: text the machine would only
+		 * PRINT, whole CSI sequences, output that scrolls away. */
 		if (vt->p.state == S_GROUND && vt->p.npend == 0) {
+			if (i >= walked) {
+				walked = i;
+				i += ff_skip(vt, s + i, n - i, &len);
+				walked += MAX(len, 1);
+			}
+			if (s[i] == 0x1b &&
+			    (len = csi_fast(vt, s + i, n - i)) != 0) {
+				i += len;
+				continue;
+			}
 			if (s[i] >= 0x20 && s[i] < 0x7f &&
 			    !(vt->fb->modes & FB_M_INSERT) && !vt->g[vt->gl]) {
 				i += print_run(vt, s + i, n - i);
