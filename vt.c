@@ -960,12 +960,26 @@ vt_param(const struct vt_parser *p, int i, int def)
 
 /* ---- Rows and cells ---- */
 
+/*
+ * Copy a whole cell. Spelled as fixed-size pieces because a compiler
+ * optimising for size turns a struct assignment or a memset of one cell
+ * into a string instruction, whose start-up costs more than the copy.
+ */
+static void
+cell_put(struct fb_cell *dst, const struct fb_cell *src)
+{
+	memcpy(dst, src, 32);
+	memcpy((char *)dst + 32, (const char *)src + 32, sizeof(*dst) - 32);
+}
+
 /* Reset a cell (§4.2): blank in the current background. Like upstream's,
  * this also clears the row's wrap flag when it is the row's last cell. */
 static void
 cell_reset(struct fb_cell *c, uint32_t bg)
 {
-	memset(c, 0, sizeof(*c));
+	static const struct fb_cell zero;
+
+	cell_put(c, &zero);
 	c->r.bg = bg;
 }
 
@@ -1008,16 +1022,18 @@ set_wrap(struct vt *vt, int y, int on)
 static void
 clear_cells(struct vt *vt, int y, int x0, int x1)
 {
-	struct fb_cell *r, blank;
+	struct fb_cell *r;
+	uint32_t bg = vt->fb->rend.bg;
 	int x;
 
 	if (x0 > x1 || (r = row_mut(vt, y)) == NULL) {
 		return;
 	}
-	memset(&blank, 0, sizeof(blank));
-	blank.r.bg = vt->fb->rend.bg;
-	for (x = x0; x <= x1; x++) {
-		r[x] = blank;
+	memset(&r[x0], 0, (size_t)(x1 - x0 + 1) * sizeof(*r));
+	if (bg != 0) {
+		for (x = x0; x <= x1; x++) {
+			r[x].r.bg = bg;
+		}
 	}
 }
 
@@ -1254,7 +1270,7 @@ static void
 print_cp(struct vt *vt, uint32_t cp, int w)
 {
 	struct fb *fb = vt->fb;
-	struct fb_cell *r, *c;
+	struct fb_cell *r, t;
 
 	if ((fb->modes & FB_M_AUTOWRAP) && fb->wrap_pending) {
 		set_wrap(vt, fb->cy, 1);
@@ -1275,15 +1291,13 @@ print_cp(struct vt *vt, uint32_t cp, int w)
 		shift_cells(vt, w);
 	}
 	if ((r = row_mut(vt, fb->cy)) != NULL) {
-		c = &r[fb->cx];
-		cell_reset(c, fb->rend.bg);
-		c->r = fb->rend;
-		c->len = (uint8_t)utf8_encode(cp, c->c);
-		if (w == 2) {
-			c->flags |= FB_WIDE;
-			if (fb->cx + 1 < fb->w) {
-				cell_reset(&r[fb->cx + 1], fb->rend.bg);
-			}
+		cell_reset(&t, 0);
+		t.r = fb->rend;
+		t.len = (uint8_t)utf8_encode(cp, t.c);
+		t.flags = w == 2 ? FB_WIDE : 0;
+		cell_put(&r[fb->cx], &t);
+		if (w == 2 && fb->cx + 1 < fb->w) {
+			cell_reset(&r[fb->cx + 1], fb->rend.bg);
 		}
 	}
 	advance(fb, w);
@@ -1405,7 +1419,7 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
 	int lt = limit_top(fb), lb = limit_bottom(fb), w = fb->w, cx;
 
-	memset(&tmpl, 0, sizeof(tmpl));
+	cell_reset(&tmpl, 0);
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
 	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
@@ -1430,7 +1444,7 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 			if (c->len <= CELL_HEAD - offsetof(struct fb_cell, c)) {
 				memcpy(c, &tmpl, CELL_HEAD);
 			} else {
-				*c = tmpl;
+				cell_put(c, &tmpl);
 			}
 			c->c[0] = (char)s[i + j];
 		}
