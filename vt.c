@@ -1338,13 +1338,13 @@ static const uint16_t dec_graphics[32] = {
  * vt_width through a cache: text mostly stays in one or two ranges of the
  * table (letters and punctuation), so the last two are remembered.
  */
-static int
+static inline int
 width_of(struct vt *vt, uint32_t cp)
 {
 	int w;
 
 	if (cp >= vt->wlo[0] && cp <= vt->whi[0]) {
-		w = vt->ww[0];
+		return vt->ww[0];
 	} else if (cp >= vt->wlo[1] && cp <= vt->whi[1]) {
 		w = vt->ww[1];
 	} else if (cp <= 0xff || cp > 0x10ffff) {
@@ -1463,6 +1463,86 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 		advance(fb, 1);
 		i = 1;
 	}
+	return i;
+}
+
+/*
+ * The code point and length of the character at s: printable ASCII, or a
+ * whole, valid UTF-8 sequence for U+00A0 and up; 0 for anything else.
+ * Three-byte sequences (most of the non-Latin text) are decoded inline.
+ */
+static inline size_t
+text_char(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t v;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xf0) == 0xe0 && n >= 3 && (s[1] & 0xc0) == 0x80 &&
+	    (s[2] & 0xc0) == 0x80) {
+		v = (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		*cp = v;
+		return v >= 0x800 && (v < 0xd800 || v > 0xdfff) ? 3 : 0;
+	}
+	if (s[0] < 0xc2 || (n = utf8_fast(s, n, &v)) == 0) {
+		return 0;
+	}
+	*cp = v;
+	return n;
+}
+
+/*
+ * The fast path for other text: characters of width 1 or 2 that fit on
+ * the cursor's row, in the ground state, outside insert mode and DEC
+ * graphics, with the cursor inside its limits and no wrap pending. Same
+ * effect as print_cp for each; stops before anything else (a wrap, a
+ * combining mark), which then goes the slow way. Returns the bytes used,
+ * possibly 0.
+ */
+static size_t
+text_run(struct vt *vt, const uint8_t *s, size_t n)
+{
+	struct fb *fb = vt->fb;
+	struct fb_cell *r, t, blank;
+	size_t i = 0, len;
+	uint32_t cp;
+	int cx = fb->cx, w = fb->w, cw;
+
+	if (fb->wrap_pending || fb->cy < limit_top(fb) ||
+	    fb->cy > limit_bottom(fb) || (r = row_mut(vt, fb->cy)) == NULL) {
+		return 0;
+	}
+	cell_reset(&t, 0);
+	t.r = fb->rend;
+	cell_reset(&blank, fb->rend.bg);
+	while (i < n && (len = text_char(s + i, n - i, &cp)) != 0) {
+		cw = cp < 0x7f ? 1 : width_of(vt, cp);
+		if ((cw != 1 && cw != 2) || cx + cw > w) {
+			break;
+		}
+		/* The head of a cell: rendition, flags, length, 10 bytes. */
+		memset(t.c, 0, 4);
+		memcpy(t.c, s + i, len);
+		t.len = (uint8_t)len;
+		t.flags = cw == 2 ? FB_WIDE : 0;
+		if (r[cx].len <= 10) {
+			memcpy(&r[cx], &t, 24);
+		} else {
+			cell_put(&r[cx], &t);
+		}
+		if (cw == 2 && cx + 1 < w) {
+			cell_put(&r[cx + 1], &blank);
+		}
+		fb->comb_y = fb->cy;
+		fb->comb_x = cx;
+		cx += cw;
+		i += len;
+	}
+	fb->wrap_pending = cx >= w;
+	fb->cx = MIN(cx, w - 1);
 	return i;
 }
 
@@ -2292,11 +2372,25 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			}
 			i = j + 1;
 			continue;
-		} else if (s[i] >= 0xc2 &&
-		    (len = utf8_fast(s + i, n - i, &cp)) != 0) {
+		} else if ((len = text_char(s + i, n - i, &cp)) != 0) {
 			cw = width_of(vt, cp);
 			if (cw != 1 && cw != 2) {
 				break;
+			}
+			if (!st->pending && st->cx + cw <= w) {
+				/* Text that fits on the row, in one go. */
+				do {
+					st->cx += cw;
+					i += len;
+					len = i < n ? text_char(s + i, n - i,
+					    &cp) : 0;
+					cw = len == 0 ? 0 : cp < 0x7f ? 1 :
+					    width_of(vt, cp);
+				} while ((cw == 1 || cw == 2) &&
+				    st->cx + cw <= w);
+				st->pending = st->cx >= w;
+				st->cx = MIN(st->cx, w - 1);
+				continue;
 			}
 		} else {
 			break;
@@ -2401,6 +2495,12 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 			if (s[i] >= 0x20 && s[i] < 0x7f &&
 			    !(vt->fb->modes & FB_M_INSERT) && !vt->g[vt->gl]) {
 				i += print_run(vt, s + i, n - i);
+				continue;
+			}
+			if (s[i] >= 0xc2 && !(vt->fb->modes & FB_M_INSERT) &&
+			    !vt->g[vt->gl] &&
+			    (len = text_run(vt, s + i, n - i)) != 0) {
+				i += len;
 				continue;
 			}
 			if (s[i] >= 0xc2 &&
