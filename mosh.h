@@ -947,6 +947,8 @@ struct vt {
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
 	uint64_t dropped;	/* changes lost for want of memory */
+	int slow;		/* 1: no fast paths, every byte through the
+				 * state machine (what tests compare with) */
 	/*
 	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
 	 * server may set it, as the client must match upstream's): the

@@ -2481,7 +2481,7 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 	while (i < n) {
 		/* Fast paths in the ground state: text the machine would only
 		 * PRINT, whole CSI sequences, output that scrolls away. */
-		if (vt->p.state == S_GROUND && vt->p.npend == 0) {
+		if (vt->p.state == S_GROUND && vt->p.npend == 0 && !vt->slow) {
 			if (i >= walked) {
 				walked = i;
 				i += ff_skip(vt, s + i, n - i, &len);

@@ -3,7 +3,9 @@
  * expected results transcribed from the spec), the UTF-8 vectors of §2, the
  * width table against glibc's, the user-input translator of §10, and
  * bounds: huge parameters and counts, capped OSC strings, extreme resizes,
- * random input.
+ * random input; the fast paths against the state machine alone (random
+ * text fed whole, byte by byte and in chunks; edge cases split at every
+ * point), and the row pool under long scrolls with snapshots alive.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -1623,6 +1625,8 @@ static const char *const ftok[] = {
 	"\033[1:2m", "\033[K", "\033[2K", "\033[J", "\033[b", "\t", "\b",
 	"\x0b", "\x0c", "\007", "\033(0", "\033(B", "\x0e", "\x0f",
 	"\xc2\x85", "\xc2\x84", "\xc2\x8d", "\xe2\x80\x8b", "\xcd\xb8",
+	"x\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81",
+	"\xc3\xa9\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81",
 };
 #define FWALK 21	/* the first FWALK tokens */
 
@@ -1691,8 +1695,8 @@ test_fast_paths(void)
 	static const int size[][2] = { { 80, 24 }, { 17, 9 }, { 10, 3 },
 	    { 1, 1 }, { 2, 2 }, { 3, 40 }, { 200, 5 } };
 	struct buf in = { NULL, 0, 0 };
-	struct fb fb[3];
-	struct vt vt[3];
+	struct fb fb[4];
+	struct vt vt[4];
 	uint32_t seed = 4242, cseed;
 	size_t i, off, len;
 	int z, k, round, same = 1, inv = 1;
@@ -1703,7 +1707,7 @@ test_fast_paths(void)
 		gen_text(&seed, 20000 + srnd(&seed, 20000),
 		    round % 3 == 2 ? 40 : 2000, round % 3 != 0, round % 4 == 1,
 		    &in);
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			if (fb_init(&fb[k], size[z][0], size[z][1]) == -1) {
 				CHECK(0);
 				return;
@@ -1711,6 +1715,9 @@ test_fast_paths(void)
 			vt_init(&vt[k], &fb[k]);
 			vt[k].server_ext = round % 2;
 		}
+		/* The reference: the state machine alone. */
+		vt[3].slow = 1;
+		vt_feed(&vt[3], in.p, in.len);
 		vt_feed(&vt[0], in.p, in.len);
 		for (i = 0; i < in.len; i++) {
 			vt_feed(&vt[1], in.p + i, 1);
@@ -1721,22 +1728,143 @@ test_fast_paths(void)
 			len = MIN(len, in.len - off);
 			vt_feed(&vt[2], in.p + off, len);
 		}
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			inv = inv && invariants(&fb[k]);
 		}
-		if (!same_frame(&fb[1], &fb[0]) ||
-		    !same_frame(&fb[1], &fb[2])) {
-			fprintf(stderr, "fast paths: round %d (%dx%d) differs\n",
-			    round, size[z][0], size[z][1]);
-			same = 0;
-		}
 		for (k = 0; k < 3; k++) {
+			if (!same_frame(&fb[3], &fb[k])) {
+				fprintf(stderr, "fast paths: round %d (%dx%d), "
+				    "feed %d differs\n", round, size[z][0],
+				    size[z][1], k);
+				same = 0;
+			}
+		}
+		for (k = 0; k < 4; k++) {
 			vt_free(&vt[k]);
 			fb_free(&fb[k]);
 		}
 	}
 	CHECK(same);
 	CHECK(inv);
+	buf_free(&in);
+}
+
+/* Append s n times. */
+static void
+sput_n(struct buf *b, const char *s, int n)
+{
+	while (n-- > 0) {
+		sput(b, s);
+	}
+}
+
+/*
+ * Edge cases of the fast paths, each fed whole and split in two at every
+ * point, against the state machine alone.
+ */
+static void
+test_fast_cases(void)
+{
+	struct buf in = { NULL, 0, 0 };
+	struct fb ref, fb;
+	struct vt vref, vt;
+	size_t k;
+	int c, ok, all = 1;
+
+	for (c = 0; c < 14; c++) {
+		in.len = 0;
+		switch (c) {
+		case 0:	/* a long cell overwritten by text_run */
+			sput(&in, "x\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81"
+			    "\r\xe6\xbc\xa2");
+			break;
+		case 1:
+			sput(&in, "\xc3\xa9\xcc\x81\xcc\x81\xcc\x81\xcc\x81"
+			    "\xcc\x81\r\xc3\xa9y");
+			break;
+		case 2:	/* ASCII over a three-byte cell */
+			sput(&in, "\xe6\xbc\xa2\xc3\xa9\rab");
+			break;
+		case 3:	/* a wide character in the last two columns */
+			sput(&in, "\033#8\033[1;79H\xe6\xbc\xa2z");
+			break;
+		case 4:	/* ... and in the last one: it wraps early */
+			sput(&in, "\033#8\033[1;80H\xe6\xbc\xa2z");
+			break;
+		case 5:	/* SGR in the part that scrolls away */
+			sput(&in, "\033#8\033[24;1H\033[31m");
+			sput_n(&in, "abc\r\n\033[1;44m", 100);
+			sput(&in, "\033[0;7mx");
+			break;
+		case 6:	/* wrapped lines */
+			sput(&in, "\033#8");
+			sput_n(&in, "0123456789012345678901234567890123456789"
+			    "0123456789012345678901234567890123456789"
+			    "01234\r\n", 60);
+			break;
+		case 7:	/* lines that end at the margin */
+			sput(&in, "\033#8");
+			sput_n(&in, "0123456789012345678901234567890123456789"
+			    "0123456789012345678901234567890123456789"
+			    "\r\n", 60);
+			break;
+		case 8:	/* LF without CR: the column carries over */
+			sput(&in, "\033#8");
+			sput_n(&in, "abc\n", 100);
+			break;
+		case 9:	/* wide characters that wrap */
+			sput(&in, "\033#8");
+			sput_n(&in, "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2"
+			    "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2", 60);
+			break;
+		case 10: /* a combining mark after the walk */
+			sput(&in, "\033#8");
+			sput_n(&in, "abc\r\n", 100);
+			sput(&in, "\xcc\x81");
+			break;
+		case 11: /* the walk from a pending wrap */
+			sput(&in, "\033#8\033[24;80Hz");
+			sput_n(&in, "\r\nabc", 50);
+			break;
+		case 12: /* a region: no skip, same frame */
+			sput(&in, "\033#8\033[3;20r\033[20;1H");
+			sput_n(&in, "abc\r\n", 100);
+			break;
+		default: /* origin mode, cursor outside the region */
+			sput(&in, "\033#8\033[3;20r\033[?6h\033[r\033[1;1H"
+			    "\033[3;20r");
+			sput_n(&in, "a\xe6\xbc\xa2\r\n", 30);
+			break;
+		}
+		/* Every split of the short inputs, one in 13 of the long. */
+		if (fb_init(&ref, 80, 24) == -1) {
+			CHECK(0);
+			return;
+		}
+		vt_init(&vref, &ref);
+		vref.slow = 1;
+		vt_feed(&vref, in.p, in.len);
+		for (k = 0; k <= in.len; k += in.len > 1000 ? 13 : 1) {
+			if (fb_init(&fb, 80, 24) == -1) {
+				CHECK(0);
+				return;
+			}
+			vt_init(&vt, &fb);
+			vt_feed(&vt, in.p, k);
+			vt_feed(&vt, in.p + k, in.len - k);
+			ok = same_frame(&ref, &fb) && invariants(&fb);
+			if (!ok && all) {
+				fprintf(stderr, "fast case %d split %zu differs\n",
+				    c, k);
+			}
+			all = all && ok;
+			vt_free(&vt);
+			fb_free(&fb);
+		}
+		vt_free(&vref);
+		fb_free(&ref);
+	}
+	CHECK(all);
 	buf_free(&in);
 }
 
@@ -1785,7 +1913,7 @@ test_row_pool(void)
 	struct vt vt, vref;
 	uint8_t *deep[SNAPS];
 	uint32_t seed = 99;
-	size_t off, len, i;
+	size_t off, len;
 	int k, n = 0, kept = 1, bounded = 1, round;
 
 	for (round = 0; round < 4; round++) {
@@ -1798,14 +1926,13 @@ test_row_pool(void)
 		}
 		vt_init(&vt, &fb);
 		vt_init(&vref, &ref);
+		vref.slow = 1;
 		n = 0;
 		for (off = 0; off < in.len; off += len) {
 			len = 1 + srnd(&seed, 3000);
 			len = MIN(len, in.len - off);
 			vt_feed(&vt, in.p + off, len);
-			for (i = 0; i < len; i++) {
-				vt_feed(&vref, in.p + off + i, 1);
-			}
+			vt_feed(&vref, in.p + off, len);
 			if (round >= 2 && srnd(&seed, 10) == 0) {
 				/* A resize empties the pool of old widths. */
 				vt_resize(&vt, 5 + (int)srnd(&seed, 90),
@@ -2018,6 +2145,7 @@ main(int argc, char **argv)
 	test_shared();
 	test_chunks();
 	test_fast_paths();
+	test_fast_cases();
 	test_row_pool();
 	test_server_ext();
 	test_streams(argc == 3 && strcmp(argv[1], "--streams") == 0 ?
