@@ -2492,6 +2492,11 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 				i += len;
 				continue;
 			}
+			if (s[i] < 0x20 && s[i] != 0x1b) {
+				/* C0: the machine would only EXECUTE it. */
+				control(vt, s[i++]);
+				continue;
+			}
 			if (s[i] >= 0x20 && s[i] < 0x7f &&
 			    !(vt->fb->modes & FB_M_INSERT) && !vt->g[vt->gl]) {
 				i += print_run(vt, s + i, n - i);
