@@ -2428,7 +2428,9 @@ ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
 	size_t p;
 
 	*end = 0;
-	if (fb->top != 0 || fb->bottom != fb->h - 1 ||
+	/* Output that scrolls has the cursor on the bottom row; elsewhere
+	 * (a full-screen program) the walk would mostly be wasted. */
+	if (fb->cy != fb->h - 1 || fb->top != 0 || fb->bottom != fb->h - 1 ||
 	    !(fb->modes & FB_M_AUTOWRAP) || vt->g[vt->gl] ||
 	    n <= (size_t)fb->h) {
 		return 0;
