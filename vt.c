@@ -1495,6 +1495,29 @@ text_char(const uint8_t *s, size_t n, uint32_t *cp)
 }
 
 /*
+ * The characters of width 1 or 2 at s that fit on the row from column
+ * *cx: moves *cx past them and returns their bytes.
+ */
+static size_t
+text_fit(struct vt *vt, const uint8_t *s, size_t n, int *cx)
+{
+	size_t i = 0, len;
+	uint32_t cp;
+	int x = *cx, w = vt->fb->w, cw;
+
+	while (i < n && (len = text_char(s + i, n - i, &cp)) != 0) {
+		cw = cp < 0x7f ? 1 : width_of(vt, cp);
+		if ((cw != 1 && cw != 2) || x + cw > w) {
+			break;
+		}
+		x += cw;
+		i += len;
+	}
+	*cx = x;
+	return i;
+}
+
+/*
  * The fast path for other text: characters of width 1 or 2 that fit on
  * the cursor's row, in the ground state, outside insert mode and DEC
  * graphics, with the cursor inside its limits and no wrap pending. Same
@@ -2298,32 +2321,36 @@ csi_fast(struct vt *vt, const uint8_t *s, size_t n)
  * scroll discards the top row. So once the rest of a read will scroll h
  * more times, everything on the screen now is lost: ff_walk finds the
  * byte that makes the h-th scroll from the end, vt_feed puts the cursor
- * where it would be just before it, applies the skipped SGRs and goes on
- * from there. The walk follows print_cp, control and csi_dispatch
- * exactly; a frame fed whole equals one fed byte by byte (vt_test).
+ * and the rendition where they would be just before it and goes on from
+ * there. The walk follows print_cp, control and csi_dispatch exactly; a
+ * frame fed whole equals one fed through the state machine (vt_test).
  */
 struct ff {
+	size_t pos;		/* bytes walked */
+	long t;			/* scrolls so far */
 	int cx, cy, pending;
+	struct fb_rend rend;
 };
 
 /*
- * Walk at most n bytes of s without writing a cell: printable characters
- * of width 1 or 2 (not DEC graphics), CR, LF, SGR. Stops at any other
- * byte, or, when stop > 0, before the byte that makes scroll number stop
- * (*st is then the state before it). SGRs walked over are applied when
- * sgr_too is set. Returns the bytes walked; *scrolls gets the count.
+ * Walk s (n bytes) from *st without writing a cell: printable characters
+ * of width 1 or 2 (not DEC graphics), CR, LF, SGR (applied to fb->rend).
+ * Stops at any other byte, or before the byte that makes scroll number
+ * stop (stop > 0). When mark is not NULL, mark[1] is the state after the
+ * last scroll whose number is a multiple of every, and mark[0] the one
+ * before; they start as *st.
  */
-static size_t
+static void
 ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
-    long *scrolls, int sgr_too)
+    struct ff *mark, long every)
 {
 	struct fb *fb = vt->fb;
-	size_t i = 0, len, j;
+	size_t i = st->pos, len, j;
 	uint32_t cp;
-	long t = 0;
-	int cw, wrap, h = fb->h, w = fb->w;
+	int cw, wrap, h = fb->h, w = fb->w, scrolled;
 
 	while (i < n) {
+		scrolled = 0;
 		if (s[i] >= 0x20 && s[i] < 0x7f && !st->pending) {
 			/* Narrow text up to the margin, in one go. */
 			len = MIN((size_t)(w - st->cx), n - i);
@@ -2344,15 +2371,17 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			continue;
 		} else if (s[i] == '\n') {
 			if (st->cy == h - 1) {
-				if (++t == stop) {
+				if (st->t + 1 == stop) {
 					break;
 				}
+				st->t++;
+				scrolled = 1;
 			} else {
 				st->cy++;
 			}
 			st->pending = 0;
-			i++;
-			continue;
+			len = 1;
+			cw = 0;
 		} else if (s[i] == 0x1b) {
 			/* SGR only: it keeps a pending wrap (§3.5). */
 			if (n - i < 3 || s[i + 1] != '[') {
@@ -2363,12 +2392,9 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			    s[j] == ';')) {
 				j++;
 			}
-			if (j >= n || s[j] != 'm') {
-				break;
-			}
-			if (sgr_too &&
+			if (j >= n || s[j] != 'm' ||
 			    csi_fast(vt, s + i, n - i) != j + 1 - i) {
-				break;	/* cannot happen: same shape */
+				break;
 			}
 			i = j + 1;
 			continue;
@@ -2379,15 +2405,7 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			}
 			if (!st->pending && st->cx + cw <= w) {
 				/* Text that fits on the row, in one go. */
-				do {
-					st->cx += cw;
-					i += len;
-					len = i < n ? text_char(s + i, n - i,
-					    &cp) : 0;
-					cw = len == 0 ? 0 : cp < 0x7f ? 1 :
-					    width_of(vt, cp);
-				} while ((cw == 1 || cw == 2) &&
-				    st->cx + cw <= w);
+				i += text_fit(vt, s + i, n - i, &st->cx);
 				st->pending = st->cx >= w;
 				st->cx = MIN(st->cx, w - 1);
 				continue;
@@ -2395,37 +2413,50 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 		} else {
 			break;
 		}
-		/* print_cp: a pending wrap, or a wide character that does
-		 * not fit, goes to the next row first. */
-		wrap = st->pending || (cw == 2 && st->cx == w - 1);
-		if (wrap && st->cy == h - 1 && ++t == stop) {
-			break;
+		if (cw > 0) {
+			/* print_cp: a pending wrap, or a wide character that
+			 * does not fit, goes to the next row first. */
+			wrap = st->pending || (cw == 2 && st->cx == w - 1);
+			if (wrap && st->cy == h - 1) {
+				if (st->t + 1 == stop) {
+					break;
+				}
+				st->t++;
+				scrolled = 1;
+			}
+			if (wrap) {
+				st->cx = 0;
+				st->cy = MIN(st->cy + 1, h - 1);
+			}
+			st->cx += cw;
+			st->pending = st->cx >= w;
+			st->cx = MIN(st->cx, w - 1);
 		}
-		if (wrap) {
-			st->cx = 0;
-			st->cy = MIN(st->cy + 1, h - 1);
-		}
-		st->cx += cw;
-		st->pending = st->cx >= w;
-		st->cx = MIN(st->cx, w - 1);
 		i += len;
+		if (scrolled && mark != NULL && st->t % every == 0) {
+			st->pos = i;
+			st->rend = fb->rend;
+			mark[0] = mark[1];
+			mark[1] = *st;
+		}
 	}
-	*scrolls = t;
-	return i;
+	st->pos = i;
 }
 
 /*
  * Skip what the text at s will scroll away; returns the bytes skipped (0:
  * none). *end is where the walked text ends: the caller looks no more
- * before it, so that each byte is walked at most twice.
+ * before it, so that each byte is walked at most twice. The second walk,
+ * to the byte that makes the h-th scroll from the end, starts from a mark
+ * at most 2h scrolls before it.
  */
 static size_t
 ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
 {
 	struct fb *fb = vt->fb;
-	struct ff st0, st;
-	long t, t2;
-	size_t p;
+	struct ff st, mark[2];
+	struct fb_rend rend = fb->rend;
+	long stop;
 
 	*end = 0;
 	/* Output that scrolls has the cursor on the bottom row; elsewhere
@@ -2435,20 +2466,26 @@ ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
 	    n <= (size_t)fb->h) {
 		return 0;
 	}
-	st0.cx = fb->cx;
-	st0.cy = fb->cy;
-	st0.pending = fb->wrap_pending;
-	st = st0;
-	*end = ff_walk(vt, s, n, &st, 0, &t, 0);
-	if (t < fb->h) {
+	memset(&st, 0, sizeof(st));
+	st.cx = fb->cx;
+	st.cy = fb->cy;
+	st.pending = fb->wrap_pending;
+	st.rend = fb->rend;
+	mark[0] = mark[1] = st;
+	ff_walk(vt, s, n, &st, 0, mark, fb->h);
+	*end = st.pos;
+	if (st.t < fb->h) {
+		fb->rend = rend;	/* as it was */
 		return 0;
 	}
-	st = st0;
-	p = ff_walk(vt, s, *end, &st, t - fb->h + 1, &t2, 1);
+	stop = st.t - fb->h + 1;
+	st = mark[1].t < stop ? mark[1] : mark[0];
+	fb->rend = st.rend;
+	ff_walk(vt, s, *end, &st, stop, NULL, 0);
 	fb->cx = st.cx;
 	fb->cy = st.cy;
 	fb->wrap_pending = st.pending;
-	return p;
+	return st.pos;
 }
 
 void
