@@ -2525,6 +2525,10 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 				walked = i;
 				i += ff_skip(vt, s + i, n - i, &len);
 				walked += MAX(len, 1);
+				if (i >= n) {
+					break;	/* cannot happen: the walk
+						 * stops before a byte */
+				}
 			}
 			if (s[i] == 0x1b &&
 			    (len = csi_fast(vt, s + i, n - i)) != 0) {
