@@ -20,6 +20,12 @@
  * its last cell, as upstream's does, so resetting or moving that cell
  * resets or moves it; nothing allocates per character; counts are clamped
  * to the screen before loops.
+ *
+ * Fast paths (vt_feed), each with exactly the effect of the state machine
+ * (vt->slow turns them off; vt_test and fuzz_vt compare): runs of text
+ * written a row at a time, C0 controls and plain CSI sequences dispatched
+ * directly, and output that will scroll off the screen before the end of
+ * the read skipped without being drawn (ff_skip).
  */
 #include "mosh.h"
 
