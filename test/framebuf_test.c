@@ -1456,6 +1456,7 @@ test_pool(void)
 {
 	struct fb fb, copy;
 	size_t row;
+	uint32_t bg;
 	int y, ok = 1, i;
 
 	if (fb_init(&fb, 30, 6) == -1) {
@@ -1470,8 +1471,9 @@ test_pool(void)
 		/* Shared rows blanked: new rows, from the pool once the
 		 * copies start releasing theirs. */
 		for (y = 0; y < fb.h; y++) {
-			ok = ok && fb_row_blank(&fb, y, i % 2 ? 44 : 0) != NULL &&
-			    row_is_blank(&fb, y, i % 2 ? 44 : 0);
+			bg = i % 2 ? 44 : 0;
+			ok = ok && fb_row_blank(&fb, y, bg) != NULL &&
+			    row_is_blank(&fb, y, bg);
 		}
 		fb_free(&copy);
 		CHECK(fb.pool->refs == 1);

@@ -1815,7 +1815,8 @@ test_fast_cases(void)
 		case 9:	/* wide characters that wrap */
 			sput(&in, "\033#8");
 			sput_n(&in, "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2"
-			    "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2", 60);
+			    "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2"
+			    "\xe6\xbc\xa2", 60);
 			break;
 		case 10: /* a combining mark after the walk */
 			sput(&in, "\033#8");
@@ -1854,8 +1855,8 @@ test_fast_cases(void)
 			vt_feed(&vt, in.p + k, in.len - k);
 			ok = same_frame(&ref, &fb) && invariants(&fb);
 			if (!ok && all) {
-				fprintf(stderr, "fast case %d split %zu differs\n",
-				    c, k);
+				fprintf(stderr, "fast case %d split %zu "
+				    "differs\n", c, k);
 			}
 			all = all && ok;
 			vt_free(&vt);
