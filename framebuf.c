@@ -21,25 +21,62 @@
 
 /* ---- rows ---- */
 
+static size_t
+row_bytes(int w)
+{
+	/* w is at most FB_MAX_COLS, so this cannot overflow. */
+	return sizeof(struct fb_row) + (size_t)w * sizeof(struct fb_cell);
+}
+
+/* A row of w cells from the pool or the heap; its cells are not set. */
 static struct fb_row *
-row_alloc(int w)
+row_alloc(struct fb_pool *p, int w)
 {
 	struct fb_row *r;
 
-	/* w is at most FB_MAX_COLS, so this cannot overflow. */
-	r = calloc(1, sizeof(*r) + (size_t)w * sizeof(struct fb_cell));
-	if (r != NULL) {
-		r->refs = 1;
+	if (p != NULL && p->w != w) {
+		/* The frames were resized: the spares are the wrong size. */
+		while (p->n > 0) {
+			free(p->row[--p->n]);
+		}
+		p->w = w;
 	}
+	if (p != NULL && p->n > 0) {
+		r = p->row[--p->n];
+	} else if ((r = malloc(row_bytes(w))) == NULL) {
+		return NULL;
+	}
+	r->refs = 1;
+	r->w = w;
+	r->gen = 0;
 	return r;
 }
 
+/* Drop a reference; the last one gives the row to the pool or frees it. */
 static void
-row_put(struct fb_row *r)
+row_put(struct fb_pool *p, struct fb_row *r)
 {
-	if (r != NULL && --r->refs == 0) {
-		free(r);
+	if (r == NULL || --r->refs > 0) {
+		return;
 	}
+	if (p != NULL && r->w == p->w && p->n < FB_POOL_ROWS &&
+	    (size_t)(p->n + 1) * row_bytes(r->w) <= FB_POOL_BYTES) {
+		p->row[p->n++] = r;
+		return;
+	}
+	free(r);
+}
+
+static void
+pool_put(struct fb_pool *p)
+{
+	if (p == NULL || --p->refs > 0) {
+		return;
+	}
+	while (p->n > 0) {
+		free(p->row[--p->n]);
+	}
+	free(p);
 }
 
 static void
@@ -83,15 +120,22 @@ fb_init(struct fb *fb, int w, int h)
 	if (!size_ok(w, h)) {
 		return -1;
 	}
+	if ((fb->pool = calloc(1, sizeof(*fb->pool))) == NULL) {
+		return -1;
+	}
+	fb->pool->refs = 1;
+	fb->pool->w = w;
 	if ((fb->rows = calloc((size_t)h, sizeof(*fb->rows))) == NULL) {
+		fb_free(fb);
 		return -1;
 	}
 	for (y = 0; y < h; y++) {
-		if ((fb->rows[y] = row_alloc(w)) == NULL) {
+		if ((fb->rows[y] = row_alloc(fb->pool, w)) == NULL) {
 			fb->h = y;
 			fb_free(fb);
 			return -1;
 		}
+		row_blank(fb->rows[y], w, 0);
 		fb->rows[y]->gen = ++fb->gen_next;
 	}
 	fb->w = w;
@@ -111,10 +155,11 @@ fb_free(struct fb *fb)
 
 	if (fb->rows != NULL) {
 		for (y = 0; y < fb->h; y++) {
-			row_put(fb->rows[y]);
+			row_put(fb->pool, fb->rows[y]);
 		}
 		free(fb->rows);
 	}
+	pool_put(fb->pool);
 	fb_clip_put(fb->clip);
 	memset(fb, 0, sizeof(*fb));
 }
@@ -137,6 +182,9 @@ fb_copy(struct fb *dst, const struct fb *src)
 	if (dst->clip != NULL) {
 		dst->clip->refs++;
 	}
+	if (dst->pool != NULL) {
+		dst->pool->refs++;
+	}
 	return 0;
 }
 
@@ -146,7 +194,7 @@ fb_row_mut(struct fb *fb, int y)
 	struct fb_row *r = fb->rows[y], *n;
 
 	if (r->refs > 1) {
-		if ((n = row_alloc(fb->w)) == NULL) {
+		if ((n = row_alloc(fb->pool, fb->w)) == NULL) {
 			return NULL;
 		}
 		memcpy(n->cells, r->cells,
@@ -164,7 +212,7 @@ fb_row_blank(struct fb *fb, int y, uint32_t bg)
 	struct fb_row *r = fb->rows[y];
 
 	if (r->refs > 1) {
-		if ((r = row_alloc(fb->w)) == NULL) {
+		if ((r = row_alloc(fb->pool, fb->w)) == NULL) {
 			return NULL;
 		}
 		fb->rows[y]->refs--;
@@ -269,7 +317,7 @@ fb_resize(struct fb *fb, int w, int h)
 		if (y < keep && w == fb->w) {
 			continue;
 		}
-		if ((rows[y] = row_alloc(w)) == NULL) {
+		if ((rows[y] = row_alloc(fb->pool, w)) == NULL) {
 			goto fail;
 		}
 		row_blank(rows[y], w, fb->rend.bg);
@@ -294,7 +342,7 @@ fb_resize(struct fb *fb, int w, int h)
 		if (y < keep && w == fb->w) {
 			rows[y] = fb->rows[y];
 		} else {
-			row_put(fb->rows[y]);
+			row_put(fb->pool, fb->rows[y]);
 		}
 	}
 	free(fb->rows);
@@ -320,7 +368,7 @@ fb_resize(struct fb *fb, int w, int h)
 	return 0;
 fail:
 	for (y = 0; y < h; y++) {
-		row_put(rows[y]);
+		row_put(fb->pool, rows[y]);
 	}
 	free(rows);
 	return -1;

@@ -789,8 +789,24 @@ struct fb_cell {
  */
 struct fb_row {
 	unsigned refs;
+	int w;			/* cells */
 	uint64_t gen;		/* new id when created or wholly reset */
 	struct fb_cell cells[];
+};
+
+/*
+ * Rows whose last reference went, kept for reuse: scrolling output would
+ * otherwise free and allocate a row per line (and malloc give pages back
+ * to the kernel and fault them in again). Shared by a frame and its copies
+ * (reference counted), so a row released by a copy serves the original.
+ * At most FB_POOL_ROWS rows and FB_POOL_BYTES bytes, all of width w.
+ */
+#define FB_POOL_ROWS 64
+#define FB_POOL_BYTES (256u << 10)
+struct fb_pool {
+	unsigned refs;
+	int w, n;
+	struct fb_row *row[FB_POOL_ROWS];
 };
 
 /* Mode bits (struct fb.modes). Defaults: FB_M_AUTOWRAP | FB_M_CURSOR. */
@@ -843,6 +859,7 @@ struct fb {
 	char title[FB_TITLE_BYTES], icon[FB_TITLE_BYTES];
 	struct fb_str *clip;		/* NULL = empty */
 	uint64_t gen_next;		/* last row gen given (framebuf.c) */
+	struct fb_pool *pool;		/* spare rows, shared with copies */
 };
 
 /* What the receiving terminal can do (terminal.md §9, §11). */
@@ -971,6 +988,8 @@ struct vt {
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
 	uint64_t dropped;	/* changes lost for want of memory */
+	int slow;		/* 1: no fast paths, every byte through the
+				 * state machine (what tests compare with) */
 	/*
 	 * server_ext (0 after vt_init = exactly upstream 1.4.0; only a
 	 * server may set it, as the client must match upstream's): the

@@ -20,6 +20,12 @@
  * its last cell, as upstream's does, so resetting or moving that cell
  * resets or moves it; nothing allocates per character; counts are clamped
  * to the screen before loops.
+ *
+ * Fast paths (vt_feed), each with exactly the effect of the state machine
+ * (vt->slow turns them off; vt_test and fuzz_vt compare): runs of text
+ * written a row at a time, C0 controls and plain CSI sequences dispatched
+ * directly, and output that will scroll off the screen before the end of
+ * the read skipped without being drawn (ff_skip).
  */
 #include "mosh.h"
 
@@ -960,12 +966,26 @@ vt_param(const struct vt_parser *p, int i, int def)
 
 /* ---- Rows and cells ---- */
 
+/*
+ * Copy a whole cell. Spelled as fixed-size pieces because a compiler
+ * optimising for size turns a struct assignment or a memset of one cell
+ * into a string instruction, whose start-up costs more than the copy.
+ */
+static void
+cell_put(struct fb_cell *dst, const struct fb_cell *src)
+{
+	memcpy(dst, src, 32);
+	memcpy((char *)dst + 32, (const char *)src + 32, sizeof(*dst) - 32);
+}
+
 /* Reset a cell (§4.2): blank in the current background. Like upstream's,
  * this also clears the row's wrap flag when it is the row's last cell. */
 static void
 cell_reset(struct fb_cell *c, uint32_t bg)
 {
-	memset(c, 0, sizeof(*c));
+	static const struct fb_cell zero;
+
+	cell_put(c, &zero);
 	c->r.bg = bg;
 }
 
@@ -1008,16 +1028,18 @@ set_wrap(struct vt *vt, int y, int on)
 static void
 clear_cells(struct vt *vt, int y, int x0, int x1)
 {
-	struct fb_cell *r, blank;
+	struct fb_cell *r;
+	uint32_t bg = vt->fb->rend.bg;
 	int x;
 
 	if (x0 > x1 || (r = row_mut(vt, y)) == NULL) {
 		return;
 	}
-	memset(&blank, 0, sizeof(blank));
-	blank.r.bg = vt->fb->rend.bg;
-	for (x = x0; x <= x1; x++) {
-		r[x] = blank;
+	memset(&r[x0], 0, (size_t)(x1 - x0 + 1) * sizeof(*r));
+	if (bg != 0) {
+		for (x = x0; x <= x1; x++) {
+			r[x].r.bg = bg;
+		}
 	}
 }
 
@@ -1065,6 +1087,15 @@ rows_reverse(struct fb_row **r, int a, int b)
 static void
 rows_rotate(struct fb_row **r, int a, int b, int k)
 {
+	struct fb_row *t;
+
+	if (k == 1) {
+		/* A line feed at the bottom: the common case. */
+		t = r[a];
+		memmove(&r[a], &r[a + 1], (size_t)(b - a - 1) * sizeof(*r));
+		r[b - 1] = t;
+		return;
+	}
 	rows_reverse(r, a, a + k);
 	rows_reverse(r, a + k, b);
 	rows_reverse(r, a, b);
@@ -1245,7 +1276,7 @@ static void
 print_cp(struct vt *vt, uint32_t cp, int w)
 {
 	struct fb *fb = vt->fb;
-	struct fb_cell *r, *c;
+	struct fb_cell *r, t;
 
 	if ((fb->modes & FB_M_AUTOWRAP) && fb->wrap_pending) {
 		set_wrap(vt, fb->cy, 1);
@@ -1266,15 +1297,13 @@ print_cp(struct vt *vt, uint32_t cp, int w)
 		shift_cells(vt, w);
 	}
 	if ((r = row_mut(vt, fb->cy)) != NULL) {
-		c = &r[fb->cx];
-		cell_reset(c, fb->rend.bg);
-		c->r = fb->rend;
-		c->len = (uint8_t)utf8_encode(cp, c->c);
-		if (w == 2) {
-			c->flags |= FB_WIDE;
-			if (fb->cx + 1 < fb->w) {
-				cell_reset(&r[fb->cx + 1], fb->rend.bg);
-			}
+		cell_reset(&t, 0);
+		t.r = fb->rend;
+		t.len = (uint8_t)utf8_encode(cp, t.c);
+		t.flags = w == 2 ? FB_WIDE : 0;
+		cell_put(&r[fb->cx], &t);
+		if (w == 2 && fb->cx + 1 < fb->w) {
+			cell_reset(&r[fb->cx + 1], fb->rend.bg);
 		}
 	}
 	advance(fb, w);
@@ -1311,19 +1340,17 @@ static const uint16_t dec_graphics[32] = {
 	0x252c, 0x2502, 0x2264, 0x2265, 0x03c0, 0x2260, 0x00a3, 0x00b7
 };
 
-static void
-print(struct vt *vt, uint32_t cp)
+/*
+ * vt_width through a cache: text mostly stays in one or two ranges of the
+ * table (letters and punctuation), so the last two are remembered.
+ */
+static inline int
+width_of(struct vt *vt, uint32_t cp)
 {
 	int w;
 
-	if (vt->g[vt->gl] && cp >= 0x5f && cp <= 0x7e) {
-		cp = dec_graphics[cp - 0x5f];
-	}
-
-	/* Text mostly stays in one or two ranges of the table (letters and
-	 * punctuation): remember the last two. */
 	if (cp >= vt->wlo[0] && cp <= vt->whi[0]) {
-		w = vt->ww[0];
+		return vt->ww[0];
 	} else if (cp >= vt->wlo[1] && cp <= vt->whi[1]) {
 		w = vt->ww[1];
 	} else if (cp <= 0xff || cp > 0x10ffff) {
@@ -1334,7 +1361,18 @@ print(struct vt *vt, uint32_t cp)
 		vt->ww[1] = vt->ww[0];
 		w = vt->ww[0] = width_range(cp, &vt->wlo[0], &vt->whi[0]);
 	}
+	return w;
+}
 
+static void
+print(struct vt *vt, uint32_t cp)
+{
+	int w;
+
+	if (vt->g[vt->gl] && cp >= 0x5f && cp <= 0x7e) {
+		cp = dec_graphics[cp - 0x5f];
+	}
+	w = width_of(vt, cp);
 	if (w == 0) {
 		combine(vt, cp);
 	} else if (w > 0) {
@@ -1343,67 +1381,197 @@ print(struct vt *vt, uint32_t cp)
 }
 
 /*
- * The fast path: a run of printable ASCII in the ground state. Same effect
- * as print_cp for each byte, with the row unshared once per row and the
- * cursor in locals (cell stores could alias the frame's fields). Returns
- * the number of bytes used (at least one).
+ * The length of the run of printable ASCII (0x20..0x7e) at s, at most n:
+ * eight bytes at a time while they all are. In a word y of 7-bit bytes,
+ * y + 0x60 sets a byte's top bit iff it is >= 0x20, and y + 0x01 iff it
+ * is 0x7f; no carry crosses bytes. Same result on any byte order.
  */
+static size_t
+ascii_span(const uint8_t *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101u, top = 0x8080808080808080u;
+	uint64_t x, y;
+	size_t i = 0;
+
+	while (n - i >= 8) {
+		memcpy(&x, s + i, 8);
+		y = x & ~top;
+		if (((x | ~(y + 0x60 * ones) | (y + ones)) & top) != 0) {
+			break;
+		}
+		i += 8;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
+		i++;
+	}
+	return i;
+}
+
+/*
+ * The fast path: a run of printable ASCII in the ground state, outside
+ * insert mode and DEC graphics. Same effect as print_cp for each byte, but
+ * a row is unshared once and its cells are written in one go up to the
+ * margin. A cell whose old contents are at most two bytes long (the common
+ * case: blank or ASCII) has zeros past its sixteenth byte already, so only
+ * its head is stored. Returns the number of bytes used (at least one).
+ */
+#define CELL_HEAD 16
 static size_t
 print_run(struct vt *vt, const uint8_t *s, size_t n)
 {
 	struct fb *fb = vt->fb;
-	struct fb_cell *r = NULL, *c, tmpl;
-	size_t i;
+	struct fb_cell *r, *c, tmpl;
+	size_t i = 0, j, m;
 	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
-	int lt = limit_top(fb), lb = limit_bottom(fb);
-	int cx = fb->cx, cy = fb->cy, w = fb->w, pending = fb->wrap_pending;
-	int combx = fb->comb_x, comby = fb->comb_y;
+	int lt = limit_top(fb), lb = limit_bottom(fb), w = fb->w, cx;
 
-	memset(&tmpl, 0, sizeof(tmpl));
+	cell_reset(&tmpl, 0);
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
-	for (i = 0; i < n && s[i] >= 0x20 && s[i] < 0x7f; i++) {
-		if (aw && pending) {
-			fb->cx = cx;
-			fb->cy = cy;
-			set_wrap(vt, cy, 1);
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
+		if (aw && fb->wrap_pending) {
+			set_wrap(vt, fb->cy, 1);
 			move_col(fb, 0, 0);
 			linefeed(vt, 1);
-			cx = fb->cx;
-			cy = fb->cy;
-			pending = 0;
-			r = NULL;
 		}
-		if (r == NULL && (r = row_mut(vt, cy)) == NULL) {
+		if ((r = row_mut(vt, fb->cy)) == NULL) {
 			break;
 		}
-		c = &r[cx];
-		*c = tmpl;
-		c->c[0] = (char)s[i];
-		combx = cx;
-		comby = cy;
-		if (++cx >= w) {
-			cx = w - 1;
-			pending = 1;
-		} else {
-			pending = 0;
+		cx = fb->cx;
+		/* Up to the margin; one cell if the cursor must snap first. */
+		m = (size_t)(w - cx);
+		if (fb->cy < lt || fb->cy > lb) {
+			m = 1;
 		}
-		if (cy < lt || cy > lb) {
-			cy = cy < lt ? lt : lb;
-			r = NULL;
+		m = MIN(m, n - i);
+		for (j = 0; j < m && s[i + j] >= 0x20 && s[i + j] < 0x7f;
+		    j++) {
+			c = &r[cx + (int)j];
+			if (c->len <= CELL_HEAD - offsetof(struct fb_cell, c)) {
+				memcpy(c, &tmpl, CELL_HEAD);
+			} else {
+				cell_put(c, &tmpl);
+			}
+			c->c[0] = (char)s[i + j];
 		}
+		i += j;
+		fb->comb_y = fb->cy;
+		fb->comb_x = cx + (int)j - 1;
+		cx += (int)j;
+		fb->wrap_pending = cx >= w;
+		fb->cx = MIN(cx, w - 1);
+		fb->cy = MAX(fb->cy, lt);
+		fb->cy = MIN(fb->cy, lb);
 	}
-	fb->cx = cx;
-	fb->cy = cy;
-	fb->wrap_pending = pending;
-	fb->comb_x = combx;
-	fb->comb_y = comby;
 	if (i == 0) {
 		/* No memory for the row: the character is lost, the cursor
 		 * moves on as if it had been printed. */
 		advance(fb, 1);
 		i = 1;
 	}
+	return i;
+}
+
+/*
+ * The code point and length of the character at s: printable ASCII, or a
+ * whole, valid UTF-8 sequence for U+00A0 and up; 0 for anything else.
+ * Three-byte sequences (most of the non-Latin text) are decoded inline.
+ */
+static inline size_t
+text_char(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	uint32_t v;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xf0) == 0xe0 && n >= 3 && (s[1] & 0xc0) == 0x80 &&
+	    (s[2] & 0xc0) == 0x80) {
+		v = (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		*cp = v;
+		return v >= 0x800 && (v < 0xd800 || v > 0xdfff) ? 3 : 0;
+	}
+	if (s[0] < 0xc2 || (n = utf8_fast(s, n, &v)) == 0) {
+		return 0;
+	}
+	*cp = v;
+	return n;
+}
+
+/*
+ * The characters of width 1 or 2 at s that fit on the row from column
+ * *cx: moves *cx past them and returns their bytes.
+ */
+static size_t
+text_fit(struct vt *vt, const uint8_t *s, size_t n, int *cx)
+{
+	size_t i = 0, len;
+	uint32_t cp;
+	int x = *cx, w = vt->fb->w, cw;
+
+	while (i < n && (len = text_char(s + i, n - i, &cp)) != 0) {
+		cw = cp < 0x7f ? 1 : width_of(vt, cp);
+		if ((cw != 1 && cw != 2) || x + cw > w) {
+			break;
+		}
+		x += cw;
+		i += len;
+	}
+	*cx = x;
+	return i;
+}
+
+/*
+ * The fast path for other text: characters of width 1 or 2 that fit on
+ * the cursor's row, in the ground state, outside insert mode and DEC
+ * graphics, with the cursor inside its limits and no wrap pending. Same
+ * effect as print_cp for each; stops before anything else (a wrap, a
+ * combining mark), which then goes the slow way. Returns the bytes used,
+ * possibly 0.
+ */
+static size_t
+text_run(struct vt *vt, const uint8_t *s, size_t n)
+{
+	struct fb *fb = vt->fb;
+	struct fb_cell *r, t, blank;
+	size_t i = 0, len;
+	uint32_t cp;
+	int cx = fb->cx, w = fb->w, cw;
+
+	if (fb->wrap_pending || fb->cy < limit_top(fb) ||
+	    fb->cy > limit_bottom(fb) || (r = row_mut(vt, fb->cy)) == NULL) {
+		return 0;
+	}
+	cell_reset(&t, 0);
+	t.r = fb->rend;
+	cell_reset(&blank, fb->rend.bg);
+	while (i < n && (len = text_char(s + i, n - i, &cp)) != 0) {
+		cw = cp < 0x7f ? 1 : width_of(vt, cp);
+		if ((cw != 1 && cw != 2) || cx + cw > w) {
+			break;
+		}
+		/* The head of a cell: rendition, flags, length, 10 bytes. */
+		memset(t.c, 0, 4);
+		memcpy(t.c, s + i, len);
+		t.len = (uint8_t)len;
+		t.flags = cw == 2 ? FB_WIDE : 0;
+		if (r[cx].len <= 10) {
+			memcpy(&r[cx], &t, 24);
+		} else {
+			cell_put(&r[cx], &t);
+		}
+		if (cw == 2 && cx + 1 < w) {
+			cell_put(&r[cx + 1], &blank);
+		}
+		fb->comb_y = fb->cy;
+		fb->comb_x = cx;
+		cx += cw;
+		i += len;
+	}
+	fb->wrap_pending = cx >= w;
+	fb->cx = MIN(cx, w - 1);
 	return i;
 }
 
@@ -2119,6 +2287,213 @@ apply(struct vt *vt, const struct vt_act *a)
 	}
 }
 
+/*
+ * A whole CSI sequence at s (s[0] is ESC) of the common shape: '[', an
+ * optional private marker, digits and ';', intermediates, a final byte.
+ * Loads the parser as the machine would and dispatches it; returns its
+ * length, or 0 for anything else (cut short, controls inside, ':'), which
+ * then goes byte by byte. Only in the ground state.
+ */
+static size_t
+csi_fast(struct vt *vt, const uint8_t *s, size_t n)
+{
+	struct vt_parser *p = &vt->p;
+	size_t i = 2;
+
+	if (n < 3 || s[1] != '[') {
+		return 0;
+	}
+	p_clear(p);
+	if (s[i] >= 0x3c && s[i] <= 0x3f) {
+		p_collect(p, s[i++]);
+	}
+	while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == ';')) {
+		p_param(p, s[i++]);
+	}
+	while (i < n && s[i] >= 0x20 && s[i] <= 0x2f) {
+		p_collect(p, s[i++]);
+	}
+	if (i >= n || s[i] < 0x40 || s[i] > 0x7e) {
+		return 0;
+	}
+	csi_dispatch(vt, s[i]);
+	return i + 1;
+}
+
+/*
+ * Output that scrolls away unseen (terminal.md leaves the frame, not the
+ * path to it, to be observed). Text, CR, LF and SGR under a full-screen
+ * scrolling region only move the cursor down and to the right, and every
+ * scroll discards the top row. So once the rest of a read will scroll h
+ * more times, everything on the screen now is lost: ff_walk finds the
+ * byte that makes the h-th scroll from the end, vt_feed puts the cursor
+ * and the rendition where they would be just before it and goes on from
+ * there. The walk follows print_cp, control and csi_dispatch exactly; a
+ * frame fed whole equals one fed through the state machine (vt_test).
+ */
+struct ff {
+	size_t pos;		/* bytes walked */
+	long t;			/* scrolls so far */
+	int cx, cy, pending;
+	struct fb_rend rend;
+};
+
+/*
+ * Walk s (n bytes) from *st without writing a cell: printable characters
+ * of width 1 or 2 (not DEC graphics), CR, LF, SGR (applied to fb->rend).
+ * Stops at any other byte, or before the byte that makes scroll number
+ * stop (stop > 0). When mark is not NULL, mark[1] is the state after the
+ * last scroll whose number is a multiple of every, and mark[0] the one
+ * before; they start as *st.
+ */
+static void
+ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
+    struct ff *mark, long every)
+{
+	struct fb *fb = vt->fb;
+	size_t i = st->pos, len, j;
+	uint32_t cp;
+	int cw, wrap, h = fb->h, w = fb->w, scrolled;
+
+	while (i < n) {
+		scrolled = 0;
+		if (s[i] >= 0x20 && s[i] < 0x7f && !st->pending) {
+			/* Narrow text up to the margin, in one go. */
+			len = MIN((size_t)(w - st->cx), n - i);
+			j = 1 + ascii_span(s + i + 1, len - 1);
+			st->cx += (int)j;
+			st->pending = st->cx >= w;
+			st->cx = MIN(st->cx, w - 1);
+			i += j;
+			continue;
+		}
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			len = 1;
+			cw = 1;
+		} else if (s[i] == '\r') {
+			st->cx = 0;
+			st->pending = 0;
+			i++;
+			continue;
+		} else if (s[i] == '\n') {
+			if (st->cy == h - 1) {
+				if (st->t + 1 == stop) {
+					break;
+				}
+				st->t++;
+				scrolled = 1;
+			} else {
+				st->cy++;
+			}
+			st->pending = 0;
+			len = 1;
+			cw = 0;
+		} else if (s[i] == 0x1b) {
+			/* SGR only: it keeps a pending wrap (§3.5). */
+			if (n - i < 3 || s[i + 1] != '[') {
+				break;
+			}
+			j = i + 2;
+			while (j < n && ((s[j] >= '0' && s[j] <= '9') ||
+			    s[j] == ';')) {
+				j++;
+			}
+			if (j >= n || s[j] != 'm' ||
+			    csi_fast(vt, s + i, n - i) != j + 1 - i) {
+				break;
+			}
+			i = j + 1;
+			continue;
+		} else if ((len = text_char(s + i, n - i, &cp)) != 0) {
+			cw = width_of(vt, cp);
+			if (cw != 1 && cw != 2) {
+				break;
+			}
+			if (!st->pending && st->cx + cw <= w) {
+				/* Text that fits on the row, in one go. */
+				i += text_fit(vt, s + i, n - i, &st->cx);
+				st->pending = st->cx >= w;
+				st->cx = MIN(st->cx, w - 1);
+				continue;
+			}
+		} else {
+			break;
+		}
+		if (cw > 0) {
+			/* print_cp: a pending wrap, or a wide character that
+			 * does not fit, goes to the next row first. */
+			wrap = st->pending || (cw == 2 && st->cx == w - 1);
+			if (wrap && st->cy == h - 1) {
+				if (st->t + 1 == stop) {
+					break;
+				}
+				st->t++;
+				scrolled = 1;
+			}
+			if (wrap) {
+				st->cx = 0;
+				st->cy = MIN(st->cy + 1, h - 1);
+			}
+			st->cx += cw;
+			st->pending = st->cx >= w;
+			st->cx = MIN(st->cx, w - 1);
+		}
+		i += len;
+		if (scrolled && mark != NULL && st->t % every == 0) {
+			st->pos = i;
+			st->rend = fb->rend;
+			mark[0] = mark[1];
+			mark[1] = *st;
+		}
+	}
+	st->pos = i;
+}
+
+/*
+ * Skip what the text at s will scroll away; returns the bytes skipped (0:
+ * none). *end is where the walked text ends: the caller looks no more
+ * before it, so that each byte is walked at most twice. The second walk,
+ * to the byte that makes the h-th scroll from the end, starts from a mark
+ * at most 2h scrolls before it.
+ */
+static size_t
+ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
+{
+	struct fb *fb = vt->fb;
+	struct ff st, mark[2];
+	struct fb_rend rend = fb->rend;
+	long stop;
+
+	*end = 0;
+	/* Output that scrolls has the cursor on the bottom row; elsewhere
+	 * (a full-screen program) the walk would mostly be wasted. */
+	if (fb->cy != fb->h - 1 || fb->top != 0 || fb->bottom != fb->h - 1 ||
+	    !(fb->modes & FB_M_AUTOWRAP) || vt->g[vt->gl] ||
+	    n <= (size_t)fb->h) {
+		return 0;
+	}
+	memset(&st, 0, sizeof(st));
+	st.cx = fb->cx;
+	st.cy = fb->cy;
+	st.pending = fb->wrap_pending;
+	st.rend = fb->rend;
+	mark[0] = mark[1] = st;
+	ff_walk(vt, s, n, &st, 0, mark, fb->h);
+	*end = st.pos;
+	if (st.t < fb->h) {
+		fb->rend = rend;	/* as it was */
+		return 0;
+	}
+	stop = st.t - fb->h + 1;
+	st = mark[1].t < stop ? mark[1] : mark[0];
+	fb->rend = st.rend;
+	ff_walk(vt, s, *end, &st, stop, NULL, 0);
+	fb->cx = st.cx;
+	fb->cy = st.cy;
+	fb->wrap_pending = st.pending;
+	return st.pos;
+}
+
 void
 vt_init(struct vt *vt, struct fb *fb)
 {
@@ -2145,16 +2520,41 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 {
 	struct vt_act acts[4];
 	uint32_t cps[2];
-	size_t i = 0, len;
+	size_t i = 0, len, walked = 0;
 	int ncp, na, j, k;
 
 	while (i < n) {
-		/* Fast paths for text in the ground state: the machine would
-		 * only say PRINT. */
-		if (vt->p.state == S_GROUND && vt->p.npend == 0) {
+		/* Fast paths in the ground state: text the machine would only
+		 * PRINT, whole CSI sequences, output that scrolls away. */
+		if (vt->p.state == S_GROUND && vt->p.npend == 0 && !vt->slow) {
+			if (i >= walked) {
+				walked = i;
+				i += ff_skip(vt, s + i, n - i, &len);
+				walked += MAX(len, 1);
+				if (i >= n) {
+					break;	/* cannot happen: the walk
+						 * stops before a byte */
+				}
+			}
+			if (s[i] == 0x1b &&
+			    (len = csi_fast(vt, s + i, n - i)) != 0) {
+				i += len;
+				continue;
+			}
+			if (s[i] < 0x20 && s[i] != 0x1b) {
+				/* C0: the machine would only EXECUTE it. */
+				control(vt, s[i++]);
+				continue;
+			}
 			if (s[i] >= 0x20 && s[i] < 0x7f &&
 			    !(vt->fb->modes & FB_M_INSERT) && !vt->g[vt->gl]) {
 				i += print_run(vt, s + i, n - i);
+				continue;
+			}
+			if (s[i] >= 0xc2 && !(vt->fb->modes & FB_M_INSERT) &&
+			    !vt->g[vt->gl] &&
+			    (len = text_run(vt, s + i, n - i)) != 0) {
+				i += len;
 				continue;
 			}
 			if (s[i] >= 0xc2 &&

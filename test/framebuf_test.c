@@ -1407,6 +1407,115 @@ test_wide_at_wrap(void)
 	fb_free(&blank);
 }
 
+/* Every cell of row y is blank with background bg, and the row is whole. */
+static int
+row_is_blank(const struct fb *fb, int y, uint32_t bg)
+{
+	struct fb_cell blank;
+	int x;
+
+	memset(&blank, 0, sizeof(blank));
+	blank.r.bg = bg;
+	if (fb->rows[y]->w != fb->w) {
+		return 0;
+	}
+	for (x = 0; x < fb->w; x++) {
+		if (memcmp(fb_cell(fb, y, x), &blank, sizeof(blank)) != 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Fill every cell of fb with c. */
+static void
+scribble(struct fb *fb, char c)
+{
+	struct fb_cell *r;
+	int y, x;
+
+	for (y = 0; y < fb->h; y++) {
+		if ((r = fb_row_mut(fb, y)) == NULL) {
+			continue;
+		}
+		for (x = 0; x < fb->w; x++) {
+			r[x].c[0] = c;
+			r[x].len = 1;
+			r[x].r.fg = 31;
+		}
+	}
+}
+
+/*
+ * The row pool: rows a copy releases come back dirty, and every way a
+ * frame takes a row from the pool (blanking, growing, unsharing) must
+ * set all of its cells; the pool keeps its bounds and follows resizes.
+ */
+static void
+test_pool(void)
+{
+	struct fb fb, copy;
+	size_t row;
+	uint32_t bg;
+	int y, ok = 1, i;
+
+	if (fb_init(&fb, 30, 6) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(fb.pool != NULL && fb.pool->refs == 1 && fb.pool->n == 0);
+	for (i = 0; i < 20; i++) {
+		scribble(&fb, (char)('a' + i));
+		CHECK(fb_copy(&copy, &fb) == 0);
+		CHECK(fb.pool->refs == 2);
+		/* Shared rows blanked: new rows, from the pool once the
+		 * copies start releasing theirs. */
+		for (y = 0; y < fb.h; y++) {
+			bg = i % 2 ? 44 : 0;
+			ok = ok && fb_row_blank(&fb, y, bg) != NULL &&
+			    row_is_blank(&fb, y, bg);
+		}
+		fb_free(&copy);
+		CHECK(fb.pool->refs == 1);
+	}
+	CHECK(ok);
+	CHECK(fb.pool->n > 0 && fb.pool->n <= FB_POOL_ROWS);
+	/* Growing takes dirty rows from the pool: they must come blank. */
+	scribble(&fb, 'z');
+	CHECK(fb_copy(&copy, &fb) == 0);
+	scribble(&fb, 'y');	/* unshares every row */
+	fb_free(&copy);		/* the 'z' rows go to the pool */
+	CHECK(fb.pool->n >= 6);
+	CHECK(fb_resize(&fb, 30, 12) == 0);
+	for (y = 6; y < 12; y++) {
+		CHECK(row_is_blank(&fb, y, 0));
+	}
+	for (y = 0; y < 6; y++) {
+		CHECK(fb_cell(&fb, y, 29)->c[0] == 'y');
+	}
+	/* Unsharing takes a row from the pool and copies all of it. */
+	CHECK(fb_copy(&copy, &fb) == 0);
+	CHECK(fb_row_mut(&fb, 0) != NULL);
+	CHECK(memcmp(fb.rows[0]->cells, copy.rows[0]->cells,
+	    (size_t)fb.w * sizeof(struct fb_cell)) == 0);
+	CHECK(fb.rows[0] != copy.rows[0]);
+	fb_free(&copy);
+	/* A new width empties the pool of the old one. */
+	CHECK(fb_resize(&fb, 31, 12) == 0);
+	CHECK(fb.pool->w == 31 && fb.pool->n == 0);
+	for (y = 0; y < 12; y++) {
+		CHECK(fb.rows[y]->w == 31);
+	}
+	/* The pool's bounds hold for the widest rows too. */
+	CHECK(fb_resize(&fb, FB_MAX_COLS, 40) == 0);
+	CHECK(fb_copy(&copy, &fb) == 0);
+	scribble(&fb, 'q');
+	fb_free(&copy);
+	row = sizeof(struct fb_row) + FB_MAX_COLS * sizeof(struct fb_cell);
+	CHECK(fb.pool->n >= 1 && (size_t)fb.pool->n * row <= FB_POOL_BYTES);
+	fb_free(&fb);
+}
+
 int
 main(void)
 {
@@ -1420,5 +1529,6 @@ main(void)
 	test_convergence();
 	test_narrow_over_wide();
 	test_wide_at_wrap();
+	test_pool();
 	return TEST_DONE();
 }

@@ -10,7 +10,8 @@
  * seen renderer output. Aborts when a cursor leaves the screen, when the
  * renderer writes anything outside the vocabulary of terminal.md 9.6, or
  * when B does not show what A holds (allowing only the differences the
- * renderer documents).
+ * renderer documents). A third emulator S gets A's input in slow mode (the
+ * state machine alone, no fast paths) and must end up exactly like A.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct fb sa, sb, prev;
-static struct vt va, vb;
+static struct fb sa, sb, ss, prev;
+static struct vt va, vb, vs;
 static struct buf diff;
 
 static void
@@ -74,6 +75,29 @@ check_cursor(const struct fb *fb)
 {
 	if (fb->cy < 0 || fb->cy >= fb->h || fb->cx < 0 || fb->cx >= fb->w) {
 		fail("cursor out of range", fb->cy, fb->cx);
+	}
+}
+
+/* A and S: the same frame, cell for cell, and the same emulator state. */
+static void
+check_same(const struct fb *a, const struct fb *s)
+{
+	int y;
+
+	if (!fb_equal(a, s) || a->wrap_pending != s->wrap_pending ||
+	    a->comb_y != s->comb_y || a->comb_x != s->comb_x ||
+	    a->modes != s->modes || a->top != s->top ||
+	    a->bottom != s->bottom ||
+	    memcmp(&a->rend, &s->rend, sizeof(a->rend)) != 0) {
+		fail("the fast paths differ from the state machine", a->cy,
+		    a->cx);
+	}
+	for (y = 0; y < a->h; y++) {
+		if (memcmp(a->rows[y]->cells, s->rows[y]->cells,
+		    (size_t)a->w * sizeof(struct fb_cell)) != 0) {
+			fail("the fast paths differ from the state machine",
+			    y, 0);
+		}
 	}
 }
 
@@ -286,13 +310,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cp = &caps[data[0] & 1];
 	full = (data[0] >> 1) & 7;	/* every full-th frame is a redraw */
-	if (fb_init(&sa, 80, 24) == -1 || fb_init(&sb, 80, 24) == -1) {
+	if (fb_init(&sa, 80, 24) == -1 || fb_init(&sb, 80, 24) == -1 ||
+	    fb_init(&ss, 80, 24) == -1) {
 		abort();
 	}
 	vt_init(&va, &sa);
 	vt_init(&vb, &sb);
+	vt_init(&vs, &ss);
+	vs.slow = 1;
 	/* Only a server may speak the extensions; the receiver never does. */
 	va.server_ext = (data[0] >> 4) & 1;
+	vs.server_ext = va.server_ext;
 	while (i < size) {
 		if (fb_copy(&prev, &sa) == -1) {
 			abort();
@@ -304,14 +332,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			vt_resize(&va, 1 + data[i + 1] % 120,
 			    1 + data[i + 2] % 40);
+			vt_resize(&vs, 1 + data[i + 1] % 120,
+			    1 + data[i + 2] % 40);
 			i += 3;
 		} else {
 			n = MIN((size_t)data[i], size - i - 1);
 			vt_feed(&va, data + i + 1, n);
+			vt_feed(&vs, data + i + 1, n);
 			va.reply.len = 0;
+			vs.reply.len = 0;
 			i += 1 + n;
 		}
 		check_cursor(&sa);
+		check_same(&sa, &ss);
 		diff.len = 0;
 		frame++;
 		if (fb_diff(&prev, &sa, full == 0 || frame % full != 0, cp,
@@ -336,8 +369,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vt_free(&va);
 	vt_free(&vb);
+	vt_free(&vs);
 	fb_free(&sa);
 	fb_free(&sb);
+	fb_free(&ss);
 	buf_free(&diff);
 	return 0;
 }

@@ -3,7 +3,9 @@
  * expected results transcribed from the spec), the UTF-8 vectors of §2, the
  * width table against glibc's, the user-input translator of §10, and
  * bounds: huge parameters and counts, capped OSC strings, extreme resizes,
- * random input.
+ * random input; the fast paths against the state machine alone (random
+ * text fed whole, byte by byte and in chunks; edge cases split at every
+ * point), and the row pool under long scrolls with snapshots alive.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -1602,6 +1604,377 @@ gen_stream(uint32_t seed, size_t len, struct buf *b)
 	}
 }
 
+/*
+ * The fast paths (ASCII runs, whole CSI sequences, output that scrolls
+ * away unseen) against the byte-by-byte machine: text-heavy streams, so
+ * that long runs of scrolling text occur, with everything that must stop
+ * or change a fast path mixed in (wrap, margins, insert mode, autowrap
+ * off, wide and combining characters, invalid UTF-8, SGR, DEC graphics).
+ */
+static const char *const ftok[] = {
+	/* What the scroll skip walks over: text, CR, LF, SGR. */
+	"a", "word ", "longer words here ", "0123456789", "\r\n", "\r\n",
+	"\r\n", "\n", "\r", "\r\r\n", "\xe6\xbc\xa2", "\xe3\x80\x82",
+	"\xc3\xa9", "\xf0\x9f\x98\x80", "\033[0m", "\033[1;31m",
+	"\033[38;5;200m", "\033[48;2;1;2;3m", "\033[m", "\033[7m",
+	"\033[0;1;4;5;7;8;9;22;23;24;25;27;28;30;31;32;33;34;35;36;37;39;40;"
+	"41;42;43;44;45;46;47;49;90;91;92;93;94;95;96;97;100;101;102;103;104;"
+	"105;106;107;1;2;3m",
+	/* What stops it. */
+	"\xcc\x81", "\xc0\xaf", "\xff", "\x80", "\xe4\xb8", "\xed\xa0\x80",
+	"\033[1:2m", "\033[K", "\033[2K", "\033[J", "\033[b", "\t", "\b",
+	"\x0b", "\x0c", "\007", "\033(0", "\033(B", "\x0e", "\x0f",
+	"\xc2\x85", "\xc2\x84", "\xc2\x8d", "\xe2\x80\x8b", "\xcd\xb8",
+	"x\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81",
+	"\xc3\xa9\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81",
+};
+#define FWALK 21	/* the first FWALK tokens */
+
+/* Rare tokens: modes, regions, moves. */
+static const char *const frare[] = {
+	"\033[4h", "\033[4l", "\033[?7l", "\033[?7h", "\033[3;5r", "\033[r",
+	"\033[?6h", "\033[?6l", "\033[H", "\033[5;70H", "\033[2J", "\033[3L",
+	"\033[2M", "\033[5@", "\033[3P", "\033M", "\033[?1049h",
+	"\033[?1049l", "\0337", "\0338", "\033[9999C", "\033[A", "\033#8",
+};
+
+/*
+ * Text with one rare token in rare draws; calm: other tokens that stop
+ * the scroll skip only one in 64 draws, so that long walks happen; nocr:
+ * lines end in LF alone, so that columns carry over. The screen starts
+ * full of E (DECALN), so that a row the skip should have scrolled away
+ * shows.
+ */
+static void
+gen_text(uint32_t *seed, size_t len, int rare, int calm, int nocr,
+    struct buf *b)
+{
+	const char *t;
+	uint32_t n;
+
+	sput(b, "\033#8");
+	while (b->len < len) {
+		if (srnd(seed, (uint32_t)rare) == 0) {
+			t = frare[srnd(seed, LEN(frare))];
+		} else {
+			n = calm && srnd(seed, 64) != 0 ? FWALK : LEN(ftok);
+			t = ftok[srnd(seed, n)];
+			if (nocr && strchr(t, '\r') != NULL) {
+				t = "\n";
+			}
+		}
+		sput(b, t);
+	}
+}
+
+/* Everything a frame shows and the emulator keeps about it. */
+static int
+same_frame(const struct fb *a, const struct fb *b)
+{
+	int y;
+
+	if (!fb_equal(a, b) || a->wrap_pending != b->wrap_pending ||
+	    a->comb_y != b->comb_y || a->comb_x != b->comb_x ||
+	    a->modes != b->modes || a->top != b->top ||
+	    a->bottom != b->bottom ||
+	    memcmp(&a->rend, &b->rend, sizeof(a->rend)) != 0) {
+		return 0;
+	}
+	for (y = 0; y < a->h; y++) {
+		if (memcmp(a->rows[y]->cells, b->rows[y]->cells,
+		    (size_t)a->w * sizeof(struct fb_cell)) != 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+test_fast_paths(void)
+{
+	static const int size[][2] = { { 80, 24 }, { 17, 9 }, { 10, 3 },
+	    { 1, 1 }, { 2, 2 }, { 3, 40 }, { 200, 5 } };
+	struct buf in = { NULL, 0, 0 };
+	struct fb fb[4];
+	struct vt vt[4];
+	uint32_t seed = 4242, cseed;
+	size_t i, off, len;
+	int z, k, round, same = 1, inv = 1;
+
+	for (round = 0; round < 84; round++) {
+		z = round % (int)LEN(size);
+		in.len = 0;
+		gen_text(&seed, 20000 + srnd(&seed, 20000),
+		    round % 3 == 2 ? 40 : 2000, round % 3 != 0, round % 4 == 1,
+		    &in);
+		for (k = 0; k < 4; k++) {
+			if (fb_init(&fb[k], size[z][0], size[z][1]) == -1) {
+				CHECK(0);
+				return;
+			}
+			vt_init(&vt[k], &fb[k]);
+			vt[k].server_ext = round % 2;
+		}
+		/* The reference: the state machine alone. */
+		vt[3].slow = 1;
+		vt_feed(&vt[3], in.p, in.len);
+		vt_feed(&vt[0], in.p, in.len);
+		for (i = 0; i < in.len; i++) {
+			vt_feed(&vt[1], in.p + i, 1);
+		}
+		cseed = seed;
+		for (off = 0; off < in.len; off += len) {
+			len = 1 + srnd(&cseed, 600);
+			len = MIN(len, in.len - off);
+			vt_feed(&vt[2], in.p + off, len);
+		}
+		for (k = 0; k < 4; k++) {
+			inv = inv && invariants(&fb[k]);
+		}
+		for (k = 0; k < 3; k++) {
+			if (!same_frame(&fb[3], &fb[k])) {
+				fprintf(stderr, "fast paths: round %d (%dx%d), "
+				    "feed %d differs\n", round, size[z][0],
+				    size[z][1], k);
+				same = 0;
+			}
+		}
+		for (k = 0; k < 4; k++) {
+			vt_free(&vt[k]);
+			fb_free(&fb[k]);
+		}
+	}
+	CHECK(same);
+	CHECK(inv);
+	buf_free(&in);
+}
+
+/* Append s n times. */
+static void
+sput_n(struct buf *b, const char *s, int n)
+{
+	while (n-- > 0) {
+		sput(b, s);
+	}
+}
+
+/*
+ * Edge cases of the fast paths, each fed whole and split in two at every
+ * point, against the state machine alone.
+ */
+static void
+test_fast_cases(void)
+{
+	struct buf in = { NULL, 0, 0 };
+	struct fb ref, fb;
+	struct vt vref, vt;
+	size_t k;
+	int c, ok, all = 1;
+
+	for (c = 0; c < 14; c++) {
+		in.len = 0;
+		switch (c) {
+		case 0:	/* a long cell overwritten by text_run */
+			sput(&in, "x\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81"
+			    "\r\xe6\xbc\xa2");
+			break;
+		case 1:
+			sput(&in, "\xc3\xa9\xcc\x81\xcc\x81\xcc\x81\xcc\x81"
+			    "\xcc\x81\r\xc3\xa9y");
+			break;
+		case 2:	/* ASCII over a three-byte cell */
+			sput(&in, "\xe6\xbc\xa2\xc3\xa9\rab");
+			break;
+		case 3:	/* a wide character in the last two columns */
+			sput(&in, "\033#8\033[1;79H\xe6\xbc\xa2z");
+			break;
+		case 4:	/* ... and in the last one: it wraps early */
+			sput(&in, "\033#8\033[1;80H\xe6\xbc\xa2z");
+			break;
+		case 5:	/* SGR in the part that scrolls away */
+			sput(&in, "\033#8\033[24;1H\033[31m");
+			sput_n(&in, "abc\r\n\033[1;44m", 100);
+			sput(&in, "\033[0;7mx");
+			break;
+		case 6:	/* wrapped lines */
+			sput(&in, "\033#8");
+			sput_n(&in, "0123456789012345678901234567890123456789"
+			    "0123456789012345678901234567890123456789"
+			    "01234\r\n", 60);
+			break;
+		case 7:	/* lines that end at the margin */
+			sput(&in, "\033#8");
+			sput_n(&in, "0123456789012345678901234567890123456789"
+			    "0123456789012345678901234567890123456789"
+			    "\r\n", 60);
+			break;
+		case 8:	/* LF without CR: the column carries over */
+			sput(&in, "\033#8");
+			sput_n(&in, "abc\n", 100);
+			break;
+		case 9:	/* wide characters that wrap */
+			sput(&in, "\033#8");
+			sput_n(&in, "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2"
+			    "\xe6\xbc\xa2\xe6\xbc\xa2\xe6\xbc\xa2"
+			    "\xe6\xbc\xa2", 60);
+			break;
+		case 10: /* a combining mark after the walk */
+			sput(&in, "\033#8");
+			sput_n(&in, "abc\r\n", 100);
+			sput(&in, "\xcc\x81");
+			break;
+		case 11: /* the walk from a pending wrap */
+			sput(&in, "\033#8\033[24;80Hz");
+			sput_n(&in, "\r\nabc", 50);
+			break;
+		case 12: /* a region: no skip, same frame */
+			sput(&in, "\033#8\033[3;20r\033[20;1H");
+			sput_n(&in, "abc\r\n", 100);
+			break;
+		default: /* origin mode, cursor outside the region */
+			sput(&in, "\033#8\033[3;20r\033[?6h\033[r\033[1;1H"
+			    "\033[3;20r");
+			sput_n(&in, "a\xe6\xbc\xa2\r\n", 30);
+			break;
+		}
+		/* Every split of the short inputs, one in 13 of the long. */
+		if (fb_init(&ref, 80, 24) == -1) {
+			CHECK(0);
+			return;
+		}
+		vt_init(&vref, &ref);
+		vref.slow = 1;
+		vt_feed(&vref, in.p, in.len);
+		for (k = 0; k <= in.len; k += in.len > 1000 ? 13 : 1) {
+			if (fb_init(&fb, 80, 24) == -1) {
+				CHECK(0);
+				return;
+			}
+			vt_init(&vt, &fb);
+			vt_feed(&vt, in.p, k);
+			vt_feed(&vt, in.p + k, in.len - k);
+			ok = same_frame(&ref, &fb) && invariants(&fb);
+			if (!ok && all) {
+				fprintf(stderr, "fast case %d split %zu "
+				    "differs\n", c, k);
+			}
+			all = all && ok;
+			vt_free(&vt);
+			fb_free(&fb);
+		}
+		vt_free(&vref);
+		fb_free(&ref);
+	}
+	CHECK(all);
+	buf_free(&in);
+}
+
+/* A frame's cells and cursor, deep: what a snapshot must keep showing. */
+static uint8_t *
+deep_copy(const struct fb *fb)
+{
+	size_t row = (size_t)fb->w * sizeof(struct fb_cell);
+	uint8_t *p = malloc(row * (size_t)fb->h);
+	int y;
+
+	if (p != NULL) {
+		for (y = 0; y < fb->h; y++) {
+			memcpy(p + row * (size_t)y, fb->rows[y]->cells, row);
+		}
+	}
+	return p;
+}
+
+static int
+deep_equal(const struct fb *fb, const uint8_t *p)
+{
+	size_t row = (size_t)fb->w * sizeof(struct fb_cell);
+	int y;
+
+	for (y = 0; y < fb->h; y++) {
+		if (memcmp(p + row * (size_t)y, fb->rows[y]->cells, row) != 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Long scrolls with snapshots alive, as the server keeps them: rows a
+ * snapshot releases go to the pool and come back in the live frame; no
+ * snapshot may change, the pool stays within its bounds, and the live
+ * frame equals one fed byte by byte without snapshots.
+ */
+#define SNAPS 6
+static void
+test_row_pool(void)
+{
+	struct buf in = { NULL, 0, 0 };
+	struct fb fb, ref, snap[SNAPS];
+	struct vt vt, vref;
+	uint8_t *deep[SNAPS];
+	uint32_t seed = 99;
+	size_t off, len;
+	int k, n = 0, kept = 1, bounded = 1, round;
+
+	for (round = 0; round < 4; round++) {
+		in.len = 0;
+		gen_text(&seed, 200000, 2000, round % 2, 0, &in);
+		if (fb_init(&fb, round % 2 ? 80 : 13, round % 2 ? 24 : 5) ==
+		    -1 || fb_init(&ref, fb.w, fb.h) == -1) {
+			CHECK(0);
+			return;
+		}
+		vt_init(&vt, &fb);
+		vt_init(&vref, &ref);
+		vref.slow = 1;
+		n = 0;
+		for (off = 0; off < in.len; off += len) {
+			len = 1 + srnd(&seed, 3000);
+			len = MIN(len, in.len - off);
+			vt_feed(&vt, in.p + off, len);
+			vt_feed(&vref, in.p + off, len);
+			if (round >= 2 && srnd(&seed, 10) == 0) {
+				/* A resize empties the pool of old widths. */
+				vt_resize(&vt, 5 + (int)srnd(&seed, 90),
+				    fb.h);
+				vt_resize(&vref, fb.w, fb.h);
+			}
+			/* The oldest snapshot goes, a new one comes. */
+			k = n % SNAPS;
+			if (n >= SNAPS) {
+				kept = kept && deep_equal(&snap[k], deep[k]);
+				fb_free(&snap[k]);
+				free(deep[k]);
+			}
+			if (fb_copy(&snap[k], &fb) == -1 ||
+			    (deep[k] = deep_copy(&fb)) == NULL) {
+				CHECK(0);
+				return;
+			}
+			n++;
+			bounded = bounded && fb.pool != NULL &&
+			    fb.pool->n <= FB_POOL_ROWS &&
+			    (size_t)fb.pool->n * (sizeof(struct fb_row) +
+			    (size_t)fb.w * sizeof(struct fb_cell)) <=
+			    FB_POOL_BYTES;
+		}
+		CHECK(same_frame(&fb, &ref));
+		for (k = 0; k < MIN(n, SNAPS); k++) {
+			kept = kept && deep_equal(&snap[k], deep[k]);
+			fb_free(&snap[k]);
+			free(deep[k]);
+		}
+		vt_free(&vt);
+		fb_free(&fb);
+		vt_free(&vref);
+		fb_free(&ref);
+	}
+	CHECK(kept);
+	CHECK(bounded);
+	buf_free(&in);
+}
+
 static void
 dprintf_(struct buf *b, const char *fmt, ...)
 {
@@ -1772,6 +2145,9 @@ main(int argc, char **argv)
 	test_random();
 	test_shared();
 	test_chunks();
+	test_fast_paths();
+	test_fast_cases();
+	test_row_pool();
 	test_server_ext();
 	test_streams(argc == 3 && strcmp(argv[1], "--streams") == 0 ?
 	    argv[2] : NULL);
