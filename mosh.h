@@ -634,6 +634,7 @@ struct ssp {
 	struct ssp_tstate sent[SSP_SENT_MAX + 1];
 	size_t nsent, assumed;
 	uint64_t next_ack_time, next_send_time, mindelay_clock;
+	int hurry, hurried;		/* ssp_hurry; the newest send was one */
 	uint64_t ack_num, last_heard;
 	int heard, pending_data_ack;
 	int shutdown;
@@ -665,6 +666,16 @@ void ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now);
  * counted, SSP_EVERSION: an instruction of another protocol version.
  */
 int ssp_recv(struct ssp *s, const uint8_t *p, size_t len, uint64_t now);
+
+/*
+ * The unsent change of the live state is an interactive echo: send it as
+ * soon as the send interval allows, without the batching wait (mindelay);
+ * the change after it then waits for mindelay alone. Nothing unsent:
+ * no effect.
+ */
+void ssp_hurry(struct ssp *s);
+/* 1 if the live state differs from the newest one sent, else 0. */
+int ssp_unsent(const struct ssp *s);
 
 /* The live local state, to change in place; not during shutdown. */
 void *ssp_current(struct ssp *s);

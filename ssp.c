@@ -1211,25 +1211,48 @@ active(const struct ssp *s, uint64_t now)
 	return s->heard && s->last_heard + SSP_ACTIVE_RETRY_TIMEOUT > now;
 }
 
+/*
+ * When to send unsent changes: after the batching wait (mindelay) from the
+ * first of them and the send interval from the previous send. An echo
+ * (ssp_hurry) skips the batching wait; the output that follows it skips
+ * the interval instead, so that an echo sent alone does not hold back the
+ * rest of the shell's reply. At most two sends per interval, then.
+ */
+static uint64_t
+send_time(const struct ssp *s, const struct ssp_link *l)
+{
+	uint64_t paced = s->sent[s->nsent - 1].ts + l->send_interval;
+
+	if (s->hurry) {
+		return MAX(s->mindelay_clock, paced);
+	}
+	if (s->hurried) {
+		return s->mindelay_clock + s->cfg.mindelay;
+	}
+	return MAX(s->mindelay_clock + s->cfg.mindelay, paced);
+}
+
 static void
 calculate_timers(struct ssp *s, const struct ssp_link *l, uint64_t now)
 {
 	const struct ssp_ops *o = s->cfg.mine;
 	const struct ssp_tstate *back = &s->sent[s->nsent - 1];
 	uint64_t t;
+	int unsent;
 
 	update_assumed(s, l, now);
 	rationalize(s);
 	if (s->pending_data_ack && s->next_ack_time > now + SSP_ACK_DELAY) {
 		s->next_ack_time = now + SSP_ACK_DELAY;
 	}
-	if (!o->equal(s->cur, back->st)) {
+	unsent = !o->equal(s->cur, back->st);
+	s->hurry &= unsent;		/* an echo undone is no echo */
+	if (unsent) {
 		/* unsent changes: wait a little for more, then the interval */
 		if (s->mindelay_clock == SSP_NEVER) {
 			s->mindelay_clock = now;
 		}
-		s->next_send_time = MAX(s->mindelay_clock + s->cfg.mindelay,
-		    back->ts + l->send_interval);
+		s->next_send_time = send_time(s, l);
 	} else if (!o->equal(s->cur, s->sent[s->assumed].st) &&
 	    active(s, now)) {
 		/* the assumed state went stale: retry at frame rate */
@@ -1382,6 +1405,7 @@ send_empty_ack(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	send_instruction(s, l, NULL, 0, num);
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
+	s->hurry = s->hurried = 0;
 }
 
 static void
@@ -1406,6 +1430,8 @@ send_to_receiver(struct ssp *s, const struct ssp_link *l, const uint8_t *diff,
 	s->assumed = s->nsent - 1;
 	s->next_ack_time = now + SSP_ACK_INTERVAL;
 	s->next_send_time = SSP_NEVER;
+	s->hurried = s->hurry;
+	s->hurry = 0;
 }
 
 void
@@ -1446,6 +1472,7 @@ ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now)
 		if (now >= s->next_send_time) {
 			s->next_send_time = SSP_NEVER;
 			s->mindelay_clock = SSP_NEVER;
+			s->hurry = 0;
 		}
 	} else {
 		send_to_receiver(s, l, s->d1.p, s->d1.len, now);
@@ -1608,6 +1635,22 @@ ssp_recv(struct ssp *s, const uint8_t *p, size_t len, uint64_t now)
 		buf_free(&s->z);
 	}
 	return r;
+}
+
+void
+ssp_hurry(struct ssp *s)
+{
+	const struct ssp_ops *o = s->cfg.mine;
+
+	s->hurry = !o->equal(s->cur, s->sent[s->nsent - 1].st);
+}
+
+int
+ssp_unsent(const struct ssp *s)
+{
+	const struct ssp_ops *o = s->cfg.mine;
+
+	return !o->equal(s->cur, s->sent[s->nsent - 1].st);
 }
 
 void *
