@@ -1552,6 +1552,154 @@ test_send_interval(void)
 	}
 }
 
+/*
+ * The send rule of ssp_hurry on one endpoint and a fake clock: what each
+ * send was (diff length, chaff length) and when.
+ */
+struct hurry_log {
+	size_t n;
+	uint64_t now;
+	uint64_t t[64];
+	size_t diff[64], chaff[64];
+};
+
+static int
+hurry_send(void *arg, const uint8_t *p, size_t len)
+{
+	struct hurry_log *h = arg;
+	struct ssp_frag f;
+	struct ssp_inst in;
+	struct buf z = { NULL, 0, 0 };
+
+	CHECK(ssp_frag_parse(p, len, &f) == 0 && f.final);
+	CHECK(ssp_inflate(f.p, f.len, &z) == 0);
+	CHECK(ssp_inst_decode(z.p, z.len, &in) == 0);
+	if (h->n < LEN(h->t)) {
+		h->t[h->n] = h->now;
+		h->diff[h->n] = in.diff_len;
+		h->chaff[h->n++] = in.chaff_len;
+	}
+	buf_free(&z);
+	return 0;
+}
+
+/* Tick at every ms of [from, to); the number of sends in that time. */
+static size_t
+hurry_run(struct ssp *s, const struct ssp_link *l, struct hurry_log *h,
+    uint64_t from, uint64_t to)
+{
+	size_t n0 = h->n;
+
+	for (h->now = from; h->now < to; h->now++) {
+		ssp_tick(s, l, h->now);
+	}
+	return h->n - n0;
+}
+
+static void
+hurry_change(struct ssp *s, const char *text)
+{
+	struct tb *t = ssp_current(s);
+
+	CHECK(buf_append(&t->c, text, strlen(text)) == 0);
+}
+
+static void
+test_hurry(void)
+{
+	static struct hurry_log h;
+	struct ssp s;
+	struct ssp_cfg cfg;
+	struct ssp_link l;
+	struct tb init;
+	size_t i, any_chaff = 0;
+	uint64_t t;
+
+	memset(&init, 0, sizeof(init));
+	init.w = 80;
+	init.h = 24;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mine = cfg.remote = &tb_ops;
+	cfg.mine_init = cfg.remote_init = &init;
+	cfg.mindelay = SSP_MINDELAY_SERVER;
+	cfg.rand = test_rand;
+	CHECK(ssp_init(&s, &cfg, 0) == 0);
+	memset(&l, 0, sizeof(l));
+	l.has_peer = 1;
+	l.send_interval = 20;
+	l.rto = 1000;
+	l.mtu = 1252;
+	l.send = hurry_send;
+	l.arg = &h;
+	CHECK(hurry_run(&s, &l, &h, 0, 100) == 1);	/* the first ack */
+	CHECK(h.diff[0] == 0 && h.chaff[0] == 0);
+
+	/* Nothing unsent: ssp_hurry changes nothing. */
+	ssp_hurry(&s);
+	CHECK(!ssp_unsent(&s) && ssp_wait(&s, &l, 100) > 20);
+
+	/* A plain change waits for mindelay (8 ms), then goes. */
+	hurry_change(&s, "a");
+	CHECK(ssp_unsent(&s));
+	CHECK(ssp_wait(&s, &l, 100) == SSP_MINDELAY_SERVER);
+	CHECK(hurry_run(&s, &l, &h, 100, 108) == 0);
+	CHECK(hurry_run(&s, &l, &h, 108, 109) == 1 && h.diff[1] > 0);
+	CHECK(!ssp_unsent(&s));
+
+	/* An echo goes in the same tick... */
+	hurry_change(&s, "b");
+	ssp_hurry(&s);
+	CHECK(ssp_wait(&s, &l, 300) == 0);
+	CHECK(hurry_run(&s, &l, &h, 300, 301) == 1 && h.t[2] == 300);
+	/* ...the output after it waits for mindelay alone (not 320)... */
+	hurry_change(&s, "c");
+	CHECK(ssp_wait(&s, &l, 302) == SSP_MINDELAY_SERVER);
+	CHECK(hurry_run(&s, &l, &h, 302, 311) == 1 && h.t[3] == 310);
+	/* ...and the next change is paced again: 310 + 20. */
+	hurry_change(&s, "d");
+	CHECK(ssp_wait(&s, &l, 312) == 18);
+	CHECK(hurry_run(&s, &l, &h, 312, 331) == 1 && h.t[4] == 330);
+
+	/* An echo keeps the send interval: 330 + 20, not 335. */
+	hurry_change(&s, "e");
+	ssp_hurry(&s);
+	CHECK(ssp_wait(&s, &l, 335) == 15);
+	CHECK(hurry_run(&s, &l, &h, 335, 351) == 1 && h.t[5] == 350);
+
+	/* A change undone before its send: the hurry does not linger. */
+	hurry_change(&s, "f");
+	ssp_hurry(&s);
+	((struct tb *)ssp_current(&s))->c.len--;
+	CHECK(!ssp_unsent(&s));
+	ssp_tick(&s, &l, 400);
+	hurry_change(&s, "g");
+	CHECK(ssp_wait(&s, &l, 500) == SSP_MINDELAY_SERVER);
+	CHECK(hurry_run(&s, &l, &h, 500, 509) == 1 && h.t[6] == 508);
+
+	/* Bulk: a change every ms and no hurry: one send per interval. */
+	for (t = 1000; t < 1400; t++) {
+		hurry_change(&s, "x");
+		h.now = t;
+		ssp_tick(&s, &l, t);
+	}
+	for (i = 7; i < h.n; i++) {
+		CHECK(h.t[i] - h.t[i - 1] >= 20);
+	}
+	CHECK(h.n - 7 == 20);
+
+	/*
+	 * Bare acks carry no chaff; states with a diff do, at random (the
+	 * heartbeat here has one: nothing was acked).
+	 */
+	CHECK(hurry_run(&s, &l, &h, 1400, 5000) == 2);
+	for (i = 0; i < h.n; i++) {
+		CHECK(h.diff[i] > 0 || h.chaff[i] == 0);
+		any_chaff += h.diff[i] > 0 && h.chaff[i] > 0;
+	}
+	CHECK(any_chaff > 0);
+	ssp_free(&s);
+}
+
 /* session2's ending: the shell exits, the server sends its last screen as
  * state -1, the client acks it once and is done. */
 static void
@@ -2099,6 +2247,7 @@ main(void)
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_hurry();
 	test_retry_phases();
 	test_server_shutdown();
 	test_fragments_hostile();
