@@ -1205,12 +1205,6 @@ rationalize(struct ssp *s)
 	}
 }
 
-static int
-active(const struct ssp *s, uint64_t now)
-{
-	return s->heard && s->last_heard + SSP_ACTIVE_RETRY_TIMEOUT > now;
-}
-
 /*
  * When to send unsent changes: after the batching wait (mindelay) from the
  * first of them and the send interval from the previous send. An echo
@@ -1230,6 +1224,12 @@ send_time(const struct ssp *s, const struct ssp_link *l)
 		return s->mindelay_clock + s->cfg.mindelay;
 	}
 	return MAX(s->mindelay_clock + s->cfg.mindelay, paced);
+}
+
+static int
+active(const struct ssp *s, uint64_t now)
+{
+	return s->heard && s->last_heard + SSP_ACTIVE_RETRY_TIMEOUT > now;
 }
 
 static void
