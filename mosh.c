@@ -68,7 +68,7 @@ extern char **environ;
 #define ECHO_TIMEOUT_MS 50		/* §8.3 */
 #define SERVER_PTY_BUDGET (64u << 10)	/* pty bytes emulated per pass */
 #define SERVER_ECHO_QUIET_MS SSP_MINDELAY_SERVER /* silence before an echo */
-#define SERVER_ECHO_BYTES 1024		/* an echo is at most this long */
+#define SERVER_ECHO_BYTES 4096		/* an echo (or a redraw) is shorter */
 
 /* ==== small helpers ==== */
 

@@ -3,10 +3,11 @@
 over loopback, for any pairing of servers and clients. Nothing is asserted;
 figures are printed. Run from the repository root after `make`.
 
-  python3 test/latency_bench.py keys SERVER CLIENT [N [GAP_MS]]
+  python3 test/latency_bench.py keys SERVER CLIENT [N [GAP_MS [CMD]]]
       The client runs in a pty (80x24, MOSH_PREDICTION_DISPLAY=never) and
-      the session's command leaves the line discipline echoing (cooked
-      mode). N letters (default 100) are written to the client's pty one at
+      the session runs CMD (default "exec cat >/dev/null": the line
+      discipline echoes, cooked mode; "exec bash --norc -i" has readline
+      echo instead). N letters (default 100) are written to the client's pty one at
       a time, GAP_MS (default 150, plus up to 50 at random) apart; for each,
       the time from the write to the moment the letter shows in the
       client's output (escape sequences stripped). Prints
@@ -196,9 +197,9 @@ def pct(v, p):
     return v[min(len(v) - 1, int(p * len(v)))]
 
 
-def keys(server, client, n=100, gap=150):
+def keys(server, client, n=100, gap=150, cmd="exec cat >/dev/null"):
     pid, relay, cl = session(server, client,
-                             "printf 'READY\\r\\n'; exec cat >/dev/null",
+                             "printf 'READY\\r\\n'; " + cmd,
                              b"READY", False)
     lat = []
     rng = random.Random(1)
@@ -272,7 +273,7 @@ def main():
     if len(a) < 3 or a[0] not in ("keys", "bulk", "idle"):
         sys.exit(__doc__)
     if a[0] == "keys":
-        keys(a[1], a[2], *[int(x) for x in a[3:5]])
+        keys(a[1], a[2], *([int(x) for x in a[3:5]] + a[5:6]))
     elif a[0] == "bulk" and len(a) == 4:
         bulk(a[1], a[2], a[3])
     elif a[0] == "idle":
