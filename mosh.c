@@ -1353,13 +1353,19 @@ server_spawn(struct server *s)
 
 /* ==== server: the main loop (protocol.md §9.5) ==== */
 
-/* Start the shutdown handshake, or leave at once if there is no client. */
+/*
+ * Start the shutdown handshake, or leave at once if there is no client.
+ * The last screen goes with it, so SSP's copy is brought up to date.
+ */
 static void
 server_stop(struct server *s, uint64_t now)
 {
 	if (!s->net.has_peer) {
 		s->done = 1;
 	} else if (!ssp_shutdown_in_progress(&s->ssp)) {
+		if (s->dirty && ssp_set_current(&s->ssp, &s->term) == 0) {
+			s->dirty = 0;
+		}
 		ssp_start_shutdown(&s->ssp, now);
 	}
 }
@@ -1586,10 +1592,8 @@ server_read_pty(struct server *s, uint64_t now, int *empty)
 			break;
 		}
 		vt_feed(&s->term.vt, buf, (size_t)n);
-		total += (size_t)n;
-	}
-	if (total > 0) {
 		s->dirty = 1;
+		total += (size_t)n;
 	}
 	return total;
 }

@@ -704,12 +704,17 @@ test_server_sync(void)
 	server_sync(&s, 12, 1);
 	CHECK(!s.dirty && term_equal(ssp_current(&s.ssp), &s.term));
 	CHECK(s.ssp.hurry);
-	/* During the shutdown the copy is left alone. */
-	ssp_start_shutdown(&s.ssp, 13);
+	/* The shutdown takes the last screen along, then nothing more. */
 	feed(&s.term, "c");
 	s.dirty = 1;
+	s.net.has_peer = 1;
+	server_stop(&s, 13);
+	CHECK(ssp_shutdown_in_progress(&s.ssp) && !s.done);
+	CHECK(!s.dirty && term_equal(ssp_current(&s.ssp), &s.term));
+	feed(&s.term, "d");
+	s.dirty = 1;
 	server_sync(&s, 14, 1);
-	CHECK(s.dirty);
+	CHECK(s.dirty && !term_equal(ssp_current(&s.ssp), &s.term));
 	ssp_free(&s.ssp);
 	term_release(&s.term);
 }
