@@ -1360,11 +1360,6 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 	in.throwaway_num = s->sent[0].num;
 	in.diff = diff;
 	in.diff_len = dlen;
-	/*
-	 * A bare ack has nothing to hide (its numbers are public, its timing
-	 * shows what it is); leaving it without chaff (the field is optional)
-	 * makes the idle heartbeats ~10 bytes smaller than upstream's.
-	 */
 	make_chaff(s, chaff, &in.chaff_len, dlen);
 	in.chaff = chaff;
 	if (new_num == SSP_SHUTDOWN_NUM) {
@@ -1648,20 +1643,18 @@ ssp_recv(struct ssp *s, const uint8_t *p, size_t len, uint64_t now)
 	return r;
 }
 
-void
-ssp_hurry(struct ssp *s)
-{
-	const struct ssp_ops *o = s->cfg.mine;
-
-	s->hurry = !o->equal(s->cur, s->sent[s->nsent - 1].st);
-}
-
 int
 ssp_unsent(const struct ssp *s)
 {
 	const struct ssp_ops *o = s->cfg.mine;
 
 	return !o->equal(s->cur, s->sent[s->nsent - 1].st);
+}
+
+void
+ssp_hurry(struct ssp *s)
+{
+	s->hurry = ssp_unsent(s);
 }
 
 void *
