@@ -1700,6 +1700,64 @@ test_hurry(void)
 	ssp_free(&s);
 }
 
+/*
+ * Random changes, half of them hurried, on a fake clock: sends are never
+ * closer than mindelay, no three fall within one send interval, and every
+ * change goes out.
+ */
+static void
+test_hurry_random(void)
+{
+	static struct hurry_log h;
+	static uint64_t ts[4096];
+	struct ssp s;
+	struct ssp_cfg cfg;
+	struct ssp_link l;
+	struct tb init;
+	size_t n = 0, i, k, bad = 0;
+	uint64_t r;
+
+	memset(&init, 0, sizeof(init));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mine = cfg.remote = &tb_ops;
+	cfg.mine_init = cfg.remote_init = &init;
+	cfg.mindelay = SSP_MINDELAY_SERVER;
+	CHECK(ssp_init(&s, &cfg, 0) == 0);
+	memset(&l, 0, sizeof(l));
+	l.has_peer = 1;
+	l.send_interval = 20;
+	l.rto = 1000;
+	l.mtu = 1252;
+	l.send = hurry_send;
+	l.arg = &h;
+	for (h.now = 0; h.now < 30000; h.now++) {
+		r = rng() % 1000;
+		if (r < 60) {
+			hurry_change(&s, "y");
+			if (r < 30) {
+				ssp_hurry(&s);
+			}
+		}
+		k = h.n;
+		ssp_tick(&s, &l, h.now);
+		if (h.n > k && n < LEN(ts)) {
+			ts[n++] = h.now;
+		}
+		h.n = 0;	/* only the times are kept here */
+	}
+	for (; h.now < 30100; h.now++) {
+		ssp_tick(&s, &l, h.now);
+	}
+	CHECK(!ssp_unsent(&s));
+	CHECK(n > 1000 && n < LEN(ts));
+	for (i = 1; i < n; i++) {
+		bad += ts[i] - ts[i - 1] < SSP_MINDELAY_SERVER;
+		bad += i >= 2 && ts[i] - ts[i - 2] < l.send_interval;
+	}
+	CHECK(bad == 0);
+	ssp_free(&s);
+}
+
 /* session2's ending: the shell exits, the server sends its last screen as
  * state -1, the client acks it once and is done. */
 static void
@@ -2248,6 +2306,7 @@ main(void)
 	test_first_retry();
 	test_send_interval();
 	test_hurry();
+	test_hurry_random();
 	test_retry_phases();
 	test_server_shutdown();
 	test_fragments_hostile();
