@@ -1682,7 +1682,7 @@ test_hurry(void)
 	ssp_hurry(&s);
 	((struct tb *)ssp_current(&s))->c.len--;
 	CHECK(!ssp_unsent(&s));
-	ssp_tick(&s, &l, 400);
+	CHECK(hurry_run(&s, &l, &h, 351, 500) == 0);
 	hurry_change(&s, "g");
 	CHECK(ssp_wait(&s, &l, 500) == SSP_MINDELAY_SERVER);
 	CHECK(hurry_run(&s, &l, &h, 500, 509) == 1 && h.t[6] == 508);
