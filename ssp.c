@@ -1208,22 +1208,24 @@ rationalize(struct ssp *s)
 /*
  * When to send unsent changes: after the batching wait (mindelay) from the
  * first of them and the send interval from the previous send. An echo
- * (ssp_hurry) skips the batching wait; the output that follows it skips
- * the interval instead, so that an echo sent alone does not hold back the
- * rest of the shell's reply. At most two sends per interval, then.
+ * (ssp_hurry) skips the batching wait and is paced by the interval from
+ * the previous echo only, so that an echo ack or a heartbeat sent just
+ * before it does not hold it back. The output that follows an echo is
+ * paced as if the echo had not been sent, so that the echo does not hold
+ * it back either. No more than two sends fall in one interval.
  */
 static uint64_t
 send_time(const struct ssp *s, const struct ssp_link *l)
 {
-	uint64_t paced = s->sent[s->nsent - 1].ts + l->send_interval;
+	uint64_t batch = s->mindelay_clock + s->cfg.mindelay;
 
 	if (s->hurry) {
-		return MAX(s->mindelay_clock, paced);
+		return MAX(s->mindelay_clock, s->hurry_ts + l->send_interval);
 	}
 	if (s->hurried) {
-		return s->mindelay_clock + s->cfg.mindelay;
+		return MAX(batch, s->pace_ts + l->send_interval);
 	}
-	return MAX(s->mindelay_clock + s->cfg.mindelay, paced);
+	return MAX(batch, s->sent[s->nsent - 1].ts + l->send_interval);
 }
 
 static int
@@ -1479,6 +1481,10 @@ ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now)
 			s->hurry = 0;
 		}
 	} else {
+		if (s->hurry) {
+			s->hurry_ts = now;
+			s->pace_ts = s->sent[s->nsent - 1].ts;
+		}
 		send_to_receiver(s, l, s->d1.p, s->d1.len, now);
 		s->mindelay_clock = SSP_NEVER;
 		s->hurried = s->hurry;	/* the next change waits less */
