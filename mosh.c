@@ -66,6 +66,9 @@ extern char **environ;
 #define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
 #define SERVER_TOPTY_MAX (1u << 20)	/* past this, stop reading the net */
 #define ECHO_TIMEOUT_MS 50		/* §8.3 */
+#define SERVER_PTY_BUDGET (64u << 10)	/* pty bytes emulated per pass */
+#define SERVER_ECHO_QUIET_MS SSP_MINDELAY_SERVER /* silence before an echo */
+#define SERVER_ECHO_BYTES 4096		/* an echo (or a redraw) is shorter */
 
 /* ==== small helpers ==== */
 
@@ -1090,6 +1093,8 @@ struct server {
 	uint64_t echo_num[SERVER_ECHO_MAX], echo_t[SERVER_ECHO_MAX];
 	size_t necho;			/* input history (§8.3) */
 	uint64_t remote_num;		/* newest client state applied */
+	int dirty;			/* term changed since SSP's copy */
+	uint64_t pty_last;		/* ms: the pty's latest output */
 	uint64_t now;			/* for the send callback */
 	char peer[64];			/* for syslog: the client's address */
 	char user[64];			/* for syslog */
@@ -1349,13 +1354,19 @@ server_spawn(struct server *s)
 
 /* ==== server: the main loop (protocol.md §9.5) ==== */
 
-/* Start the shutdown handshake, or leave at once if there is no client. */
+/*
+ * Start the shutdown handshake, or leave at once if there is no client.
+ * The last screen goes with it, so SSP's copy is brought up to date.
+ */
 static void
 server_stop(struct server *s, uint64_t now)
 {
 	if (!s->net.has_peer) {
 		s->done = 1;
 	} else if (!ssp_shutdown_in_progress(&s->ssp)) {
+		if (s->dirty && ssp_set_current(&s->ssp, &s->term) == 0) {
+			s->dirty = 0;
+		}
 		ssp_start_shutdown(&s->ssp, now);
 	}
 }
@@ -1489,9 +1500,7 @@ server_apply_input(struct server *s, uint64_t now)
 	if (any) {
 		server_echo_register(s, s->remote_num, now);
 	}
-	if (!ssp_shutdown_in_progress(&s->ssp)) {
-		ssp_set_current(&s->ssp, &s->term);
-	}
+	s->dirty = 1;
 	s->has_client = 1;
 	s->last_client = now;
 	server_release(s);
@@ -1556,24 +1565,79 @@ server_read_net(struct server *s, uint64_t now)
 	explicit_bzero(payload, len);
 }
 
-/* Up to TTY_READ_MAX bytes of shell output; EOF or error: shut down. */
-static void
-server_read_pty(struct server *s, uint64_t now)
+/*
+ * Shell output into the emulator, read until the pty is empty or
+ * SERVER_PTY_BUDGET bytes went through in this pass (then the socket and
+ * the timers have their turn); EOF or error: shut down. Returns the bytes
+ * read; *empty: whether the pty was found empty at the end.
+ */
+static size_t
+server_read_pty(struct server *s, uint64_t now, int *empty)
 {
 	uint8_t buf[TTY_READ_MAX];
+	size_t total = 0;
 	ssize_t n;
 
-	n = read(s->master, buf, sizeof buf);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+	*empty = 0;
+	while (total < SERVER_PTY_BUDGET) {
+		n = read(s->master, buf, sizeof buf);
+		if (n == -1 && errno == EAGAIN) {
+			*empty = 1;
+			break;
+		}
+		if (n == -1 && errno == EINTR) {
+			break;
+		}
+		if (n <= 0) {
+			server_stop(s, now);
+			break;
+		}
+		vt_feed(&s->term.vt, buf, (size_t)n);
+		s->dirty = 1;
+		total += (size_t)n;
+	}
+	return total;
+}
+
+/*
+ * Whether output just read is an interactive echo, to be sent without the
+ * 8 ms batching wait: it came after the pty had been silent for
+ * SERVER_ECHO_QUIET_MS, it is short, and nothing followed it (the pty was
+ * empty after it). Bulk output fails the first test on every read but its
+ * first, and is batched as upstream does.
+ */
+static int
+server_is_echo(size_t got, int empty, uint64_t last, uint64_t now)
+{
+	return got > 0 && got <= SERVER_ECHO_BYTES && empty &&
+	    now - last >= SERVER_ECHO_QUIET_MS;
+}
+
+/*
+ * SSP's copy of the screen follows the emulator lazily, so that a burst
+ * of output costs a copy per frame and not one per read: it is refreshed
+ * when SSP does not know of a change yet (its batching clock starts at the
+ * first one), when a send is due, and for an echo, which goes at once.
+ */
+static void
+server_sync(struct server *s, uint64_t now, int echo)
+{
+	struct ssp_link l;
+
+	if (!s->dirty || ssp_shutdown_in_progress(&s->ssp)) {
 		return;
 	}
-	if (n <= 0) {
-		server_stop(s, now);
-		return;
+	if (!echo && ssp_unsent(&s->ssp)) {
+		l = server_link(s, now);
+		if (ssp_wait(&s->ssp, &l, now) > 0) {
+			return;
+		}
 	}
-	vt_feed(&s->term.vt, buf, (size_t)n);
-	if (!ssp_shutdown_in_progress(&s->ssp)) {
-		ssp_set_current(&s->ssp, &s->term);
+	if (ssp_set_current(&s->ssp, &s->term) == 0) {
+		s->dirty = 0;
+	}
+	if (echo) {
+		ssp_hurry(&s->ssp);
 	}
 }
 
@@ -1587,7 +1651,9 @@ server_write_pty(struct server *s, uint64_t now)
 	struct buf *r = &s->term.vt.reply, *t = &s->topty;
 	ssize_t n;
 
-	if (r->len > 0 && buf_append(t, r->p, r->len) == 0) {
+	/* Replies past the cap are dropped: the shell is not reading. */
+	if (r->len > 0 && (t->len + r->len > SERVER_TOPTY_MAX ||
+	    buf_append(t, r->p, r->len) == 0)) {
 		r->len = 0;
 	}
 	if (t->len == 0) {
@@ -1749,7 +1815,10 @@ server_wait_ms(struct server *s, uint64_t now)
  * 3 s heartbeat), the echo-ack wake-up, the idle timeout, and a 5 s tick
  * while no client has come or a shutdown runs; it wakes at once for a
  * datagram, shell output, or SIGTERM/SIGINT/SIGUSR1. Only one datagram is
- * read per pass (as upstream), so timers run between datagrams. The pty is
+ * read per pass (as upstream), so timers run between datagrams; the pty is
+ * read until it is empty or SERVER_PTY_BUDGET bytes went by. Changes wait
+ * 8 ms for more (SSP's mindelay) and the frame interval, except an echo
+ * after silence (server_is_echo), which goes within the pass. The pty is
  * not read during the shutdown. While more than SERVER_TOPTY_MAX bytes of
  * input wait for a shell that does not read, the socket is not read either
  * (upstream blocks in write() instead), so memory stays bounded.
@@ -1761,6 +1830,8 @@ server_loop(struct server *s)
 	struct pollfd fds[2];
 	struct ssp_link l;
 	uint64_t now;
+	size_t got;
+	int empty, echo;
 
 	/* SIGUSR2 keeps its default (fatal) action unless a dump is asked. */
 	signals_catch(sigs, LEN(sigs) - (s->dump == NULL), &s->waitmask);
@@ -1781,15 +1852,20 @@ server_loop(struct server *s)
 		if (fds[0].revents & POLLIN) {
 			server_read_net(s, now);
 		}
+		echo = 0;
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			server_read_pty(s, now);
+			got = server_read_pty(s, now, &empty);
+			echo = server_is_echo(got, empty, s->pty_last, now);
+			if (got > 0) {
+				s->pty_last = now;
+			}
 		}
 		server_write_pty(s, now);
 		server_events(s, now);
-		if (server_echo_ack(s, now) &&
-		    !ssp_shutdown_in_progress(&s->ssp)) {
-			ssp_set_current(&s->ssp, &s->term);
+		if (server_echo_ack(s, now)) {
+			s->dirty = 1;
 		}
+		server_sync(s, now, echo);
 		l = server_link(s, now);
 		ssp_tick(&s->ssp, &l, now);
 	}
@@ -2385,6 +2461,10 @@ client_read_tty(struct client *c, uint64_t now)
 		}
 		client_key(c, buf[i], now);
 	}
+	/* Typing goes out without the 1 ms wait; a paste is batched. */
+	if (c->ssp_ok && !c->shutdown && n <= PRED_PASTE_BYTES) {
+		ssp_hurry(&c->ssp);
+	}
 }
 
 /*
@@ -2556,8 +2636,9 @@ client_wait_ms(struct client *c, uint64_t now)
 
 /*
  * client_loop: one pass per event. Timing: draw first, then sleep until the
- * earliest of the transport's next send (1 ms after a keystroke, the frame
- * interval, the 3 s heartbeat), the overlays' next change (50 ms while a
+ * earliest of the transport's next send (typing at once, 1 ms after a
+ * pasted chunk or a resize, both within the frame interval; the 3 s
+ * heartbeat), the overlays' next change (50 ms while a
  * prediction can still be judged late, 1 s while the "Last contact" count
  * runs), and 250 ms while no server state has arrived; wake at once for a
  * keystroke, a datagram or a signal. One datagram per pass, as upstream.

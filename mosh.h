@@ -670,6 +670,9 @@ struct ssp {
 	struct ssp_tstate sent[SSP_SENT_MAX + 1];
 	size_t nsent, assumed;
 	uint64_t next_ack_time, next_send_time, mindelay_clock;
+	int hurry, hurried;		/* ssp_hurry; the newest send was one */
+	uint64_t hurry_ts, pace_ts;	/* the newest hurried send; the one
+					 * before it */
 	uint64_t ack_num, last_heard;
 	int heard, pending_data_ack;
 	int shutdown;
@@ -706,6 +709,17 @@ void ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now);
  * counted, SSP_EVERSION: an instruction of another protocol version.
  */
 int ssp_recv(struct ssp *s, const uint8_t *p, size_t len, uint64_t now);
+
+/*
+ * The unsent change of the live state is an interactive echo: send it
+ * without the batching wait (mindelay), one send interval after the
+ * previous echo at the earliest (other sends do not delay it); the change
+ * after it is then paced as if the echo had not been sent. Nothing
+ * unsent: no effect.
+ */
+void ssp_hurry(struct ssp *s);
+/* 1 if the live state differs from the newest one sent, else 0. */
+int ssp_unsent(const struct ssp *s);
 
 /* The live local state, to change in place; not during shutdown. */
 void *ssp_current(struct ssp *s);

@@ -1243,6 +1243,29 @@ rationalize(struct ssp *s)
 	}
 }
 
+/*
+ * When to send unsent changes: after the batching wait (mindelay) from the
+ * first of them and the send interval from the previous send. An echo
+ * (ssp_hurry) skips the batching wait and is paced by the interval from
+ * the previous echo only, so that an echo ack or a heartbeat sent just
+ * before it does not hold it back. The output that follows an echo is
+ * paced as if the echo had not been sent, so that the echo does not hold
+ * it back either. No more than two sends fall in one interval.
+ */
+static uint64_t
+send_time(const struct ssp *s, const struct ssp_link *l)
+{
+	uint64_t batch = s->mindelay_clock + s->cfg.mindelay;
+
+	if (s->hurry) {
+		return MAX(s->mindelay_clock, s->hurry_ts + l->send_interval);
+	}
+	if (s->hurried) {
+		return MAX(batch, s->pace_ts + l->send_interval);
+	}
+	return MAX(batch, s->sent[s->nsent - 1].ts + l->send_interval);
+}
+
 static int
 active(const struct ssp *s, uint64_t now)
 {
@@ -1255,19 +1278,21 @@ calculate_timers(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	const struct ssp_ops *o = s->cfg.mine;
 	const struct ssp_tstate *back = &s->sent[s->nsent - 1];
 	uint64_t t;
+	int unsent;
 
 	update_assumed(s, l, now);
 	rationalize(s);
 	if (s->pending_data_ack && s->next_ack_time > now + SSP_ACK_DELAY) {
 		s->next_ack_time = now + SSP_ACK_DELAY;
 	}
-	if (!o->equal(s->cur, back->st)) {
+	unsent = !o->equal(s->cur, back->st);
+	s->hurry &= unsent;		/* an echo undone is no echo */
+	if (unsent) {
 		/* unsent changes: wait a little for more, then the interval */
 		if (s->mindelay_clock == SSP_NEVER) {
 			s->mindelay_clock = now;
 		}
-		s->next_send_time = MAX(s->mindelay_clock + s->cfg.mindelay,
-		    back->ts + l->send_interval);
+		s->next_send_time = send_time(s, l);
 	} else if (!o->equal(s->cur, s->sent[s->assumed].st) &&
 	    active(s, now)) {
 		/* the assumed state went stale: retry at frame rate */
@@ -1335,13 +1360,19 @@ add_sent(struct ssp *s, uint64_t now, uint64_t num)
 	return 0;
 }
 
+/*
+ * Chaff hides the length of what a datagram carries. A bare ack (dlen 0)
+ * carries nothing but public numbers and shows what it is by its timing,
+ * so it goes without (the field is optional): idle heartbeats are ~8 bytes
+ * smaller than upstream's.
+ */
 static void
-make_chaff(struct ssp *s, uint8_t *chaff, size_t *n)
+make_chaff(struct ssp *s, uint8_t *chaff, size_t *n, size_t dlen)
 {
 	uint8_t b = 0;
 
 	*n = 0;
-	if (s->cfg.rand == NULL) {
+	if (s->cfg.rand == NULL || dlen == 0) {
 		return;
 	}
 	s->cfg.rand(s->cfg.rand_arg, &b, 1);
@@ -1375,7 +1406,7 @@ send_instruction(struct ssp *s, const struct ssp_link *l,
 	in.throwaway_num = s->sent[0].num;
 	in.diff = diff;
 	in.diff_len = dlen;
-	make_chaff(s, chaff, &in.chaff_len);
+	make_chaff(s, chaff, &in.chaff_len, dlen);
 	in.chaff = chaff;
 	s->pb.len = 0;
 	s->z.len = 0;
@@ -1567,14 +1598,22 @@ ssp_tick(struct ssp *s, const struct ssp_link *l, uint64_t now)
 		if (now >= s->next_ack_time) {
 			send_empty_ack(s, l, now);
 			s->mindelay_clock = SSP_NEVER;
+			s->hurry = s->hurried = 0;
 		}
 		if (now >= s->next_send_time) {
 			s->next_send_time = SSP_NEVER;
 			s->mindelay_clock = SSP_NEVER;
+			s->hurry = 0;
 		}
 	} else {
+		if (s->hurry) {
+			s->hurry_ts = now;
+			s->pace_ts = s->sent[s->nsent - 1].ts;
+		}
 		send_to_receiver(s, l, s->d1.p, s->d1.len, now);
 		s->mindelay_clock = SSP_NEVER;
+		s->hurried = s->hurry;	/* the next change waits less */
+		s->hurry = 0;
 	}
 }
 
@@ -1733,6 +1772,20 @@ ssp_recv(struct ssp *s, const uint8_t *p, size_t len, uint64_t now)
 		buf_free(&s->z);
 	}
 	return r;
+}
+
+int
+ssp_unsent(const struct ssp *s)
+{
+	const struct ssp_ops *o = s->cfg.mine;
+
+	return !o->equal(s->cur, s->sent[s->nsent - 1].st);
+}
+
+void
+ssp_hurry(struct ssp *s)
+{
+	s->hurry = ssp_unsent(s);
 }
 
 void *

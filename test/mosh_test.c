@@ -605,6 +605,120 @@ test_echo_ack(void)
 	    s.term.echo_ack == 100 + 3 * SERVER_ECHO_MAX - 1);
 }
 
+/* Which shell output counts as an echo to send at once. */
+static void
+test_is_echo(void)
+{
+	uint64_t q = SERVER_ECHO_QUIET_MS;
+
+	CHECK(server_is_echo(1, 1, 1000, 1000 + q));
+	CHECK(server_is_echo(SERVER_ECHO_BYTES, 1, 0, 5000));
+	CHECK(!server_is_echo(SERVER_ECHO_BYTES + 1, 1, 0, 5000));
+	CHECK(!server_is_echo(1, 1, 1000, 1000 + q - 1));	/* not quiet */
+	CHECK(!server_is_echo(1, 0, 1000, 2000));	/* more is coming */
+	CHECK(!server_is_echo(0, 1, 1000, 2000));	/* nothing read */
+}
+
+/*
+ * The pty is read until it is empty within one pass, into the emulator;
+ * EOF stops the server. The slave is raw so that bytes count one for one.
+ */
+static void
+test_read_pty(void)
+{
+	static struct server s;
+	static uint8_t chunk[1024];
+	struct termios tio;
+	struct pollfd pfd;
+	size_t w = 0, got;
+	ssize_t n;
+	int slave, empty = 0, i;
+
+	memset(&s, 0, sizeof s);
+	memset(chunk, 'x', sizeof chunk);
+	CHECK(term_init(&s.term, 80, 24) == 0);
+	CHECK(server_ssp_init(&s) == 0);
+	if (openpty(&s.master, &slave, NULL, NULL, NULL) == -1) {
+		CHECK(!"openpty");
+		return;
+	}
+	CHECK(tcgetattr(slave, &tio) == 0);
+	cfmakeraw(&tio);
+	CHECK(tcsetattr(slave, TCSANOW, &tio) == 0);
+	fcntl(s.master, F_SETFL, fcntl(s.master, F_GETFL) | O_NONBLOCK);
+	fcntl(slave, F_SETFL, fcntl(slave, F_GETFL) | O_NONBLOCK);
+	got = server_read_pty(&s, 10, &empty);
+	CHECK(got == 0 && empty && !s.dirty);
+	/* More than one read's worth, less than the budget. */
+	while (w < 3 * 4096 && (n = write(slave, chunk, sizeof chunk)) > 0) {
+		w += (size_t)n;
+	}
+	/* The kernel moves it to the master side; one call drains it. */
+	pfd.fd = s.master;
+	pfd.events = POLLIN;
+	CHECK(poll(&pfd, 1, 2000) == 1);
+	usleep(50000);
+	got = server_read_pty(&s, 10, &empty);
+	CHECK(got > 4096 && empty && s.dirty);
+	for (i = 0; i < 100 && got < w; i++) {	/* a slow kernel */
+		usleep(10000);
+		got += server_read_pty(&s, 10, &empty);
+	}
+	CHECK(w == 3 * 4096 && got == w);
+	CHECK(fb_cell(&s.term.fb, 0, 0)->c[0] == 'x' && s.term.fb.cy == 23);
+	got = server_read_pty(&s, 11, &empty);
+	CHECK(got == 0 && empty);
+	close(slave);
+	got = server_read_pty(&s, 12, &empty);
+	CHECK(got == 0 && !empty && s.done);
+	close(s.master);
+	ssp_free(&s.ssp);
+	term_release(&s.term);
+}
+
+/*
+ * SSP's copy of the screen is taken when SSP must learn of a first change,
+ * not on every read after it; an echo is copied at once and hurried. (No
+ * peer here, so no send is ever due.)
+ */
+static void
+test_server_sync(void)
+{
+	static struct server s;
+
+	memset(&s, 0, sizeof s);
+	CHECK(term_init(&s.term, 80, 24) == 0);
+	CHECK(server_ssp_init(&s) == 0);
+	server_sync(&s, 10, 0);
+	CHECK(!ssp_unsent(&s.ssp));
+	feed(&s.term, "a");
+	s.dirty = 1;
+	server_sync(&s, 10, 0);
+	CHECK(!s.dirty && ssp_unsent(&s.ssp));
+	CHECK(term_equal(ssp_current(&s.ssp), &s.term));
+	feed(&s.term, "b");
+	s.dirty = 1;
+	server_sync(&s, 11, 0);
+	CHECK(s.dirty && !term_equal(ssp_current(&s.ssp), &s.term));
+	CHECK(!s.ssp.hurry);
+	server_sync(&s, 12, 1);
+	CHECK(!s.dirty && term_equal(ssp_current(&s.ssp), &s.term));
+	CHECK(s.ssp.hurry);
+	/* The shutdown takes the last screen along, then nothing more. */
+	feed(&s.term, "c");
+	s.dirty = 1;
+	s.net.has_peer = 1;
+	server_stop(&s, 13);
+	CHECK(ssp_shutdown_in_progress(&s.ssp) && !s.done);
+	CHECK(!s.dirty && term_equal(ssp_current(&s.ssp), &s.term));
+	feed(&s.term, "d");
+	s.dirty = 1;
+	server_sync(&s, 14, 1);
+	CHECK(s.dirty && !term_equal(ssp_current(&s.ssp), &s.term));
+	ssp_free(&s.ssp);
+	term_release(&s.term);
+}
+
 int
 main(void)
 {
@@ -621,5 +735,8 @@ main(void)
 	test_terminfo();
 	test_term_ops();
 	test_echo_ack();
+	test_is_echo();
+	test_read_pty();
+	test_server_sync();
 	return TEST_DONE();
 }

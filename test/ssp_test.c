@@ -1864,6 +1864,227 @@ test_send_interval(void)
 	}
 }
 
+/*
+ * The send rule of ssp_hurry on one endpoint and a fake clock: each new
+ * state sent (diff length, chaff length) and when. Datagrams that carry a
+ * state already sent again (a retry, a copy) are only counted; the chaff
+ * of every datagram is tallied.
+ */
+struct hurry_log {
+	size_t n, again;
+	uint64_t now, last_num;
+	uint64_t t[64];
+	size_t diff[64], chaff[64];
+	size_t bare_chaff, data_chaff;
+};
+
+static int
+hurry_send(void *arg, const uint8_t *p, size_t len)
+{
+	struct hurry_log *h = arg;
+	struct ssp_frag f;
+	struct ssp_inst in;
+	struct buf z = { NULL, 0, 0 };
+
+	CHECK(ssp_frag_parse(p, len, &f) == 0 && f.final);
+	CHECK(ssp_inflate(f.p, f.len, &z) == 0);
+	CHECK(ssp_inst_decode(z.p, z.len, &in) == 0);
+	if (in.diff_len == 0) {
+		h->bare_chaff += in.chaff_len;
+	} else {
+		h->data_chaff += in.chaff_len > 0;
+	}
+	if (in.new_num <= h->last_num) {
+		h->again++;
+	} else if (h->n < LEN(h->t)) {
+		h->last_num = in.new_num;
+		h->t[h->n] = h->now;
+		h->diff[h->n] = in.diff_len;
+		h->chaff[h->n++] = in.chaff_len;
+	}
+	buf_free(&z);
+	return 0;
+}
+
+/* Tick at every ms of [from, to); the new states sent in that time. */
+static size_t
+hurry_run(struct ssp *s, const struct ssp_link *l, struct hurry_log *h,
+    uint64_t from, uint64_t to)
+{
+	size_t n0 = h->n;
+
+	for (h->now = from; h->now < to; h->now++) {
+		ssp_tick(s, l, h->now);
+	}
+	return h->n - n0;
+}
+
+static void
+hurry_change(struct ssp *s, const char *text)
+{
+	struct tb *t = ssp_current(s);
+
+	CHECK(buf_append(&t->c, text, strlen(text)) == 0);
+}
+
+static void
+test_hurry(void)
+{
+	static struct hurry_log h;
+	struct ssp s;
+	struct ssp_cfg cfg;
+	struct ssp_link l;
+	struct tb init;
+	size_t i, k;
+	uint64_t t;
+
+	memset(&init, 0, sizeof(init));
+	init.w = 80;
+	init.h = 24;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mine = cfg.remote = &tb_ops;
+	cfg.mine_init = cfg.remote_init = &init;
+	cfg.mindelay = SSP_MINDELAY_SERVER;
+	cfg.rand = test_rand;
+	CHECK(ssp_init(&s, &cfg, 0) == 0);
+	memset(&l, 0, sizeof(l));
+	l.has_peer = 1;
+	l.send_interval = 20;
+	l.rto = 1000;
+	l.mtu = 1252;
+	l.send = hurry_send;
+	l.arg = &h;
+	CHECK(hurry_run(&s, &l, &h, 0, 100) == 1);	/* the first ack */
+	CHECK(h.diff[0] == 0 && h.chaff[0] == 0);
+
+	/* Nothing unsent: ssp_hurry changes nothing. */
+	ssp_hurry(&s);
+	CHECK(!ssp_unsent(&s) && ssp_wait(&s, &l, 100) > 20);
+
+	/* A plain change waits for mindelay (8 ms), then goes. */
+	hurry_change(&s, "a");
+	CHECK(ssp_unsent(&s));
+	CHECK(ssp_wait(&s, &l, 100) == SSP_MINDELAY_SERVER);
+	CHECK(hurry_run(&s, &l, &h, 100, 108) == 0);
+	CHECK(hurry_run(&s, &l, &h, 108, 109) == 1 && h.diff[1] > 0);
+	CHECK(!ssp_unsent(&s));
+
+	/* An echo goes in the same tick... */
+	hurry_change(&s, "b");
+	ssp_hurry(&s);
+	CHECK(ssp_wait(&s, &l, 300) == 0);
+	CHECK(hurry_run(&s, &l, &h, 300, 301) == 1 && h.t[2] == 300);
+	/* ...the output after it waits for mindelay alone (not 320)... */
+	hurry_change(&s, "c");
+	CHECK(ssp_wait(&s, &l, 302) == SSP_MINDELAY_SERVER);
+	CHECK(hurry_run(&s, &l, &h, 302, 311) == 1 && h.t[3] == 310);
+	/* ...and the next change is paced again: 310 + 20. */
+	hurry_change(&s, "d");
+	CHECK(ssp_wait(&s, &l, 312) == 18);
+	CHECK(hurry_run(&s, &l, &h, 312, 331) == 1 && h.t[4] == 330);
+
+	/*
+	 * An echo is paced by the previous echo (300 + 20) alone: it goes
+	 * at once though a send went 5 ms before; the next echo waits for
+	 * 335 + 20.
+	 */
+	hurry_change(&s, "e");
+	ssp_hurry(&s);
+	CHECK(ssp_wait(&s, &l, 335) == 0);
+	CHECK(hurry_run(&s, &l, &h, 335, 336) == 1 && h.t[5] == 335);
+	hurry_change(&s, "E");
+	ssp_hurry(&s);
+	CHECK(ssp_wait(&s, &l, 340) == 15);
+	CHECK(hurry_run(&s, &l, &h, 340, 356) == 1 && h.t[6] == 355);
+
+	/* A change undone before its send: the hurry does not linger. */
+	hurry_change(&s, "f");
+	ssp_hurry(&s);
+	((struct tb *)ssp_current(&s))->c.len--;
+	CHECK(!ssp_unsent(&s));
+	CHECK(hurry_run(&s, &l, &h, 356, 500) == 0);
+	hurry_change(&s, "g");
+	CHECK(ssp_wait(&s, &l, 500) == SSP_MINDELAY_SERVER);
+	CHECK(hurry_run(&s, &l, &h, 500, 509) == 1 && h.t[7] == 508);
+
+	/* Bulk: a change every ms and no hurry: one send per interval. */
+	for (t = 1000; t < 1400; t++) {
+		hurry_change(&s, "x");
+		h.now = t;
+		ssp_tick(&s, &l, t);
+	}
+	for (i = 8; i < h.n; i++) {
+		CHECK(h.t[i] - h.t[i - 1] >= 20);
+	}
+	CHECK(h.n - 8 == 20);
+
+	/*
+	 * The last change, then the heartbeat: the same state again, as
+	 * nothing was acked. Bare acks carry no chaff; datagrams with a
+	 * diff do, at random.
+	 */
+	k = h.again;
+	CHECK(hurry_run(&s, &l, &h, 1400, 5000) == 1 && h.again > k);
+	CHECK(h.bare_chaff == 0 && h.data_chaff > 0);
+	ssp_free(&s);
+}
+
+/*
+ * Random changes, half of them hurried, on a fake clock: no three sends
+ * fall within one send interval, and every change goes out.
+ */
+static void
+test_hurry_random(void)
+{
+	static struct hurry_log h;
+	static uint64_t ts[4096];
+	struct ssp s;
+	struct ssp_cfg cfg;
+	struct ssp_link l;
+	struct tb init;
+	size_t n = 0, i, k, bad = 0;
+	uint64_t r;
+
+	memset(&init, 0, sizeof(init));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mine = cfg.remote = &tb_ops;
+	cfg.mine_init = cfg.remote_init = &init;
+	cfg.mindelay = SSP_MINDELAY_SERVER;
+	CHECK(ssp_init(&s, &cfg, 0) == 0);
+	memset(&l, 0, sizeof(l));
+	l.has_peer = 1;
+	l.send_interval = 20;
+	l.rto = 1000;
+	l.mtu = 1252;
+	l.send = hurry_send;
+	l.arg = &h;
+	for (h.now = 0; h.now < 30000; h.now++) {
+		r = rng() % 1000;
+		if (r < 60) {
+			hurry_change(&s, "y");
+			if (r < 30) {
+				ssp_hurry(&s);
+			}
+		}
+		k = h.n;
+		ssp_tick(&s, &l, h.now);
+		if (h.n > k && n < LEN(ts)) {
+			ts[n++] = h.now;
+		}
+		h.n = 0;	/* only the times are kept here */
+	}
+	for (; h.now < 30100; h.now++) {
+		ssp_tick(&s, &l, h.now);
+	}
+	CHECK(!ssp_unsent(&s));
+	CHECK(n > 1000 && n < LEN(ts));
+	for (i = 2; i < n; i++) {
+		bad += ts[i] - ts[i - 2] < l.send_interval;
+	}
+	CHECK(bad == 0);
+	ssp_free(&s);
+}
+
 /* session2's ending: the shell exits, the server sends its last screen as
  * state -1, the client acks it once and is done. */
 static void
@@ -2411,6 +2632,8 @@ main(void)
 	test_shutdown_timeout();
 	test_first_retry();
 	test_send_interval();
+	test_hurry();
+	test_hurry_random();
 	test_retry_phases();
 	test_copies();
 	test_idle_traffic();
