@@ -4,13 +4,15 @@
  * emulator. Used by test/predict_bench.sh (built there against the bench
  * objects) to judge local echo prediction the same way for any client.
  *
- * Usage: predict_replay [-x] [-w W] [-h H] < RECORDING
+ * Usage: predict_replay [-x] [-g USEC] [-w W] [-h H] < RECORDING
  *
  * The recording has one record a line; only "O <usec> <hex bytes>" (output
  * the program wrote at that time) is used, other lines are skipped. Records
- * closer than 1 ms to the next one are taken as one frame (a frame a client
- * wrote at once may come out of the pty in several reads). For each frame
- * it prints
+ * closer than USEC (-g, default 1000) to the next one are taken as one
+ * frame: a frame a client wrote at once may come out of the pty in several
+ * reads. For an application's output, -g 0 makes every read a frame of its
+ * own, since a server may send its screen between any two reads. For each
+ * frame it prints
  *   F <usec> <cursor row> <cursor col>
  * then "R <row> <text>" for each row whose text changed since the previous
  * frame: one character per cell (an empty cell as a space), renditions
@@ -103,7 +105,7 @@ main(int argc, char **argv)
 	struct fb fb;
 	struct vt vt;
 	char **prev, *row;
-	unsigned long long t, last = 0;
+	unsigned long long t, last = 0, gap = 1000;
 	int w = 80, h = 24, ext = 0, pending = 0, i, y;
 	long n;
 	char *end;
@@ -111,13 +113,15 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-x") == 0) {
 			ext = 1;
+		} else if (strcmp(argv[i], "-g") == 0 && i + 1 < argc) {
+			gap = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
 			w = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "-h") == 0 && i + 1 < argc) {
 			h = atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: predict_replay [-x] [-w W] "
-			    "[-h H] < RECORDING\n");
+			fprintf(stderr, "usage: predict_replay [-x] [-g USEC] "
+			    "[-w W] [-h H] < RECORDING\n");
 			return 2;
 		}
 	}
@@ -151,7 +155,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "predict_replay: bad record\n");
 			continue;
 		}
-		if (pending && t > last + 1000) {
+		if (pending && t > last + gap) {
 			emit(&fb, prev, last, row);
 			pending = 0;
 		}
