@@ -1285,7 +1285,7 @@ calculate_timers(struct ssp *s, const struct ssp_link *l, uint64_t now)
 	if (s->pending_data_ack && s->next_ack_time > now + SSP_ACK_DELAY) {
 		s->next_ack_time = now + SSP_ACK_DELAY;
 	}
-	unsent = !o->equal(s->cur, back->st);
+	unsent = ssp_unsent(s);
 	s->hurry &= unsent;		/* an echo undone is no echo */
 	if (unsent) {
 		/* unsent changes: wait a little for more, then the interval */

@@ -1415,7 +1415,12 @@ ascii_span(const uint8_t *s, size_t n)
  * case: blank or ASCII) has zeros past its sixteenth byte already, so only
  * its head is stored. Returns the number of bytes used (at least one).
  */
-#define CELL_HEAD 16
+#define CELL_HEAD 16		/* 2 bytes of text: ASCII, or blank */
+#define TEXT_HEAD 24		/* 10 bytes: a character of up to 4 */
+/* Fails to compile unless cell_put's split and both heads fit a cell. */
+extern char vt_cell_heads[sizeof(struct fb_cell) >= 32 &&
+    offsetof(struct fb_cell, c) < CELL_HEAD &&
+    offsetof(struct fb_cell, c) + 4 <= TEXT_HEAD ? 1 : -1];
 static size_t
 print_run(struct vt *vt, const uint8_t *s, size_t n)
 {
@@ -1552,13 +1557,13 @@ text_run(struct vt *vt, const uint8_t *s, size_t n)
 		if ((cw != 1 && cw != 2) || cx + cw > w) {
 			break;
 		}
-		/* The head of a cell: rendition, flags, length, 10 bytes. */
+		/* Only the head if the old contents end inside it. */
 		memset(t.c, 0, 4);
 		memcpy(t.c, s + i, len);
 		t.len = (uint8_t)len;
 		t.flags = cw == 2 ? FB_WIDE : 0;
-		if (r[cx].len <= 10) {
-			memcpy(&r[cx], &t, 24);
+		if (r[cx].len <= TEXT_HEAD - offsetof(struct fb_cell, c)) {
+			memcpy(&r[cx], &t, TEXT_HEAD);
 		} else {
 			cell_put(&r[cx], &t);
 		}
