@@ -7,11 +7,19 @@
 #ifndef MOSH_H
 #define MOSH_H
 
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <termios.h>
 
 #include <bearssl.h>
 
@@ -1315,14 +1323,354 @@ int pred_notify_wait_ms(const struct pred_notify *n, uint64_t now);
  */
 void pred_title_apply(struct fb *frame, const char *prefix);
 
-/* ==== mosh.c: roles, main loops, pty ==== */
+/* ==== mosh.c: dispatch, and what the three roles share ==== */
 
 /*
- * The whole program: dispatch on the basename of argv[0] (mosh-server,
- * mosh-client) and then on argv[1] (server, client), else the front end.
- * Returns the exit status. main() only calls it; a test may build mosh.c
- * with -DMOSH_NO_MAIN and include it to reach its static functions.
+ * mosh_main: the whole program. Dispatch on the basename of argv[0]
+ * (mosh-server, mosh-client), then on argv[1] (server, client), else the
+ * front end; returns the exit status. main() only calls it (tests build
+ * mosh.c with -DMOSH_NO_MAIN and call it themselves).
  */
 int mosh_main(int argc, char **argv);
+
+#define TTY_READ_MAX 16384	/* one read of keyboard or pty bytes */
+
+/*
+ * Signals: the handlers only set flags, and the signals stay blocked except
+ * inside poll_wait, so the next pass always sees a flag. signals_catch
+ * catches and blocks those of list[]; *old gets the mask to wait in.
+ * sig_take: 1 if sig came since the last call, clearing it; every signal
+ * other than SIGWINCH, SIGCONT, SIGUSR1 and SIGUSR2 sets one "quit" flag,
+ * read as sig_take(SIGTERM). signal_set: a plain handler (SIG_IGN ...).
+ */
+void signals_catch(const int *list, size_t n, sigset_t *old);
+int sig_take(int sig);
+void signal_set(int sig, void (*handler)(int));
+
+/* now_ms: milliseconds of CLOCK_MONOTONIC, the one clock of both loops. */
+uint64_t now_ms(void);
+/* poll_wait: ppoll for wait_ms (-1: forever) with mask open; -1 on error,
+ * EINTR included as 0 with every revents cleared. */
+int poll_wait(struct pollfd *fds, nfds_t n, int wait_ms, const sigset_t *mask);
+/* write_all: all n bytes, waiting out EAGAIN up to 1 s a time; 0 or -1. */
+int write_all(int fd, const void *buf, size_t n);
+int write_str(int fd, const char *s);
+const char *base_name(const char *path);
+/* str_after: s past prefix if s starts with it, else NULL. */
+char *str_after(const char *s, const char *prefix);
+/* core_off: core dumps off (they could hold the key); *saved restores. */
+void core_off(struct rlimit *saved);
+
+/*
+ * One step of getopt(3) over argv[1..argc-1]. Like glibc's default mode,
+ * which upstream's binaries use, it does not stop at the first operand:
+ * operands come back in order as 1 with *arg set, and "--" makes the rest
+ * operands. An unknown option or a missing argument prints glibc's message
+ * (naming argv[0]) and gives '?'. -1 at the end.
+ */
+struct opt {
+	int i, pos, dashdash;
+	const char *arg;
+};
+
+int opt_next(struct opt *o, int argc, char **argv, const char *spec);
+
+/* print_version: our banner, naming the role, our release and upstream's. */
+void print_version(FILE *f, const char *role);
+
+/*
+ * The locale the shell child gets (the rule is in mosh.c above
+ * locale_ctype). locale_kind: LOC_* of a locale name. locale_for_child
+ * applies the rule to our environment with the -l NAME=VALUE settings;
+ * it prints upstream's message and exits 1 when no UTF-8 locale results.
+ */
+enum { LOC_ASCII, LOC_UTF8, LOC_LEGACY };
+int locale_kind(const char *v);
+void locale_for_child(char **lvars, size_t nl);
+
+/*
+ * The few terminfo capabilities the client needs, read from the compiled
+ * entry of a terminal (no ncurses in a static binary). ti_load never
+ * fails: an unknown terminal gets ti_default (plain ANSI, colors -1).
+ * ti_parse: one compiled entry of n bytes; 0, or -1 if malformed.
+ */
+#define TI_FILE_MAX 32768	/* ncurses' own limit for a compiled entry */
+#define TI_STR_MAX 128
+#define TI_BOOL_BCE 28		/* back_color_erase */
+#define TI_NUM_COLORS 13	/* max_colors */
+#define TI_STR_SMCUP 28		/* enter_ca_mode */
+#define TI_STR_ECH 37		/* erase_chars */
+#define TI_STR_RMCUP 40		/* exit_ca_mode */
+struct tinfo {
+	int found;			/* an entry was read */
+	long colors;			/* -1: absent */
+	int bce, ech;
+	int has_smcup, has_rmcup;
+	char smcup[TI_STR_MAX], rmcup[TI_STR_MAX];
+};
+
+void ti_default(struct tinfo *ti);
+int ti_parse(const uint8_t *p, size_t n, struct tinfo *ti);
+void ti_load(const char *term, struct tinfo *ti);
+
+/*
+ * The complete terminal, SSP's server-to-client state (protocol.md §8.2):
+ * the frame, the emulator that interprets host bytes into it (the client
+ * applies diffs with it), and the echo ack. The vt points at the fb of the
+ * same object, so a copy re-points it. term_ops is its ssp_ops vtable:
+ * term_copy, term_free, term_equal, term_diff (a HostMessage: echo ack,
+ * resize, host bytes) and term_apply (checked whole first: bad input
+ * changes nothing and returns -1). term_init: 0, or -1 (memory).
+ */
+struct term_state {
+	struct fb fb;
+	struct vt vt;
+	uint64_t echo_ack;
+};
+
+extern const struct ssp_ops term_ops;
+/* What term_diff renders for: the server's Display assumes ECH, BCE and
+ * titles on the client side. */
+extern const struct fb_caps term_wire_caps;
+int term_init(struct term_state *t, int w, int h);
+void term_release(struct term_state *t);
+void *term_copy(const void *st);
+void term_free(void *st);
+int term_equal(const void *a, const void *b);
+int term_diff(const void *from, const void *to, struct buf *out);
+int term_apply(void *st, const uint8_t *p, size_t len);
+
+/* mosh_link: what SSP needs of n (peer, timers, MTU) and how to send. */
+struct ssp_link mosh_link(const struct net *n,
+    int (*send)(void *, const uint8_t *, size_t), void *arg);
+/* mosh_chaff: SSP's chaff callback (protocol.md §7.11), random bytes. */
+void mosh_chaff(void *arg, uint8_t *p, size_t n);
+
+/* ==== server.c: the server role (protocol.md §9) ==== */
+
+/*
+ * server_main: `mosh-server new ...` (prog names the role in messages).
+ * Prints MOSH CONNECT, forks into the background and serves the session;
+ * returns the exit status. The rest of this section is the server's parts,
+ * exported for the tests.
+ */
+int server_main(const char *prog, int argc, char **argv);
+
+#define SERVER_ECHO_MAX 64		/* input history entries kept (§8.3) */
+#define SERVER_ECHO_QUIET_MS SSP_MINDELAY_SERVER /* silence before an echo */
+#define SERVER_ECHO_BYTES 4096		/* an echo (or a redraw) is shorter */
+#define SERVER_TMOUT_MAX 1000000000L	/* clamp of the *_TMOUT variables */
+
+/* The command line (protocol.md §9.1). */
+struct server_opts {
+	const char *prog;		/* argv[0] for messages */
+	const char *ip;			/* NULL: any interface */
+	const char *port;		/* NULL: the default range */
+	int port_lo, port_hi;
+	long colors;
+	unsigned verbose;
+	char **lvars;			/* the -l values, nl of them */
+	size_t nl;
+	char **command;			/* after "--"; NULL: a login shell */
+	char ssh_ip[256];		/* storage for -s */
+};
+
+/* What the pty child runs. */
+struct server_cmd {
+	const char *path;
+	char **argv;
+	int login;			/* a login shell: "-sh", motd */
+	char *login_argv[2];
+	char shell[PATH_MAX], login_name[PATH_MAX + 1];
+};
+
+struct server {
+	struct server_opts o;
+	struct server_cmd cmd;
+	struct rlimit core;		/* restored for the shell */
+	struct winsize ws;		/* initial size of the pty */
+	long net_tmout, sig_tmout;	/* seconds, 0: off */
+	uint64_t no_client_ms;		/* exit if no client came by then */
+	const char *dump;		/* MOSH_SERVER_DUMP (test only) */
+	int master;			/* pty master, -1 once closed */
+	pid_t shell;
+	struct net net;			/* the socket and the session key */
+	struct term_state term;		/* the shell's screen, the emulator */
+	struct ssp ssp;			/* sends term, receives user input */
+	int ssp_ok;
+	struct ssp_user *events;	/* scratch for ssp_user_take */
+	struct buf topty;		/* translated keystrokes for the pty */
+	uint64_t echo_num[SERVER_ECHO_MAX], echo_t[SERVER_ECHO_MAX];
+	size_t necho;			/* input history (§8.3) */
+	uint64_t remote_num;		/* newest client state applied */
+	int dirty;			/* term changed since SSP's copy */
+	uint64_t pty_last;		/* ms: the pty's latest output */
+	uint64_t now;			/* for the send callback */
+	char peer[64];			/* for syslog: the client's address */
+	char user[64];			/* for syslog */
+	uint64_t start, last_client;	/* ms: start, newest client state */
+	int has_client;			/* a client state has arrived */
+	int released;			/* the shell was sent its "\n" */
+	int fatal;			/* net_send: the key is used up */
+	int done;
+	sigset_t waitmask;
+};
+
+/* server_parse: the command line into *o (protocol.md §9.1); prints and
+ * exits on --help, --version and errors, as upstream does. */
+void server_parse(int argc, char **argv, struct server_opts *o);
+/* server_port_parse: "N" or "LOW:HIGH"; -1 with upstream's message. */
+int server_port_parse(const char *s, int *lo, int *hi);
+/* server_ssh_ip: -s, the local address of $SSH_CONNECTION, into out. */
+const char *server_ssh_ip(char *out, size_t outlen);
+/* server_env_seconds: a MOSH_SERVER_*_TMOUT variable in seconds, 0: off. */
+long server_env_seconds(const char *name);
+int server_ssp_init(struct server *s);
+void server_stop(struct server *s, uint64_t now);
+/* The echo ack (protocol.md §8.3): input states as they reach the pty,
+ * and the newest one older than the echo timeout; 1 if it moved. */
+void server_echo_register(struct server *s, uint64_t num, uint64_t now);
+int server_echo_ack(struct server *s, uint64_t now);
+/* The pty read, whether it was an interactive echo, and the copy SSP
+ * sends (taken once per frame, at once for an echo). */
+size_t server_read_pty(struct server *s, uint64_t now, int *empty);
+int server_is_echo(size_t got, int empty, uint64_t last, uint64_t now);
+void server_sync(struct server *s, uint64_t now, int echo);
+
+/* ==== client.c: the client role (protocol.md §10) ==== */
+
+/*
+ * client_main: `mosh-client IP PORT` with MOSH_KEY in the environment.
+ * client_run: the same with the printable key handed over in memory by the
+ * front end (copied, then wiped), or NULL to take MOSH_KEY. Both return the
+ * exit status. The rest of this section is exported for the tests.
+ */
+int client_main(const char *prog, int argc, char **argv);
+int client_run(const char *prog, int argc, char **argv, char *key);
+
+/* The escape key, from MOSH_ESCAPE_KEY (prediction.md §10). */
+struct escape {
+	int key;		/* the escape byte; -1: switched off */
+	int pass, pass2;	/* after the escape, these send it literally */
+	int requires_lf;	/* printable key: only at the start of a line */
+	char name[16];		/* "Ctrl-^" or "\"~\"": for the quit hint */
+	char help[96];		/* the help shown after the escape byte */
+};
+
+/* One client: the terminal, the session, what is drawn. */
+struct client {
+	const char *prog, *ip, *port;
+	unsigned verbose;
+	enum pred_mode predict;
+	int overwrite;			/* MOSH_PREDICTION_OVERWRITE=yes */
+	int title_prefix, term_init;
+	struct fb_caps caps;		/* of the local terminal */
+	struct escape esc;
+	struct tinfo ti;
+	uint8_t key[OCB_KEY_LEN];
+	char *key_in;			/* from the front end, else NULL */
+	char open_s[TI_STR_MAX + 8];	/* smcup, CSI ?1h */
+	char close_s[TI_STR_MAX + 96];	/* terminal.md §11, then rmcup */
+	struct termios saved, raw;
+	int tty_ok;			/* saved is valid, raw is applied */
+	struct winsize ws;
+	int quit_started, lf_entered;	/* escape key state */
+	int tty_eof;			/* stdin ended: stop polling it */
+	int repaint;			/* the next frame is a full redraw */
+	int heard, shutdown, clean, done;
+	int net_ok;			/* net is set up (net_close needed) */
+	uint64_t start, shutdown_start;
+	char error[300];		/* printed after the terminal is back */
+	sigset_t waitmask;
+	struct net net;
+	struct pred pred;
+	struct pred_notify note;
+	int fb_ok;			/* drawn, pred and note are set up */
+	struct fb drawn;		/* what the terminal shows */
+	struct buf out;			/* one frame of output */
+	struct ssp ssp;			/* user stream out, terminal in */
+	int ssp_ok;
+	uint64_t now;			/* for the send callback */
+};
+
+/* escape_config: from MOSH_ESCAPE_KEY's value (env may be NULL); pure. */
+void escape_config(const char *env, struct escape *e);
+void client_parse(int argc, char **argv, struct client *c);
+/* client_check_ip: 0 if c->ip is a numeric address, else -1 with
+ * upstream's message on stderr. */
+int client_check_ip(const struct client *c);
+/* client_term_strings: what opens and closes the terminal (smcup ...). */
+void client_term_strings(struct client *c);
+/* client_key: one typed byte through the escape-key state machine. */
+void client_key(struct client *c, uint8_t b, uint64_t now);
+/* client_bar_shows: 1 if the notification bar shows exactly text. */
+int client_bar_shows(const struct client *c, const char *text);
+/* client_draw: the next frame (server's, predictions, bar) to c->out. */
+void client_draw(struct client *c, uint64_t now);
+
+/* ==== boot.c: the front end, mosh [options] [user@]host (§11) ==== */
+
+/*
+ * boot_main: the front end; it ends by becoming the client (client_run),
+ * or with upstream's wrapper's status (255 for its own failures). The rest
+ * of this section is exported for the tests.
+ */
+int boot_main(int argc, char **argv);
+
+#define BOOT_LINE_MAX 4096		/* one line of the ssh output */
+
+struct boot {
+	const char *prog;
+	const char *client, *server, *predict, *family, *port, *bind;
+	const char *remote_ip, *ssh;
+	int ssh_pty, init, local, fake_proxy, overwrite, install, verbose;
+	int help, version, server_given, predict_env;
+	char **ops;			/* operands: [user@]host, command */
+	int nops;
+	char cmdline[1024];		/* "-# <our arguments> |" */
+	char self[PATH_MAX];		/* this program, for ProxyCommand */
+	long colors;
+	char ip[256], udp[16], key[64];
+	int have_ip, have_connect, bad_port_seen, fallback;
+};
+
+struct boot_optdef {
+	const char *name;
+	int kind, id;
+};
+
+struct boot_run {
+	pid_t pid;
+	int out;			/* its stdout and stderr */
+	int in;				/* its stdin (self-install), else -1 */
+	char line[BOOT_LINE_MAX];
+	size_t len;
+	int eof;
+};
+
+/* boot_find: the option of a name as Getopt::Long finds it (exact, "no"
+ * form, unique prefix); NULL if unknown or ambiguous. */
+const struct boot_optdef *boot_find(const char *name, size_t n, int *neg);
+/* Building the remote command line: sh quoting, and --server's words. */
+int boot_quote(struct buf *out, const char *s);
+void boot_add(const struct boot *b, struct buf *out, const char *s, int quote);
+int boot_split(const char *s, char *store, size_t cap, char **words, int max);
+void boot_server_args(const struct boot *b, struct buf *out, const char *ip);
+/* boot_script: the remote half of the self-install (`sh -c boot_script
+ * mosh HASH SIZE NAME PATTERN server new ...`; its rules are in boot.c). */
+extern const char boot_script[];
+/* boot_hash: SHA-256 in lower-case hex, as sha256sum prints it. */
+void boot_hash(const uint8_t *p, size_t len, char hex[65]);
+/* Running ssh (or the local server) and reading its output a line a time. */
+void boot_spawn(const struct boot *b, struct boot_run *r, char **argv,
+    const char *shell_cmd, int want_in, int proxy);
+const char *boot_getline(struct boot_run *r);
+int boot_reap(struct boot_run *r);
+/* boot_line: one line of the server's output (protocol.md §11.4); 1 once
+ * the MOSH CONNECT line was read, 0 to read on. */
+int boot_line(struct boot *b, char *line);
+/* The hosts that needed a self-install, remembered per user. */
+int boot_memo_has(const char *host);
+void boot_memo_add(const struct boot *b, const char *host);
 
 #endif

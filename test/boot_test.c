@@ -1,14 +1,14 @@
 /*
- * boot_test.c: the pure parts of the front end in mosh.c (option matching,
+ * boot_test.c: the pure parts of the front end (boot.c) (option matching,
  * --ssh word splitting, shell quoting checked by a real sh, the server's
  * output lines, the server's command line) and the self-install script of
  * the remote side, run here by sh with a private HOME: upload, reuse,
  * repair, a foreign file, a wrong architecture; and the list of hosts
- * that needed it. mosh.c is included with MOSH_NO_MAIN so its static
- * functions can be called.
+ * that needed it.
  */
-#define MOSH_NO_MAIN
-#include "../mosh.c"
+#include <sys/stat.h>
+
+#include "mosh.h"
 
 #include <sys/utsname.h>
 

@@ -1,53 +1,67 @@
 /*
  * fuzz_cli.c: the command-line parsers of the server and client roles on
- * arbitrary argument vectors. mosh.c is included with MOSH_NO_MAIN (as in
- * mosh_test.c) so its static parsers can be called directly.
+ * arbitrary argument vectors, called as the roles call them.
  *
  * Input: byte 0 picks the role (bit 0: server_parse with argv[0]
  * "mosh-server", else client_parse with "mosh-client"; bit 1: the -s
  * environment, SSH_CONNECTION set or not); the rest is split at NUL bytes
  * into at most 32 arguments. The parsers report errors by printing and
  * calling exit(), which is what upstream does and what the roles need, so
- * here exit() is a longjmp back to the harness, and their output goes to
+ * the Makefile links this target with --wrap=exit: while a parser runs,
+ * exit() is a longjmp back to the harness, and stdout and stderr go to
  * /dev/null. Whatever the vector, nothing may crash or read out of bounds
  * (ASan), and an accepted command line must make sense: a server port
  * range with low <= high within 0..65535, every -l value one of the
  * arguments, a client IP and a port of 1..65535.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include "mosh.h"
+
+void __real_exit(int status) __attribute__((noreturn));
+void __wrap_exit(int status) __attribute__((noreturn));
 
 static jmp_buf fuzz_jmp;
-static FILE *fuzz_null_file;
+static int fuzz_parsing;		/* exit() returns to fuzz_jmp */
+static int fuzz_saved[2] = { -1, -1 };	/* stdout, stderr while parsing */
 
-static void fuzz_exit(int status) __attribute__((noreturn));
-static FILE *fuzz_null(void);
-
-static void
-fuzz_exit(int status)
+void
+__wrap_exit(int status)
 {
-	longjmp(fuzz_jmp, status + 1);
-}
-
-static FILE *
-fuzz_null(void)
-{
-	if (fuzz_null_file == NULL &&
-	    (fuzz_null_file = fopen("/dev/null", "w")) == NULL) {
-		abort();
+	if (fuzz_parsing) {
+		longjmp(fuzz_jmp, status + 1);
 	}
-	return fuzz_null_file;
+	__real_exit(status);
 }
 
-#undef stdout
-#undef stderr
-#define stdout fuzz_null()
-#define stderr fuzz_null()
-#define exit(s) fuzz_exit(s)
+/* Silence stdout and stderr around one parse (on = 1), or bring them back. */
+static void
+fuzz_quiet(int on)
+{
+	int fd, i;
 
-#define MOSH_NO_MAIN
-#include "../mosh.c"
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < 2; i++) {
+		if (on) {
+			fuzz_saved[i] = dup(i + 1);
+			if ((fd = open("/dev/null", O_WRONLY)) == -1 ||
+			    fuzz_saved[i] == -1) {
+				abort();
+			}
+			dup2(fd, i + 1);
+			close(fd);
+		} else {
+			dup2(fuzz_saved[i], i + 1);
+			close(fuzz_saved[i]);
+		}
+	}
+	fuzz_parsing = on;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -79,8 +93,10 @@ fuzz_server(int argc, char **argv)
 		return;
 	}
 	o.lvars = lvars;
+	fuzz_quiet(1);
 	if (setjmp(fuzz_jmp) == 0) {
 		server_parse(argc, argv, &o);
+		fuzz_quiet(0);
 		if (o.port != NULL && (o.port_lo < 0 || o.port_lo > o.port_hi ||
 		    o.port_hi > 65535)) {
 			abort();
@@ -93,6 +109,8 @@ fuzz_server(int argc, char **argv)
 				abort();
 			}
 		}
+	} else {
+		fuzz_quiet(0);
 	}
 	free(lvars);
 }
@@ -105,8 +123,10 @@ fuzz_client(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.prog = argv[0];
+	fuzz_quiet(1);
 	if (setjmp(fuzz_jmp) == 0) {
 		client_parse(argc, argv, &c);
+		fuzz_quiet(0);
 		if (c.ip == NULL || c.port == NULL) {
 			abort();
 		}
@@ -114,6 +134,8 @@ fuzz_client(int argc, char **argv)
 		if (port < 1 || port > 65535) {
 			abort();
 		}
+	} else {
+		fuzz_quiet(0);
 	}
 }
 
@@ -152,7 +174,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		fuzz_client(argc, argv);
 	}
-	fflush(fuzz_null());
 	free(buf);
 	return 0;
 }

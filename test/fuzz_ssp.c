@@ -2,8 +2,9 @@
  * fuzz_ssp.c: plaintext payloads (what net.c hands up after opening a
  * datagram) into fragment assembly, zlib, the Instruction decoder, both
  * message decoders and the user stream's apply; and through two whole SSP
- * endpoints, a server (receives a user stream) and a client (receives a
- * HostMessage state), which also tick and send.
+ * endpoints, a server (receives a user stream) and a client (receives the
+ * complete-terminal state of mosh.c, term_ops: the real emulator applies
+ * every HostMessage), which also tick and send.
  *
  * Input: the whole input is first given to each decoder as is. Then it is
  * read as records [flags, len_hi, len_lo, payload...]: flags bit 0 picks
@@ -17,87 +18,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX 65536
-
-/* A screen stand-in: echo ack (never decreasing), size, bytes (capped). */
-struct fz {
-	uint64_t echo;
-	int32_t w, h;
-	size_t len;
-	uint8_t c[256];
-};
-
-static void *
-fz_copy(const void *st)
-{
-	struct fz *b = malloc(sizeof(*b));
-
-	if (b != NULL) {
-		memcpy(b, st, sizeof(*b));
-	}
-	return b;
-}
-
-static void
-fz_free(void *st)
-{
-	free(st);
-}
-
-static int
-fz_equal(const void *x, const void *y)
-{
-	const struct fz *a = x, *b = y;
-
-	return a->echo == b->echo && a->w == b->w && a->h == b->h &&
-	    a->len == b->len && memcmp(a->c, b->c, a->len) == 0;
-}
-
-static int
-fz_diff(const void *from, const void *to, struct buf *out)
-{
-	const struct fz *a = from, *b = to;
-
-	if (a->echo != b->echo && ssp_hm_put_echoack(out, b->echo) == -1) {
-		return -1;
-	}
-	if (!fz_equal(a, b) && (ssp_hm_put_resize(out, b->w, b->h) == -1 ||
-	    ssp_hm_put_bytes(out, b->c, b->len) == -1)) {
-		return -1;
-	}
-	return 0;
-}
-
-static int
-fz_apply(void *st, const uint8_t *d, size_t len)
-{
-	struct fz *a = st;
-	struct ssp_iter it = { d, d + len };
-	struct ssp_msg m;
-	uint64_t e = a->echo;
-	size_t n;
-
-	if (ssp_hm_check(d, len, &e) == -1) {
-		return -1;
-	}
-	while (ssp_hm_next(&it, &m) == 1) {
-		if (m.type == SSP_MSG_BYTES) {
-			n = MIN(m.len, sizeof(a->c) - a->len);
-			memcpy(a->c + a->len, m.p, n);
-			a->len += n;
-		} else if (m.type == SSP_MSG_RESIZE) {
-			a->w = m.w;
-			a->h = m.h;
-			a->len = 0;
-		} else if (m.type == SSP_MSG_ECHOACK) {
-			a->echo = m.echo_ack;
-		}
-	}
-	return 0;
-}
-
-static const struct ssp_ops fz_ops = {
-	fz_copy, fz_free, fz_equal, fz_diff, fz_apply, NULL
-};
 
 static int
 fz_send(void *arg, const uint8_t *p, size_t n)
@@ -193,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ssp_link l;
 	struct ssp_cfg c;
 	struct ssp_user *u0, *ev;
-	struct fz f0;
+	struct term_state *t0;
 	uint32_t seed = 1;
 	uint64_t now = 1000, id = 1u << 20;
 	size_t pos = 0, n;
@@ -205,32 +125,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	decoders(data, size);
 
-	memset(&f0, 0, sizeof(f0));
-	f0.w = 80;
-	f0.h = 24;
+	if ((t0 = malloc(sizeof(*t0))) == NULL) {
+		return 0;
+	}
+	if (term_init(t0, 80, 24) == -1) {
+		free(t0);
+		return 0;
+	}
 	if ((u0 = ssp_user_new()) == NULL) {
+		term_free(t0);
 		return 0;
 	}
 	memset(&c, 0, sizeof(c));
 	c.rand = fz_rand;
 	c.rand_arg = &seed;
-	c.mine = &fz_ops;
+	c.mine = &term_ops;
 	c.remote = &ssp_user_ops;
-	c.mine_init = &f0;
+	c.mine_init = t0;
 	c.remote_init = u0;
 	c.mindelay = SSP_MINDELAY_SERVER;
 	if (ssp_init(&ep[0], &c, now) == -1) {
 		ssp_user_ops.free(u0);
+		term_free(t0);
 		return 0;
 	}
 	c.mine = &ssp_user_ops;
-	c.remote = &fz_ops;
+	c.remote = &term_ops;
 	c.mine_init = u0;
-	c.remote_init = &f0;
+	c.remote_init = t0;
 	c.mindelay = SSP_MINDELAY_CLIENT;
 	c.fast_start = 1;
 	i = ssp_init(&ep[1], &c, now);
 	ssp_user_ops.free(u0);
+	term_free(t0);
 	if (i == -1) {
 		ssp_free(&ep[0]);
 		return 0;

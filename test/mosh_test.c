@@ -1,10 +1,13 @@
 /*
- * mosh_test.c: the pure parts of mosh.c (escape key, locale rule, port and
- * option parsing, terminfo reader, command lines that do not exit). mosh.c
- * is included with MOSH_NO_MAIN so its static functions can be called.
+ * mosh_test.c: the pure parts of the roles (mosh.c, server.c, client.c:
+ * escape key, locale rule, port and option parsing, terminfo reader,
+ * command lines that do not exit, the echo ack and the terminal state).
  */
-#define MOSH_NO_MAIN
-#include "../mosh.c"
+#include <fcntl.h>
+#include <pty.h>
+#include <unistd.h>
+
+#include "mosh.h"
 
 #include "test.h"
 
@@ -71,17 +74,17 @@ test_client_key(void)
 	client_key(&c, '\r', 0);
 	CHECK(c.lf_entered);
 	client_key(&c, '~', 0);
-	CHECK(c.quit_started && client_noting(&c, c.esc.help));
+	CHECK(c.quit_started && client_bar_shows(&c, c.esc.help));
 	CHECK(c.note.expire == PRED_NOTIFY_FOREVER && !c.note.show_quit);
 	client_key(&c, 'x', 0);		/* sends "~x", clears the help */
-	CHECK(!c.quit_started && client_noting(&c, "") && !c.shutdown);
+	CHECK(!c.quit_started && client_bar_shows(&c, "") && !c.shutdown);
 	client_key(&c, '~', 0);		/* the flag was cleared by '~' */
 	CHECK(!c.quit_started);
 	client_key(&c, '\n', 0);
 	client_key(&c, '~', 0);
 	client_key(&c, '.', 5);
 	CHECK(c.shutdown && c.shutdown_start == 5);
-	CHECK(client_noting(&c, "Exiting on user request..."));
+	CHECK(client_bar_shows(&c, "Exiting on user request..."));
 	CHECK(c.note.show_quit);
 
 	memset(&c, 0, sizeof c);
@@ -178,7 +181,7 @@ test_ports(void)
 
 	for (i = 0; i < LEN(t); i++) {
 		lo = hi = -5;
-		r = port_parse(t[i].s, &lo, &hi);
+		r = server_port_parse(t[i].s, &lo, &hi);
 		CHECK((r == 0) == t[i].ok);
 		if (r == 0) {
 			CHECK(lo == t[i].lo && hi == t[i].hi);
@@ -231,7 +234,7 @@ test_env_seconds(void)
 	setenv("MOSH_TEST_TMOUT", "", 1);
 	CHECK(server_env_seconds("MOSH_TEST_TMOUT") == 0);
 	setenv("MOSH_TEST_TMOUT", "99999999999999999999999", 1);
-	CHECK(server_env_seconds("MOSH_TEST_TMOUT") == TIMEOUT_MAX_S);
+	CHECK(server_env_seconds("MOSH_TEST_TMOUT") == SERVER_TMOUT_MAX);
 	unsetenv("MOSH_TEST_TMOUT");
 	CHECK(server_env_seconds("MOSH_TEST_TMOUT") == 0);
 }

@@ -101,15 +101,6 @@ struct peer {
 	struct ssp s;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 peer_send(void *arg, const uint8_t *p, size_t len)
 {

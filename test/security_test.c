@@ -6,14 +6,13 @@
  * ever goes out, the client's emulator answers nothing, and huge repeat
  * counts and parameters cannot hang either side (CVE-2012-2385 was that).
  *
- * The path is the real one: mosh.c is included with MOSH_NO_MAIN for its
- * terminal state (term_init, term_diff, term_apply), so host bytes go
+ * The path is the real one: mosh.c's terminal state (term_init, term_diff,
+ * term_apply) and client.c's client_draw, so host bytes go
  * server emulator -> frame -> HostMessage -> client emulator -> frame ->
  * the client's renderer with the title prefix, as client_draw does.
  * alarm() is only a safety net against a hang, never a timing assertion.
  */
-#define MOSH_NO_MAIN
-#include "../mosh.c"
+#include "mosh.h"
 
 #include "test.h"
 

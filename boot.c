@@ -1,0 +1,1555 @@
+/*
+ * boot.c: the front end, `mosh [options] [user@]host [command]`
+ * (doc/protocol.md §11). It replaces upstream's Perl wrapper: same options,
+ * same ssh command line, same parsing of the server's output, then it
+ * becomes the client in this process with the key handed over in memory
+ * (never in argv or the environment). Upstream's messages and exit codes
+ * are kept where users or scripts see them: the wrapper's own failures
+ * exit 255 (Perl's die), the client's status is ours otherwise.
+ *
+ * Beyond upstream, a remote without mosh-server gets this very binary
+ * (boot_install): one ssh run, no pty, whose remote command is a short
+ * POSIX sh script that checks `uname -sm`, looks for a cached copy in
+ * ~/.cache/mosh (or $XDG_CACHE_HOME/mosh) under a name made of our version
+ * and the first 16 hex digits of our SHA-256, and says on stdout either
+ *   MOSH INSTALL HAVE <tool>     the cached copy verified: nothing is sent
+ *   MOSH INSTALL SEND <tool>     send the binary: we write it to ssh's
+ *                                stdin and close it; EOF ends the file
+ *   MOSH INSTALL ARCH <uname>    this binary cannot run there
+ *   MOSH INSTALL FAIL <why>      anything else that went wrong
+ * then (HAVE, or SEND once the copy verified and was renamed into place)
+ * execs the cached copy as `<file> server new ...`, whose MOSH CONNECT line
+ * we read as usual. <tool> is sha256sum, shasum, openssl, or "size" when
+ * none of them exists (then only the length is compared).
+ */
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mosh.h"
+
+#define BOOT_DIE 255			/* upstream's wrapper dies (Perl) */
+#define BOOT_SELF_MAX (64L << 20)	/* the binary we would upload */
+#define BOOT_ARGS_MAX 256		/* words of the ssh command line */
+
+#if defined(__linux__)
+#define BOOT_OS "Linux"
+#else
+#define BOOT_OS ""
+#endif
+#if defined(__x86_64__)
+#define BOOT_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define BOOT_ARCH "aarch64"
+#elif defined(__i386__)
+#define BOOT_ARCH "i[3-6]86"
+#elif defined(__arm__)
+#define BOOT_ARCH "arm*"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define BOOT_ARCH "riscv64"
+#else
+#define BOOT_ARCH ""
+#endif
+
+
+/* Getopt::Long's view of upstream's options: '!' ones also take no-. */
+enum { BO_FLAG, BO_NEG, BO_VAL };
+
+
+static const struct boot_optdef boot_opts[] = {
+	{ "client", BO_VAL, 'C' }, { "server", BO_VAL, 'S' },
+	{ "predict", BO_VAL, 'P' }, { "predict-overwrite", BO_NEG, 'o' },
+	{ "o", BO_NEG, 'o' }, { "port", BO_VAL, 'p' }, { "p", BO_VAL, 'p' },
+	{ "a", BO_FLAG, 'a' }, { "n", BO_FLAG, 'n' },
+	{ "family", BO_VAL, 'f' }, { "4", BO_FLAG, '4' },
+	{ "6", BO_FLAG, '6' }, { "ssh", BO_VAL, 's' },
+	{ "ssh-pty", BO_NEG, 't' }, { "init", BO_NEG, 'i' },
+	{ "local", BO_FLAG, 'l' }, { "help", BO_FLAG, 'h' },
+	{ "version", BO_FLAG, 'V' }, { "fake-proxy", BO_NEG, 'F' },
+	{ "bind-server", BO_VAL, 'b' },
+	{ "experimental-remote-ip", BO_VAL, 'r' },
+	{ "install", BO_FLAG, 'I' }, { "verbose", BO_FLAG, 'v' },
+	{ "v", BO_FLAG, 'v' }
+};
+
+static void
+boot_usage(FILE *f, const char *prog)
+{
+	fprintf(f, "Usage: %s [options] [--] [user@]host [command...]\n"
+	    "        --client=PATH        mosh client on local machine\n"
+	    "                                (default: this program)\n"
+	    "        --server=COMMAND     mosh server on remote machine\n"
+	    "                                (default: \"mosh-server\", "
+	    "else this program,\n"
+	    "                                 copied over ssh)\n"
+	    "\n"
+	    "        --predict=adaptive      local echo for slower links "
+	    "[default]\n"
+	    "-a      --predict=always        use local echo even on fast "
+	    "links\n"
+	    "-n      --predict=never         never use local echo\n"
+	    "        --predict=experimental  aggressively echo even when "
+	    "incorrect\n"
+	    "\n"
+	    "-o      --predict-overwrite     prediction overwrites instead "
+	    "of inserting\n"
+	    "\n"
+	    "-4      --family=inet        use IPv4 only\n"
+	    "-6      --family=inet6       use IPv6 only\n"
+	    "        --family=auto        autodetect network type for "
+	    "single-family hosts only\n"
+	    "        --family=all         try all network types\n"
+	    "        --family=prefer-inet use all network types, but try "
+	    "IPv4 first [default]\n"
+	    "        --family=prefer-inet6 use all network types, but try "
+	    "IPv6 first\n"
+	    "-p PORT[:PORT2]\n"
+	    "        --port=PORT[:PORT2]  server-side UDP port or range\n"
+	    "                                (No effect on server-side SSH "
+	    "port)\n"
+	    "        --bind-server={ssh|any|IP}  ask the server to reply "
+	    "from an IP address\n"
+	    "                                       (default: \"ssh\")\n"
+	    "\n"
+	    "        --ssh=COMMAND        ssh command to run when setting up "
+	    "session\n"
+	    "                                (example: \"ssh -p 2222\")\n"
+	    "                                (default: \"ssh\")\n"
+	    "\n"
+	    "        --no-ssh-pty         do not allocate a pseudo tty on ssh "
+	    "connection\n"
+	    "\n"
+	    "        --no-init            do not send terminal initialization "
+	    "string\n"
+	    "\n"
+	    "        --local              run mosh-server locally without "
+	    "using ssh\n"
+	    "\n"
+	    "        --experimental-remote-ip=(local|remote|proxy)  select "
+	    "the method for\n"
+	    "                             discovering the remote IP address "
+	    "to use for mosh\n"
+	    "                             (default: \"proxy\")\n"
+	    "\n"
+	    "        --install            copy this program to the server "
+	    "and run it there\n"
+	    "                             (done by itself when the server "
+	    "has no mosh-server)\n"
+	    "-v      --verbose            say what the bootstrap does\n"
+	    "\n"
+	    "        --help               this message\n"
+	    "        --version            version and copyright "
+	    "information\n"
+	    "\n"
+	    "Also: %s server new [ARGS] is mosh-server, %s client [ARGS] is "
+	    "mosh-client\n"
+	    "(`%s -- server' reaches a host named server).\n",
+	    prog, prog, prog, prog);
+}
+
+static void
+boot_die_usage(const struct boot *b)
+{
+	boot_usage(stderr, b->prog);
+	exit(BOOT_DIE);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MOSH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MOSH_PRINTF(f, a)
+#endif
+static void boot_die(const struct boot *, const char *, ...) MOSH_PRINTF(2, 3);
+static void boot_log(const struct boot *, const char *, ...) MOSH_PRINTF(2, 3);
+
+static void
+boot_die(const struct boot *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", b->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(BOOT_DIE);
+}
+
+static void
+boot_log(const struct boot *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b->verbose) {
+		return;
+	}
+	fprintf(stderr, "%s: ", b->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * Getopt::Long's matching: an exact name, "no"/"no-" before a negatable
+ * one, else a unique prefix of one option. NULL if unknown or ambiguous.
+ */
+const struct boot_optdef *
+boot_find(const char *name, size_t n, int *neg)
+{
+	const struct boot_optdef *hit = NULL;
+	size_t i, skip;
+
+	*neg = 0;
+	for (i = 0; i < LEN(boot_opts); i++) {
+		if (strlen(boot_opts[i].name) == n &&
+		    strncmp(boot_opts[i].name, name, n) == 0) {
+			return &boot_opts[i];
+		}
+	}
+	skip = strncmp(name, "no-", 3) == 0 ? 3 :
+	    strncmp(name, "no", 2) == 0 ? 2 : 0;
+	for (i = 0; skip != 0 && i < LEN(boot_opts); i++) {
+		if (boot_opts[i].kind == BO_NEG &&
+		    strlen(boot_opts[i].name) == n - skip &&
+		    strncmp(boot_opts[i].name, name + skip, n - skip) == 0) {
+			*neg = 1;
+			return &boot_opts[i];
+		}
+	}
+	for (i = 0; n > 1 && i < LEN(boot_opts); i++) {
+		if (strncmp(boot_opts[i].name, name, n) == 0) {
+			if (hit != NULL && hit->id != boot_opts[i].id) {
+				return NULL;
+			}
+			hit = &boot_opts[i];
+		}
+	}
+	return hit;
+}
+
+/* Getopt::Long's complaint: ambiguous (with the candidates) or unknown. */
+static void
+boot_unknown(const char *name, size_t n)
+{
+	size_t i, hits = 0;
+
+	for (i = 0; n > 1 && i < LEN(boot_opts); i++) {
+		hits += strncmp(boot_opts[i].name, name, n) == 0;
+	}
+	if (hits < 2) {
+		fprintf(stderr, "Unknown option: %.*s\n", (int)n, name);
+		return;
+	}
+	fprintf(stderr, "Option %.*s is ambiguous (", (int)n, name);
+	for (i = 0; i < LEN(boot_opts); i++) {
+		if (strncmp(boot_opts[i].name, name, n) == 0) {
+			fprintf(stderr, "%s%s", boot_opts[i].name,
+			    --hits > 0 ? ", " : ")\n");
+		}
+	}
+}
+
+static void
+boot_apply(struct boot *b, int id, int neg, const char *v)
+{
+	switch (id) {
+	case 'C':
+		b->client = v;
+		break;
+	case 'S':
+		b->server = v;
+		b->server_given = 1;
+		break;
+	case 'P':
+		b->predict = v;
+		break;
+	case 'o':
+		b->overwrite = !neg;
+		break;
+	case 'p':
+		b->port = v;
+		break;
+	case 'a':
+		b->predict = "always";
+		break;
+	case 'n':
+		b->predict = "never";
+		break;
+	case 'f':
+		b->family = v;
+		break;
+	case '4':
+		b->family = "inet";
+		break;
+	case '6':
+		b->family = "inet6";
+		break;
+	case 's':
+		b->ssh = v;
+		break;
+	case 't':
+		b->ssh_pty = !neg;
+		break;
+	case 'i':
+		b->init = !neg;
+		break;
+	case 'l':
+		b->local = 1;
+		break;
+	case 'h':
+		b->help = 1;
+		break;
+	case 'V':
+		b->version = 1;
+		break;
+	case 'F':
+		b->fake_proxy = !neg;
+		break;
+	case 'b':
+		b->bind = v;
+		break;
+	case 'r':
+		b->remote_ip = v;
+		break;
+	case 'I':
+		b->install = 1;
+		break;
+	case 'v':
+		b->verbose++;
+		break;
+	}
+}
+
+/* Upstream's command-line pass (Getopt::Long, "permute"), then -#. */
+static void
+boot_parse(struct boot *b, int argc, char **argv)
+{
+	const struct boot_optdef *d;
+	const char *a, *name, *eq, *v;
+	int i, neg, dashdash = 0;
+	size_t n, len = 0;
+
+	b->ops = calloc((size_t)argc + 1, sizeof *b->ops);
+	if (b->ops == NULL) {
+		boot_die(b, "out of memory");
+	}
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			b->ops[b->nops++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		name = a + 1 + (a[1] == '-');
+		eq = strchr(name, '=');
+		n = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if ((d = boot_find(name, n, &neg)) == NULL) {
+			boot_unknown(name, n);
+			boot_die_usage(b);
+		}
+		v = NULL;
+		if (d->kind == BO_VAL) {
+			if (eq != NULL) {
+				v = eq + 1;
+			} else if (i + 1 < argc) {
+				v = argv[++i];
+			} else {
+				fprintf(stderr, "Option %s requires an "
+				    "argument\n", d->name);
+				boot_die_usage(b);
+			}
+		} else if (eq != NULL) {
+			fprintf(stderr, "Option %s does not take an argument\n",
+			    d->name);
+			boot_die_usage(b);
+		}
+		boot_apply(b, d->id, neg, v);
+	}
+	len = (size_t)snprintf(b->cmdline, sizeof b->cmdline, "-# ");
+	for (i = 1; i < argc && len + 2 < sizeof b->cmdline; i++) {
+		len += (size_t)snprintf(b->cmdline + len,
+		    sizeof b->cmdline - len, "%s ", argv[i]);
+	}
+	len = MIN(len, sizeof b->cmdline - 2);
+	snprintf(b->cmdline + len, sizeof b->cmdline - len, "|");
+}
+
+/* Upstream's checks, in its order (protocol.md §11.1). */
+static void
+boot_check(struct boot *b)
+{
+	static const char *const modes[] = {
+		"adaptive", "always", "never", "experimental"
+	};
+	static const char *const fams[] = {
+		"inet", "inet6", "auto", "all", "prefer-inet", "prefer-inet6"
+	};
+	const char *p = b->port;
+	unsigned long lo, hi;
+	char *end;
+	size_t i;
+	int ok;
+
+	if (b->help) {
+		boot_usage(stdout, b->prog);
+		exit(0);
+	}
+	if (b->version) {
+		print_version(stdout, "mosh");
+		exit(0);
+	}
+	if (b->predict == NULL && getenv("MOSH_PREDICTION_DISPLAY") != NULL) {
+		b->predict = getenv("MOSH_PREDICTION_DISPLAY");
+		b->predict_env = 1;
+	}
+	if (b->predict == NULL) {
+		b->predict = "adaptive";
+	}
+	for (i = 0, ok = 0; i < LEN(modes); i++) {
+		ok |= strcmp(b->predict, modes[i]) == 0;
+	}
+	if (!ok) {
+		fprintf(stderr, "%s: Unknown mode \"%s\"%s.\n\n", b->prog,
+		    b->predict, b->predict_env ? " (MOSH_PREDICTION_DISPLAY "
+		    "in environment)" : "");
+		boot_die_usage(b);
+	}
+	if (strcmp(b->remote_ip, "proxy") != 0 &&
+	    strcmp(b->remote_ip, "local") != 0 &&
+	    strcmp(b->remote_ip, "remote") != 0) {
+		fprintf(stderr, "Unknown parameter %s\n", b->remote_ip);
+		exit(BOOT_DIE);
+	}
+	for (i = 0, ok = 0; i < LEN(fams); i++) {
+		ok |= strcasecmp(b->family, fams[i]) == 0;
+	}
+	if (!ok) {
+		boot_die(b, "Invalid family %s", b->family);
+	}
+	if (p == NULL) {
+		return;
+	}
+	if (p[0] < '0' || p[0] > '9') {
+		goto bad;
+	}
+	lo = strtoul(p, &end, 10);
+	if (*end != '\0' && (*end != ':' || end[1] < '0' || end[1] > '9')) {
+		goto bad;
+	}
+	if (strspn(p, "0123456789") > 9 || lo > 65535) {
+		boot_die(b, "Server-side (low) port (%s) must be within valid "
+		    "range [0..65535].", p);
+	}
+	if (*end == ':') {
+		if (strspn(end + 1, "0123456789") != strlen(end + 1)) {
+			goto bad;
+		}
+		hi = strtoul(end + 1, NULL, 10);
+		if (strlen(end + 1) > 9 || hi == 0 || hi > 65535) {
+			boot_die(b, "Server-side high port (%s) must be within "
+			    "valid range [1..65535].", end + 1);
+		}
+		if (lo == 0) {
+			boot_die(b, "Server-side port ranges may not be used "
+			    "with starting port 0 (%s).", p);
+		}
+		if (lo > hi) {
+			boot_die(b, "Server-side port range (%s): low port "
+			    "greater than high port.", p);
+		}
+	}
+	return;
+bad:
+	boot_die(b, "Server-side port or range (%s) is not valid.", p);
+}
+
+/* ---- names and addresses ---- */
+
+/*
+ * Addresses of host:port ordered by --family (protocol.md §11.3): inet and
+ * inet6 filter, prefer-* put that family first, auto refuses a host with
+ * both, all keeps the resolver's order. Returns the list or NULL after a
+ * message in err.
+ */
+static struct addrinfo *
+boot_resolve(const char *host, const char *port, const char *family,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai, *first = NULL, *second = NULL;
+	struct addrinfo **t1 = &first, **t2 = &second, *next;
+	int r, want = AF_UNSPEC, n4 = 0, n6 = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	if (strcasecmp(family, "inet") == 0) {
+		hints.ai_family = AF_INET;
+	} else if (strcasecmp(family, "inet6") == 0) {
+		hints.ai_family = AF_INET6;
+	}
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "Could not resolve hostname %s: %s",
+		    host, gai_strerror(r));
+		return NULL;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		n4 += ai->ai_family == AF_INET;
+		n6 += ai->ai_family == AF_INET6;
+	}
+	if (strcasecmp(family, "auto") == 0 && n4 > 0 && n6 > 0) {
+		freeaddrinfo(res);
+		snprintf(err, errlen, "host has both IPv4 and IPv6 addresses, "
+		    "use --family to specify behavior");
+		return NULL;
+	}
+	if (strcasecmp(family, "prefer-inet") == 0) {
+		want = AF_INET;
+	} else if (strcasecmp(family, "prefer-inet6") == 0) {
+		want = AF_INET6;
+	}
+	if (want == AF_UNSPEC) {
+		return res;
+	}
+	/* A stable partition; the list is ours, so relink it. */
+	for (ai = res; ai != NULL; ai = next) {
+		next = ai->ai_next;
+		ai->ai_next = NULL;
+		if (ai->ai_family == want) {
+			*t1 = ai;
+			t1 = &ai->ai_next;
+		} else {
+			*t2 = ai;
+			t2 = &ai->ai_next;
+		}
+	}
+	/* The same nodes in a new order: freeaddrinfo of the head frees all. */
+	*t1 = second;
+	return first;
+}
+
+static void
+boot_numeric(const struct addrinfo *ai, char *out, size_t len)
+{
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, out, (socklen_t)len,
+	    NULL, 0, NI_NUMERICHOST) != 0) {
+		snprintf(out, len, "?");
+	}
+}
+
+/*
+ * --fake-proxy HOST PORT: the ssh ProxyCommand (protocol.md §11.3). The
+ * first address that accepts a TCP connection is announced on stderr as
+ * "MOSH IP <addr>" (ssh passes it through to us), then bytes are copied
+ * both ways until each side has ended.
+ */
+static int
+boot_fake_proxy(struct boot *b)
+{
+	struct addrinfo *res, *ai;
+	struct pollfd fds[2];
+	char err[512], addr[NI_MAXHOST] = "";
+	uint8_t buf[16384];
+	int s = -1, e = 0, in_open = 1, out_open = 1;
+	ssize_t n;
+
+	if (b->nops != 2) {
+		boot_die_usage(b);
+	}
+	if ((res = boot_resolve(b->ops[0], b->ops[1], b->family, err,
+	    sizeof err)) == NULL) {
+		boot_die(b, "%s", err);
+	}
+	for (ai = res; ai != NULL && s == -1; ai = ai->ai_next) {
+		boot_numeric(ai, addr, sizeof addr);
+		s = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (s != -1 && connect(s, ai->ai_addr, ai->ai_addrlen) == -1) {
+			e = errno;
+			close(s);
+			s = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (s == -1) {
+		boot_die(b, "Could not connect to %s, last tried %s: %s",
+		    b->ops[0], addr, strerror(e));
+	}
+	fprintf(stderr, "MOSH IP %s\n", addr);
+	fflush(stderr);
+	signal_set(SIGPIPE, SIG_IGN);
+	while (out_open) {
+		fds[0].fd = in_open ? STDIN_FILENO : -1;
+		fds[0].events = POLLIN;
+		fds[1].fd = s;
+		fds[1].events = POLLIN;
+		if (poll(fds, 2, -1) == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			break;
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(STDIN_FILENO, buf, sizeof buf);
+			if (n <= 0 || write_all(s, buf, (size_t)n) == -1) {
+				in_open = 0;
+				shutdown(s, SHUT_WR);
+			}
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(s, buf, sizeof buf);
+			if (n <= 0 || write_all(STDOUT_FILENO, buf,
+			    (size_t)n) == -1) {
+				out_open = 0;
+			}
+		}
+	}
+	close(s);
+	return 0;
+}
+
+/* ---- command lines ---- */
+
+/* s in single quotes for a POSIX shell, appended to out. */
+int
+boot_quote(struct buf *out, const char *s)
+{
+	int r = buf_putc(out, '\'');
+
+	for (; *s != '\0' && r == 0; s++) {
+		if (*s == '\'') {
+			r = buf_append(out, "'\\''", 4);
+		} else {
+			r |= buf_putc(out, (uint8_t)*s);
+		}
+	}
+	return r | buf_putc(out, '\'');
+}
+
+void
+boot_add(const struct boot *b, struct buf *out, const char *s, int quote)
+{
+	int r = out->len > 0 ? buf_putc(out, ' ') : 0;
+
+	r |= quote ? boot_quote(out, s) : buf_append(out, s, strlen(s));
+	if (r != 0) {
+		boot_die(b, "out of memory");
+	}
+}
+
+/*
+ * --ssh=COMMAND split into words like Perl's shellwords: blanks separate,
+ * '...' is literal, "..." allows \" \\ \$ \`, a backslash outside quotes
+ * takes the next character. The words are written into store.
+ */
+int
+boot_split(const char *s, char *store, size_t cap, char **words, int max)
+{
+	size_t o = 0;
+	int n = 0, in = 0;
+	char q = 0;
+
+	for (;; s++) {
+		if (o + 2 > cap) {
+			return -1;
+		}
+		if (q == 0 && (*s == '\0' || *s == ' ' || *s == '\t' ||
+		    *s == '\n')) {
+			if (in) {
+				store[o++] = '\0';
+				in = 0;
+			}
+			if (*s == '\0') {
+				return n;
+			}
+			continue;
+		}
+		if (*s == '\0') {
+			return -1;	/* an unterminated quote */
+		}
+		if (!in) {
+			if (n == max) {
+				return -1;
+			}
+			words[n++] = store + o;
+			in = 1;
+		}
+		if (q == 0 && (*s == '\'' || *s == '"')) {
+			q = *s;
+		} else if (q != 0 && *s == q) {
+			q = 0;
+		} else if (*s == '\\' && q != '\'' && s[1] != '\0' &&
+		    (q == 0 || strchr("\"\\$`", s[1]) != NULL)) {
+			store[o++] = *++s;
+		} else {
+			store[o++] = *s;
+		}
+	}
+}
+
+/* The server's arguments after the program (protocol.md §11.2). */
+void
+boot_server_args(const struct boot *b, struct buf *out, const char *ip)
+{
+	static const char *const lvars[] = {
+		"LANG", "LANGUAGE", "LC_CTYPE", "LC_NUMERIC", "LC_TIME",
+		"LC_COLLATE", "LC_MONETARY", "LC_MESSAGES", "LC_PAPER",
+		"LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT",
+		"LC_IDENTIFICATION", "LC_ALL"
+	};
+	char num[32], lv[1024];
+	const char *v;
+	size_t i;
+	int j;
+
+	snprintf(num, sizeof num, "%ld", b->colors);
+	boot_add(b, out, "new", 1);
+	boot_add(b, out, "-c", 1);
+	boot_add(b, out, num, 1);
+	if (b->bind == NULL || strcasecmp(b->bind, "ssh") == 0) {
+		boot_add(b, out, b->local ? "-i" : "-s", 1);
+		if (b->local) {
+			boot_add(b, out, ip, 1);
+		}
+	} else if (strcasecmp(b->bind, "any") != 0) {
+		boot_add(b, out, "-i", 1);
+		boot_add(b, out, b->bind, 1);
+	}
+	if (b->port != NULL) {
+		boot_add(b, out, "-p", 1);
+		boot_add(b, out, b->port, 1);
+	}
+	for (i = 0; i < LEN(lvars); i++) {
+		if ((v = getenv(lvars[i])) != NULL) {
+			snprintf(lv, sizeof lv, "%s=%s", lvars[i], v);
+			boot_add(b, out, "-l", 1);
+			boot_add(b, out, lv, 1);
+		}
+	}
+	if (b->nops > 1) {
+		boot_add(b, out, "--", 1);
+		for (j = 1; j < b->nops; j++) {
+			boot_add(b, out, b->ops[j], 1);
+		}
+	}
+}
+
+/* ---- this binary, for the self-install ---- */
+
+struct boot_self {
+	uint8_t *p;
+	size_t len;
+	char hex[65];
+	char name[96];			/* mosh-<version>-<16 hex> */
+};
+
+/* SHA-256 of p in lower-case hex, as sha256sum prints it. */
+void
+boot_hash(const uint8_t *p, size_t len, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	br_sha256_context h;
+	uint8_t sum[32];
+	size_t i;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, p, len);
+	br_sha256_out(&h, sum);
+	for (i = 0; i < sizeof sum; i++) {
+		hex[2 * i] = digits[sum[i] >> 4];
+		hex[2 * i + 1] = digits[sum[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+static int
+boot_self_load(struct boot_self *s, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/self/exe", O_RDONLY)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "cannot read this program: %s",
+		    strerror(errno));
+		if (fd != -1) {
+			close(fd);
+		}
+		return -1;
+	}
+	if (st.st_size <= 0 || st.st_size > BOOT_SELF_MAX ||
+	    (s->p = malloc((size_t)st.st_size)) == NULL) {
+		snprintf(err, errlen, "cannot read this program: bad size");
+		close(fd);
+		return -1;
+	}
+	s->len = 0;
+	while (s->len < (size_t)st.st_size) {
+		n = read(fd, s->p + s->len, (size_t)st.st_size - s->len);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		s->len += (size_t)n;
+	}
+	close(fd);
+	if (s->len != (size_t)st.st_size) {
+		snprintf(err, errlen, "cannot read this program: short read");
+		free(s->p);
+		s->p = NULL;
+		return -1;
+	}
+	boot_hash(s->p, s->len, s->hex);
+	snprintf(s->name, sizeof s->name, "mosh-%s-%.16s", MOSH_VERSION,
+	    s->hex);
+	return 0;
+}
+
+/*
+ * The remote half of the self-install, run by `sh -c SCRIPT mosh HASH SIZE
+ * NAME PATTERN server new ...`. One line (login shells such as csh dislike
+ * newlines inside quotes), no single quotes (it is quoted whole) and no
+ * backslashes (fish keeps them). It never writes over a file it did not
+ * create: the temporary name is created with noclobber, and the final name
+ * carries our hash, so whatever sits there and does not verify is a copy
+ * of ours that went bad. Needs sh, uname, mkdir, cat, chmod, mv, rm, and
+ * one of sha256sum, shasum, openssl (else wc, for the size).
+ */
+const char boot_script[] =
+	"umask 077; h=$1; z=$2; n=$3; p=$4; shift 4; u=$(uname -sm); "
+	"case $u in $p) ;; *) echo \"MOSH INSTALL ARCH $u\"; exit 1;; esac; "
+	"d=${XDG_CACHE_HOME:-$HOME/.cache}/mosh; f=$d/$n; t=$d/.$n.$$; "
+	"ck() { m=size; "
+	"if command -v sha256sum >/dev/null 2>&1; then m=sha256sum; "
+	"o=$(sha256sum <\"$1\"); "
+	"elif command -v shasum >/dev/null 2>&1; then m=shasum; "
+	"o=$(shasum -a 256 <\"$1\"); "
+	"elif command -v openssl >/dev/null 2>&1; then m=openssl; "
+	"o=$(openssl dgst -sha256 <\"$1\"); "
+	"else o=$(wc -c <\"$1\"); fi; "
+	"for w in $o; do if [ \"$w\" = \"$h\" ] || "
+	"{ [ $m = size ] && [ \"$w\" = \"$z\" ]; }; then return 0; fi; "
+	"done; return 1; }; "
+	"mkdir -p \"$d\" || { echo \"MOSH INSTALL FAIL cannot create $d\"; "
+	"exit 1; }; "
+	"if [ -f \"$f\" ] && [ -x \"$f\" ] && ck \"$f\"; then "
+	"echo \"MOSH INSTALL HAVE $m\"; else "
+	"if [ -e \"$f\" ] && [ ! -f \"$f\" ]; then "
+	"echo \"MOSH INSTALL FAIL $f is not a regular file\"; exit 1; fi; "
+	"if ! (set -C; : >\"$t\") 2>/dev/null; then "
+	"echo \"MOSH INSTALL FAIL cannot create $t\"; exit 1; fi; "
+	"ck /dev/null; echo \"MOSH INSTALL SEND $m\"; "
+	"if ! cat >>\"$t\"; then rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; "
+	"if ! ck \"$t\"; then rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL the copy in $t did not verify ($m)\"; "
+	"exit 1; fi; "
+	"if ! { chmod 700 \"$t\" && mv -f \"$t\" \"$f\"; }; then rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL cannot move $t to $f\"; exit 1; fi; fi; "
+	"exec \"$f\" \"$@\" </dev/null";
+
+/* ---- running ssh (or the local server) and reading its output ---- */
+
+
+void
+boot_spawn(const struct boot *b, struct boot_run *r, char **argv,
+    const char *shell_cmd, int want_in, int proxy)
+{
+	int po[2], pi[2] = { -1, -1 };
+
+	if (pipe(po) == -1 || (want_in && pipe(pi) == -1)) {
+		boot_die(b, "pipe: %s", strerror(errno));
+	}
+	fflush(NULL);
+	if ((r->pid = fork()) == -1) {
+		boot_die(b, "fork: %s", strerror(errno));
+	}
+	if (r->pid == 0) {
+		close(po[0]);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(po[1], STDERR_FILENO);
+		close(po[1]);
+		if (want_in) {
+			close(pi[1]);
+			dup2(pi[0], STDIN_FILENO);
+			close(pi[0]);
+		}
+		unsetenv("MOSH_PREDICTION_DISPLAY");
+		if (proxy) {
+			setenv("SHELL", "/bin/sh", 1);
+		}
+		if (shell_cmd != NULL) {
+			execl("/bin/sh", "sh", "-c", shell_cmd, (char *)NULL);
+			fprintf(stderr, "Cannot exec %s: %s\n", shell_cmd,
+			    strerror(errno));
+		} else {
+			execvp(argv[0], argv);
+			fprintf(stderr, "Cannot exec %s: %s\n", argv[0],
+			    strerror(errno));
+		}
+		_exit(BOOT_DIE);
+	}
+	close(po[1]);
+	r->out = po[0];
+	r->in = -1;
+	if (want_in) {
+		close(pi[0]);
+		r->in = pi[1];
+	}
+	r->len = 0;
+	r->eof = 0;
+}
+
+/* The next line without its end, NULL at EOF; over-long lines are cut. */
+const char *
+boot_getline(struct boot_run *r)
+{
+	static char out[BOOT_LINE_MAX + 1];
+	char *nl;
+	ssize_t n;
+	size_t k;
+
+	for (;;) {
+		nl = memchr(r->line, '\n', r->len);
+		if (nl != NULL || r->len == sizeof r->line ||
+		    (r->eof && r->len > 0)) {
+			k = nl != NULL ? (size_t)(nl - r->line) : r->len;
+			memcpy(out, r->line, k);
+			out[k] = '\0';
+			k += nl != NULL;
+			memmove(r->line, r->line + k, r->len - k);
+			r->len -= k;
+			return out;
+		}
+		if (r->eof) {
+			return NULL;
+		}
+		n = read(r->out, r->line + r->len, sizeof r->line - r->len);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			r->eof = 1;
+		} else {
+			r->len += (size_t)n;
+		}
+	}
+}
+
+int
+boot_reap(struct boot_run *r)
+{
+	int st;
+
+	if (r->in != -1) {
+		close(r->in);
+		r->in = -1;
+	}
+	close(r->out);
+	explicit_bzero(r->line, sizeof r->line);	/* the key was here */
+	while (waitpid(r->pid, &st, 0) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* "word" in s with trailing blanks (the remote tty adds \r) removed. */
+static void
+boot_chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == ' ' ||
+	    s[n - 1] == '\t')) {
+		s[--n] = '\0';
+	}
+}
+
+/*
+ * One line of the server's output (protocol.md §11.4). Returns 1 when the
+ * MOSH CONNECT line was read (stop reading), 0 to go on.
+ */
+int
+boot_line(struct boot *b, char *line)
+{
+	char *p, *w[8];
+	size_t n;
+	int nw = 0;
+
+	if ((p = str_after(line, "MOSH IP ")) != NULL) {
+		if (b->have_ip) {
+			boot_die(b, "error: detected attempt to redefine "
+			    "MOSH IP.");
+		}
+		boot_chomp(line);
+		if (*p == '\0' || strpbrk(p, " \t") != NULL ||
+		    strlen(p) >= sizeof b->ip) {
+			fprintf(stderr, "Bad MOSH IP string: %s\n", line);
+			exit(BOOT_DIE);
+		}
+		snprintf(b->ip, sizeof b->ip, "%s", p);
+		b->have_ip = 1;
+		return 0;
+	}
+	if ((p = str_after(line, "MOSH SSH_CONNECTION ")) != NULL) {
+		boot_chomp(line);
+		for (p = strtok(p, " \t"); p != NULL && nw < 8;
+		    p = strtok(NULL, " \t")) {
+			w[nw++] = p;
+		}
+		if (nw != 4 || strlen(w[2]) >= sizeof b->ip) {
+			fprintf(stderr, "Bad MOSH SSH_CONNECTION string\n");
+			exit(BOOT_DIE);
+		}
+		if (!b->have_ip) {
+			fprintf(stderr, "%s: Using remote IP address %s from "
+			    "$SSH_CONNECTION for hostname %s\n", b->prog, w[2],
+			    b->ops[0]);
+			snprintf(b->ip, sizeof b->ip, "%s", w[2]);
+			b->have_ip = 1;
+		}
+		return 0;
+	}
+	if ((p = str_after(line, "MOSH CONNECT ")) != NULL) {
+		boot_chomp(line);
+		n = strspn(p, "0123456789");
+		if (n == 0 || n > 5 || p[n] != ' ' ||
+		    strspn(p + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789/+") != 22 ||
+		    p[n + 23] != '\0') {
+			fprintf(stderr, "Bad MOSH CONNECT string: %s\n", line);
+			exit(BOOT_DIE);
+		}
+		memcpy(b->udp, p, n);
+		b->udp[n] = '\0';
+		memcpy(b->key, p + n + 1, 22);
+		b->key[22] = '\0';
+		explicit_bzero(line, strlen(line));
+		b->have_connect = 1;
+		return 1;
+	}
+	if (b->port != NULL && strstr(line, "Bad UDP port") != NULL) {
+		b->bad_port_seen = 1;
+	}
+	printf("%s\n", line);
+	fflush(stdout);
+	return 0;
+}
+
+/* Reads the server's output up to MOSH CONNECT; returns ssh's status. */
+static int
+boot_read(struct boot *b, struct boot_run *r, int hide_not_found)
+{
+	char *line;
+	int st;
+
+	while ((line = (char *)boot_getline(r)) != NULL) {
+		if (hide_not_found && strstr(line, "mosh-server") != NULL &&
+		    strstr(line, "not found") != NULL) {
+			boot_log(b, "the server says: %s", line);
+			b->fallback = 1;
+			continue;
+		}
+		if (boot_line(b, line)) {
+			break;
+		}
+	}
+	st = boot_reap(r);
+	boot_log(b, "ssh ended with status %d", st);
+	return st;
+}
+
+/* The ssh command line of protocol.md §11.2 up to the host. */
+static int
+boot_ssh_argv(struct boot *b, char **argv, char *store, size_t cap,
+    char *proxy, size_t proxylen, char *target, size_t targetlen,
+    int install)
+{
+	struct addrinfo *res;
+	const char *at, *host;
+	char err[512], addr[NI_MAXHOST];
+	int n = boot_split(b->ssh, store, cap, argv, BOOT_ARGS_MAX - 16);
+	struct buf q;
+
+	if (n <= 0) {
+		boot_die(b, "--ssh: cannot split \"%s\" into words", b->ssh);
+	}
+	argv[n++] = install ? (char *)"-T" : (char *)"-n";
+	if (!install && b->ssh_pty) {
+		argv[n++] = (char *)"-tt";
+	}
+	argv[n++] = (char *)"-S";
+	argv[n++] = (char *)"none";
+	snprintf(target, targetlen, "%s", b->ops[0]);
+	if (strcmp(b->remote_ip, "proxy") == 0) {
+		memset(&q, 0, sizeof q);
+		boot_quote(&q, b->self);
+		snprintf(proxy, proxylen, "ProxyCommand=%.*s '--family=%s' "
+		    "--fake-proxy -- %%h %%p", (int)q.len, (const char *)q.p,
+		    b->family);
+		buf_free(&q);
+		argv[n++] = (char *)"-o";
+		argv[n++] = proxy;
+	} else if (strcmp(b->remote_ip, "remote") == 0) {
+		if (strcasecmp(b->family, "inet") == 0) {
+			argv[n++] = (char *)"-4";
+		} else if (strcasecmp(b->family, "inet6") == 0) {
+			argv[n++] = (char *)"-6";
+		}
+	} else {
+		at = strrchr(b->ops[0], '@');
+		host = at != NULL ? at + 1 : b->ops[0];
+		if ((res = boot_resolve(host, "22", b->family, err,
+		    sizeof err)) == NULL) {
+			boot_die(b, "%s", err);
+		}
+		boot_numeric(res, addr, sizeof addr);
+		freeaddrinfo(res);
+		snprintf(b->ip, sizeof b->ip, "%.*s", (int)sizeof b->ip - 1,
+		    addr);
+		b->have_ip = 1;
+		snprintf(target, targetlen, "%.*s%s", at != NULL ?
+		    (int)(at - b->ops[0] + 1) : 0, b->ops[0], addr);
+	}
+	argv[n++] = target;
+	argv[n++] = (char *)"--";
+	return n;
+}
+
+static void
+boot_show_argv(const struct boot *b, char **argv)
+{
+	int i;
+
+	if (!b->verbose) {
+		return;
+	}
+	fprintf(stderr, "%s: running", b->prog);
+	for (i = 0; argv[i] != NULL; i++) {
+		fprintf(stderr, " [%s]", argv[i]);
+	}
+	fputc('\n', stderr);
+}
+
+/* remote mode: the server tells us its address first (§11.2). */
+static void
+boot_remote_prefix(const struct boot *b, struct buf *cmd)
+{
+	if (strcmp(b->remote_ip, "remote") == 0) {
+		boot_add(b, cmd, "sh -c '[ -n \"$SSH_CONNECTION\" ] && printf "
+		    "\"\\nMOSH SSH_CONNECTION %s\\n\" \"$SSH_CONNECTION\"' ;",
+		    0);
+	}
+}
+
+/* The usual start: upstream's exact command line. Returns ssh's status. */
+static int
+boot_ssh(struct boot *b)
+{
+	static char store[8192], proxy[PATH_MAX + 128], target[512];
+	char *argv[BOOT_ARGS_MAX];
+	struct buf cmd;
+	struct boot_run r;
+	int n, st;
+
+	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
+	    target, sizeof target, 0);
+	memset(&cmd, 0, sizeof cmd);
+	boot_remote_prefix(b, &cmd);
+	boot_add(b, &cmd, b->server, 0);
+	boot_server_args(b, &cmd, NULL);
+	if (buf_putc(&cmd, '\0') == -1) {
+		boot_die(b, "out of memory");
+	}
+	argv[n++] = (char *)cmd.p;
+	argv[n] = NULL;
+	boot_show_argv(b, argv);
+	boot_spawn(b, &r, argv, NULL, 0, strcmp(b->remote_ip, "proxy") == 0);
+	st = boot_read(b, &r, !b->server_given);
+	buf_free(&cmd);
+	return st;
+}
+
+/*
+ * The self-install (see the top of this section): one ssh run without a
+ * pty, our binary on its stdin if the remote asks for it.
+ */
+static int
+boot_install(struct boot *b)
+{
+	static char store[8192], proxy[PATH_MAX + 128], target[512];
+	char *argv[BOOT_ARGS_MAX], err[256], size[32], *line, *arg;
+	struct boot_self self;
+	struct buf cmd;
+	struct boot_run r;
+	int n, st;
+
+	if (BOOT_OS[0] == '\0' || BOOT_ARCH[0] == '\0') {
+		boot_die(b, "this build cannot install itself on a server "
+		    "(unknown system); install mosh-server there");
+	}
+	memset(&self, 0, sizeof self);
+	if (boot_self_load(&self, err, sizeof err) == -1) {
+		boot_die(b, "%s", err);
+	}
+	snprintf(size, sizeof size, "%zu", self.len);
+	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
+	    target, sizeof target, 1);
+	memset(&cmd, 0, sizeof cmd);
+	boot_remote_prefix(b, &cmd);
+	boot_add(b, &cmd, "sh", 0);
+	boot_add(b, &cmd, "-c", 0);
+	boot_add(b, &cmd, boot_script, 1);
+	boot_add(b, &cmd, "mosh", 1);
+	boot_add(b, &cmd, self.hex, 1);
+	boot_add(b, &cmd, size, 1);
+	boot_add(b, &cmd, self.name, 1);
+	boot_add(b, &cmd, BOOT_OS " " BOOT_ARCH, 1);
+	boot_add(b, &cmd, "server", 1);
+	boot_server_args(b, &cmd, NULL);
+	if (buf_putc(&cmd, '\0') == -1) {
+		boot_die(b, "out of memory");
+	}
+	argv[n++] = (char *)cmd.p;
+	argv[n] = NULL;
+	if (b->verbose > 1) {
+		boot_show_argv(b, argv);
+	}
+	boot_log(b, "installing %s on the server if it has no copy", self.name);
+	boot_spawn(b, &r, argv, NULL, 1, strcmp(b->remote_ip, "proxy") == 0);
+	signal_set(SIGPIPE, SIG_IGN);
+	while ((line = (char *)boot_getline(&r)) != NULL) {
+		boot_chomp(line);
+		if ((arg = str_after(line, "MOSH INSTALL HAVE ")) != NULL) {
+			boot_log(b, "the server has a copy (checked with %s)",
+			    arg);
+			close(r.in);
+			r.in = -1;
+		} else if ((arg = str_after(line, "MOSH INSTALL SEND ")) !=
+		    NULL) {
+			fprintf(stderr, "%s: copying %s to the server's "
+			    "~/.cache/mosh\n", b->prog, self.name);
+			boot_log(b, "uploading %zu bytes (%s will check them)",
+			    self.len, arg);
+			if (strcmp(arg, "size") == 0) {
+				boot_log(b, "the server has no sha256sum, "
+				    "shasum or openssl: only the size is "
+				    "compared");
+			}
+			if (r.in == -1 ||
+			    write_all(r.in, self.p, self.len) == -1) {
+				boot_log(b, "upload: %s", strerror(errno));
+			}
+			if (r.in != -1) {
+				close(r.in);
+				r.in = -1;
+			}
+		} else if ((arg = str_after(line, "MOSH INSTALL ARCH ")) !=
+		    NULL) {
+			boot_reap(&r);
+			boot_die(b, "the server runs %s, but this mosh is "
+			    "built for %s %s: install mosh-server on it, or "
+			    "run a mosh built for it", arg, BOOT_OS,
+			    BOOT_ARCH);
+		} else if ((arg = str_after(line, "MOSH INSTALL FAIL ")) !=
+		    NULL) {
+			boot_reap(&r);
+			boot_die(b, "could not install mosh on the server: %s",
+			    arg);
+		} else if (boot_line(b, line)) {
+			break;
+		}
+	}
+	st = boot_reap(&r);
+	signal_set(SIGPIPE, SIG_DFL);
+	boot_log(b, "ssh ended with status %d", st);
+	free(self.p);
+	buf_free(&cmd);
+	return st;
+}
+
+/*
+ * Hosts where the self-install was needed are remembered, one
+ * "[user@]host" a line, in ~/.cache/mosh/install-hosts (or under
+ * $XDG_CACHE_HOME), so that later connections skip the ssh run that would
+ * only find no mosh-server. The file is a hint: a lost or stale entry only
+ * costs that extra run, or runs our copy where a mosh-server exists.
+ */
+#define BOOT_MEMO_MAX 65536		/* bytes of install-hosts read */
+
+static int
+boot_memo_path(char *out, size_t len, int make)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	int n;
+
+	if (x != NULL && x[0] == '/') {
+		n = snprintf(out, len, "%s", x);
+	} else if (h != NULL && h[0] == '/') {
+		n = snprintf(out, len, "%s/.cache", h);
+	} else {
+		return -1;
+	}
+	if (n < 0 || (size_t)n + 32 >= len) {
+		return -1;
+	}
+	if (make) {
+		mkdir(out, 0700);
+	}
+	strcat(out, "/mosh");
+	if (make) {
+		mkdir(out, 0700);
+	}
+	strcat(out, "/install-hosts");
+	return 0;
+}
+
+int
+boot_memo_has(const char *host)
+{
+	char path[PATH_MAX], buf[BOOT_MEMO_MAX + 1], *p, *nl;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if (boot_memo_path(path, sizeof path, 0) == -1 ||
+	    (fd = open(path, O_RDONLY)) == -1) {
+		return 0;
+	}
+	while (len < BOOT_MEMO_MAX &&
+	    (n = read(fd, buf + len, BOOT_MEMO_MAX - len)) > 0) {
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	for (p = buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (strcmp(p, host) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+boot_memo_add(const struct boot *b, const char *host)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(host, '\n') != NULL || boot_memo_has(host) ||
+	    boot_memo_path(path, sizeof path, 1) == -1) {
+		return;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd == -1 || write_all(fd, host, strlen(host)) == -1 ||
+	    write_all(fd, "\n", 1) == -1) {
+		boot_log(b, "cannot remember %s in %s", host, path);
+	} else {
+		boot_log(b, "remembered in %s that %s needs this program",
+		    path, host);
+	}
+	if (fd != -1) {
+		close(fd);
+	}
+}
+
+/* --local: the server on this machine through sh, no ssh (§11.2). */
+static int
+boot_local(struct boot *b)
+{
+	struct buf cmd;
+	struct boot_run r;
+	uint8_t a[16];
+	const char *home = getenv("HOME");
+	int st;
+
+	if (inet_pton(AF_INET, b->ops[0], a) != 1 &&
+	    inet_pton(AF_INET6, b->ops[0], a) != 1) {
+		boot_die(b, "--local needs a numeric local address, not %s",
+		    b->ops[0]);
+	}
+	snprintf(b->ip, sizeof b->ip, "%s", b->ops[0]);
+	b->have_ip = 1;
+	memset(&cmd, 0, sizeof cmd);
+	if (b->server_given) {
+		boot_add(b, &cmd, b->server, 0);
+	} else {
+		boot_add(b, &cmd, b->self, 1);
+		boot_add(b, &cmd, "server", 1);
+	}
+	boot_server_args(b, &cmd, b->ops[0]);
+	if (buf_putc(&cmd, '\0') == -1) {
+		boot_die(b, "out of memory");
+	}
+	unsetenv("SSH_CONNECTION");
+	if (home != NULL && chdir(home) == -1) {
+		boot_log(b, "chdir %s: %s", home, strerror(errno));
+	}
+	boot_log(b, "running %s", (const char *)cmd.p);
+	boot_spawn(b, &r, NULL, (const char *)cmd.p, 0, 0);
+	st = boot_read(b, &r, 0);
+	buf_free(&cmd);
+	return st;
+}
+
+/* The colour count the server is told: the client's `-c` (§11.1). */
+static void
+boot_colors(struct boot *b)
+{
+	struct tinfo ti;
+	struct boot_run r;
+	char *argv[3], *end;
+	const char *line;
+
+	if (b->client == NULL) {
+		ti_load(getenv("TERM"), &ti);
+		b->colors = ti.colors < 0 ? 0 : ti.colors;
+		return;
+	}
+	argv[0] = (char *)b->client;
+	argv[1] = (char *)"-c";
+	argv[2] = NULL;
+	boot_spawn(b, &r, argv, NULL, 0, 0);
+	line = boot_getline(&r);
+	/* Upstream's wrapper: 0 unless the answer is digits only. */
+	b->colors = line != NULL ? strtol(line, &end, 10) : 0;
+	if (line == NULL || end == line || *end != '\0' || b->colors < 0 ||
+	    line[0] < '0' || line[0] > '9') {
+		b->colors = 0;
+	}
+	boot_reap(&r);
+}
+
+/* The client: ours in this process, or --client=PATH as upstream does. */
+static int
+boot_client(struct boot *b)
+{
+	char pid[32], *argv[5];
+
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	setenv("MOSH_PREDICTION_DISPLAY", b->predict, 1);
+	if (b->overwrite) {
+		setenv("MOSH_PREDICTION_OVERWRITE", "yes", 1);
+	}
+	if (!b->init) {
+		setenv("MOSH_NO_TERM_INIT", "1", 1);
+	}
+	setenv("MOSH_CLIENT_PID", pid, 1);
+	if (b->client != NULL) {
+		setenv("MOSH_KEY", b->key, 1);
+		explicit_bzero(b->key, sizeof b->key);
+		argv[0] = (char *)b->client;
+		argv[1] = b->cmdline;
+		argv[2] = b->ip;
+		argv[3] = b->udp;
+		argv[4] = NULL;
+		execvp(b->client, argv);
+		boot_die(b, "Cannot exec %s: %s", b->client, strerror(errno));
+	}
+	argv[0] = (char *)b->prog;
+	argv[1] = b->cmdline;
+	argv[2] = b->ip;
+	argv[3] = b->udp;
+	argv[4] = NULL;
+	/* client_run copies the key and wipes b->key. */
+	return client_run(b->prog, 4, argv, b->key);
+}
+
+int
+boot_main(int argc, char **argv)
+{
+	struct boot b;
+	ssize_t n;
+	int st = 0;
+
+	memset(&b, 0, sizeof b);
+	b.prog = argv[0];
+	b.family = "prefer-inet";
+	b.remote_ip = "proxy";
+	b.ssh = "ssh";
+	b.server = "mosh-server";
+	b.ssh_pty = 1;
+	b.init = 1;
+	boot_parse(&b, argc, argv);
+	boot_check(&b);
+	if (b.fake_proxy) {
+		return boot_fake_proxy(&b);
+	}
+	if (b.nops < 1) {
+		boot_die_usage(&b);
+	}
+	if (b.ops[0][0] == '-') {
+		/* ssh would take it for an option. */
+		boot_die(&b, "a host name cannot start with '-' (%s)",
+		    b.ops[0]);
+	}
+	n = readlink("/proc/self/exe", b.self, sizeof b.self - 1);
+	if (n <= 0) {
+		snprintf(b.self, sizeof b.self, "%s", argv[0]);
+	} else {
+		b.self[n] = '\0';
+	}
+	boot_colors(&b);
+	if (b.local) {
+		st = boot_local(&b);
+	} else if (b.install) {
+		st = boot_install(&b);
+	} else if (!b.server_given && boot_memo_has(b.ops[0])) {
+		boot_log(&b, "%s had no mosh-server before: running this "
+		    "program there", b.ops[0]);
+		st = boot_install(&b);
+	} else {
+		st = boot_ssh(&b);
+		if (!b.have_connect && !b.server_given &&
+		    (st == 127 || b.fallback)) {
+			boot_log(&b, "no mosh-server on the server: "
+			    "installing this program there");
+			b.have_ip = 0;
+			st = boot_install(&b);
+			if (b.have_connect) {
+				boot_memo_add(&b, b.ops[0]);
+			}
+		}
+	}
+	if (!b.have_connect && st == 255 && !b.local) {
+		/* ssh's own failure; its message is the line above. */
+		boot_die(&b, "ssh could not connect to %s or log in (exit "
+		    "status 255).", b.ops[0]);
+	}
+	if (!b.have_ip) {
+		boot_die(&b, "Did not find remote IP address (is SSH "
+		    "ProxyCommand disabled?).");
+	}
+	if (!b.have_connect) {
+		if (b.bad_port_seen) {
+			boot_die(&b, "Server does not support UDP port range "
+			    "option.");
+		}
+		boot_die(&b, "Did not find mosh server startup message. "
+		    "(Have you installed mosh on your server?)");
+	}
+	free(b.ops);
+	return boot_client(&b);
+}
