@@ -561,8 +561,8 @@ client_read_net(struct client *c, uint64_t now)
 	} else if (r == 1) {
 		c->net.last_roundtrip_success = ssp_acked_ts(p);
 		c->heard |= ssp_remote_num(p) != 0;
-		if (p->nrecv > 0) {
-			pred_notify_heard(&c->note, p->recv[p->nrecv - 1].ts);
+		if (ssp_remote_ts(p) != 0) {
+			pred_notify_heard(&c->note, ssp_remote_ts(p));
 		}
 		pred_notify_acked(&c->note, ssp_acked_ts(p));
 		pred_set_net(&c->pred, ssp_acked_num(p),
@@ -697,6 +697,7 @@ client_loop(struct client *c)
 	struct pollfd fds[CLIENT_MAX_FDS];
 	nfds_t n, i;
 	uint64_t now;
+	int socks[NET_MAX_SOCKS + 1], k;
 
 	c->start = now_ms();
 	while (!c->done) {
@@ -705,8 +706,10 @@ client_loop(struct client *c)
 		fds[0].fd = c->tty_eof ? -1 : STDIN_FILENO;
 		fds[0].events = POLLIN;
 		n = 1;
-		for (i = 0; (int)i < c->net.nfds && n < CLIENT_MAX_FDS; i++) {
-			fds[n].fd = c->net.fds[i];
+		k = MIN(net_fds(&c->net, socks, NET_MAX_SOCKS + 1),
+		    NET_MAX_SOCKS + 1);
+		for (i = 0; (int)i < k && n < CLIENT_MAX_FDS; i++) {
+			fds[n].fd = socks[i];
 			fds[n++].events = POLLIN;
 		}
 		if (poll_wait(fds, n, client_wait_ms(c, now), &c->waitmask)) {

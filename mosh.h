@@ -245,8 +245,8 @@ struct net_pkt {
 /*
  * The Connection (§3). Owned by the caller, by value; net_init fills it and
  * net_close releases its sockets and wipes it. Callers may read every field
- * but write only log, log_arg, last_roundtrip_success and send_error (to
- * clear it once shown).
+ * (the sockets through net_fds) but write only log, log_arg,
+ * last_roundtrip_success and send_error (to clear it once shown).
  */
 struct net {
 	struct ocb ocb;		/* the session key */
@@ -668,8 +668,8 @@ struct ssp_cfg {
 /*
  * One endpoint: the sender of our states and the receiver of the peer's
  * (§7). Owned by the caller; ssp_init allocates the bounded histories,
- * ssp_free releases them. Fields are read-only outside ssp.c except through
- * the functions below; stats may be read.
+ * ssp_free releases them. Outside ssp.c only stats may be read; all else
+ * goes through the functions below.
  */
 struct ssp {
 	struct ssp_cfg cfg;
@@ -736,6 +736,8 @@ int ssp_set_current(struct ssp *s, const void *st);
 /* The newest remote state, its number, and our newest acked one's. */
 const void *ssp_remote(const struct ssp *s);
 uint64_t ssp_remote_num(const struct ssp *s);
+/* When the newest remote state arrived (ms); 0 before any arrived. */
+uint64_t ssp_remote_ts(const struct ssp *s);
 uint64_t ssp_acked_num(const struct ssp *s);
 /* Send time of the newest state the peer acknowledged (§3.9). */
 uint64_t ssp_acked_ts(const struct ssp *s);

@@ -933,7 +933,7 @@ server_loop(struct server *s)
 	struct ssp_link l;
 	uint64_t now;
 	size_t got;
-	int empty, echo;
+	int socks[NET_MAX_SOCKS + 1], k, empty, echo;
 
 	/* SIGUSR2 keeps its default (fatal) action unless a dump is asked. */
 	signals_catch(sigs, LEN(sigs) - (s->dump == NULL), &s->waitmask);
@@ -941,8 +941,10 @@ server_loop(struct server *s)
 	syslog(LOG_INFO, "user %s session begin", s->user);
 	while (!s->done) {
 		now = now_ms();
-		fds[0].fd = s->net.nfds > 0 && s->topty.len < SERVER_TOPTY_MAX ?
-		    s->net.fds[s->net.nfds - 1] : -1;
+		k = MIN(net_fds(&s->net, socks, NET_MAX_SOCKS + 1),
+		    NET_MAX_SOCKS + 1);
+		fds[0].fd = k > 0 && s->topty.len < SERVER_TOPTY_MAX ?
+		    socks[k - 1] : -1;
 		fds[0].events = POLLIN;
 		fds[1].fd = ssp_shutdown_in_progress(&s->ssp) ? -1 : s->master;
 		fds[1].events = POLLIN | (s->topty.len > 0 ? POLLOUT : 0);

@@ -1826,6 +1826,12 @@ ssp_acked_num(const struct ssp *s)
 }
 
 uint64_t
+ssp_remote_ts(const struct ssp *s)
+{
+	return s->nrecv > 0 ? s->recv[s->nrecv - 1].ts : 0;
+}
+
+uint64_t
 ssp_acked_ts(const struct ssp *s)
 {
 	return s->sent[0].ts;

@@ -19,7 +19,7 @@
 
 #include "mosh.h"
 
-#define MAX_INPUT 4096
+#define FUZZ_VT_MAX 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -305,7 +305,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i = 1, n;
 	int frame = 0, full;
 
-	if (size < 1 || size > MAX_INPUT) {
+	if (size < 1 || size > FUZZ_VT_MAX) {
 		return 0;
 	}
 	cp = &caps[data[0] & 1];
