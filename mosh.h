@@ -1,8 +1,22 @@
 /*
  * mosh.h: the one header of mosh. Read top to bottom it is the architecture:
  * limits and small helpers first, then one section per translation unit,
- * lower layers first (ocb, net, ssp, framebuf, vt, predict, mosh).
- * Everything not declared here is static in its .c file.
+ * lower layers first:
+ *   ocb.c       AES-128-OCB3, the session key
+ *   net.c       UDP datagrams: sealing, timestamps, RTT, roaming
+ *   ssp.c       fragments, zlib, protobuf, the State Synchronization Protocol
+ *   framebuf.c  the screen model and the renderer that diffs two frames
+ *   vt.c        the terminal emulator: host bytes into a frame
+ *   predict.c   local echo and the notification bar, drawn over a frame
+ *   mosh.c      main() and the dispatch to a role; what the roles share
+ *   server.c    the server role: a shell on a pty, served over SSP
+ *   client.c    the client role: the local terminal, drawn from SSP
+ *   boot.c      the front end: ssh, self-install, then the client
+ * From main() (mosh.c) every role is one call away: server_main,
+ * client_main, boot_main. Everything not declared here is static in its .c
+ * file; a role's section says what it exports to the others, and what it
+ * exports only for the tests. doc/ holds the protocol, terminal and
+ * prediction notes that the § citations refer to.
  */
 #ifndef MOSH_H
 #define MOSH_H
