@@ -501,6 +501,27 @@ struct ssp_ops {
 	void (*subtract)(void *st, const void *prefix);
 };
 
+/*
+ * Protobuf field numbers (§6). An Instruction has seven fields; a
+ * UserMessage or HostMessage holds each event in an instruction, whose kind
+ * is an extension number, and the kind's message has its own fields.
+ */
+#define SSP_F_VERSION 1		/* Instruction.protocol_version */
+#define SSP_F_OLD_NUM 2		/* .old_num */
+#define SSP_F_NEW_NUM 3		/* .new_num */
+#define SSP_F_ACK_NUM 4		/* .ack_num */
+#define SSP_F_THROWAWAY_NUM 5	/* .throwaway_num */
+#define SSP_F_DIFF 6		/* .diff */
+#define SSP_F_CHAFF 7		/* .chaff */
+#define SSP_F_INSTRUCTION 1	/* UserMessage and HostMessage.instruction */
+#define SSP_EXT_BYTES 2		/* keystroke (to the server), hostbytes */
+#define SSP_EXT_RESIZE 3	/* resize */
+#define SSP_EXT_ECHOACK 7	/* echoack (HostMessage only) */
+#define SSP_F_BYTES 4		/* Keystroke.keys, HostBytes.hoststring */
+#define SSP_F_WIDTH 5		/* ResizeMessage.width */
+#define SSP_F_HEIGHT 6		/* ResizeMessage.height */
+#define SSP_F_ECHO_ACK 8	/* EchoAck.echo_ack_num */
+
 /* TransportBuffers.Instruction (§6.1); diff and chaff point into a buffer. */
 struct ssp_inst {
 	uint32_t version;

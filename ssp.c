@@ -213,13 +213,13 @@ ssp_inst_encode(const struct ssp_inst *in, struct buf *out)
 {
 	size_t len0 = out->len;
 
-	if (pb_put_uint(out, 1, in->version) == -1 ||
-	    pb_put_uint(out, 2, in->old_num) == -1 ||
-	    pb_put_uint(out, 3, in->new_num) == -1 ||
-	    pb_put_uint(out, 4, in->ack_num) == -1 ||
-	    pb_put_uint(out, 5, in->throwaway_num) == -1 ||
-	    pb_put_bytes(out, 6, in->diff, in->diff_len) == -1 ||
-	    pb_put_bytes(out, 7, in->chaff, in->chaff_len) == -1) {
+	if (pb_put_uint(out, SSP_F_VERSION, in->version) == -1 ||
+	    pb_put_uint(out, SSP_F_OLD_NUM, in->old_num) == -1 ||
+	    pb_put_uint(out, SSP_F_NEW_NUM, in->new_num) == -1 ||
+	    pb_put_uint(out, SSP_F_ACK_NUM, in->ack_num) == -1 ||
+	    pb_put_uint(out, SSP_F_THROWAWAY_NUM, in->throwaway_num) == -1 ||
+	    pb_put_bytes(out, SSP_F_DIFF, in->diff, in->diff_len) == -1 ||
+	    pb_put_bytes(out, SSP_F_CHAFF, in->chaff, in->chaff_len) == -1) {
 		out->len = len0;
 		return -1;
 	}
@@ -246,35 +246,37 @@ ssp_inst_decode(const uint8_t *p, size_t len, struct ssp_inst *out)
 		if (pb_key(&r, &field, &wt) == -1) {
 			return -1;
 		}
-		if (field >= 1 && field <= 5) {
+		if (field >= SSP_F_VERSION && field <= SSP_F_THROWAWAY_NUM) {
 			if (wt != PB_VARINT || pb_varint(&r, &v) == -1) {
 				return -1;
 			}
 			switch (field) {
-			case 1:
+			case SSP_F_VERSION:
 				t.version = (uint32_t)v;
 				break;
-			case 2:
+			case SSP_F_OLD_NUM:
 				t.old_num = v;
 				break;
-			case 3:
+			case SSP_F_NEW_NUM:
 				t.new_num = v;
 				break;
-			case 4:
+			case SSP_F_ACK_NUM:
 				t.ack_num = v;
 				break;
 			default:
 				t.throwaway_num = v;
 				break;
 			}
-		} else if (field == 6 || field == 7) {
+		} else if (field == SSP_F_DIFF || field == SSP_F_CHAFF) {
 			if (wt != PB_LEN) {
 				return -1;
 			}
-			if (field == 6 && pb_bytes(&r, &t.diff, &t.diff_len)) {
+			if (field == SSP_F_DIFF &&
+			    pb_bytes(&r, &t.diff, &t.diff_len)) {
 				return -1;
 			}
-			if (field == 7 && pb_bytes(&r, &t.chaff, &t.chaff_len)) {
+			if (field == SSP_F_CHAFF &&
+			    pb_bytes(&r, &t.chaff, &t.chaff_len)) {
 				return -1;
 			}
 		} else if (pb_skip(&r, field, wt) == -1) {
@@ -287,14 +289,14 @@ ssp_inst_decode(const uint8_t *p, size_t len, struct ssp_inst *out)
 
 /* ==== UserMessage and HostMessage (§6.2, §6.3) ==== */
 
-/* Append field 1 { ext { inner } } where inner is already encoded. */
+/* Append instruction { ext { inner } } where inner is already encoded. */
 static int
 msg_put(struct buf *out, uint32_t ext, const uint8_t *inner, size_t n)
 {
 	size_t len0 = out->len;
 	size_t l2 = 1 + pb_varint_len(n) + n;
 
-	if (pb_put_varint(out, 1 << 3 | PB_LEN) == -1 ||
+	if (pb_put_varint(out, SSP_F_INSTRUCTION << 3 | PB_LEN) == -1 ||
 	    pb_put_varint(out, l2) == -1 ||
 	    pb_put_bytes(out, ext, inner, n) == -1) {
 		out->len = len0;
@@ -310,12 +312,12 @@ msg_put_bytes(struct buf *out, uint32_t ext, const uint8_t *p, size_t n)
 	size_t l3 = 1 + pb_varint_len(n) + n;
 	size_t l2 = 1 + pb_varint_len(l3) + l3;
 
-	/* instruction { ext { 4: bytes } } */
-	if (pb_put_varint(out, 1 << 3 | PB_LEN) == -1 ||
+	/* instruction { ext { bytes } } */
+	if (pb_put_varint(out, SSP_F_INSTRUCTION << 3 | PB_LEN) == -1 ||
 	    pb_put_varint(out, l2) == -1 ||
 	    pb_put_varint(out, (uint64_t)ext << 3 | PB_LEN) == -1 ||
 	    pb_put_varint(out, l3) == -1 ||
-	    pb_put_bytes(out, 4, p, n) == -1) {
+	    pb_put_bytes(out, SSP_F_BYTES, p, n) == -1) {
 		out->len = len0;
 		return -1;
 	}
@@ -329,9 +331,9 @@ msg_put_resize(struct buf *out, int32_t w, int32_t h)
 	int r = -1;
 
 	/* int32: a negative value is sign-extended to 10 bytes */
-	if (pb_put_uint(&in, 5, (uint64_t)(int64_t)w) == 0 &&
-	    pb_put_uint(&in, 6, (uint64_t)(int64_t)h) == 0) {
-		r = msg_put(out, 3, in.p, in.len);
+	if (pb_put_uint(&in, SSP_F_WIDTH, (uint64_t)(int64_t)w) == 0 &&
+	    pb_put_uint(&in, SSP_F_HEIGHT, (uint64_t)(int64_t)h) == 0) {
+		r = msg_put(out, SSP_EXT_RESIZE, in.p, in.len);
 	}
 	buf_free(&in);
 	return r;
@@ -340,7 +342,7 @@ msg_put_resize(struct buf *out, int32_t w, int32_t h)
 int
 ssp_um_put_keys(struct buf *out, const uint8_t *p, size_t n)
 {
-	return msg_put_bytes(out, 2, p, n);
+	return msg_put_bytes(out, SSP_EXT_BYTES, p, n);
 }
 
 int
@@ -352,7 +354,7 @@ ssp_um_put_resize(struct buf *out, int32_t w, int32_t h)
 int
 ssp_hm_put_bytes(struct buf *out, const uint8_t *p, size_t n)
 {
-	return msg_put_bytes(out, 2, p, n);
+	return msg_put_bytes(out, SSP_EXT_BYTES, p, n);
 }
 
 int
@@ -367,8 +369,8 @@ ssp_hm_put_echoack(struct buf *out, uint64_t n)
 	struct buf in = { NULL, 0, 0 };
 	int r = -1;
 
-	if (pb_put_uint(&in, 8, n) == 0) {
-		r = msg_put(out, 7, in.p, in.len);
+	if (pb_put_uint(&in, SSP_F_ECHO_ACK, n) == 0) {
+		r = msg_put(out, SSP_EXT_ECHOACK, in.p, in.len);
 	}
 	buf_free(&in);
 	return r;
@@ -391,17 +393,18 @@ msg_inner(const uint8_t *p, size_t n, struct ssp_msg *m)
 		if (pb_key(&r, &field, &wt) == -1) {
 			return -1;
 		}
-		if (field == 4) {
+		if (field == SSP_F_BYTES) {
 			if (wt != PB_LEN || pb_bytes(&r, &m->p, &m->len)) {
 				return -1;
 			}
-		} else if (field == 5 || field == 6 || field == 8) {
+		} else if (field == SSP_F_WIDTH || field == SSP_F_HEIGHT ||
+		    field == SSP_F_ECHO_ACK) {
 			if (wt != PB_VARINT || pb_varint(&r, &v) == -1) {
 				return -1;
 			}
-			if (field == 5) {
+			if (field == SSP_F_WIDTH) {
 				m->w = (int32_t)(uint32_t)v;
-			} else if (field == 6) {
+			} else if (field == SSP_F_HEIGHT) {
 				m->h = (int32_t)(uint32_t)v;
 			} else {
 				m->echo_ack = v;
@@ -436,7 +439,7 @@ msg_next(struct ssp_iter *it, struct ssp_msg *out, int host)
 		if (pb_key(&r, &field, &wt) == -1) {
 			return -1;
 		}
-		if (field == 1) {
+		if (field == SSP_F_INSTRUCTION) {
 			if (wt != PB_LEN || pb_bytes(&r, &p, &n) == -1) {
 				return -1;
 			}
@@ -459,16 +462,17 @@ msg_next(struct ssp_iter *it, struct ssp_msg *out, int host)
 		if (pb_key(&in, &field, &wt) == -1) {
 			return -1;
 		}
-		if (field == 2 || field == 3 || (host && field == 7)) {
+		if (field == SSP_EXT_BYTES || field == SSP_EXT_RESIZE ||
+		    (host && field == SSP_EXT_ECHOACK)) {
 			if (wt != PB_LEN || pb_bytes(&in, &q, &m) == -1) {
 				return -1;
 			}
-			if (field == 2) {
+			if (field == SSP_EXT_BYTES) {
 				has_kb = 1;
 				if (msg_inner(q, m, &kb) == -1) {
 					return -1;
 				}
-			} else if (field == 3) {
+			} else if (field == SSP_EXT_RESIZE) {
 				has_rs = 1;
 				if (msg_inner(q, m, &rs) == -1) {
 					return -1;
