@@ -92,7 +92,7 @@ obj-check/fuzz_%: test/fuzz_%.c test/fuzz_main.c $(CHKOBJ)
 
 check: deps-check
 	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS)
-	@sh test/run.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh
+	@sh test/run.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh test/doc_check.sh
 
 # Long end-to-end variants (minutes each): the full fault matrix.
 check-long: deps-check
