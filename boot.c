@@ -21,6 +21,8 @@
  * execs the cached copy as `<file> server new ...`, whose MOSH CONNECT line
  * we read as usual. <tool> is sha256sum, shasum, openssl, or "size" when
  * none of them exists (then only the length is compared).
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <sys/ioctl.h>
 #include <sys/resource.h>

@@ -10,6 +10,8 @@
  * client_loop() is the only place that waits. However the session ends,
  * client_finish is the one way out: it restores the terminal first, then
  * prints what went wrong.
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <sys/ioctl.h>
 #include <sys/resource.h>

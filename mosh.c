@@ -27,6 +27,8 @@
  *
  * Nothing here parses wire bytes or escape sequences: ssp.c decodes, vt.c
  * interprets.
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 
 #include <sys/resource.h>
@@ -307,7 +309,7 @@ print_version(FILE *f, const char *role)
  * setlocale(), so neither role needs a UTF-8 locale to exist on the host.
  * What matters is the shell child: a program that believes its charset is
  * a legacy one (ISO-8859-1, EUC-JP...) writes bytes our UTF-8 emulator shows
- * as U+FFFD. The rule (protocol.md §12 item 27, decided here):
+ * as U+FFFD. The rule (protocol.md §12.27, decided here):
  *   1. The effective LC_CTYPE is the first non-empty of LC_ALL, LC_CTYPE,
  *      LANG; its charset (between '.' and '@') names UTF-8 -> run as is.
  *   2. Otherwise, as upstream: remove every locale variable and put each

@@ -18,6 +18,8 @@
  * dropped and counted, never fatal. The clock is always a parameter (ms);
  * log lines go to a callback, never to stderr. The pure framing
  * (net_seal, net_open) needs no sockets, for tests and fuzzing.
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,8 @@
  * pty is read, when an echo goes out at once) are in the comments above
  * server_sync and server_wait_ms. Once the loop runs nothing calls exit():
  * a local failure ends the loop, and remote input is dropped and counted.
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <sys/ioctl.h>
 #include <sys/resource.h>

@@ -118,6 +118,19 @@ FNR == 1 {
 		dflt = FILENAME
 		sub(/^doc\//, "", dflt)
 	}
+	# A default line in the opening comment holds from the first line.
+	while ((getline line < FILENAME) > 0) {
+		if (match(line, /Section numbers \(§\) (below )?refer to doc\/[a-z]+\.md/)) {
+			m = substr(line, RSTART, RLENGTH)
+			sub(/.*doc\//, "", m)
+			dflt = m
+			break
+		}
+		if (index(line, "*/") > 0) {
+			break
+		}
+	}
+	close(FILENAME)
 }
 {
 	if (match($0, /Section numbers \(§\) (below )?refer to doc\/[a-z]+\.md/)) {

@@ -10,6 +10,8 @@
  *      port hop, the 40 s detach, EMSGSIZE, port parsing and binding.
  * Every time is a fake clock value; real time only bounds the waits for a
  * loopback datagram to arrive.
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <arpa/inet.h>
 #include <errno.h>
