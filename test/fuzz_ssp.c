@@ -18,13 +18,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX 65536
 
-/* A screen stand-in: echo ack (never decreasing), size, bytes (capped). */
+/*
+ * A screen stand-in: echo ack (never decreasing), size, bytes (capped),
+ * and which frame it would draw, for the budget (measured as a frame of w x
+ * h cells written anew by every change, none of it allocated).
+ */
 struct fz {
 	uint64_t echo;
 	int32_t w, h;
 	size_t len;
 	uint8_t c[256];
+	uint64_t gen;
 };
+static uint64_t fz_gen;
 
 static void *
 fz_copy(const void *st)
@@ -84,10 +90,12 @@ fz_apply(void *st, const uint8_t *d, size_t len)
 			n = MIN(m.len, sizeof(a->c) - a->len);
 			memcpy(a->c + a->len, m.p, n);
 			a->len += n;
+			a->gen = ++fz_gen;
 		} else if (m.type == SSP_MSG_RESIZE) {
 			a->w = m.w;
 			a->h = m.h;
 			a->len = 0;
+			a->gen = ++fz_gen;
 		} else if (m.type == SSP_MSG_ECHOACK) {
 			a->echo = m.echo_ack;
 		}
@@ -98,6 +106,46 @@ fz_apply(void *st, const uint8_t *d, size_t len)
 static const struct ssp_ops fz_ops = {
 	fz_copy, fz_free, fz_equal, fz_diff, fz_apply, NULL
 };
+
+static void
+fz_bytes(const void *st, const void *base, size_t part[SSP_PARTS])
+{
+	const struct fz *a = st, *b = base;
+	size_t w = (size_t)MAX(0, MIN(a->w, FB_MAX_COLS));
+	size_t h = (size_t)MAX(0, MIN(a->h, FB_MAX_ROWS));
+
+	part[SSP_PART_SCREEN] += sizeof(*a);
+	if (b == NULL || b->gen != a->gen) {
+		part[SSP_PART_SCREEN] += w * h * sizeof(struct fb_cell);
+	}
+}
+
+/*
+ * The receiver's books: each state's parts as its measure gives them now
+ * (against the state before it, and whole), and no more late states than
+ * SSP_RECV_LATE_MAX. 0 or -1.
+ */
+static int
+books(const struct ssp *s)
+{
+	size_t i, p, part[SSP_PARTS], whole[SSP_PARTS], late = 0;
+
+	for (i = 0; i < s->nrecv; i++) {
+		memset(part, 0, sizeof(part));
+		memset(whole, 0, sizeof(whole));
+		s->cfg.remote_bytes(s->recv[i].st,
+		    i > 0 ? s->recv[i - 1].st : NULL, part);
+		s->cfg.remote_bytes(s->recv[i].st, NULL, whole);
+		for (p = 0; p < SSP_PARTS; p++) {
+			if (part[p] != s->recv[i].part[p] ||
+			    whole[p] != s->recv[i].whole[p]) {
+				return -1;
+			}
+		}
+		late += s->recv[i].late != 0;
+	}
+	return late <= SSP_RECV_LATE_MAX ? 0 : -1;
+}
 
 static int
 fz_send(void *arg, const uint8_t *p, size_t n)
@@ -225,6 +273,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	c.mine = &ssp_user_ops;
 	c.remote = &fz_ops;
+	c.remote_bytes = fz_bytes;
 	c.mine_init = u0;
 	c.remote_init = &f0;
 	c.mindelay = SSP_MINDELAY_CLIENT;
@@ -271,7 +320,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < 2; i++) {
 			if (ep[i].nsent > SSP_SENT_MAX ||
 			    ep[i].nrecv > SSP_RECV_CAP ||
-			    ep[i].assumed >= ep[i].nsent) {
+			    ep[i].assumed >= ep[i].nsent ||
+			    books(&ep[i]) == -1) {
 				abort();
 			}
 		}
