@@ -2560,28 +2560,39 @@ test_protobuf_hostile(void)
 	ssp_free(&s);
 }
 
+/* A client endpoint (sends a user stream, receives tb, measured). */
+static void
+cli_init(struct ssp *s, uint64_t now)
+{
+	struct ssp_user *u = ssp_user_new();
+	struct tb t0;
+	struct ssp_cfg c;
+
+	memset(&t0, 0, sizeof(t0));
+	t0.w = 80;
+	t0.h = 24;
+	memset(&c, 0, sizeof(c));
+	c.mine = &ssp_user_ops;
+	c.remote = &tb_ops;
+	c.remote_bytes = tb_bytes;
+	c.mine_init = u;
+	c.remote_init = &t0;
+	c.mindelay = SSP_MINDELAY_CLIENT;
+	CHECK(ssp_init(s, &c, now) == 0);
+	ssp_user_ops.free(u);
+}
+
 /* The HostMessage side: a decreasing echo ack is refused whole. */
 static void
 test_echoack_hostile(void)
 {
 	struct ssp c;
-	struct ssp_cfg cfg;
-	struct ssp_user *u = ssp_user_new();
-	struct tb t0;
 	struct snap sn;
 	struct buf d = { NULL, 0, 0 };
 	uint64_t e;
 	const struct tb *r;
 
-	memset(&t0, 0, sizeof(t0));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.mine = &ssp_user_ops;
-	cfg.remote = &tb_ops;
-	cfg.mine_init = u;
-	cfg.remote_init = &t0;
-	cfg.mindelay = SSP_MINDELAY_CLIENT;
-	CHECK(ssp_init(&c, &cfg, 0) == 0);
-	ssp_user_ops.free(u);
+	cli_init(&c, 0);
 	CHECK(ssp_hm_put_echoack(&d, 5) == 0);
 	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"ok", 2) == 0);
 	CHECK(feed(&c, 0, 1, 0, d.p, d.len, 1) == 1);
@@ -2635,28 +2646,6 @@ test_quench(void)
 	CHECK(feed(&s, i, 5000, i, b, n, 4000000) == 1);
 	CHECK(s.nrecv == 2);
 	ssp_free(&s);
-}
-
-/* A client endpoint (sends a user stream, receives tb, measured). */
-static void
-cli_init(struct ssp *s, uint64_t now)
-{
-	struct ssp_user *u = ssp_user_new();
-	struct tb t0;
-	struct ssp_cfg c;
-
-	memset(&t0, 0, sizeof(t0));
-	t0.w = 80;
-	t0.h = 24;
-	memset(&c, 0, sizeof(c));
-	c.mine = &ssp_user_ops;
-	c.remote = &tb_ops;
-	c.remote_bytes = tb_bytes;
-	c.mine_init = u;
-	c.remote_init = &t0;
-	c.mindelay = SSP_MINDELAY_CLIENT;
-	CHECK(ssp_init(s, &c, now) == 0);
-	ssp_user_ops.free(u);
 }
 
 /*
