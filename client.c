@@ -755,6 +755,7 @@ client_ssp_init(struct client *c, uint64_t now)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.mine = &ssp_user_ops;
 	cfg.remote = &term_ops;
+	cfg.remote_bytes = term_bytes;
 	cfg.mine_init = empty;
 	cfg.remote_init = &blank;
 	cfg.mindelay = SSP_MINDELAY_CLIENT;

@@ -28,6 +28,53 @@ row_bytes(int w)
 	return sizeof(struct fb_row) + (size_t)w * sizeof(struct fb_cell);
 }
 
+static int
+row_ptr_cmp(const void *a, const void *b)
+{
+	const struct fb_row *x = *(struct fb_row *const *)a;
+	const struct fb_row *y = *(struct fb_row *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+fb_rows_bytes(struct fb_row *const *rows, int h, struct fb_row *const *base,
+    int bh)
+{
+	struct fb_row *seen[FB_MAX_ROWS];
+	size_t n = 0;
+	int y;
+
+	bh = base != NULL ? MAX(MIN(bh, FB_MAX_ROWS), 0) : 0;
+	if (bh > 0) {
+		memcpy(seen, base, (size_t)bh * sizeof(*seen));
+		qsort(seen, (size_t)bh, sizeof(*seen), row_ptr_cmp);
+	}
+	for (y = 0; y < h; y++) {
+		if (bh <= 0 || bsearch(&rows[y], seen, (size_t)bh,
+		    sizeof(*seen), row_ptr_cmp) == NULL) {
+			n += row_bytes(rows[y]->w);
+		}
+	}
+	return n + (size_t)h * sizeof(*rows);
+}
+
+size_t
+fb_bytes(const struct fb *fb, const struct fb *base)
+{
+	size_t n;
+
+	n = fb_rows_bytes(fb->rows, fb->h, base ? base->rows : NULL,
+	    base ? base->h : 0);
+	if (fb->pool != NULL && (base == NULL || base->pool != fb->pool)) {
+		n += sizeof(*fb->pool) + FB_POOL_BYTES;
+	}
+	if (fb->clip != NULL && (base == NULL || base->clip != fb->clip)) {
+		n += sizeof(*fb->clip) + fb->clip->len + 1;
+	}
+	return n;
+}
+
 /* A row of w cells from the pool or the heap; its cells are not set. */
 static struct fb_row *
 row_alloc(struct fb_pool *p, int w)

@@ -795,6 +795,16 @@ term_apply(void *st, const uint8_t *p, size_t len)
 	return 0;
 }
 
+void
+term_bytes(const void *st, const void *base, size_t part[SSP_PARTS])
+{
+	const struct term_state *t = st, *b = base;
+
+	part[SSP_PART_SCREEN] += sizeof(*t) +
+	    fb_bytes(&t->fb, b != NULL ? &b->fb : NULL) +
+	    vt_bytes(&t->vt, b != NULL ? &b->vt : NULL);
+}
+
 const struct ssp_ops term_ops = {
 	term_copy, term_free, term_equal, term_diff, term_apply, NULL
 };

@@ -457,6 +457,42 @@ int net_key_generate(uint8_t key[16]);
 #define SSP_USER_PENDING_MAX (1u << 20)	/* unacked keystroke bytes kept */
 #define SSP_USER_MAX (8u << 20)		/* events a received stream may hold */
 /*
+ * The memory of the received states (not in upstream, which bounds only
+ * their number). The peer chooses throwaway_num, and so how long each of
+ * its states stays; a hostile one could keep 1088 full screens alive. So
+ * the bytes are bounded too, for each part of a state on its own: the
+ * remote state type's measure (struct ssp_cfg) says what a state holds,
+ * part by
+ * part, that the state before it in the list does not share with it; the
+ * sum over the received states may not pass SSP_BUDGET_STATES times the
+ * largest whole part among the oldest state, the base of the arriving one,
+ * the newest and the arriving one, or the part's floor if that is more:
+ *   screen: the frame (rows, cells, strings, the state's own struct),
+ *	that many full screens, at least SSP_BUDGET_SCREEN_FLOOR;
+ *   keys: the user stream's events (each state holds at most
+ *	SSP_USER_MAX of them), at least SSP_BUDGET_KEYS_FLOOR.
+ * Parts still to come (scrollback rows, stream windows) get an SSP_PART_*
+ * and a budget of their own here. To stay within it the receiver evicts
+ * states between the oldest and the newest, the oldest first (as the
+ * sender's throwaway will), never the oldest, the newest or the arriving
+ * state's base; failing that, the arriving state is dropped. Either way
+ * stats.over_budget counts it. The oldest, a base and the newest plus the
+ * arriving state always fit, so an honest sender always gets through.
+ * SSP_RECV_LATE_MAX bounds the states kept that arrived after a higher
+ * numbered one (never acknowledged, held only as bases): past it a late
+ * state is dropped and counted in stats.late.
+ */
+enum {
+	SSP_PART_SCREEN,
+	SSP_PART_KEYS,
+	/* scrollback rows, stream windows: here, each with its budget */
+	SSP_PARTS
+};
+#define SSP_BUDGET_STATES 4
+#define SSP_BUDGET_SCREEN_FLOOR (8u << 20)
+#define SSP_BUDGET_KEYS_FLOOR SSP_USER_MAX
+#define SSP_RECV_LATE_MAX 8
+/*
  * Redundancy and early retries (not in upstream; README, protocol notes).
  * A new state whose instruction carries data and fits one fragment goes
  * out again as a copy, SSP_COPY_GAP apart, while it is the newest and
@@ -486,7 +522,8 @@ int net_key_generate(uint8_t key[16]);
  * applies to a fresh copy and discards it then, so st may be left half
  * changed; check the whole message first, e.g. with ssp_hm_check, if it
  * matters elsewhere). subtract (may be NULL): drop prefix's content from
- * st; st may be prefix itself, which empties it.
+ * st; st may be prefix itself, which empties it. How a state is measured
+ * for the budget of received states is struct ssp_cfg's remote_bytes.
  *
  * The terminal state (§8.2) is meant to be such a type: its diff writes
  * ssp_hm_put_echoack, _resize, _bytes in that order; its apply runs
@@ -641,6 +678,8 @@ struct ssp_uev {
 	int superseded;		/* a resize followed by another resize */
 };
 extern const struct ssp_ops ssp_user_ops;	/* objects: struct ssp_user * */
+/* Its measure (struct ssp_cfg): the struct and the buffer, in keys. */
+void ssp_user_bytes(const void *st, const void *base, size_t part[SSP_PARTS]);
 struct ssp_user *ssp_user_new(void);	/* empty; NULL on out of memory */
 /* Push events; -1 (nothing pushed) past SSP_USER_PENDING_MAX or memory. */
 int ssp_user_push_bytes(struct ssp_user *u, const uint8_t *p, size_t n);
@@ -666,10 +705,16 @@ struct ssp_link {
 	void *arg;
 };
 
-/* A state and when it was sent or received. */
+/*
+ * A state and when it was sent or received. Received ones only: its bytes
+ * op's parts against the state before it and against none, and whether it
+ * arrived after a higher numbered one.
+ */
 struct ssp_tstate {
 	uint64_t ts, num;
 	void *st;
+	size_t part[SSP_PARTS], whole[SSP_PARTS];
+	int late;
 };
 
 /* Dropped input and other events, counted (never fatal). */
@@ -684,14 +729,26 @@ struct ssp_stats {
 	uint64_t dup;		/* new_num already received */
 	uint64_t quenched;	/* receiver queue full */
 	uint64_t out_of_order;	/* stored, not acked */
+	uint64_t late;		/* out of order, past SSP_RECV_LATE_MAX */
+	uint64_t over_budget;	/* evicted or dropped for the byte budget */
 	uint64_t send_fail;	/* link->send returned -1 */
 	uint64_t copies;	/* redundant copies sent */
 	uint64_t oom;		/* allocation failed; tried again later */
 };
 
+/*
+ * remote_bytes measures a remote state for the budget (SSP_BUDGET_*): add
+ * to part[] (SSP_PART_*, zeroed by the caller) the heap bytes st holds,
+ * its own struct included, that base (NULL: none) does not share with it.
+ * The value must hold while st is stored: count capacities, not lengths,
+ * a shared pool at its bound, and let subtract leave it alone. NULL: no
+ * byte budget, except that ssp_user_ops states get ssp_user_bytes.
+ */
 struct ssp_cfg {
 	const struct ssp_ops *mine, *remote;
 	const void *mine_init, *remote_init;	/* states 0, copied */
+	void (*remote_bytes)(const void *st, const void *base,
+	    size_t part[SSP_PARTS]);
 	unsigned mindelay;		/* SSP_MINDELAY_CLIENT or _SERVER */
 	int fast_start;			/* not upstream: the client retries each
 					 * RTO+100 before the first reply; both
@@ -941,6 +998,17 @@ int fb_equal(const struct fb *a, const struct fb *b);
 /* Resize as terminal.md §8: top rows kept, region reset. -1 keeps it as is. */
 int fb_resize(struct fb *fb, int w, int h);
 
+/*
+ * The heap bytes a frame holds that base (NULL: none) does not share with
+ * it, for SSP's budget of received states: rows by identity (a scrolled
+ * row is still shared), the pool at its bound, the clipboard.
+ * fb_rows_bytes: the same for h rows against bh rows of base, with the
+ * array of row pointers itself.
+ */
+size_t fb_bytes(const struct fb *fb, const struct fb *base);
+size_t fb_rows_bytes(struct fb_row *const *rows, int h,
+    struct fb_row *const *base, int bh);
+
 /* Row y's cells, unshared and so safe to change; NULL on out of memory. */
 struct fb_cell *fb_row_mut(struct fb *fb, int y);
 
@@ -1096,6 +1164,9 @@ void vt_free(struct vt *vt);
 void vt_feed(struct vt *vt, const uint8_t *p, size_t n);
 int vt_resize(struct vt *vt, int w, int h);
 size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
+/* vt_bytes: the heap bytes vt holds beyond its frame that base (NULL:
+ * none) does not share (fb_bytes counts the frame). */
+size_t vt_bytes(const struct vt *vt, const struct vt *base);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
@@ -1476,6 +1547,9 @@ void term_free(void *st);
 int term_equal(const void *a, const void *b);
 int term_diff(const void *from, const void *to, struct buf *out);
 int term_apply(void *st, const uint8_t *p, size_t len);
+/* term_bytes: struct ssp_cfg's remote_bytes for the client's states: all
+ * of a terminal state is SSP_PART_SCREEN. */
+void term_bytes(const void *st, const void *base, size_t part[SSP_PARTS]);
 
 /* mosh_link: what SSP needs of n (peer, timers, MTU) and how to send. */
 struct ssp_link mosh_link(const struct net *n,

@@ -1097,6 +1097,16 @@ user_subtract(void *st, const void *prefix)
 	u->b.len -= pre->b.len;
 }
 
+/* A stream shares nothing with another. */
+void
+ssp_user_bytes(const void *st, const void *base, size_t part[SSP_PARTS])
+{
+	const struct ssp_user *u = st;
+
+	(void)base;
+	part[SSP_PART_KEYS] += sizeof(*u) + u->b.cap;
+}
+
 const struct ssp_ops ssp_user_ops = {
 	user_copy, user_free, user_equal, user_diff, user_apply,
 	user_subtract
@@ -1113,11 +1123,129 @@ tstate_free(const struct ssp_ops *ops, struct ssp_tstate *t)
 	}
 }
 
+/*
+ * The byte budget of the received states (mosh.h). recv_measure: the
+ * parts of recv[i] against the state before it, and (whole 1) against none.
+ */
+static void
+recv_measure(struct ssp *s, size_t i, int whole)
+{
+	struct ssp_tstate *t = &s->recv[i];
+
+	memset(t->part, 0, sizeof(t->part));
+	if (whole) {
+		memset(t->whole, 0, sizeof(t->whole));
+	}
+	if (s->cfg.remote_bytes == NULL) {
+		return;
+	}
+	s->cfg.remote_bytes(t->st, i > 0 ? s->recv[i - 1].st : NULL, t->part);
+	if (whole) {
+		s->cfg.remote_bytes(t->st, NULL, t->whole);
+	}
+}
+
+/* Forget recv[i]; the state after it is measured against its new one. */
+static void
+recv_remove(struct ssp *s, size_t i)
+{
+	tstate_free(s->cfg.remote, &s->recv[i]);
+	memmove(&s->recv[i], &s->recv[i + 1],
+	    (s->nrecv - i - 1) * sizeof(s->recv[0]));
+	s->nrecv--;
+	s->recv[s->nrecv].st = NULL;
+	if (i < s->nrecv) {
+		recv_measure(s, i, 0);
+	}
+}
+
+static int
+over_budget(const size_t *sum, const size_t *lim)
+{
+	size_t p;
+
+	for (p = 0; p < SSP_PARTS; p++) {
+		if (sum[p] > lim[p]) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * recv[*at] arrived from base recv[ref]: evict the oldest states between
+ * the first and the newest that are neither of these two until every part
+ * is within its budget, else drop recv[in] itself. 0 with *at its index
+ * now, or -1 if dropped.
+ */
+static int
+recv_budget(struct ssp *s, size_t *at, size_t ref)
+{
+	static const size_t floors[SSP_PARTS] = {
+		SSP_BUDGET_SCREEN_FLOOR, SSP_BUDGET_KEYS_FLOOR
+	};
+	size_t keep[4], lim[SSP_PARTS], sum[SSP_PARTS], i, j, p, w, in = *at;
+
+	if (s->cfg.remote_bytes == NULL) {
+		return 0;
+	}
+	keep[0] = 0;
+	keep[1] = ref;
+	keep[2] = in;
+	keep[3] = s->nrecv - 1;
+	for (p = 0; p < SSP_PARTS; p++) {
+		for (i = 0, w = 0; i < LEN(keep); i++) {
+			w = MAX(w, s->recv[keep[i]].whole[p]);
+		}
+		lim[p] = w > SIZE_MAX / SSP_BUDGET_STATES ? SIZE_MAX :
+		    MAX(w * SSP_BUDGET_STATES, floors[p]);
+		for (i = 0, sum[p] = 0; i < s->nrecv; i++) {
+			sum[p] += s->recv[i].part[p];
+		}
+	}
+	j = 1;
+	while (over_budget(sum, lim)) {
+		while (j + 1 < s->nrecv && (j == ref || j == in)) {
+			j++;
+		}
+		s->stats.over_budget++;
+		if (j + 1 >= s->nrecv) {
+			recv_remove(s, in);
+			return -1;
+		}
+		for (p = 0; p < SSP_PARTS; p++) {
+			sum[p] -= s->recv[j].part[p] + s->recv[j + 1].part[p];
+		}
+		recv_remove(s, j);
+		for (p = 0; p < SSP_PARTS; p++) {
+			sum[p] += s->recv[j].part[p];
+		}
+		ref -= ref > j;
+		in -= in > j;
+	}
+	*at = in;
+	return 0;
+}
+
+static size_t
+recv_late(const struct ssp *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nrecv; i++) {
+		n += s->recv[i].late != 0;
+	}
+	return n;
+}
+
 int
 ssp_init(struct ssp *s, const struct ssp_cfg *cfg, uint64_t now)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
+	if (cfg->remote_bytes == NULL && cfg->remote == &ssp_user_ops) {
+		s->cfg.remote_bytes = ssp_user_bytes;
+	}
 	ssp_fragmenter_init(&s->fr);
 	s->next_ack_time = now;		/* the first ack is due at once */
 	s->next_send_time = now;
@@ -1135,6 +1263,9 @@ ssp_init(struct ssp *s, const struct ssp_cfg *cfg, uint64_t now)
 		s->recv[0].st = cfg->remote->copy(cfg->remote_init);
 		s->recv[0].ts = now;
 		s->nrecv = 1;
+		if (s->recv[0].st != NULL) {
+			recv_measure(s, 0, 1);
+		}
 	}
 	s->last_seen = cfg->remote->copy(cfg->remote_init);
 	if (s->recv == NULL || s->cur == NULL || s->sent[0].st == NULL ||
@@ -1667,7 +1798,7 @@ static int
 receive(struct ssp *s, const struct ssp_inst *in, uint64_t now)
 {
 	const struct ssp_ops *o = s->cfg.remote;
-	size_t i, j, ref;
+	size_t i, j, ref, n0;
 	void *st;
 
 	if (in->version != SSP_PROTOCOL_VERSION) {
@@ -1698,6 +1829,7 @@ receive(struct ssp *s, const struct ssp_inst *in, uint64_t now)
 		return 1;
 	}
 	/* throwaway: forget states the sender will never use again */
+	n0 = s->nrecv;
 	for (i = 0, j = 0; i < s->nrecv; i++) {
 		if (s->recv[i].num < in->throwaway_num) {
 			tstate_free(o, &s->recv[i]);
@@ -1709,6 +1841,9 @@ receive(struct ssp *s, const struct ssp_inst *in, uint64_t now)
 		s->recv[i].st = NULL;
 	}
 	s->nrecv = j;
+	if (j != n0) {
+		recv_measure(s, 0, 0);	/* the new first stands alone */
+	}
 	if (s->nrecv > SSP_RECV_MAX) {
 		if (now < s->quench || s->nrecv >= SSP_RECV_CAP) {
 			o->free(st);
@@ -1722,12 +1857,29 @@ receive(struct ssp *s, const struct ssp_inst *in, uint64_t now)
 			break;
 		}
 	}
+	if (i != s->nrecv && recv_late(s) >= SSP_RECV_LATE_MAX) {
+		o->free(st);
+		s->stats.late++;
+		return 1;
+	}
 	memmove(&s->recv[i + 1], &s->recv[i],
 	    (s->nrecv - i) * sizeof(s->recv[0]));
 	s->recv[i].ts = now;
 	s->recv[i].num = in->new_num;
 	s->recv[i].st = st;
+	s->recv[i].late = i != s->nrecv;
 	s->nrecv++;
+	recv_measure(s, i, 1);
+	if (i + 1 != s->nrecv) {
+		recv_measure(s, i + 1, 0);
+	}
+	/* where the base is now (it was found before the throwaway) */
+	if ((ref = recv_find(s, in->old_num)) == SIZE_MAX) {
+		ref = i;	/* cannot be: throwaway_num <= old_num */
+	}
+	if (recv_budget(s, &i, ref) == -1) {
+		return 1;
+	}
 	if (i + 1 != s->nrecv) {
 		s->stats.out_of_order++;	/* stored, neither acked nor heard */
 		return 1;

@@ -2635,3 +2635,19 @@ vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2])
 	out[0] = b;
 	return 1;
 }
+
+size_t
+vt_bytes(const struct vt *vt, const struct vt *base)
+{
+	size_t n = vt->reply.cap;
+
+	if (vt->osc != NULL) {
+		n += VT_OSC_MAX * sizeof(*vt->osc);
+	}
+	if (vt->main_rows != NULL) {
+		n += fb_rows_bytes(vt->main_rows, vt->main_h,
+		    base != NULL ? base->main_rows : NULL,
+		    base != NULL ? base->main_h : 0);
+	}
+	return n;
+}

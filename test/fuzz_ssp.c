@@ -19,6 +19,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX 65536
 
+/*
+ * The receiver's books: each state's parts as its measure gives them now
+ * (against the state before it, and whole), and no more late states than
+ * SSP_RECV_LATE_MAX. 0 or -1.
+ */
+static int
+books(const struct ssp *s)
+{
+	size_t i, p, part[SSP_PARTS], whole[SSP_PARTS], late = 0;
+
+	for (i = 0; i < s->nrecv; i++) {
+		memset(part, 0, sizeof(part));
+		memset(whole, 0, sizeof(whole));
+		s->cfg.remote_bytes(s->recv[i].st,
+		    i > 0 ? s->recv[i - 1].st : NULL, part);
+		s->cfg.remote_bytes(s->recv[i].st, NULL, whole);
+		for (p = 0; p < SSP_PARTS; p++) {
+			if (part[p] != s->recv[i].part[p] ||
+			    whole[p] != s->recv[i].whole[p]) {
+				return -1;
+			}
+		}
+		late += s->recv[i].late != 0;
+	}
+	return late <= SSP_RECV_LATE_MAX ? 0 : -1;
+}
+
 static int
 fz_send(void *arg, const uint8_t *p, size_t n)
 {
@@ -151,6 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	c.mine = &ssp_user_ops;
 	c.remote = &term_ops;
+	c.remote_bytes = term_bytes;
 	c.mine_init = u0;
 	c.remote_init = t0;
 	c.mindelay = SSP_MINDELAY_CLIENT;
@@ -198,7 +226,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < 2; i++) {
 			if (ep[i].nsent > SSP_SENT_MAX ||
 			    ep[i].nrecv > SSP_RECV_CAP ||
-			    ep[i].assumed >= ep[i].nsent) {
+			    ep[i].assumed >= ep[i].nsent ||
+			    books(&ep[i]) == -1) {
 				abort();
 			}
 		}

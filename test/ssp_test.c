@@ -72,7 +72,9 @@ struct tb {
 	uint64_t echo;
 	int32_t w, h;
 	struct buf c;
+	uint64_t gen;		/* the frame it would draw: see tb_bytes */
 };
+static uint64_t tb_gen;
 
 static void *
 tb_copy(const void *st)
@@ -86,6 +88,7 @@ tb_copy(const void *st)
 	b->echo = a->echo;
 	b->w = a->w;
 	b->h = a->h;
+	b->gen = a->gen;
 	if (buf_append(&b->c, a->c.p, a->c.len) == -1) {
 		free(b);
 		return NULL;
@@ -152,10 +155,12 @@ tb_apply(void *st, const uint8_t *d, size_t len)
 			if (buf_append(&a->c, m.p, m.len) == -1) {
 				return -1;
 			}
+			a->gen = ++tb_gen;
 		} else if (m.type == SSP_MSG_RESIZE) {
 			a->w = m.w;
 			a->h = m.h;
 			a->c.len = 0;
+			a->gen = ++tb_gen;
 		} else if (m.type == SSP_MSG_ECHOACK) {
 			a->echo = m.echo_ack;
 		}
@@ -166,6 +171,47 @@ tb_apply(void *st, const uint8_t *d, size_t len)
 static const struct ssp_ops tb_ops = {
 	tb_copy, tb_free, tb_equal, tb_diff, tb_apply, NULL
 };
+
+/*
+ * The stand-in's measure, as if it held the frame a terminal would: w x h
+ * cells that a copy shares and that any host bytes or resize write anew
+ * (ESC # 8 rewrites every row of a real frame). Nothing is allocated for
+ * them, so an attack on the budget costs the test no memory.
+ */
+static size_t
+tb_screen(const struct tb *a)
+{
+	size_t w = (size_t)MAX(0, MIN(a->w, FB_MAX_COLS));
+	size_t h = (size_t)MAX(0, MIN(a->h, FB_MAX_ROWS));
+
+	return w * h * sizeof(struct fb_cell);
+}
+
+static void
+tb_bytes(const void *st, const void *base, size_t part[SSP_PARTS])
+{
+	const struct tb *a = st, *b = base;
+
+	part[SSP_PART_SCREEN] += sizeof(*a) + a->c.cap;
+	if (b == NULL || b->gen != a->gen) {
+		part[SSP_PART_SCREEN] += tb_screen(a);
+	}
+}
+
+/* What the received states hold, measured afresh, for one part. */
+static size_t
+held_bytes(const struct ssp *s, int part)
+{
+	size_t i, p[SSP_PARTS], sum = 0;
+
+	for (i = 0; i < s->nrecv; i++) {
+		memset(p, 0, sizeof(p));
+		s->cfg.remote_bytes(s->recv[i].st,
+		    i > 0 ? s->recv[i - 1].st : NULL, p);
+		sum += p[part];
+	}
+	return sum;
+}
 
 /* ==== 1 and 2: the recorded traffic ==== */
 
@@ -1050,6 +1096,7 @@ sim_init(struct sim *m, int fast_start)
 	memset(&c, 0, sizeof(c));
 	c.mine = &ssp_user_ops;
 	c.remote = &tb_ops;
+	c.remote_bytes = tb_bytes;
 	c.mine_init = u;
 	c.remote_init = &t0;
 	c.mindelay = SSP_MINDELAY_CLIENT;
@@ -1058,6 +1105,7 @@ sim_init(struct sim *m, int fast_start)
 	CHECK(ssp_init(&m->ep[0], &c, 0) == 0);
 	c.mine = &tb_ops;
 	c.remote = &ssp_user_ops;
+	c.remote_bytes = NULL;		/* the stream's own */
 	c.mine_init = &t0;
 	c.remote_init = u;
 	c.mindelay = SSP_MINDELAY_SERVER;
@@ -1259,6 +1307,9 @@ sim_scenario(const char *name, unsigned loss, unsigned dup,
 	    m.ep[0].stats.bad_pb + m.ep[0].stats.bad_diff == 0);
 	CHECK(m.ep[1].stats.bad_frag + m.ep[1].stats.bad_zlib +
 	    m.ep[1].stats.bad_pb + m.ep[1].stats.bad_diff == 0);
+	/* an honest peer never meets the budget of its states */
+	CHECK(m.ep[0].stats.over_budget + m.ep[0].stats.late +
+	    m.ep[1].stats.over_budget + m.ep[1].stats.late == 0);
 	printf("sim %-12s typed %zu got %zu, %zu instructions, max sent "
 	    "%zu recv %zu, dup %llu unknown_old %llu ooo %llu\n", name,
 	    m.typed.len, m.got.len, m.nlog, m.max_sent, m.max_recv,
@@ -2509,28 +2560,39 @@ test_protobuf_hostile(void)
 	ssp_free(&s);
 }
 
+/* A client endpoint (sends a user stream, receives tb, measured). */
+static void
+cli_init(struct ssp *s, uint64_t now)
+{
+	struct ssp_user *u = ssp_user_new();
+	struct tb t0;
+	struct ssp_cfg c;
+
+	memset(&t0, 0, sizeof(t0));
+	t0.w = 80;
+	t0.h = 24;
+	memset(&c, 0, sizeof(c));
+	c.mine = &ssp_user_ops;
+	c.remote = &tb_ops;
+	c.remote_bytes = tb_bytes;
+	c.mine_init = u;
+	c.remote_init = &t0;
+	c.mindelay = SSP_MINDELAY_CLIENT;
+	CHECK(ssp_init(s, &c, now) == 0);
+	ssp_user_ops.free(u);
+}
+
 /* The HostMessage side: a decreasing echo ack is refused whole. */
 static void
 test_echoack_hostile(void)
 {
 	struct ssp c;
-	struct ssp_cfg cfg;
-	struct ssp_user *u = ssp_user_new();
-	struct tb t0;
 	struct snap sn;
 	struct buf d = { NULL, 0, 0 };
 	uint64_t e;
 	const struct tb *r;
 
-	memset(&t0, 0, sizeof(t0));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.mine = &ssp_user_ops;
-	cfg.remote = &tb_ops;
-	cfg.mine_init = u;
-	cfg.remote_init = &t0;
-	cfg.mindelay = SSP_MINDELAY_CLIENT;
-	CHECK(ssp_init(&c, &cfg, 0) == 0);
-	ssp_user_ops.free(u);
+	cli_init(&c, 0);
 	CHECK(ssp_hm_put_echoack(&d, 5) == 0);
 	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"ok", 2) == 0);
 	CHECK(feed(&c, 0, 1, 0, d.p, d.len, 1) == 1);
@@ -2583,6 +2645,174 @@ test_quench(void)
 	i = ssp_remote_num(&s);
 	CHECK(feed(&s, i, 5000, i, b, n, 4000000) == 1);
 	CHECK(s.nrecv == 2);
+	ssp_free(&s);
+}
+
+/*
+ * A server that resizes to 1000x1000, then sends states 2, 3, ... from base
+ * 1 with throwaway 0, each ESC # 8 (every row of the frame written anew):
+ * the client keeps a few frames, not one per state.
+ */
+static void
+test_budget_screens(void)
+{
+	struct ssp c;
+	struct buf d = { NULL, 0, 0 };
+	size_t frame = 1000 * 1000 * sizeof(struct fb_cell), held = 0;
+	size_t held50 = 0, i;
+	uint64_t n;
+
+	cli_init(&c, 0);
+	CHECK(ssp_hm_put_resize(&d, 1000, 1000) == 0);
+	CHECK(feed(&c, 0, 1, 0, d.p, d.len, 1) == 1);
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"\033#8", 3) == 0);
+	for (n = 2; n <= 300; n++) {
+		CHECK(feed(&c, 1, n, 0, d.p, d.len, n) == 1);
+		held = held_bytes(&c, SSP_PART_SCREEN);
+		CHECK(held <= SSP_BUDGET_STATES * (frame + 4096));
+		if (n == 50) {
+			held50 = held;
+		}
+	}
+	CHECK(held == held50 && held > 2 * frame);
+	CHECK(c.nrecv < 2 + SSP_BUDGET_STATES);
+	CHECK(c.stats.over_budget == 301 - c.nrecv);
+	/* kept: the first, the base and the newest; the oldest went first */
+	CHECK(ssp_remote_num(&c) == 300 && c.ack_num == 300);
+	CHECK(c.recv[0].num == 0 && c.recv[1].num == 1);
+	for (i = 2; i < c.nrecv; i++) {
+		CHECK(c.recv[i].num == 300 - (c.nrecv - 1 - i));
+	}
+	/* the sender still gets through, from that base or the newest */
+	CHECK(feed(&c, 1, 301, 0, d.p, d.len, 400) == 1);
+	CHECK(ssp_remote_num(&c) == 301 && c.ack_num == 301);
+	CHECK(feed(&c, 301, 302, 301, d.p, d.len, 401) == 1);
+	CHECK(ssp_remote_num(&c) == 302 && c.ack_num == 302 && c.nrecv == 2);
+	CHECK(held_bytes(&c, SSP_PART_SCREEN) <= 2 * (frame + 4096));
+	buf_free(&d);
+	ssp_free(&c);
+}
+
+/*
+ * The same attack on the client's real state type (mosh.c's term_ops with
+ * term_bytes): at 1000x1000 each DECALN state is a whole new screen, and
+ * the client keeps a few of them, not one per state.
+ */
+static void
+test_budget_term(void)
+{
+	struct ssp c;
+	struct ssp_user *u = ssp_user_new();
+	struct term_state t0;
+	struct ssp_cfg cfg;
+	struct buf d = { NULL, 0, 0 };
+	size_t frame = 1000 * 1000 * sizeof(struct fb_cell), held, held10 = 0;
+	uint64_t n;
+
+	CHECK(term_init(&t0, 80, 24) == 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mine = &ssp_user_ops;
+	cfg.remote = &term_ops;
+	cfg.remote_bytes = term_bytes;
+	cfg.mine_init = u;
+	cfg.remote_init = &t0;
+	cfg.mindelay = SSP_MINDELAY_CLIENT;
+	CHECK(ssp_init(&c, &cfg, 0) == 0);
+	ssp_user_ops.free(u);
+	term_release(&t0);
+	CHECK(ssp_hm_put_resize(&d, 1000, 1000) == 0);
+	CHECK(feed(&c, 0, 1, 0, d.p, d.len, 1) == 1);
+	d.len = 0;
+	CHECK(ssp_hm_put_bytes(&d, (const uint8_t *)"\033#8", 3) == 0);
+	for (n = 2; n <= 30; n++) {
+		CHECK(feed(&c, 1, n, 0, d.p, d.len, n) == 1);
+		held = held_bytes(&c, SSP_PART_SCREEN);
+		CHECK(held <= (SSP_BUDGET_STATES + 1) * (frame + (1u << 20)));
+		if (n == 10) {
+			held10 = held;
+		}
+	}
+	CHECK(held == held10 && c.nrecv < 2 + SSP_BUDGET_STATES);
+	CHECK(c.stats.over_budget > 0);
+	CHECK(ssp_remote_num(&c) == 30);
+	CHECK(fb_cell(&((const struct term_state *)ssp_remote(&c))->fb, 999,
+	    999)->c[0] == 'E');
+	buf_free(&d);
+	ssp_free(&c);
+}
+
+/*
+ * Client to server: a state numbered 2^40 with an empty diff, then lower
+ * numbered ones of 4 MB of keystrokes each, stored out of order and never
+ * taken: the server keeps a few of them, not one per state.
+ */
+static void
+test_budget_keys(void)
+{
+	static uint8_t k[4000000];
+	struct ssp s;
+	struct buf d = { NULL, 0, 0 };
+	struct ssp_user *ev;
+	struct ssp_uev e;
+	size_t held = 0, max = 0, off = 0;
+	uint64_t n, top = 1ull << 40;
+
+	srv_init(&s, 0);
+	CHECK(feed(&s, 0, top, 0, NULL, 0, 1) == 1);
+	memset(k, 'k', sizeof(k));
+	CHECK(ssp_um_put_keys(&d, k, sizeof(k)) == 0);
+	for (n = 1; n <= 20; n++) {
+		CHECK(feed(&s, 0, n, 0, d.p, d.len, 1 + n) == 1);
+		held = held_bytes(&s, SSP_PART_KEYS);
+		CHECK(held <= SSP_BUDGET_STATES * (SSP_INFLATE_MAX + 64));
+		max = MAX(max, held);
+	}
+	CHECK(held == max && held > 2 * sizeof(k));
+	CHECK(s.stats.over_budget > 0);
+	CHECK(ssp_remote_num(&s) == top && s.ack_num == top);
+	/* the newest is empty, so nothing is taken */
+	ev = ssp_user_new();
+	CHECK(ssp_user_take(&s, ev) == 0 && ev->b.len == 0);
+	/* the sender's next state from the newest arrives whole */
+	d.len = 0;
+	CHECK(ssp_um_put_keys(&d, (const uint8_t *)"ok", 2) == 0);
+	CHECK(feed(&s, top, top + 1, top, d.p, d.len, 100) == 1);
+	CHECK(s.nrecv == 2 && s.ack_num == top + 1);
+	CHECK(ssp_user_take(&s, ev) == 0);
+	CHECK(ssp_user_next(ev, &off, &e) == 1 && e.c == 'o');
+	CHECK(ssp_user_next(ev, &off, &e) == 1 && e.c == 'k');
+	CHECK(ssp_user_next(ev, &off, &e) == 0);
+	ssp_user_ops.free(ev);
+	buf_free(&d);
+	ssp_free(&s);
+}
+
+/* Small states below the newest: a few kept, the rest dropped, counted. */
+static void
+test_budget_late(void)
+{
+	struct ssp s;
+	uint8_t b[16];
+	size_t n = unhex("0a051203220161", b, sizeof(b));
+	uint64_t i, top = 1ull << 40;
+
+	srv_init(&s, 0);
+	CHECK(feed(&s, 0, top, 0, NULL, 0, 1) == 1);
+	for (i = 1; i <= 100; i++) {
+		CHECK(feed(&s, 0, i, 0, b, n, 1 + i) == 1);
+		CHECK(s.nrecv <= 2 + SSP_RECV_LATE_MAX);
+	}
+	CHECK(s.nrecv == 2 + SSP_RECV_LATE_MAX);
+	CHECK(s.stats.late == 100 - SSP_RECV_LATE_MAX);
+	CHECK(s.stats.out_of_order == SSP_RECV_LATE_MAX);
+	CHECK(s.stats.over_budget == 0);
+	CHECK(ssp_remote_num(&s) == top && s.ack_num == top);
+	/* a throwaway frees them, and a late state is kept again */
+	CHECK(feed(&s, top, top + 2, top, b, n, 200) == 1);
+	CHECK(s.nrecv == 2 && s.ack_num == top + 2);
+	CHECK(feed(&s, top, top + 1, top, b, n, 201) == 1);
+	CHECK(s.nrecv == 3 && s.stats.late == 100 - SSP_RECV_LATE_MAX);
 	ssp_free(&s);
 }
 
@@ -2646,6 +2876,10 @@ main(void)
 	test_protobuf_hostile();
 	test_echoack_hostile();
 	test_quench();
+	test_budget_screens();
+	test_budget_term();
+	test_budget_keys();
+	test_budget_late();
 	test_sent_limit();
 	sim_scenario("clean", 0, 0, 5, 0, 0, 0);
 	sim_scenario("loss10", 100, 0, 20, 50, 0, 0);
