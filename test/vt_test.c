@@ -989,14 +989,14 @@ static void
 test_cases(void)
 {
 	size_t i;
-	int pass = 0;
+	int pass = 0, ok;
 
 	for (i = 0; i < LEN(cases); i++) {
-		if (run_case(&cases[i])) {
+		ok = run_case(&cases[i]);
+		CHECK(ok);
+		if (ok) {
 			pass++;
-			t_pass++;
 		} else {
-			t_fail++;
 			fprintf(stderr, "case %s failed\n", cases[i].id);
 		}
 	}
