@@ -52,7 +52,11 @@ t_check_mem(const char *file, int line, const char *what, const void *a,
 	return 0;
 }
 
+/*
+ * Print the total and give main's exit status: non-zero on a failure, or
+ * when no check ran at all (a test that checked nothing proved nothing).
+ */
 #define TEST_DONE() (printf("%s: %d passed, %d failed\n", __FILE__, \
-	t_pass, t_fail), t_fail != 0)
+	t_pass, t_fail), t_fail != 0 || t_pass == 0)
 
 #endif
