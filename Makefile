@@ -52,6 +52,10 @@ FUZZERS = $(patsubst test/%.c,%,$(filter-out test/fuzz_main.c,$(wildcard test/fu
 BENCHES = $(patsubst test/%.c,obj-bench/%,$(wildcard test/*_bench.c))
 TOOLS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/relay.c test/recorder.c \
           test/ptytime.c))
+# Test tools that link the modules: with the check flags, or (for a
+# benchmark's) with the bench flags.
+MTOOLS  = obj-check/hostile
+BTOOLS  = obj-bench/predict_replay
 MODOBJ  = $(MODS:%=obj/%.o) $(ROLES:%=obj/%.o)
 # Tests link every object; their mosh.o has no main() of its own.
 CHKOBJ  = $(MODS:%=obj-check/%.o) $(ROLES:%=obj-check/%.o)
@@ -86,13 +90,16 @@ $(TOOLS): obj-check/%: test/%.c Makefile
 	@mkdir -p obj-check
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -o $@ $<
 
+$(MTOOLS): obj-check/%: test/%.c $(CHKOBJ)
+	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< $(CHKOBJ) $(TLIBS)
+
 # A fuzz target's replay driver: the same entry point fed every corpus file.
 obj-check/fuzz_%: test/fuzz_%.c test/fuzz_main.c $(CHKOBJ)
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< test/fuzz_main.c $(CHKOBJ) $(TLIBS)
 
 check: deps-check
-	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS)
-	@sh test/run.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh test/doc_check.sh
+	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS) $(MTOOLS)
+	@sh test/run.sh test/run_selftest.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh test/doc_check.sh
 
 # Long end-to-end variants (minutes each): the full fault matrix.
 check-long: deps-check
@@ -103,13 +110,13 @@ obj-bench/%.o: %.c mosh.h Makefile
 	@mkdir -p obj-bench
 	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -c -o $@ $<
 
-obj-bench/%_bench: test/%_bench.c $(BENCHOBJ)
+$(BENCHES) $(BTOOLS): obj-bench/%: test/%.c $(BENCHOBJ)
 	$(HOSTCC) $(BENCHFLAGS) $(DEFS) -I. -o $@ $< $(BENCHOBJ) $(TLIBS)
 
 # Each test/*_bench.c and test/*_bench.sh prints its figures with upstream's
 # (or OpenSSL's) from the same run, and the ratio; session_bench.sh runs
 # vt_bench itself, for its summary. Exits 1 if any of them failed.
-bench: mosh $(BENCHES) $(TOOLS)
+bench: mosh $(BENCHES) $(TOOLS) $(BTOOLS)
 	@rc=0; start=$$(date +%s); \
 	for b in $(filter-out obj-bench/vt_bench,$(BENCHES)) test/*_bench.sh; do \
 		[ -f "$$b" ] || continue; \

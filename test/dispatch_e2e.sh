@@ -292,6 +292,8 @@ if command -v tic > /dev/null 2>&1; then
 	cp "$tmp/trunc" "$tmp/tj/m/mosh-test"
 	g=$(TERM=mosh-test TERMINFO="$tmp/tj" ours mosh-client -c)
 	if [ "$g" = -1 ]; then ok; else bad "truncated entry: $g"; fi
+else
+	echo "skip: no tic: terminfo entries of our own"
 fi
 
 # --- a client on a pty: raw mode, environment wiped, Ctrl-^ . to leave
@@ -345,6 +347,8 @@ EOF
 	has "close string" "$tmp/pty.raw" "$(printf '\033[?1l\033[0m\033[?25h\033[?1003l')"
 	has "never-heard message" "$tmp/pty.raw" "mosh did not make a successful connection to 127.0.0.1:9."
 	has "exiting line" "$tmp/pty.raw" "[mosh is exiting.]"
+else
+	echo "skip: no python3: a client on a pty"
 fi
 
 # --- whole sessions on loopback: ours with ours, and with upstream's
@@ -491,6 +495,8 @@ pairs="$OURS/mosh-server:$OURS/mosh-client:61400:61449"
 if [ -n "$up" ]; then
 	pairs="$pairs $up/mosh-server:$OURS/mosh-client:61450:61499"
 	pairs="$pairs $OURS/mosh-server:$up/mosh-client:61500:61549"
+else
+	echo "skip: no upstream mosh-server/mosh-client: sessions with them"
 fi
 for pr in $pairs; do
 	s=${pr%%:*}; r=${pr#*:}; c=${r%%:*}; range=${r#*:}
@@ -531,6 +537,8 @@ if [ -s /etc/motd ]; then
 		fi
 		has "$how: clean end" "$tmp/s.out" "status 0"
 	done
+else
+	echo "skip: no /etc/motd: login shells"
 fi
 timeout -k 2 60 python3 "$tmp/sess.py" "$OURS/mosh-server" "$OURS/mosh-client" \
     61550:61599 paste > "$tmp/s.out" 2>&1
@@ -599,6 +607,8 @@ EOF
 	timeout -k 2 40 python3 "$tmp/wrap.py" "$OURS" "$up" > "$tmp/s.out" 2>&1
 	has "upstream's mosh --local with ours: session" "$tmp/s.out" "wrapped True"
 	has "upstream's mosh --local with ours: clean end" "$tmp/s.out" "status 0"
+else
+	echo "skip: no upstream mosh or perl: upstream's mosh --local with ours"
 fi
 
 # A server started on a terminal guards its line against typed-ahead echo.

@@ -437,46 +437,6 @@ test_resize(void)
 
 /* ---- 2. the renderer examples of terminal.md 14.2 ---- */
 
-/* Decode C-escape notation (\xHH \r \n \t \e \\) of rcases.py. */
-static size_t
-unescape(const char *s, size_t n, uint8_t *out)
-{
-	size_t i, o = 0;
-	unsigned v;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] != '\\' || i + 1 >= n) {
-			out[o++] = (uint8_t)s[i];
-			continue;
-		}
-		i++;
-		switch (s[i]) {
-		case 'x':
-			if (i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
-				out[o++] = (uint8_t)v;
-				i += 2;
-			}
-			break;
-		case 'r':
-			out[o++] = '\r';
-			break;
-		case 'n':
-			out[o++] = '\n';
-			break;
-		case 't':
-			out[o++] = '\t';
-			break;
-		case 'e':
-			out[o++] = 0x1b;
-			break;
-		default:
-			out[o++] = (uint8_t)s[i];
-			break;
-		}
-	}
-	return o;
-}
-
 struct rcase {
 	char id[8];
 	int w, h;
@@ -485,24 +445,6 @@ struct rcase {
 	char mode[8];
 };
 
-/* Next r"..." or "..." field of a tuple line; NULL at the end. */
-static const char *
-next_str(const char *p, const char **s, size_t *n)
-{
-	const char *q;
-
-	if ((p = strchr(p, '"')) == NULL) {
-		return NULL;
-	}
-	p++;
-	if ((q = strchr(p, '"')) == NULL) {
-		return NULL;
-	}
-	*s = p;
-	*n = (size_t)(q - p);
-	return q + 1;
-}
-
 static int
 parse_rcase(const char *line, struct rcase *rc)
 {
@@ -510,25 +452,25 @@ parse_rcase(const char *line, struct rcase *rc)
 	size_t n;
 
 	memset(rc, 0, sizeof(*rc));
-	if ((p = next_str(p, &s, &n)) == NULL || n >= sizeof(rc->id)) {
+	if ((p = t_next_str(p, &s, &n)) == NULL || n >= sizeof(rc->id)) {
 		return -1;
 	}
 	memcpy(rc->id, s, n);
-	if ((p = next_str(p, &s, &n)) == NULL) {	/* title */
+	if ((p = t_next_str(p, &s, &n)) == NULL) {	/* title */
 		return -1;
 	}
 	if (sscanf(p, ",%d,%d,", &rc->w, &rc->h) != 2) {
 		return -1;
 	}
-	if ((p = next_str(p, &s, &n)) == NULL || n >= sizeof(rc->old)) {
+	if ((p = t_next_str(p, &s, &n)) == NULL || n >= sizeof(rc->old)) {
 		return -1;
 	}
-	rc->oldn = unescape(s, n, rc->old);
-	if ((p = next_str(p, &s, &n)) == NULL || n >= sizeof(rc->new)) {
+	rc->oldn = t_unescape(s, n, rc->old);
+	if ((p = t_next_str(p, &s, &n)) == NULL || n >= sizeof(rc->new)) {
 		return -1;
 	}
-	rc->newn = unescape(s, n, rc->new);
-	if ((p = next_str(p, &s, &n)) == NULL || n >= sizeof(rc->mode)) {
+	rc->newn = t_unescape(s, n, rc->new);
+	if ((p = t_next_str(p, &s, &n)) == NULL || n >= sizeof(rc->mode)) {
 		return -1;
 	}
 	memcpy(rc->mode, s, n);

@@ -12,28 +12,20 @@
 # the server is still attached to the client's own socket, both processes
 # live, the session still runs a command; after the floods the RSS of both
 # grew by less than 1 MB and the server's -v log shows the drop counter.
-# Run from the repository root: sh test/hostile_e2e.sh
+# Run from the repository root after `make mosh obj-check/hostile` (make
+# check does):  sh test/hostile_e2e.sh
 . test/lib.sh
 
 MOSH=./mosh
-HOSTILE=$T/hostile
+HOSTILE=obj-check/hostile
 FLOOD=${HOSTILE_FLOOD:-100000}
 
-for bin in tmux ss "$MOSH"; do
+for bin in tmux ss "$MOSH" "$HOSTILE"; do
 	if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "$bin" ]; then
-		fail "missing $bin (make; test/deps.sh check)"
+		fail "missing $bin (make mosh $HOSTILE; test/deps.sh check)"
 		done_tests
 	fi
 done
-
-# The tool links two module objects; built here with the check flags so
-# the Makefile needs no rule of its own for it.
-if ! ${HOSTCC:-cc} -O1 -g -std=c99 -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
-    -o "$HOSTILE" test/hostile.c ocb.c net.c -lbearssl 2>"$T/cc.err"; then
-	cat "$T/cc.err"
-	fail "build test/hostile.c"
-	done_tests
-fi
 
 rss_kb()
 {

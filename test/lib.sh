@@ -27,7 +27,9 @@
 #                          an EXIT trap of your own: it would replace it)
 #   ok MSG / fail MSG      count one pass / failure and print it
 #   check MSG CMD...       run CMD; ok MSG if it exits 0, else fail MSG
-#   skip MSG               print "skip: MSG"; counts nothing
+#   skip MSG               print "skip: MSG": test/run.sh counts it, and
+#                          under CI=true fails the run unless MSG is on
+#                          test/skips.allow
 #   done_tests             print "N passed, N failed"; exit 1 on failures
 # Time
 #   now_ms                 wall-clock milliseconds (date +%s%N)

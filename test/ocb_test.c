@@ -310,6 +310,7 @@ test_dgram(char **f, int forged)
 	long kl, rl, wl = -1;
 	size_t k, plen;
 	char name[64];
+	int opened;
 
 	snprintf(name, sizeof(name), "%s #%s", f[1], f[2]);
 	kl = unhex(f[3], key, sizeof(key));
@@ -333,13 +334,14 @@ test_dgram(char **f, int forged)
 			ocb_wipe(&o);
 			continue;
 		}
-		if (open_dgram(&o, raw, (size_t)rl, pt) != 0) {
-			CHECK(!"authentic datagram did not open");
+		/* An authentic datagram opens. */
+		opened = open_dgram(&o, raw, (size_t)rl, pt) == 0;
+		CHECK(opened);
+		if (!opened) {
 			fprintf(stderr, "  %s (%s)\n", name, ocb_impl_name(&o));
 			ocb_wipe(&o);
 			continue;
 		}
-		CHECK(1);
 		plen = (size_t)rl - 24;
 		if (wl >= 0) {
 			CHECK_MEM(pt, plen, want, (size_t)wl);

@@ -30,22 +30,14 @@
 SEEDS=${SEEDS:-1 2}
 CLIENTS=${CLIENTS:-ours upstream}
 DELAY=250
-BENCHOBJ="obj-bench/ocb.o obj-bench/net.o obj-bench/ssp.o obj-bench/vt.o"
-BENCHOBJ="$BENCHOBJ obj-bench/framebuf.o obj-bench/predict.o"
+REPLAY=obj-bench/predict_replay
 
-for bin in ./mosh "$PYTHON" "$RELAY" bash vi; do
+for bin in ./mosh "$PYTHON" "$RELAY" "$REPLAY" bash vi; do
 	if ! command -v "$bin" >/dev/null 2>&1; then
-		fail "missing $bin (make mosh obj-check/relay)"
+		fail "missing $bin (make mosh obj-check/relay $REPLAY)"
 		done_tests
 	fi
 done
-if ! make -s $BENCHOBJ || ! ${HOSTCC:-cc} -O2 -std=c99 -Wall -Wextra \
-    -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
-    -Wformat=2 -D_GNU_SOURCE -I. -o "$T/replay" test/predict_replay.c \
-    $BENCHOBJ -lbearssl -lz -lcrypto -lutil -lm; then
-	fail "building test/predict_replay.c"
-	done_tests
-fi
 upstream=mosh-client
 if [ "$CLIENTS" = ours ]; then
 	upstream=
@@ -77,7 +69,7 @@ run()
 	relay_stop
 	[ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID"
 	[ "$r_rc" -eq 0 ] || return 1
-	"$PYTHON" test/predict_rec.py analyze "$T/replay" \
+	"$PYTHON" test/predict_rec.py analyze "$REPLAY" \
 	    "$T/srv.$r_name" "$T/cli.$r_name" >"$T/res.$r_name" || return 1
 	echo "  $r_name: $(cat "$T/res.$r_name")," \
 	    "$((($(now_ms) - r_t0) / 1000)) s"
@@ -107,7 +99,7 @@ if [ -s "$T/res.ours.$1" ]; then
 	awk '{ print } /^K / && ++k == 100 {
 		printf "O %.0f 1b371b5b32303b373048511b38\n", $2 + 1 }' \
 	    "$T/cli.ours.$1" >"$T/cli.inject"
-	"$PYTHON" test/predict_rec.py analyze "$T/replay" "$T/srv.ours.$1" \
+	"$PYTHON" test/predict_rec.py analyze "$REPLAY" "$T/srv.ours.$1" \
 	    "$T/cli.inject" >"$T/res.inject"
 	if [ "$(field "$T/res.inject" wrong)" -eq \
 	    $(($(field "$T/res.ours.$1" wrong) + 1)) ]; then

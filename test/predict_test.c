@@ -337,11 +337,13 @@ static const struct scenario scenarios[] = {
 static void
 check_show(const char *name, int i, const char *got, const char *want)
 {
-	if (strcmp(got, want) == 0) {
-		t_pass++;
+	int same;
+
+	same = strcmp(got, want) == 0;
+	CHECK(same);
+	if (same) {
 		return;
 	}
-	t_fail++;
 	fprintf(stderr, "%s show %d:\n  got  \"%s\"\n  want \"%s\"\n", name,
 	    i + 1, got, want);
 }
@@ -1291,7 +1293,7 @@ static void
 check_text(const struct pred_notify *n, uint64_t now, const char *want)
 {
 	char out[512];
-	int len;
+	int len, same;
 
 	len = pred_notify_text(n, now, out, sizeof(out));
 	if (want == NULL) {
@@ -1299,13 +1301,12 @@ check_text(const struct pred_notify *n, uint64_t now, const char *want)
 		return;
 	}
 	CHECK(len == (int)strlen(want));
-	if (len < 0 || strcmp(out, want) != 0) {
-		t_fail++;
+	same = len >= 0 && strcmp(out, want) == 0;
+	CHECK(same);
+	if (!same) {
 		fprintf(stderr, "bar text at %llu:\n  got  \"%s\"\n"
 		    "  want \"%s\"\n", (unsigned long long)now,
 		    len < 0 ? "(none)" : out, want);
-	} else {
-		t_pass++;
 	}
 }
 

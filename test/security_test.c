@@ -220,6 +220,7 @@ client_take(struct path *t, const uint8_t *p, size_t n, const char *what)
 {
 	struct fb frame;
 	static const struct fb_caps local = { 1, 1, 1 };
+	int within;
 
 	t->hm.len = 0;
 	CHECK(ssp_hm_put_bytes(&t->hm, p, n) == 0);
@@ -229,11 +230,10 @@ client_take(struct path *t, const uint8_t *p, size_t n, const char *what)
 	pred_title_apply(&frame, "[mosh] ");
 	t->out.len = 0;
 	CHECK(fb_diff(&t->drawn, &frame, 1, &local, &t->out) == 0);
-	if (vocabulary(t->out.p, t->out.len) != 0) {
+	within = vocabulary(t->out.p, t->out.len) == 0;
+	CHECK(within);
+	if (!within) {
 		fprintf(stderr, "  (client drawing, %s)\n", what);
-		CHECK(0);
-	} else {
-		CHECK(1);
 	}
 	fb_free(&t->drawn);
 	t->drawn = frame;
@@ -325,6 +325,7 @@ static void
 app_prints(struct path *t, const char *p, size_t n, const char *what)
 {
 	struct fb before;
+	int within;
 
 	CHECK(fb_copy(&before, &t->cli.fb) == 0);
 	vt_feed(&t->srv.vt, (const uint8_t *)p, n);
@@ -333,11 +334,10 @@ app_prints(struct path *t, const char *p, size_t n, const char *what)
 	CHECK(fb_diff(&before, &t->srv.fb, 1, &term_wire_caps, &t->wire) ==
 	    0);
 	fb_free(&before);
-	if (vocabulary(t->wire.p, t->wire.len) != 0) {
+	within = vocabulary(t->wire.p, t->wire.len) == 0;
+	CHECK(within);
+	if (!within) {
 		fprintf(stderr, "  (server renderer, %s)\n", what);
-		CHECK(0);
-	} else {
-		CHECK(1);
 	}
 	client_take(t, t->wire.p, t->wire.len, what);
 	if (!same_screen(&t->srv.fb, &t->cli.fb)) {

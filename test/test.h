@@ -5,6 +5,7 @@
 #ifndef TEST_H
 #define TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,7 +53,78 @@ t_check_mem(const char *file, int line, const char *what, const void *a,
 	return 0;
 }
 
+/*
+ * Print the total and give main's exit status: non-zero on a failure, or
+ * when no check ran at all (a test that checked nothing proved nothing).
+ */
 #define TEST_DONE() (printf("%s: %d passed, %d failed\n", __FILE__, \
-	t_pass, t_fail), t_fail != 0)
+	t_pass, t_fail), t_fail != 0 || t_pass == 0)
+
+/*
+ * The cases in test/cases (cases.py, rcases.py) are read as text: one
+ * Python tuple per line, its strings r"..." (no quote inside) in C-escape
+ * notation.
+ */
+
+/* Decode the C-escape notation (\xHH \b \r \n \t \e \\) of a case's bytes. */
+static inline size_t
+t_unescape(const char *s, size_t n, uint8_t *out)
+{
+	size_t i, o = 0;
+	unsigned v;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\\' || i + 1 >= n) {
+			out[o++] = (uint8_t)s[i];
+			continue;
+		}
+		i++;
+		switch (s[i]) {
+		case 'x':
+			if (i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
+				out[o++] = (uint8_t)v;
+				i += 2;
+			}
+			break;
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'e':
+			out[o++] = 0x1b;
+			break;
+		default:
+			out[o++] = (uint8_t)s[i];
+			break;
+		}
+	}
+	return o;
+}
+
+/* Next r"..." or "..." field of a tuple line; NULL at the end. */
+static inline const char *
+t_next_str(const char *p, const char **s, size_t *n)
+{
+	const char *q;
+
+	if ((p = strchr(p, '"')) == NULL) {
+		return NULL;
+	}
+	p++;
+	if ((q = strchr(p, '"')) == NULL) {
+		return NULL;
+	}
+	*s = p;
+	*n = (size_t)(q - p);
+	return q + 1;
+}
 
 #endif
