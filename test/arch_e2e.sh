@@ -5,6 +5,8 @@
 #   - the unit test programs built for each target (obj-dist/ARCH/*_test,
 #     or only those named in $ARCH_TESTS, as make check sets it), each one
 #     check here with its own "N passed, N failed" line;
+#   - each binary statically linked, x86_64 within 400 KB and the others
+#     within 1.3 times its size;
 #   - per target, three sessions at once in tmux panes: the emulated server
 #     with our native client (./mosh) and with Debian's mosh-client, and the
 #     emulated client with Debian's mosh-server: the prompt, a typed
@@ -96,8 +98,25 @@ session()
 	check "$1: and the server" wait_pid_gone "$2" 15
 }
 
+# max_bytes ARCH: the size limit of a target's binary.
+max_bytes()
+{
+	if [ "$1" = x86_64 ]; then
+		echo 409600
+	elif [ -f dist/mosh-linux-x86_64 ]; then
+		echo $(($(wc -c <dist/mosh-linux-x86_64) * 13 / 10))
+	fi
+}
+
 for a in $ARCHES; do
 	bin=dist/mosh-linux-$a
+	n=$(wc -c <"$bin")
+	m=$(max_bytes "$a")
+	[ -z "$m" ] || check "$a: $n bytes, at most $m" [ "$n" -le "$m" ]
+	if command -v file >/dev/null 2>&1; then
+		check "$a: statically linked" \
+		    sh -c "file -b $bin | grep -q 'statically linked'"
+	fi
 	q=$(qemu_of "$a")
 	if [ -n "$q" ] && ! command -v "$q" >/dev/null 2>&1; then
 		skip "$a: no $q (qemu-user-static)"
