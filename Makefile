@@ -3,6 +3,7 @@
 #   make check    unit tests under ASan+UBSan, corpus replays, end-to-end tests
 #   make bench    speed and memory, side by side with upstream's binaries
 #   make fuzz     libFuzzer targets (clang)
+#   make dist     static binaries for every architecture, into dist/
 #   make install  PREFIX=/usr/local DESTDIR=...
 #   make run      build, then a session on this machine over loopback
 # Local overrides go in config.mk, which is not committed.
@@ -98,13 +99,16 @@ obj-check/fuzz_%: test/fuzz_%.c test/fuzz_main.c $(CHKOBJ)
 	$(HOSTCC) $(CHKFLAGS) $(DEFS) -I. -o $@ $< test/fuzz_main.c $(CHKOBJ) $(TLIBS)
 
 check: deps-check
-	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS) $(MTOOLS)
-	@sh test/run.sh test/run_selftest.sh $(TESTS) $(FUZZERS:%=obj-check/%) test/*_e2e.sh test/doc_check.sh
+	@$(MAKE) --no-print-directory mosh $(TESTS) $(FUZZERS:%=obj-check/%) $(TOOLS) \
+	    $(MTOOLS) $(DISTBINS) $(DISTCHECK)
+	@ARCH_TESTS="$(DISTCHECK)" sh test/run.sh test/run_selftest.sh $(TESTS) \
+	    $(FUZZERS:%=obj-check/%) test/*_e2e.sh test/doc_check.sh
 
 # Long end-to-end variants (minutes each): the full fault matrix.
 check-long: deps-check
-	@$(MAKE) --no-print-directory mosh $(TOOLS)
-	@TEST_TIMEOUT=3600 sh test/run.sh test/*_long.sh
+	@$(MAKE) --no-print-directory mosh $(TOOLS) $(DISTBINS) $(DISTCHECKLONG)
+	@ARCH_TESTS="$(DISTCHECKLONG)" TEST_TIMEOUT=3600 sh test/run.sh \
+	    test/*_long.sh
 
 obj-bench/%.o: %.c mosh.h Makefile
 	@mkdir -p obj-bench
@@ -145,6 +149,96 @@ run:
 deps-check:
 	@sh test/deps.sh check
 
+# ---- make dist: one static binary per architecture, into dist/ ----
+# A target's Debian architecture (src: none; musl, BearSSL and zlib are
+# built from Debian's source packages), GNU triplet, compiler and flags;
+# test/cross.sh makes its obj-dist/ARCH/sysroot. The objects are those of
+# the mosh rule above.
+DIST_ARCH = x86_64 aarch64 armv7 i386 mipsel mips riscv64
+DISTMODS = $(MODS) $(ROLES) compat
+DISTTESTMODS = $(MODS) $(filter-out mosh,$(ROLES))
+DEB_x86_64  = amd64
+TRI_x86_64  = x86_64-linux-gnu
+DCC_x86_64  = x86_64-linux-musl-gcc
+DEB_aarch64 = arm64
+TRI_aarch64 = aarch64-linux-gnu
+DCC_aarch64 = aarch64-linux-musl-gcc
+DEB_armv7   = armhf
+TRI_armv7   = arm-linux-gnueabihf
+DCC_armv7   = arm-linux-musleabihf-gcc
+AFLAGS_armv7 = -march=armv7-a+fp -mfpu=vfpv3-d16 -mfloat-abi=hard
+DEB_i386    = i386
+TRI_i386    = i686-linux-gnu
+DCC_i386    = i386-linux-musl-gcc
+DEB_mipsel  = mipsel
+TRI_mipsel  = mipsel-linux-gnu
+DCC_mipsel  = mipsel-linux-musl-gcc
+AFLAGS_mipsel = -march=mips32r2
+DEB_mips    = src
+TRI_mips    = mips-linux-gnu
+AFLAGS_mips = -march=mips32r2
+DEB_riscv64 = src
+TRI_riscv64 = riscv64-linux-gnu
+# The same bytes from every run and every checkout: no build paths, no
+# build id, file times and archive order from SOURCE_DATE_EPOCH.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+DISTFLAGS = -Os $(WARN) -ffile-prefix-map=$(CURDIR)/= -ffunction-sections \
+          -fdata-sections
+DISTLDFLAGS = -static -s -Wl,--gc-sections -Wl,--build-id=none
+DISTBINS = $(DIST_ARCH:%=dist/mosh-linux-%)
+# The unit tests built for each target, run under qemu by arch_e2e.sh:
+# make check runs all of them on the 32-bit targets of either byte order
+# and the quicker ones on the rest; make check-long all of them everywhere.
+# Not boot_test, whose self-install half runs the host's sh and uname
+# (which cannot report an emulated machine), nor ocb_test, which compares
+# with OpenSSL; both run natively as ever.
+DISTTESTS = $(filter-out boot_test ocb_test, \
+          $(patsubst test/%.c,%,$(wildcard test/*_test.c)))
+DIST_FULL = i386 mips
+DIST_SLOW = framebuf_test ssp_test vt_test
+DISTCHECK = $(foreach a,$(DIST_ARCH),$(addprefix obj-dist/$(a)/, \
+          $(if $(filter $(a),$(DIST_FULL)),$(DISTTESTS), \
+          $(filter-out $(DIST_SLOW),$(DISTTESTS)))))
+DISTCHECKLONG = $(foreach a,$(DIST_ARCH),$(DISTTESTS:%=obj-dist/$(a)/%))
+
+define DIST_RULES
+DCC_$(1) ?= obj-dist/$(1)/sysroot/musl/bin/musl-gcc
+DIST_$(1) = $$(DCC_$(1)) $$(AFLAGS_$(1)) -Iobj-dist/$(1)/sysroot/include
+obj-dist/$(1)/sysroot/.ok:
+	@sh test/cross.sh obj-dist/$(1) $(DEB_$(1)) $(TRI_$(1))
+
+obj-dist/$(1)/%.o: %.c mosh.h Makefile | obj-dist/$(1)/sysroot/.ok
+	$$(DIST_$(1)) $$(DISTFLAGS) $$(DEFS) -c -o $$@ $$<
+
+dist/mosh-linux-$(1): $(DISTMODS:%=obj-dist/$(1)/%.o)
+	@mkdir -p dist
+	$$(DIST_$(1)) $$(DISTLDFLAGS) -o $$@ $$^ \
+	    obj-dist/$(1)/sysroot/lib/libbearssl.a obj-dist/$(1)/sysroot/lib/libz.a
+	@touch -d @$$(SOURCE_DATE_EPOCH) $$@
+
+obj-dist/$(1)/mosh-nomain.o: mosh.c mosh.h Makefile | obj-dist/$(1)/sysroot/.ok
+	$$(DIST_$(1)) $$(DISTFLAGS) $$(DEFS) -DMOSH_NO_MAIN -c -o $$@ $$<
+
+obj-dist/$(1)/%_test: test/%_test.c test/test.h \
+    $(DISTTESTMODS:%=obj-dist/$(1)/%.o) \
+    obj-dist/$(1)/mosh-nomain.o obj-dist/$(1)/compat.o
+	$$(DIST_$(1)) $$(DISTFLAGS) $$(DEFS) -I. -static -o $$@ $$< \
+	    $$(filter %.o,$$^) obj-dist/$(1)/sysroot/lib/libbearssl.a \
+	    obj-dist/$(1)/sysroot/lib/libz.a
+endef
+$(foreach a,$(DIST_ARCH),$(eval $(call DIST_RULES,$(a))))
+
+dist: dist-deps
+	@$(MAKE) --no-print-directory $(DISTBINS)
+	@cd dist && sha256sum $(DIST_ARCH:%=mosh-linux-%) >SHA256SUMS && \
+	    touch -d @$(SOURCE_DATE_EPOCH) SHA256SUMS && \
+	    for f in $(DIST_ARCH:%=mosh-linux-%); do \
+		echo "$$f: $$(wc -c <$$f) bytes"; done
+
+dist-deps:
+	@sh test/deps.sh dist
+
 install: mosh
 	mkdir -p $(DESTDIR)$(BINDIR)
 	cp -f mosh $(DESTDIR)$(BINDIR)/mosh
@@ -153,7 +247,8 @@ install: mosh
 	ln -sf mosh $(DESTDIR)$(BINDIR)/mosh-server
 
 clean:
-	rm -rf mosh obj obj-check obj-bench obj-fuzz
+	rm -rf mosh obj obj-check obj-bench obj-fuzz obj-dist dist
 
-.PHONY: all check check-long deps-check bench fuzz install clean run
+.PHONY: all check check-long deps-check bench fuzz install clean run dist \
+	dist-deps
 .SECONDARY:

@@ -44,6 +44,7 @@
 #                          and $T/NAME.err; sets BG_PID; remembers it
 #   track_pid PID          remember a PID started some other way
 #   stop_pid PID           TERM, wait up to 3 s, then KILL; forgets it
+#   wait_pid_gone PID SEC  wait until PID has ended (return 0) or SEC pass
 # tmux (one private server per test script: tmux -L $TMUX_NAME -f /dev/null;
 # status line off, so the pane is exactly W x H)
 #   tm ARGS...             tmux on the private server
@@ -286,6 +287,11 @@ stop_pid()
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 0
+}
+
+wait_pid_gone()
+{
+	wait_for "! t_alive $1" "$2"
 }
 
 # ---- tmux ----
