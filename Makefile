@@ -48,6 +48,18 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(WARN)
 
 -include config.mk
 
+# ocb.c runs BearSSL's bitsliced AES core on several blocks at once; only
+# BearSSL's internal header declares it, so ocb.c declares it itself, for
+# the version it was written against (0.6). Another version, or none found,
+# builds the one-block-per-call code instead. BEARSSL_VERSION=0.6 on the
+# command line or in config.mk skips the probe (dpkg, apk, pkg-config).
+BEARSSL_VERSION ?= $(shell { dpkg-query -W -f='$${Version}' libbearssl-dev || \
+          apk list -I bearssl-dev | sed -n 's/^bearssl-dev-\([^ ]*\) .*/\1/p' | \
+          grep . || pkg-config --modversion bearssl; } 2>/dev/null)
+ifneq ($(filter 0.6 0.6+% 0.6-%,$(BEARSSL_VERSION)),)
+DEFS    += -DOCB_BEARSSL_CORE
+endif
+
 TESTS   = $(patsubst test/%.c,obj-check/%,$(wildcard test/*_test.c))
 FUZZERS = $(patsubst test/%.c,%,$(filter-out test/fuzz_main.c,$(wildcard test/fuzz_*.c)))
 BENCHES = $(patsubst test/%.c,obj-bench/%,$(wildcard test/*_bench.c))

@@ -119,16 +119,19 @@ buf_free(struct buf *b)
 
 /*
  * struct ocb: one key's AES schedules (BearSSL aes_x86ni when the CPU has
- * AES-NI, else aes_ct64) and the OCB L values. Owned by the caller, used by
- * value, no heap; ocb_wipe clears it. L_i for every i a 64-bit block number
- * can need, so no doubling happens per message.
+ * AES-NI, else aes_ct64 on 64-bit hosts and aes_ct on 32-bit ones) and the
+ * OCB L values. Owned by the caller, used by value, no heap; ocb_wipe clears
+ * it. L_i for every i a 64-bit block number can need, so no doubling happens
+ * per message. The software AES also keeps its round keys expanded for the
+ * bitsliced core (bs), which encrypts four (ct64) or two (ct) blocks at once.
  */
 #define OCB_L_COUNT 64
 
 enum {
-	OCB_IMPL_AUTO,		/* AES-NI if the CPU has it, else ct64 */
+	OCB_IMPL_AUTO,		/* AES-NI if the CPU has it, else ct64 or ct */
 	OCB_IMPL_X86NI,		/* BearSSL aes_x86ni */
-	OCB_IMPL_CT64		/* BearSSL aes_ct64 */
+	OCB_IMPL_CT64,		/* BearSSL aes_ct64 */
+	OCB_IMPL_CT		/* BearSSL aes_ct */
 };
 
 struct ocb {
@@ -136,13 +139,20 @@ struct ocb {
 		const br_block_cbcenc_class *vtable;
 		br_aes_x86ni_cbcenc_keys ni;
 		br_aes_ct64_cbcenc_keys ct;
+		br_aes_ct_cbcenc_keys ct32;
 	} enc;
 	union {
 		const br_block_cbcdec_class *vtable;
 		br_aes_x86ni_cbcdec_keys ni;
 		br_aes_ct64_cbcdec_keys ct;
+		br_aes_ct_cbcdec_keys ct32;
 	} dec;
-	int impl;			/* OCB_IMPL_X86NI or OCB_IMPL_CT64 */
+	union {
+		uint64_t w64[120];
+		uint32_t w32[120];
+	} bs;				/* expanded round keys (ct64, ct) */
+	unsigned rounds;		/* of bs; 0 if the core is not used */
+	int impl;			/* OCB_IMPL_X86NI, _CT64 or _CT */
 	uint8_t lstar[16];		/* L_* = E(0) */
 	uint8_t ldollar[16];		/* L_$ = double(L_*) */
 	uint8_t l[OCB_L_COUNT][16];	/* L_0 = double(L_$), then doubling */
@@ -153,7 +163,7 @@ struct ocb {
  * 0, or -1 with *o zeroed if BearSSL cannot give one (not seen in practice).
  * ocb_init_impl chooses the AES implementation (tests and the bench): -1 if
  * that one is not available on this CPU, with *o zeroed.
- * ocb_impl_name: "aes_x86ni" or "aes_ct64". ocb_wipe: erase o.
+ * ocb_impl_name: "aes_x86ni", "aes_ct64" or "aes_ct". ocb_wipe: erase o.
  */
 int ocb_init(struct ocb *o, const uint8_t key[OCB_KEY_LEN]);
 int ocb_init_impl(struct ocb *o, const uint8_t key[OCB_KEY_LEN], int impl);

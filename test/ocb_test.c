@@ -9,8 +9,8 @@
  *     in place, sliding down and on exact-size heap buffers;
  *   - test/vectors/keys.json, upstream's three error messages, and
  *     exhaustive last-character and alphabet cases.
- * Each AES implementation BearSSL has on this CPU (aes_x86ni, aes_ct64) is
- * run through all of it. python3 turns the JSON into lines of hex.
+ * Each AES implementation BearSSL has on this CPU (aes_x86ni, aes_ct64,
+ * aes_ct) is run through all of it. python3 turns the JSON into lines of hex.
  */
 #include "mosh.h"
 #include "test/test.h"
@@ -54,7 +54,7 @@ static const char vectors_py[] =
     "    else:\n"
     "        print('X', k['printable'], k['reason'])\n";
 
-static const int impls[] = { OCB_IMPL_X86NI, OCB_IMPL_CT64 };
+static const int impls[] = { OCB_IMPL_X86NI, OCB_IMPL_CT64, OCB_IMPL_CT };
 
 static int n_rfc, n_dgram, n_dgram_pt, n_forged, n_keys, n_badkeys;
 static long n_flips;
@@ -750,7 +750,17 @@ test_api(void)
 	memset(nonce, 9, sizeof(nonce));
 	CHECK(ocb_init(&o, key) == 0);
 	CHECK(strcmp(ocb_impl_name(&o), "aes_x86ni") == 0 ||
-	    strcmp(ocb_impl_name(&o), "aes_ct64") == 0);
+	    strcmp(ocb_impl_name(&o), UINTPTR_MAX > 0xffffffffu ?
+	    "aes_ct64" : "aes_ct") == 0);
+	/* the software AES runs on the bitsliced core when it is built */
+	CHECK(ocb_init_impl(&z, key, OCB_IMPL_CT) == 0);
+	CHECK(strcmp(ocb_impl_name(&z), "aes_ct") == 0);
+#ifdef OCB_BEARSSL_CORE
+	CHECK(z.rounds == 10);
+	CHECK(ocb_init_impl(&z, key, OCB_IMPL_CT64) == 0);
+	CHECK(z.rounds == 10);
+#endif
+	ocb_wipe(&z);
 	CHECK(ocb_init_impl(&z, key, 99) == -1);
 	/* too short to hold a tag */
 	for (i = 0; i < 16; i++) {
@@ -785,7 +795,8 @@ main(void)
 
 	have_ni = ocb_init_impl(&probe, k0, OCB_IMPL_X86NI) == 0;
 	printf("AES implementations: %s\n",
-	    have_ni ? "aes_x86ni, aes_ct64" : "aes_ct64 (no AES-NI here)");
+	    have_ni ? "aes_x86ni, aes_ct64, aes_ct" :
+	    "aes_ct64, aes_ct (no AES-NI here)");
 	ocb_wipe(&probe);
 
 	test_api();
@@ -854,5 +865,10 @@ main(void)
 	test_slide(OCB_IMPL_CT64);
 	test_bounds(OCB_IMPL_CT64);
 	test_nonces(OCB_IMPL_CT64);
+	test_random(OCB_IMPL_CT, 10000);
+	test_long(OCB_IMPL_CT);
+	test_slide(OCB_IMPL_CT);
+	test_bounds(OCB_IMPL_CT);
+	test_nonces(OCB_IMPL_CT);
 	return TEST_DONE();
 }
