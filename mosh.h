@@ -17,6 +17,8 @@
  * file; a role's section says what it exports to the others, and what it
  * exports only for the tests. doc/ holds the protocol, terminal and
  * prediction notes that the § citations refer to.
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #ifndef MOSH_H
 #define MOSH_H
@@ -867,6 +869,8 @@ int ssp_user_take(struct ssp *s, struct ssp_user *out);
 
 /* ==== framebuf.c: the screen model and the frame-diff renderer ==== */
 
+/* Section numbers (§) below refer to doc/terminal.md unless another doc is named. */
+
 #define FB_MAX_COLS 1000
 #define FB_MAX_ROWS 1000
 
@@ -1180,6 +1184,8 @@ size_t vt_bytes(const struct vt *vt, const struct vt *base);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
+/* Section numbers (§) below refer to doc/prediction.md unless another doc is named. */
+
 /*
  * Bounds (prediction.md §11). Predictions live on the cursor row and the
  * rows below it: at most PRED_MAX_ROWS row overlays at once (a row whose
@@ -1442,6 +1448,8 @@ int pred_notify_wait_ms(const struct pred_notify *n, uint64_t now);
 void pred_title_apply(struct fb *frame, const char *prefix);
 
 /* ==== mosh.c: dispatch, and what the three roles share ==== */
+
+/* Section numbers (§) below refer to doc/protocol.md unless another doc is named. */
 
 /*
  * mosh_main: the whole program. Dispatch on the basename of argv[0]

@@ -20,6 +20,8 @@
  * protocol notes. A copy only ever repeats an instruction upstream could
  * have sent itself: the newest state again, from the acknowledged one, and
  * a fragment id is reused only for the same bytes (upstream asserts so).
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <zlib.h>
 

@@ -13,6 +13,8 @@
  *    bounded, and the timers do what §7.13 says.
  * 4. Hostile input: dropped, counted, no change of state.
  * JSON is turned into lines by python3 (the standard library only).
+ *
+ * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 #include <stdio.h>
 #include <stdlib.h>
