@@ -914,6 +914,21 @@ fb_cell_reset(struct fb_cell *c, uint32_t bg)
 }
 
 /*
+ * A screen's rows held aside while other rows show (vt.c's alternate
+ * screen). fb_rows_hold: a new array with a reference to each of fb's
+ * fb->h rows; NULL on out of memory. fb_rows_release: drop the references
+ * of such an array of h rows and free it (NULL is fine). fb_rows_restore:
+ * make a held array of fb->h rows of fb->w cells fb's rows again, dropping
+ * the ones it had; the array is consumed. fb_rows_resize: make a held
+ * array of oh rows of ow cells fit fb's size as fb_resize would (the array
+ * may be replaced); 0, or -1 on out of memory with it unchanged.
+ */
+struct fb_row **fb_rows_hold(const struct fb *fb);
+void fb_rows_release(struct fb_row **rows, int h);
+void fb_rows_restore(struct fb *fb, struct fb_row **rows);
+int fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh);
+
+/*
  * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
  * memory with the old value kept. fb_clip_put drops one reference.
  */

@@ -1630,29 +1630,9 @@ tabs_default(struct fb *fb)
 }
 
 static void
-clip_set(struct fb *fb, struct fb_str *s)
-{
-	fb_clip_put(fb->clip);
-	fb->clip = s;
-}
-
-static void
-row_release(struct fb_row *r)
-{
-	if (--r->refs == 0) {
-		free(r);
-	}
-}
-
-static void
 main_drop(struct vt *vt)
 {
-	int y;
-
-	for (y = 0; y < vt->main_h; y++) {
-		row_release(vt->main_rows[y]);
-	}
-	free(vt->main_rows);
+	fb_rows_release(vt->main_rows, vt->main_h);
 	vt->main_rows = NULL;
 }
 
@@ -1670,7 +1650,7 @@ alt_enter(struct vt *vt, int save_cursor)
 	if (vt->main_rows != NULL) {
 		return;
 	}
-	if ((rows = malloc((size_t)fb->h * sizeof(*rows))) == NULL) {
+	if ((rows = fb_rows_hold(fb)) == NULL) {
 		vt->dropped++;
 		return;
 	}
@@ -1682,8 +1662,6 @@ alt_enter(struct vt *vt, int save_cursor)
 		    (FB_M_AUTOWRAP | FB_M_ORIGIN);
 	}
 	for (y = 0; y < fb->h; y++) {
-		rows[y] = fb->rows[y];
-		rows[y]->refs++;
 		row_reset(vt, y, fb->rend.bg);
 	}
 	vt->main_rows = rows;
@@ -1696,7 +1674,6 @@ static void
 alt_leave(struct vt *vt, int restore_cursor)
 {
 	struct fb *fb = vt->fb;
-	int y;
 
 	if (vt->main_rows == NULL) {
 		return;
@@ -1705,11 +1682,7 @@ alt_leave(struct vt *vt, int restore_cursor)
 		main_drop(vt);	/* resized behind our back: stay as is */
 		return;
 	}
-	for (y = 0; y < fb->h; y++) {
-		row_release(fb->rows[y]);
-		fb->rows[y] = vt->main_rows[y];
-	}
-	free(vt->main_rows);
+	fb_rows_restore(fb, vt->main_rows);
 	vt->main_rows = NULL;
 	fb->wrap_pending = 0;
 	if (restore_cursor) {
@@ -1748,7 +1721,7 @@ ris(struct vt *vt)
 		row_reset(vt, y, 0);
 	}
 	fb->title_len = 0;
-	clip_set(fb, NULL);
+	fb_clip_set(fb, NULL, 0);
 }
 
 static void
@@ -2206,24 +2179,21 @@ osc_end(struct vt *vt)
 	struct fb *fb = vt->fb;
 	const uint32_t *o = vt->osc;
 	size_t len = vt->osc_len, off, end;
-	struct fb_str *s;
+	char *s;
 	long cmd = -1;
 
 	if (len >= 5 && o[0] == '5' && o[1] == '2' && o[2] == ';' &&
 	    o[3] == 'c' && o[4] == ';') {
+		/* The clipboard := the text after "52;c;" (none: empty). */
 		if (len == 5) {
-			clip_set(fb, NULL);
+			fb_clip_set(fb, NULL, 0);
 			return;
 		}
-		s = malloc(sizeof(*s) + (len - 5) * 4 + 1);
-		if (s == NULL) {
+		if ((s = malloc((len - 5) * 4)) == NULL ||
+		    fb_clip_set(fb, s, osc_utf8(vt, 5, len, s)) == -1) {
 			vt->dropped++;
-			return;
 		}
-		s->refs = 1;
-		s->len = osc_utf8(vt, 5, len, s->s);
-		s->s[s->len] = 0;
-		clip_set(fb, s);
+		free(s);
 		return;
 	}
 	if (len == 0) {
@@ -2584,25 +2554,22 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 int
 vt_resize(struct vt *vt, int w, int h)
 {
-	struct fb old = *vt->fb;
+	struct fb *fb = vt->fb;
+	int ow = fb->w, oh = fb->h;
 
-	if (fb_resize(vt->fb, w, h) == -1) {
+	if (fb_resize(fb, w, h) == -1) {
 		return -1;
 	}
 	if (vt->main_rows != NULL) {
-		/* The hidden main screen follows, through a frame that
-		 * borrows its rows. */
-		old.rows = vt->main_rows;
-		old.clip = NULL;
-		if (old.w != vt->main_w || old.h != vt->main_h ||
-		    fb_resize(&old, w, h) == -1) {
+		/* The hidden main screen follows; it is lost if it no longer
+		 * matches or cannot be resized. */
+		if (vt->main_w != ow || vt->main_h != oh ||
+		    fb_rows_resize(fb, &vt->main_rows, ow, oh) == -1) {
 			main_drop(vt);
 			return 0;
 		}
-		vt->main_rows = old.rows;
-		vt->main_w = w;
-		vt->main_h = h;
-		vt->fb->gen_next = MAX(vt->fb->gen_next, old.gen_next);
+		vt->main_w = fb->w;
+		vt->main_h = fb->h;
 	}
 	return 0;
 }
