@@ -1063,6 +1063,14 @@ int vt_param(const struct vt_parser *p, int i, int def);
  */
 void vt_init(struct vt *vt, struct fb *fb);
 void vt_free(struct vt *vt);
+
+/*
+ * vt_copy: dst (uninitialised) := a copy of src attached to fb (a copy of
+ * src's frame, say). The copy keeps the parser state, modes and counters;
+ * the pending replies, a hidden main screen and a half-collected OSC string
+ * stay with src, so dst starts without them. vt_free each one.
+ */
+void vt_copy(struct vt *dst, const struct vt *src, struct fb *fb);
 void vt_feed(struct vt *vt, const uint8_t *p, size_t n);
 int vt_resize(struct vt *vt, int w, int h);
 size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);

@@ -2490,6 +2490,25 @@ vt_free(struct vt *vt)
 	}
 }
 
+/*
+ * A copy is what a frame copy needs to be fed on or compared: the parser
+ * state (even in the middle of a sequence), modes, charsets, saved cursor
+ * and counters are kept. What the original owns stays with it: the reply
+ * bytes not yet sent, the main screen hidden behind the alternate one and
+ * the OSC string being collected (the copy's starts empty and gets its own
+ * buffer when it needs one).
+ */
+void
+vt_copy(struct vt *dst, const struct vt *src, struct fb *fb)
+{
+	*dst = *src;
+	dst->fb = fb;
+	memset(&dst->reply, 0, sizeof(dst->reply));
+	dst->main_rows = NULL;
+	dst->osc = NULL;
+	dst->osc_len = 0;
+}
+
 void
 vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 {
