@@ -985,6 +985,25 @@ enum {
 	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
 };
 
+/* The controls the parser and the emulator act on by name (ECMA-48 8.3). */
+enum {
+	VT_BEL = 0x07,
+	VT_CAN = 0x18,		/* cancel: a sequence ends unfinished */
+	VT_SUB = 0x1a,		/* substitute: likewise */
+	VT_ESC = 0x1b,
+	VT_C1_IND = 0x84,	/* index: line feed */
+	VT_C1_NEL = 0x85,	/* next line: CR LF */
+	VT_C1_HTS = 0x88,	/* horizontal tab set */
+	VT_C1_RI = 0x8d,	/* reverse index */
+	VT_C1_DCS = 0x90,	/* device control string */
+	VT_C1_SOS = 0x98,	/* start of string */
+	VT_C1_CSI = 0x9b,	/* control sequence introducer */
+	VT_C1_ST = 0x9c,	/* string terminator */
+	VT_C1_OSC = 0x9d,	/* operating system command */
+	VT_C1_PM = 0x9e,	/* privacy message */
+	VT_C1_APC = 0x9f	/* application program command */
+};
+
 #define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
 #define VT_MAX_INTER 8		/* intermediate characters kept */
 #define VT_OSC_MAX 16384	/* code points of an OSC string kept */

@@ -711,203 +711,231 @@ p_param(struct vt_parser *p, uint32_t cp)
 	}
 }
 
-/* C0 minus CAN, SUB and ESC. */
-static int
-is_c0(uint32_t c)
-{
-	return c <= 0x17 || c == 0x19 || (c >= 0x1c && c <= 0x1f);
-}
+/*
+ * The machine as tables, after Paul Williams' DEC parser: each state is a
+ * list of transitions {first, last, action, next}, tried in order until the
+ * code point's class falls in [first, last]. The class is the code point
+ * itself up to the C1 controls; anything above them is classed as 'A' (it
+ * prints in the ground state and ends a sequence elsewhere), while the
+ * actions see the code point itself. A transition whose next state is
+ * S_SAME stays without exit or entry action; any other, even back to the
+ * same state, runs the old state's exit action, the transition's action and
+ * the new state's entry action, in that order. Every list ends with a
+ * catch-all that ignores, so the search always stops. The ranges of a list
+ * do not overlap; the common ones come first only for speed.
+ */
+enum {
+	A_NONE, A_EXEC, A_PRINT, A_COLLECT, A_PARAM, A_ESC, A_CSI, A_PUT,
+	A_CLEAR, A_OSC_START, A_OSC_END
+};
 
-enum { A_NONE, A_EXEC, A_PRINT, A_COLLECT, A_PARAM, A_ESC, A_CSI, A_PUT };
+#define S_SAME 0xff
+
+struct transition {
+	uint8_t first, last;	/* classes 0x00..0x9f */
+	uint8_t action;		/* A_* */
+	uint8_t next;		/* S_*, or S_SAME */
+};
+
+/* What a state does with the C0 controls but CAN, SUB and ESC. */
+#define C0_EXECUTE \
+	{ 0x00, 0x17, A_EXEC, S_SAME }, \
+	{ 0x19, 0x19, A_EXEC, S_SAME }, \
+	{ 0x1c, 0x1f, A_EXEC, S_SAME }
+
+/* Transitions from every state (ECMA-48 C1 controls, CAN, SUB, ESC). */
+#define ANYWHERE \
+	{ VT_CAN, VT_CAN, A_EXEC, S_GROUND }, \
+	{ VT_SUB, VT_SUB, A_EXEC, S_GROUND }, \
+	{ VT_ESC, VT_ESC, A_NONE, S_ESC }, \
+	{ 0x80, VT_C1_DCS - 1, A_EXEC, S_GROUND }, \
+	{ VT_C1_DCS, VT_C1_DCS, A_NONE, S_DCS_ENTRY }, \
+	{ VT_C1_DCS + 1, VT_C1_SOS - 1, A_EXEC, S_GROUND }, \
+	{ VT_C1_SOS, VT_C1_SOS, A_NONE, S_SOS }, \
+	{ VT_C1_SOS + 1, VT_C1_CSI - 1, A_EXEC, S_GROUND }, \
+	{ VT_C1_CSI, VT_C1_CSI, A_NONE, S_CSI_ENTRY }, \
+	{ VT_C1_ST, VT_C1_ST, A_NONE, S_GROUND }, \
+	{ VT_C1_OSC, VT_C1_OSC, A_NONE, S_OSC }, \
+	{ VT_C1_PM, VT_C1_APC, A_NONE, S_SOS }, \
+	{ 0x00, 0xff, A_NONE, S_SAME }
+
+static const struct transition t_ground[] = {
+	{ 0x20, 0x7f, A_PRINT, S_SAME },
+	C0_EXECUTE,
+	ANYWHERE
+};
+
+static const struct transition t_esc[] = {
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_ESC_INT },
+	{ 0x30, 0x4f, A_ESC, S_GROUND },
+	{ 'P', 'P', A_NONE, S_DCS_ENTRY },
+	{ 0x51, 0x57, A_ESC, S_GROUND },
+	{ 'X', 'X', A_NONE, S_SOS },
+	{ 0x59, 0x5a, A_ESC, S_GROUND },
+	{ '[', '[', A_NONE, S_CSI_ENTRY },
+	{ '\\', '\\', A_ESC, S_GROUND },
+	{ ']', ']', A_NONE, S_OSC },
+	{ '^', '_', A_NONE, S_SOS },
+	{ 0x60, 0x7e, A_ESC, S_GROUND },
+	ANYWHERE
+};
+
+static const struct transition t_esc_int[] = {
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_SAME },
+	{ 0x30, 0x7e, A_ESC, S_GROUND },
+	ANYWHERE
+};
+
+static const struct transition t_csi_entry[] = {
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_CSI_INT },
+	{ '0', '9', A_PARAM, S_CSI_PARAM },
+	{ ':', ':', A_NONE, S_CSI_IGN },
+	{ ';', ';', A_PARAM, S_CSI_PARAM },
+	{ 0x3c, 0x3f, A_COLLECT, S_CSI_PARAM },	/* private marker */
+	{ 0x40, 0x7e, A_CSI, S_GROUND },
+	ANYWHERE
+};
+
+static const struct transition t_csi_param[] = {
+	{ '0', '9', A_PARAM, S_SAME },
+	{ ';', ';', A_PARAM, S_SAME },
+	{ 0x40, 0x7e, A_CSI, S_GROUND },
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_CSI_INT },
+	{ ':', ':', A_NONE, S_CSI_IGN },
+	{ 0x3c, 0x3f, A_NONE, S_CSI_IGN },
+	ANYWHERE
+};
+
+static const struct transition t_csi_int[] = {
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_SAME },
+	{ 0x30, 0x3f, A_NONE, S_CSI_IGN },
+	{ 0x40, 0x7e, A_CSI, S_GROUND },
+	ANYWHERE
+};
+
+static const struct transition t_csi_ign[] = {
+	C0_EXECUTE,
+	{ 0x40, 0x7e, A_NONE, S_GROUND },
+	ANYWHERE
+};
+
+/* DCS: parsed like CSI but never dispatched; C0 controls are ignored. */
+static const struct transition t_dcs_entry[] = {
+	{ 0x20, 0x2f, A_COLLECT, S_DCS_INT },
+	{ '0', '9', A_PARAM, S_DCS_PARAM },
+	{ ':', ':', A_NONE, S_DCS_IGN },
+	{ ';', ';', A_PARAM, S_DCS_PARAM },
+	{ 0x3c, 0x3f, A_COLLECT, S_DCS_PARAM },
+	{ 0x40, 0x7e, A_NONE, S_DCS_PASS },
+	ANYWHERE
+};
+
+static const struct transition t_dcs_param[] = {
+	{ 0x20, 0x2f, A_COLLECT, S_DCS_INT },
+	{ '0', '9', A_PARAM, S_SAME },
+	{ ':', ':', A_NONE, S_DCS_IGN },
+	{ ';', ';', A_PARAM, S_SAME },
+	{ 0x3c, 0x3f, A_NONE, S_DCS_IGN },
+	{ 0x40, 0x7e, A_NONE, S_DCS_PASS },
+	ANYWHERE
+};
+
+static const struct transition t_dcs_int[] = {
+	{ 0x20, 0x2f, A_COLLECT, S_SAME },
+	{ 0x30, 0x3f, A_NONE, S_DCS_IGN },
+	{ 0x40, 0x7e, A_NONE, S_DCS_PASS },
+	ANYWHERE
+};
+
+static const struct transition t_osc[] = {
+	{ 0x20, 0x7f, A_PUT, S_SAME },
+	{ VT_BEL, VT_BEL, A_NONE, S_GROUND },
+	ANYWHERE
+};
+
+/* DCS passthrough and ignore, SOS, PM, APC: everything is discarded. */
+static const struct transition t_discard[] = {
+	ANYWHERE
+};
+
+static const struct {
+	const struct transition *t;
+	uint8_t entry, exit;	/* A_* */
+} states[] = {
+	[S_GROUND] = { t_ground, A_NONE, A_NONE },
+	[S_ESC] = { t_esc, A_CLEAR, A_NONE },
+	[S_ESC_INT] = { t_esc_int, A_NONE, A_NONE },
+	[S_CSI_ENTRY] = { t_csi_entry, A_CLEAR, A_NONE },
+	[S_CSI_PARAM] = { t_csi_param, A_NONE, A_NONE },
+	[S_CSI_INT] = { t_csi_int, A_NONE, A_NONE },
+	[S_CSI_IGN] = { t_csi_ign, A_NONE, A_NONE },
+	[S_DCS_ENTRY] = { t_dcs_entry, A_CLEAR, A_NONE },
+	[S_DCS_PARAM] = { t_dcs_param, A_NONE, A_NONE },
+	[S_DCS_INT] = { t_dcs_int, A_NONE, A_NONE },
+	[S_DCS_PASS] = { t_discard, A_NONE, A_NONE },
+	[S_DCS_IGN] = { t_discard, A_NONE, A_NONE },
+	[S_OSC] = { t_osc, A_OSC_START, A_OSC_END },
+	[S_SOS] = { t_discard, A_NONE, A_NONE }
+};
+
+/* Run action a on code point cp; returns the number of actions in out. */
+static int
+act(struct vt_parser *p, int a, uint32_t cp, struct vt_act *out)
+{
+	static const uint8_t report[] = {
+		[A_EXEC] = VT_ACT_EXECUTE, [A_PRINT] = VT_ACT_PRINT,
+		[A_ESC] = VT_ACT_ESC, [A_CSI] = VT_ACT_CSI,
+		[A_PUT] = VT_ACT_OSC_PUT, [A_OSC_START] = VT_ACT_OSC_START,
+		[A_OSC_END] = VT_ACT_OSC_END
+	};
+
+	switch (a) {
+	case A_NONE:
+		return 0;
+	case A_COLLECT:
+		p_collect(p, cp);
+		return 0;
+	case A_PARAM:
+		p_param(p, cp);
+		return 0;
+	case A_CLEAR:
+		p_clear(p);
+		return 0;
+	case A_OSC_START:
+	case A_OSC_END:
+		cp = 0;
+		break;
+	default:
+		break;
+	}
+	out->type = report[a];
+	out->ch = cp;
+	return 1;
+}
 
 /* One code point through the machine; returns the actions for the caller. */
 static int
 parse_cp(struct vt_parser *p, uint32_t cp, struct vt_act *out)
 {
-	int a = A_NONE, next = -1, n = 0, st = p->state;
-	uint32_t c;
+	const struct transition *t;
+	uint32_t c = cp >= 0xa0 ? 'A' : cp;
+	int n = 0;
 
-	if (cp == 0x18 || cp == 0x1a || (cp >= 0x80 && cp <= 0x8f) ||
-	    (cp >= 0x91 && cp <= 0x97) || cp == 0x99 || cp == 0x9a) {
-		a = A_EXEC;
-		next = S_GROUND;
-	} else if (cp == 0x9c) {
-		next = S_GROUND;
-	} else if (cp == 0x1b) {
-		next = S_ESC;
-	} else if (cp == 0x98 || cp == 0x9e || cp == 0x9f) {
-		next = S_SOS;
-	} else if (cp == 0x90) {
-		next = S_DCS_ENTRY;
-	} else if (cp == 0x9d) {
-		next = S_OSC;
-	} else if (cp == 0x9b) {
-		next = S_CSI_ENTRY;
-	} else {
-		c = cp >= 0xa0 ? 0x41 : cp;
-		switch (st) {
-		case S_GROUND:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x20 && c <= 0x7f) {
-				a = A_PRINT;
-			}
-			break;
-		case S_ESC:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-				next = S_ESC_INT;
-			} else if (c == '[') {
-				next = S_CSI_ENTRY;
-			} else if (c == ']') {
-				next = S_OSC;
-			} else if (c == 'P') {
-				next = S_DCS_ENTRY;
-			} else if (c == 'X' || c == '^' || c == '_') {
-				next = S_SOS;
-			} else if (c >= 0x30 && c <= 0x7e) {
-				a = A_ESC;
-				next = S_GROUND;
-			}
-			break;
-		case S_ESC_INT:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-			} else if (c >= 0x30 && c <= 0x7e) {
-				a = A_ESC;
-				next = S_GROUND;
-			}
-			break;
-		case S_CSI_ENTRY:
-		case S_CSI_PARAM:
-		case S_CSI_INT:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x40 && c <= 0x7e) {
-				a = A_CSI;
-				next = S_GROUND;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-				next = S_CSI_INT;
-			} else if (st == S_CSI_INT) {
-				if (c >= 0x30 && c <= 0x3f) {
-					next = S_CSI_IGN;
-				}
-			} else if ((c >= '0' && c <= '9') || c == ';') {
-				a = A_PARAM;
-				next = S_CSI_PARAM;
-			} else if (c == ':') {
-				next = S_CSI_IGN;
-			} else if (c >= 0x3c && c <= 0x3f) {
-				if (st == S_CSI_ENTRY) {
-					a = A_COLLECT;
-					next = S_CSI_PARAM;
-				} else {
-					next = S_CSI_IGN;
-				}
-			}
-			if (next == S_CSI_PARAM && st == S_CSI_PARAM) {
-				next = -1;	/* stays: no entry action */
-			}
-			break;
-		case S_CSI_IGN:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x40 && c <= 0x7e) {
-				next = S_GROUND;
-			}
-			break;
-		case S_DCS_ENTRY:
-		case S_DCS_PARAM:
-		case S_DCS_INT:
-			if (c >= 0x40 && c <= 0x7e) {
-				next = S_DCS_PASS;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-				next = S_DCS_INT;
-			} else if (st == S_DCS_INT) {
-				if (c >= 0x30 && c <= 0x3f) {
-					next = S_DCS_IGN;
-				}
-			} else if ((c >= '0' && c <= '9') || c == ';') {
-				a = A_PARAM;
-				next = S_DCS_PARAM;
-			} else if (c == ':') {
-				next = S_DCS_IGN;
-			} else if (c >= 0x3c && c <= 0x3f) {
-				if (st == S_DCS_ENTRY) {
-					a = A_COLLECT;
-					next = S_DCS_PARAM;
-				} else {
-					next = S_DCS_IGN;
-				}
-			}
-			if (next == S_DCS_PARAM && st == S_DCS_PARAM) {
-				next = -1;
-			}
-			break;
-		case S_OSC:
-			if (c >= 0x20 && c <= 0x7f) {
-				a = A_PUT;
-			} else if (c == 0x07) {
-				next = S_GROUND;
-			}
-			break;
-		default:
-			/* DCS passthrough and ignore, SOS/PM/APC: discard. */
-			break;
-		}
+	for (t = states[p->state].t; c < t->first || c > t->last; t++) {
+		continue;
 	}
-
-	/* Exit action: only an OSC string has one that matters. */
-	if (next >= 0 && st == S_OSC) {
-		out[n].type = VT_ACT_OSC_END;
-		out[n++].ch = 0;
+	if (t->next == S_SAME) {
+		return act(p, t->action, cp, out);
 	}
-	switch (a) {
-	case A_EXEC:
-		out[n].type = VT_ACT_EXECUTE;
-		out[n++].ch = cp;
-		break;
-	case A_PRINT:
-		out[n].type = VT_ACT_PRINT;
-		out[n++].ch = cp;
-		break;
-	case A_COLLECT:
-		p_collect(p, cp);
-		break;
-	case A_PARAM:
-		p_param(p, cp);
-		break;
-	case A_ESC:
-		out[n].type = VT_ACT_ESC;
-		out[n++].ch = cp;
-		break;
-	case A_CSI:
-		out[n].type = VT_ACT_CSI;
-		out[n++].ch = cp;
-		break;
-	case A_PUT:
-		out[n].type = VT_ACT_OSC_PUT;
-		out[n++].ch = cp;
-		break;
-	default:
-		break;
-	}
-	if (next >= 0) {
-		if (next == S_ESC || next == S_CSI_ENTRY ||
-		    next == S_DCS_ENTRY) {
-			p_clear(p);
-		} else if (next == S_OSC) {
-			out[n].type = VT_ACT_OSC_START;
-			out[n++].ch = 0;
-		}
-		p->state = next;
-	}
+	n += act(p, states[p->state].exit, cp, out + n);
+	n += act(p, t->action, cp, out + n);
+	p->state = t->next;
+	n += act(p, states[p->state].entry, cp, out + n);
 	return n;
 }
 
@@ -1745,20 +1773,20 @@ control(struct vt *vt, uint32_t c)
 	case 0x0a:	/* LF */
 	case 0x0b:	/* VT */
 	case 0x0c:	/* FF */
-	case 0x84:	/* IND */
+	case VT_C1_IND:
 		linefeed(vt, 1);
 		break;
 	case 0x0d:	/* CR */
 		move_col(fb, 0, 0);
 		break;
-	case 0x85:	/* NEL */
+	case VT_C1_NEL:
 		move_col(fb, 0, 0);
 		linefeed(vt, 1);
 		break;
-	case 0x88:	/* HTS: set a tab stop */
+	case VT_C1_HTS:	/* set a tab stop */
 		fb->tabs[fb->cx >> 3] |= (uint8_t)(1u << (fb->cx & 7));
 		break;
-	case 0x8d:	/* RI */
+	case VT_C1_RI:
 		linefeed(vt, -1);
 		break;
 	case 0x0e:	/* SO: only with server_ext */
