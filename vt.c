@@ -1229,38 +1229,74 @@ move_col(struct fb *fb, int n, int rel)
 	fb->wrap_pending = 0;
 }
 
-/* The cursor advance after printing (upstream's implicit move). */
+/*
+ * The steps of the cursor that both drawing and ff_walk take, so that the
+ * walk moves exactly as drawing does.
+ *
+ * cursor_col: where the cursor rests once printing has taken it to column
+ * x of a row w wide: on the last column with a wrap pending when x is past
+ * it (upstream's implicit move).
+ */
+static int
+cursor_col(int x, int w, int *pending)
+{
+	*pending = x >= w;
+	return MIN(x, w - 1);
+}
+
+/*
+ * wraps_first: whether a character of width cw printed at column x goes
+ * to the start of the next row first: a pending wrap, or a wide character
+ * that does not fit (autowrap only).
+ */
+static int
+wraps_first(const struct fb *fb, int x, int pending, int cw)
+{
+	return (fb->modes & FB_M_AUTOWRAP) &&
+	    (pending || (cw == 2 && x == fb->w - 1));
+}
+
+/*
+ * linefeed_row: the row LF (n = 1) or RI (n = -1) takes the cursor to from
+ * row y, and in *k how far the region scrolls first (up > 0, down < 0): it
+ * scrolls only when the cursor is inside it.
+ */
+static int
+linefeed_row(const struct fb *fb, int y, int n, int *k)
+{
+	*k = 0;
+	if (y < fb->top || y > fb->bottom) {
+		return MIN(MAX(y + n, limit_top(fb)), limit_bottom(fb));
+	}
+	if (y + n > fb->bottom) {
+		*k = y + n - fb->bottom;
+	} else if (y + n < fb->top) {
+		*k = y + n - fb->top;
+	}
+	return y + n - *k;
+}
+
+/* The cursor advance after printing n columns. */
 static void
 advance(struct fb *fb, int n)
 {
 	fb->comb_y = fb->cy;
 	fb->comb_x = fb->cx;
-	fb->cx += n;
-	fb->wrap_pending = fb->cx >= fb->w;
+	fb->cx = cursor_col(fb->cx + n, fb->w, &fb->wrap_pending);
 	snap(fb);
 }
 
-/* LF (n = 1) and RI (n = -1), scrolling only inside the region. */
+/* LF (n = 1) and RI (n = -1). */
 static void
 linefeed(struct vt *vt, int n)
 {
 	struct fb *fb = vt->fb;
-	int k;
+	int k, y = linefeed_row(fb, fb->cy, n, &k);
 
-	if (fb->cy < fb->top || fb->cy > fb->bottom) {
-		move_row(fb, n, 1);
-		return;
-	}
-	if (fb->cy + n > fb->bottom) {
-		k = fb->cy + n - fb->bottom;
+	if (k != 0) {
 		scroll_region(vt, k);
-		move_row(fb, -k, 1);
-	} else if (fb->cy + n < fb->top) {
-		k = fb->cy + n - fb->top;
-		scroll_region(vt, k);
-		move_row(fb, -k, 1);
 	}
-	move_row(fb, n, 1);
+	move_row(fb, y - fb->cy, 1);
 }
 
 static int
@@ -1306,15 +1342,12 @@ print_cp(struct vt *vt, uint32_t cp, int w)
 	struct fb *fb = vt->fb;
 	struct fb_cell *r, t;
 
-	if ((fb->modes & FB_M_AUTOWRAP) && fb->wrap_pending) {
-		set_wrap(vt, fb->cy, 1);
-		move_col(fb, 0, 0);
-		linefeed(vt, 1);
-	} else if ((fb->modes & FB_M_AUTOWRAP) && w == 2 &&
-	    fb->cx == fb->w - 1) {
-		/* A wide character that does not fit wraps early, and the
-		 * row is not marked as wrapped. */
-		if ((r = row_mut(vt, fb->cy)) != NULL) {
+	if (wraps_first(fb, fb->cx, fb->wrap_pending, w)) {
+		if (fb->wrap_pending) {
+			set_wrap(vt, fb->cy, 1);
+		} else if ((r = row_mut(vt, fb->cy)) != NULL) {
+			/* A wide character that does not fit wraps early,
+			 * and the row is not marked as wrapped. */
 			cell_reset(&r[fb->cx], fb->rend.bg);
 			r[fb->w - 1].flags &= (uint8_t)~FB_WRAP;
 		}
@@ -1455,14 +1488,13 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 	struct fb *fb = vt->fb;
 	struct fb_cell *r, *c, tmpl;
 	size_t i = 0, j, m;
-	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
 	int lt = limit_top(fb), lb = limit_bottom(fb), w = fb->w, cx;
 
 	cell_reset(&tmpl, 0);
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
 	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
-		if (aw && fb->wrap_pending) {
+		if (wraps_first(fb, fb->cx, fb->wrap_pending, 1)) {
 			set_wrap(vt, fb->cy, 1);
 			move_col(fb, 0, 0);
 			linefeed(vt, 1);
@@ -1488,13 +1520,9 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 			c->c[0] = (char)s[i + j];
 		}
 		i += j;
-		fb->comb_y = fb->cy;
-		fb->comb_x = cx + (int)j - 1;
-		cx += (int)j;
-		fb->wrap_pending = cx >= w;
-		fb->cx = MIN(cx, w - 1);
-		fb->cy = MAX(fb->cy, lt);
-		fb->cy = MIN(fb->cy, lb);
+		/* As print_cp leaves it after the last of them. */
+		fb->cx = cx + (int)j - 1;
+		advance(fb, 1);
 	}
 	if (i == 0) {
 		/* No memory for the row: the character is lost, the cursor
@@ -1535,7 +1563,7 @@ text_char(const uint8_t *s, size_t n, uint32_t *cp)
 
 /*
  * The characters of width 1 or 2 at s that fit on the row from column
- * *cx: moves *cx past them and returns their bytes.
+ * *cx: moves *cx past them (possibly to w) and returns their bytes.
  */
 static size_t
 text_fit(struct vt *vt, const uint8_t *s, size_t n, int *cx)
@@ -1603,8 +1631,7 @@ text_run(struct vt *vt, const uint8_t *s, size_t n)
 		cx += cw;
 		i += len;
 	}
-	fb->wrap_pending = cx >= w;
-	fb->cx = MIN(cx, w - 1);
+	fb->cx = cursor_col(cx, w, &fb->wrap_pending);
 	return i;
 }
 
@@ -1988,53 +2015,180 @@ dec_mode(struct vt *vt, int m, int on)
 	}
 }
 
+/* ED (§7.5): erase below (0), above (1) or all (2) of the screen. */
+static void
+erase_display(struct vt *vt, int mode)
+{
+	struct fb *fb = vt->fb;
+	int y;
+
+	switch (mode) {
+	case 0:
+		clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
+		for (y = fb->cy + 1; y < fb->h; y++) {
+			row_reset(vt, y, fb->rend.bg);
+		}
+		break;
+	case 1:
+		for (y = 0; y < fb->cy; y++) {
+			row_reset(vt, y, fb->rend.bg);
+		}
+		clear_cells(vt, fb->cy, 0, fb->cx);
+		break;
+	case 2:
+		for (y = 0; y < fb->h; y++) {
+			row_reset(vt, y, fb->rend.bg);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* EL (§7.5): erase right of (0), left of (1) or all (2) of the row. */
+static void
+erase_line(struct vt *vt, int mode)
+{
+	struct fb *fb = vt->fb;
+
+	switch (mode) {
+	case 0:
+		clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
+		break;
+	case 1:
+		clear_cells(vt, fb->cy, 0, fb->cx);
+		break;
+	case 2:
+		row_reset(vt, fb->cy, fb->rend.bg);
+		break;
+	default:
+		break;
+	}
+}
+
+/* TBC: clear the tab stop at the cursor (0) or all of them (3). */
+static void
+tab_clear(struct fb *fb, int mode)
+{
+	if (mode == 0) {
+		fb->tabs[fb->cx >> 3] &= (uint8_t)~(1u << (fb->cx & 7));
+	} else if (mode == 3) {
+		memset(fb->tabs, 0, sizeof(fb->tabs));
+		fb->default_tabs = 0;
+	}
+}
+
+/* SM and RM: of the ANSI modes only IRM (4) is kept. */
+static void
+ansi_modes(struct fb *fb, const int *v, int n, int on)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (arg(v, n, i, 0) != 4) {
+			continue;
+		}
+		if (on) {
+			fb->modes |= FB_M_INSERT;
+		} else {
+			fb->modes &= ~FB_M_INSERT;
+		}
+	}
+}
+
+/* DSR: status (5) and cursor position (6) reports. */
+static void
+status_report(struct vt *vt, int what)
+{
+	char s[32];
+	int i;
+
+	if (what == 5) {
+		reply(vt, "\033[0n");
+	} else if (what == 6) {
+		i = put_dec(s, 0, "\033[", vt->fb->cy + 1);
+		i = put_dec(s, i, ";", vt->fb->cx + 1);
+		memcpy(s + i, "R", 2);
+		reply(vt, s);
+	}
+}
+
+/* DECSTBM: the scrolling region, then the cursor home. */
+static void
+set_region(struct fb *fb, int top, int bottom)
+{
+	if (bottom <= top || top > fb->h) {
+		return;
+	}
+	fb->top = top - 1;
+	fb->bottom = MIN(bottom, fb->h) - 1;
+	move_row(fb, 0, 0);
+	move_col(fb, 0, 0);
+}
+
+/* DECSTR: soft reset. */
+static void
+soft_reset(struct vt *vt)
+{
+	struct fb *fb = vt->fb;
+
+	fb->modes &= ~(FB_M_INSERT | FB_M_ORIGIN | FB_M_APPCURSOR);
+	fb->modes |= FB_M_CURSOR;
+	fb->top = 0;
+	fb->bottom = fb->h - 1;
+	memset(&fb->rend, 0, sizeof(fb->rend));
+	saved_reset(fb);
+	vt->g[0] = vt->g[1] = vt->gl = 0;
+}
+
+/*
+ * The sequences with a private marker or an intermediate, k: CSI ? h and
+ * CSI ? l (DEC modes), CSI > c (DA2), CSI ! p (DECSTR).
+ */
+static void
+csi_marked(struct vt *vt, int k, uint32_t f, const int *v, int n)
+{
+	int i;
+
+	if (k == '?' && (f == 'h' || f == 'l')) {
+		for (i = 0; i < n; i++) {
+			dec_mode(vt, arg(v, n, i, 0), f == 'h');
+		}
+	} else if (k == '>' && f == 'c') {
+		reply(vt, "\033[>1;10;0c");
+	} else if (k == '!' && f == 'p') {
+		soft_reset(vt);
+	}
+}
+
+/*
+ * §3.5: all but CHT, CBT, TBC, DECSET, DECRST and SGR end a pending wrap,
+ * known or not; k is the private marker or intermediate (0 none).
+ */
+static int
+keeps_wrap(int k, uint32_t f)
+{
+	return (k == 0 && (f == 'I' || f == 'Z' || f == 'g' || f == 'm')) ||
+	    (k == '?' && (f == 'h' || f == 'l'));
+}
+
 static void
 csi_dispatch(struct vt *vt, uint32_t f)
 {
 	struct fb *fb = vt->fb;
 	struct vt_parser *p = &vt->p;
-	int v[VT_MAX_PARAM_CHARS + 1], n, i, a, b;
+	int v[VT_MAX_PARAM_CHARS + 1], n, a;
 	int k = p->ninter == 0 ? 0 : p->ninter == 1 ? p->inter[0] : -1;
-	char s[32];
 
-	/* §3.5: all but CHT, CBT, TBC, DECSET, DECRST and SGR end a pending
-	 * wrap, known or not. */
-	if (!((k == 0 && (f == 'I' || f == 'Z' || f == 'g' || f == 'm')) ||
-	    (k == '?' && (f == 'h' || f == 'l')))) {
+	if (!keeps_wrap(k, f)) {
 		fb->wrap_pending = 0;
 	}
 	if (f > 0x7e) {
 		return;
 	}
 	n = parse_params(p, v);
-	if (k == '?') {
-		if (f == 'h' || f == 'l') {
-			for (i = 0; i < n; i++) {
-				dec_mode(vt, arg(v, n, i, 0), f == 'h');
-			}
-		}
-		return;
-	}
-	if (k == '>') {
-		if (f == 'c') {	/* DA2 */
-			reply(vt, "\033[>1;10;0c");
-		}
-		return;
-	}
-	if (k == '!') {
-		if (f == 'p') {	/* DECSTR */
-			fb->modes &= ~(FB_M_INSERT | FB_M_ORIGIN |
-			    FB_M_APPCURSOR);
-			fb->modes |= FB_M_CURSOR;
-			fb->top = 0;
-			fb->bottom = fb->h - 1;
-			memset(&fb->rend, 0, sizeof(fb->rend));
-			saved_reset(fb);
-			vt->g[0] = vt->g[1] = vt->gl = 0;
-		}
-		return;
-	}
 	if (k != 0) {
+		csi_marked(vt, k, f, v, n);
 		return;
 	}
 	a = arg(v, n, 0, 1);
@@ -2067,42 +2221,10 @@ csi_dispatch(struct vt *vt, uint32_t f)
 		tab(fb, a);
 		break;
 	case 'J':	/* ED */
-		switch (arg(v, n, 0, 0)) {
-		case 0:
-			clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
-			for (i = fb->cy + 1; i < fb->h; i++) {
-				row_reset(vt, i, fb->rend.bg);
-			}
-			break;
-		case 1:
-			for (i = 0; i < fb->cy; i++) {
-				row_reset(vt, i, fb->rend.bg);
-			}
-			clear_cells(vt, fb->cy, 0, fb->cx);
-			break;
-		case 2:
-			for (i = 0; i < fb->h; i++) {
-				row_reset(vt, i, fb->rend.bg);
-			}
-			break;
-		default:
-			break;
-		}
+		erase_display(vt, arg(v, n, 0, 0));
 		break;
 	case 'K':	/* EL */
-		switch (arg(v, n, 0, 0)) {
-		case 0:
-			clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
-			break;
-		case 1:
-			clear_cells(vt, fb->cy, 0, fb->cx);
-			break;
-		case 2:
-			row_reset(vt, fb->cy, fb->rend.bg);
-			break;
-		default:
-			break;
-		}
+		erase_line(vt, arg(v, n, 0, 0));
 		break;
 	case 'L':	/* IL */
 		insert_lines(vt, fb->cy, MIN(a, fb->h));
@@ -2134,53 +2256,20 @@ csi_dispatch(struct vt *vt, uint32_t f)
 		move_row(fb, a - 1, 0);
 		break;
 	case 'g':	/* TBC */
-		switch (arg(v, n, 0, 0)) {
-		case 0:
-			fb->tabs[fb->cx >> 3] &= (uint8_t)~(1u << (fb->cx & 7));
-			break;
-		case 3:
-			memset(fb->tabs, 0, sizeof(fb->tabs));
-			fb->default_tabs = 0;
-			break;
-		default:
-			break;
-		}
+		tab_clear(fb, arg(v, n, 0, 0));
 		break;
 	case 'h':	/* SM */
 	case 'l':	/* RM */
-		for (i = 0; i < n; i++) {
-			if (arg(v, n, i, 0) == 4) {	/* IRM */
-				if (f == 'h') {
-					fb->modes |= FB_M_INSERT;
-				} else {
-					fb->modes &= ~FB_M_INSERT;
-				}
-			}
-		}
+		ansi_modes(fb, v, n, f == 'h');
 		break;
 	case 'm':	/* SGR */
 		sgr(fb, v, n);
 		break;
 	case 'n':	/* DSR */
-		if (arg(v, n, 0, 0) == 5) {
-			reply(vt, "\033[0n");
-		} else if (arg(v, n, 0, 0) == 6) {
-			i = put_dec(s, 0, "\033[", fb->cy + 1);
-			i = put_dec(s, i, ";", fb->cx + 1);
-			memcpy(s + i, "R", 2);
-			reply(vt, s);
-		}
+		status_report(vt, arg(v, n, 0, 0));
 		break;
 	case 'r':	/* DECSTBM */
-		a = arg(v, n, 0, 1);
-		b = arg(v, n, 1, fb->h);
-		if (b <= a || a > fb->h) {
-			break;
-		}
-		fb->top = a - 1;
-		fb->bottom = MIN(b, fb->h) - 1;
-		move_row(fb, 0, 0);
-		move_col(fb, 0, 0);
+		set_region(fb, a, arg(v, n, 1, fb->h));
 		break;
 	default:
 		break;
@@ -2334,12 +2423,31 @@ csi_fast(struct vt *vt, const uint8_t *s, size_t n)
  * there. The walk follows print_cp, control and csi_dispatch exactly; a
  * frame fed whole equals one fed through the state machine (vt_test).
  */
-struct ff {
+struct scroll_walk {
 	size_t pos;		/* bytes walked */
 	long t;			/* scrolls so far */
 	int cx, cy, pending;
 	struct fb_rend rend;
 };
+
+/*
+ * The walk's line feed (and a print's wrap to the next row): 1 when the
+ * screen scrolls, 0 when not, -1 (nothing done) when this would be the
+ * scroll numbered stop.
+ */
+static int
+walk_linefeed(const struct fb *fb, struct scroll_walk *st, long stop)
+{
+	int k, y = linefeed_row(fb, st->cy, 1, &k);
+
+	if (k > 0 && st->t + 1 == stop) {
+		return -1;
+	}
+	st->t += k;
+	st->cy = y;
+	st->pending = 0;
+	return k > 0;
+}
 
 /*
  * Walk s (n bytes) from *st without writing a cell: printable characters
@@ -2350,13 +2458,13 @@ struct ff {
  * before; they start as *st.
  */
 static void
-ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
-    struct ff *mark, long every)
+ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct scroll_walk *st,
+    long stop, struct scroll_walk *mark, long every)
 {
 	struct fb *fb = vt->fb;
 	size_t i = st->pos, len, j;
 	uint32_t cp;
-	int cw, wrap, h = fb->h, w = fb->w, scrolled;
+	int cw, w = fb->w, x, scrolled;
 
 	while (i < n) {
 		scrolled = 0;
@@ -2364,9 +2472,7 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			/* Narrow text up to the margin, in one go. */
 			len = MIN((size_t)(w - st->cx), n - i);
 			j = 1 + ascii_span(s + i + 1, len - 1);
-			st->cx += (int)j;
-			st->pending = st->cx >= w;
-			st->cx = MIN(st->cx, w - 1);
+			st->cx = cursor_col(st->cx + (int)j, w, &st->pending);
 			i += j;
 			continue;
 		}
@@ -2374,21 +2480,16 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			len = 1;
 			cw = 1;
 		} else if (s[i] == '\r') {
+			/* control: CR */
 			st->cx = 0;
 			st->pending = 0;
 			i++;
 			continue;
 		} else if (s[i] == '\n') {
-			if (st->cy == h - 1) {
-				if (st->t + 1 == stop) {
-					break;
-				}
-				st->t++;
-				scrolled = 1;
-			} else {
-				st->cy++;
+			/* control: LF */
+			if ((scrolled = walk_linefeed(fb, st, stop)) == -1) {
+				break;
 			}
-			st->pending = 0;
 			len = 1;
 			cw = 0;
 		} else if (s[i] == 0x1b) {
@@ -2412,34 +2513,27 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			if (cw != 1 && cw != 2) {
 				break;
 			}
-			if (!st->pending && st->cx + cw <= w) {
+			if (!wraps_first(fb, st->cx, st->pending, cw) &&
+			    st->cx + cw <= w) {
 				/* Text that fits on the row, in one go. */
-				i += text_fit(vt, s + i, n - i, &st->cx);
-				st->pending = st->cx >= w;
-				st->cx = MIN(st->cx, w - 1);
+				x = st->cx;
+				i += text_fit(vt, s + i, n - i, &x);
+				st->cx = cursor_col(x, w, &st->pending);
 				continue;
 			}
 		} else {
 			break;
 		}
 		if (cw > 0) {
-			/* print_cp: a pending wrap, or a wide character that
-			 * does not fit, goes to the next row first. */
-			wrap = st->pending || (cw == 2 && st->cx == w - 1);
-			if (wrap && st->cy == h - 1) {
-				if (st->t + 1 == stop) {
+			/* print_cp */
+			if (wraps_first(fb, st->cx, st->pending, cw)) {
+				if ((scrolled = walk_linefeed(fb, st, stop)) ==
+				    -1) {
 					break;
 				}
-				st->t++;
-				scrolled = 1;
-			}
-			if (wrap) {
 				st->cx = 0;
-				st->cy = MIN(st->cy + 1, h - 1);
 			}
-			st->cx += cw;
-			st->pending = st->cx >= w;
-			st->cx = MIN(st->cx, w - 1);
+			st->cx = cursor_col(st->cx + cw, w, &st->pending);
 		}
 		i += len;
 		if (scrolled && mark != NULL && st->t % every == 0) {
@@ -2463,7 +2557,7 @@ static size_t
 ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
 {
 	struct fb *fb = vt->fb;
-	struct ff st, mark[2];
+	struct scroll_walk st, mark[2];
 	struct fb_rend rend = fb->rend;
 	long stop;
 
