@@ -846,8 +846,12 @@ struct fb_str {
 /*
  * A frame: the screen and the draw state that terminal.md §4.2 lists. A
  * struct fb owns its row pointer array and one reference to each row.
- * vt.c and framebuf.c may add fields; other modules use only those below
- * and the functions of this section.
+ * Other modules use the functions of this section and these fields only:
+ * w and h (read only); rows, to read cells (fb_cell), changing a row only
+ * through fb_row_mut or fb_row_blank; cy, cx, wrap_pending, modes and rend;
+ * title_init, title, title_len, icon and icon_len. The rest (combining
+ * target, region, mouse modes, saved cursor, tab stops, bell, clipboard,
+ * gen_next and pool) belongs to vt.c and framebuf.c.
  */
 struct fb {
 	int w, h;
@@ -1026,7 +1030,10 @@ struct vt_parser {
 /*
  * The emulator: a parser and the state around the frame it changes. The
  * frame belongs to the caller and must outlive the vt. reply collects the
- * bytes the application gets back (DA, DSR); the caller empties it.
+ * bytes the application gets back (DA, DSR); the caller empties it. Other
+ * modules use these fields only: fb (read only), reply, dropped (read
+ * only), slow and server_ext (set after vt_init); everything else is
+ * vt.c's, and vt_copy is the way to copy a vt.
  */
 struct vt {
 	struct fb *fb;
