@@ -743,7 +743,8 @@ struct transition {
 	{ 0x19, 0x19, A_EXEC, S_SAME }, \
 	{ 0x1c, 0x1f, A_EXEC, S_SAME }
 
-/* Transitions from every state (ECMA-48 C1 controls, CAN, SUB, ESC). */
+/* Transitions from every state (CAN, SUB, ESC and the C1 controls), then
+ * the catch-all: the end of every list. */
 #define ANYWHERE \
 	{ VT_CAN, VT_CAN, A_EXEC, S_GROUND }, \
 	{ VT_SUB, VT_SUB, A_EXEC, S_GROUND }, \
@@ -788,68 +789,54 @@ static const struct transition t_esc_int[] = {
 	ANYWHERE
 };
 
+/*
+ * CSI and DCS share a syntax: an optional private marker, parameters (':'
+ * makes the sequence one to ignore), intermediates, a final character.
+ * The states of each are named by the macros' arguments.
+ */
+#define SEQ_ENTRY(param, inter, ign) \
+	{ '0', '9', A_PARAM, param }, \
+	{ ';', ';', A_PARAM, param }, \
+	{ 0x20, 0x2f, A_COLLECT, inter }, \
+	{ ':', ':', A_NONE, ign }, \
+	{ 0x3c, 0x3f, A_COLLECT, param }	/* private marker */
+#define SEQ_PARAM(inter, ign) \
+	{ '0', '9', A_PARAM, S_SAME }, \
+	{ ';', ';', A_PARAM, S_SAME }, \
+	{ 0x20, 0x2f, A_COLLECT, inter }, \
+	{ ':', ':', A_NONE, ign }, \
+	{ 0x3c, 0x3f, A_NONE, ign }
+#define SEQ_INT(ign) \
+	{ 0x20, 0x2f, A_COLLECT, S_SAME }, \
+	{ 0x30, 0x3f, A_NONE, ign }
+
+/* CSI: C0 controls are executed; the final character dispatches. */
+#define CSI_FINAL { 0x40, 0x7e, A_CSI, S_GROUND }
 static const struct transition t_csi_entry[] = {
-	C0_EXECUTE,
-	{ 0x20, 0x2f, A_COLLECT, S_CSI_INT },
-	{ '0', '9', A_PARAM, S_CSI_PARAM },
-	{ ':', ':', A_NONE, S_CSI_IGN },
-	{ ';', ';', A_PARAM, S_CSI_PARAM },
-	{ 0x3c, 0x3f, A_COLLECT, S_CSI_PARAM },	/* private marker */
-	{ 0x40, 0x7e, A_CSI, S_GROUND },
-	ANYWHERE
+	SEQ_ENTRY(S_CSI_PARAM, S_CSI_INT, S_CSI_IGN), CSI_FINAL,
+	C0_EXECUTE, ANYWHERE
 };
-
 static const struct transition t_csi_param[] = {
-	{ '0', '9', A_PARAM, S_SAME },
-	{ ';', ';', A_PARAM, S_SAME },
-	{ 0x40, 0x7e, A_CSI, S_GROUND },
-	C0_EXECUTE,
-	{ 0x20, 0x2f, A_COLLECT, S_CSI_INT },
-	{ ':', ':', A_NONE, S_CSI_IGN },
-	{ 0x3c, 0x3f, A_NONE, S_CSI_IGN },
-	ANYWHERE
+	SEQ_PARAM(S_CSI_INT, S_CSI_IGN), CSI_FINAL, C0_EXECUTE, ANYWHERE
 };
-
 static const struct transition t_csi_int[] = {
-	C0_EXECUTE,
-	{ 0x20, 0x2f, A_COLLECT, S_SAME },
-	{ 0x30, 0x3f, A_NONE, S_CSI_IGN },
-	{ 0x40, 0x7e, A_CSI, S_GROUND },
-	ANYWHERE
+	SEQ_INT(S_CSI_IGN), CSI_FINAL, C0_EXECUTE, ANYWHERE
 };
-
 static const struct transition t_csi_ign[] = {
-	C0_EXECUTE,
-	{ 0x40, 0x7e, A_NONE, S_GROUND },
-	ANYWHERE
+	{ 0x40, 0x7e, A_NONE, S_GROUND }, C0_EXECUTE, ANYWHERE
 };
 
-/* DCS: parsed like CSI but never dispatched; C0 controls are ignored. */
+/* DCS: never dispatched; C0 controls are ignored, the final character
+ * starts the string that is discarded. */
+#define DCS_FINAL { 0x40, 0x7e, A_NONE, S_DCS_PASS }
 static const struct transition t_dcs_entry[] = {
-	{ 0x20, 0x2f, A_COLLECT, S_DCS_INT },
-	{ '0', '9', A_PARAM, S_DCS_PARAM },
-	{ ':', ':', A_NONE, S_DCS_IGN },
-	{ ';', ';', A_PARAM, S_DCS_PARAM },
-	{ 0x3c, 0x3f, A_COLLECT, S_DCS_PARAM },
-	{ 0x40, 0x7e, A_NONE, S_DCS_PASS },
-	ANYWHERE
+	SEQ_ENTRY(S_DCS_PARAM, S_DCS_INT, S_DCS_IGN), DCS_FINAL, ANYWHERE
 };
-
 static const struct transition t_dcs_param[] = {
-	{ 0x20, 0x2f, A_COLLECT, S_DCS_INT },
-	{ '0', '9', A_PARAM, S_SAME },
-	{ ':', ':', A_NONE, S_DCS_IGN },
-	{ ';', ';', A_PARAM, S_SAME },
-	{ 0x3c, 0x3f, A_NONE, S_DCS_IGN },
-	{ 0x40, 0x7e, A_NONE, S_DCS_PASS },
-	ANYWHERE
+	SEQ_PARAM(S_DCS_INT, S_DCS_IGN), DCS_FINAL, ANYWHERE
 };
-
 static const struct transition t_dcs_int[] = {
-	{ 0x20, 0x2f, A_COLLECT, S_SAME },
-	{ 0x30, 0x3f, A_NONE, S_DCS_IGN },
-	{ 0x40, 0x7e, A_NONE, S_DCS_PASS },
-	ANYWHERE
+	SEQ_INT(S_DCS_IGN), DCS_FINAL, ANYWHERE
 };
 
 static const struct transition t_osc[] = {
