@@ -1933,6 +1933,16 @@ sgr(struct fb *fb, const int *v, int n)
 
 /* DECSET / DECRST (§7.4). */
 static void
+mode_set(struct fb *fb, unsigned bit, int on)
+{
+	if (on) {
+		fb->modes |= bit;
+	} else {
+		fb->modes &= ~bit;
+	}
+}
+
+static void
 dec_mode(struct vt *vt, int m, int on)
 {
 	struct fb *fb = vt->fb;
@@ -1995,11 +2005,7 @@ dec_mode(struct vt *vt, int m, int on)
 	default:
 		return;
 	}
-	if (on) {
-		fb->modes |= bit;
-	} else {
-		fb->modes &= ~bit;
-	}
+	mode_set(fb, bit, on);
 }
 
 /* ED (§7.5): erase below (0), above (1) or all (2) of the screen. */
@@ -2072,13 +2078,8 @@ ansi_modes(struct fb *fb, const int *v, int n, int on)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (arg(v, n, i, 0) != 4) {
-			continue;
-		}
-		if (on) {
-			fb->modes |= FB_M_INSERT;
-		} else {
-			fb->modes &= ~FB_M_INSERT;
+		if (arg(v, n, i, 0) == 4) {
+			mode_set(fb, FB_M_INSERT, on);
 		}
 	}
 }
