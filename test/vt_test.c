@@ -1211,6 +1211,9 @@ invariants(const struct fb *fb)
 	    fb->cx < fb->w;
 	ok = ok && fb->top >= 0 && fb->top <= fb->bottom && fb->bottom < fb->h;
 	for (y = 0; y < fb->h && ok; y++) {
+		if (fb->rows[y]->w != fb->w) {
+			return 0;	/* every row has the frame's width */
+		}
 		for (x = 0; x < fb->w; x++) {
 			c = fb_cell(fb, y, x);
 			if (c->len > FB_CELL_BYTES) {
