@@ -2008,7 +2008,7 @@ dec_mode(struct vt *vt, int m, int on)
 	mode_set(fb, bit, on);
 }
 
-/* ED (§7.5): erase below (0), above (1) or all (2) of the screen. */
+/* ED (§7.8): erase below (0), above (1) or all (2) of the screen. */
 static void
 erase_display(struct vt *vt, int mode)
 {
@@ -2038,7 +2038,7 @@ erase_display(struct vt *vt, int mode)
 	}
 }
 
-/* EL (§7.5): erase right of (0), left of (1) or all (2) of the row. */
+/* EL (§7.8): erase right of (0), left of (1) or all (2) of the row. */
 static void
 erase_line(struct vt *vt, int mode)
 {
@@ -2071,7 +2071,7 @@ tab_clear(struct fb *fb, int mode)
 	}
 }
 
-/* SM and RM: of the ANSI modes only IRM (4) is kept. */
+/* SM and RM: of the ANSI modes (§7.5) only IRM (4) is kept. */
 static void
 ansi_modes(struct fb *fb, const int *v, int n, int on)
 {
@@ -2408,8 +2408,10 @@ csi_fast(struct vt *vt, const uint8_t *s, size_t n)
  * more times, everything on the screen now is lost: ff_walk finds the
  * byte that makes the h-th scroll from the end, vt_feed puts the cursor
  * and the rendition where they would be just before it and goes on from
- * there. The walk follows print_cp, control and csi_dispatch exactly; a
- * frame fed whole equals one fed through the state machine (vt_test).
+ * there. The walk moves the cursor with the steps drawing uses
+ * (wraps_first, linefeed_row, cursor_col) and applies SGR through
+ * csi_fast; a frame fed whole equals one fed through the state machine
+ * (vt_test). A scroll_walk is where a walk has got to.
  */
 struct scroll_walk {
 	size_t pos;		/* bytes walked */
