@@ -344,11 +344,71 @@ fb_equal(const struct fb *a, const struct fb *b)
 	return 1;
 }
 
+/*
+ * The rows *rowsp, oh of ow cells, made h rows of w as terminal.md section 8
+ * says: top rows kept and cut or padded with cells blank in background bg;
+ * new rows take gens from *gen. 0, or -1 (out of memory) with nothing
+ * changed.
+ */
+static int
+rows_resize(struct fb_pool *pool, uint64_t *gen, uint32_t bg,
+    struct fb_row ***rowsp, int ow, int oh, int w, int h)
+{
+	struct fb_row **rows, **old = *rowsp;
+	int y, keep = MIN(oh, h);
+
+	if ((rows = calloc((size_t)h, sizeof(*rows))) == NULL) {
+		return -1;
+	}
+	/* Allocate everything first so that failure leaves the rows as
+	 * they were. */
+	for (y = 0; y < h; y++) {
+		if (y < keep && w == ow) {
+			continue;
+		}
+		if ((rows[y] = row_alloc(pool, w)) == NULL) {
+			goto fail;
+		}
+		row_blank(rows[y], w, bg);
+		if (y < keep) {
+			memcpy(rows[y]->cells, old[y]->cells,
+			    (size_t)MIN(w, ow) * sizeof(struct fb_cell));
+			/*
+			 * The row's wrap flag goes, as upstream's: it clears
+			 * the old last cell, so when the row is cut, a flag
+			 * that DCH left on the new last cell stays.
+			 */
+			if (ow - 1 < w) {
+				rows[y]->cells[ow - 1].flags &=
+				    (uint8_t)~FB_WRAP;
+			}
+			rows[y]->gen = old[y]->gen;
+		} else {
+			rows[y]->gen = ++*gen;
+		}
+	}
+	for (y = 0; y < oh; y++) {
+		if (y < keep && w == ow) {
+			rows[y] = old[y];
+		} else {
+			row_put(pool, old[y]);
+		}
+	}
+	free(old);
+	*rowsp = rows;
+	return 0;
+fail:
+	for (y = 0; y < h; y++) {
+		row_put(pool, rows[y]);
+	}
+	free(rows);
+	return -1;
+}
+
 int
 fb_resize(struct fb *fb, int w, int h)
 {
-	struct fb_row **rows;
-	int y, keep = MIN(fb->h, h), x;
+	int x;
 
 	if (!size_ok(w, h)) {
 		return -1;
@@ -356,44 +416,10 @@ fb_resize(struct fb *fb, int w, int h)
 	if (w == fb->w && h == fb->h) {
 		return 0;
 	}
-	if ((rows = calloc((size_t)h, sizeof(*rows))) == NULL) {
+	if (rows_resize(fb->pool, &fb->gen_next, fb->rend.bg, &fb->rows,
+	    fb->w, fb->h, w, h) == -1) {
 		return -1;
 	}
-	/* Allocate everything first so that failure leaves fb untouched. */
-	for (y = 0; y < h; y++) {
-		if (y < keep && w == fb->w) {
-			continue;
-		}
-		if ((rows[y] = row_alloc(fb->pool, w)) == NULL) {
-			goto fail;
-		}
-		row_blank(rows[y], w, fb->rend.bg);
-		if (y < keep) {
-			memcpy(rows[y]->cells, fb->rows[y]->cells,
-			    (size_t)MIN(w, fb->w) * sizeof(struct fb_cell));
-			/*
-			 * The row's wrap flag goes, as upstream's: it clears
-			 * the old last cell, so when the row is cut, a flag
-			 * that DCH left on the new last cell stays.
-			 */
-			if (fb->w - 1 < w) {
-				rows[y]->cells[fb->w - 1].flags &=
-				    (uint8_t)~FB_WRAP;
-			}
-			rows[y]->gen = fb->rows[y]->gen;
-		} else {
-			rows[y]->gen = ++fb->gen_next;
-		}
-	}
-	for (y = 0; y < fb->h; y++) {
-		if (y < keep && w == fb->w) {
-			rows[y] = fb->rows[y];
-		} else {
-			row_put(fb->pool, fb->rows[y]);
-		}
-	}
-	free(fb->rows);
-	fb->rows = rows;
 
 	/* Tab stops: columns past the old width start clear or default. */
 	if (w < fb->w) {
@@ -413,12 +439,58 @@ fb_resize(struct fb *fb, int w, int h)
 		fb->comb_y = -1;
 	}
 	return 0;
-fail:
+}
+
+struct fb_row **
+fb_rows_hold(const struct fb *fb)
+{
+	struct fb_row **rows;
+	int y;
+
+	if ((rows = malloc((size_t)fb->h * sizeof(*rows))) == NULL) {
+		return NULL;
+	}
+	for (y = 0; y < fb->h; y++) {
+		rows[y] = fb->rows[y];
+		rows[y]->refs++;
+	}
+	return rows;
+}
+
+void
+fb_rows_release(struct fb_row **rows, int h)
+{
+	int y;
+
+	if (rows == NULL) {
+		return;
+	}
 	for (y = 0; y < h; y++) {
-		row_put(fb->pool, rows[y]);
+		row_put(NULL, rows[y]);
 	}
 	free(rows);
-	return -1;
+}
+
+void
+fb_rows_restore(struct fb *fb, struct fb_row **rows)
+{
+	int y;
+
+	for (y = 0; y < fb->h; y++) {
+		row_put(fb->pool, fb->rows[y]);
+		fb->rows[y] = rows[y];
+	}
+	free(rows);
+}
+
+int
+fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh)
+{
+	if (ow == fb->w && oh == fb->h) {
+		return 0;
+	}
+	return rows_resize(fb->pool, &fb->gen_next, fb->rend.bg, rows, ow, oh,
+	    fb->w, fb->h);
 }
 
 /* ---- the renderer (terminal.md section 9) ---- */

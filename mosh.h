@@ -962,8 +962,12 @@ struct fb_str {
 /*
  * A frame: the screen and the draw state that terminal.md §4.2 lists. A
  * struct fb owns its row pointer array and one reference to each row.
- * vt.c and framebuf.c may add fields; other modules use only those below
- * and the functions of this section.
+ * Other modules use the functions of this section and these fields only:
+ * w and h (read only); rows, to read cells (fb_cell), changing a row only
+ * through fb_row_mut or fb_row_blank; cy, cx, wrap_pending, modes and rend;
+ * title_init, title, title_len, icon and icon_len. The rest (combining
+ * target, region, mouse modes, saved cursor, tab stops, bell, clipboard,
+ * gen_next and pool) belongs to vt.c and framebuf.c.
  */
 struct fb {
 	int w, h;
@@ -1041,6 +1045,21 @@ fb_cell_reset(struct fb_cell *c, uint32_t bg)
 }
 
 /*
+ * A screen's rows held aside while other rows show (vt.c's alternate
+ * screen). fb_rows_hold: a new array with a reference to each of fb's
+ * fb->h rows; NULL on out of memory. fb_rows_release: drop the references
+ * of such an array of h rows and free it (NULL is fine). fb_rows_restore:
+ * make a held array of fb->h rows of fb->w cells fb's rows again, dropping
+ * the ones it had; the array is consumed. fb_rows_resize: make a held
+ * array of oh rows of ow cells fit fb's size as fb_resize would (the array
+ * may be replaced); 0, or -1 on out of memory with it unchanged.
+ */
+struct fb_row **fb_rows_hold(const struct fb *fb);
+void fb_rows_release(struct fb_row **rows, int h);
+void fb_rows_restore(struct fb *fb, struct fb_row **rows);
+int fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh);
+
+/*
  * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
  * memory with the old value kept. fb_clip_put drops one reference.
  */
@@ -1097,6 +1116,25 @@ enum {
 	VT_ACT_OSC_END		/* it ended (BEL, ST, CAN, SUB, ESC...) */
 };
 
+/* The controls the parser and the emulator act on by name (ECMA-48 8.3). */
+enum {
+	VT_BEL = 0x07,
+	VT_CAN = 0x18,		/* cancel: a sequence ends unfinished */
+	VT_SUB = 0x1a,		/* substitute: likewise */
+	VT_ESC = 0x1b,
+	VT_C1_IND = 0x84,	/* index: line feed */
+	VT_C1_NEL = 0x85,	/* next line: CR LF */
+	VT_C1_HTS = 0x88,	/* horizontal tab set */
+	VT_C1_RI = 0x8d,	/* reverse index */
+	VT_C1_DCS = 0x90,	/* device control string */
+	VT_C1_SOS = 0x98,	/* start of string */
+	VT_C1_CSI = 0x9b,	/* control sequence introducer */
+	VT_C1_ST = 0x9c,	/* string terminator */
+	VT_C1_OSC = 0x9d,	/* operating system command */
+	VT_C1_PM = 0x9e,	/* privacy message */
+	VT_C1_APC = 0x9f	/* application program command */
+};
+
 #define VT_MAX_PARAM_CHARS 100	/* digits and ';' kept per sequence */
 #define VT_MAX_INTER 8		/* intermediate characters kept */
 #define VT_OSC_MAX 16384	/* code points of an OSC string kept */
@@ -1119,7 +1157,10 @@ struct vt_parser {
 /*
  * The emulator: a parser and the state around the frame it changes. The
  * frame belongs to the caller and must outlive the vt. reply collects the
- * bytes the application gets back (DA, DSR); the caller empties it.
+ * bytes the application gets back (DA, DSR); the caller empties it. Other
+ * modules use these fields only: fb (read only), reply, dropped (read
+ * only), slow and server_ext (set after vt_init); everything else is
+ * vt.c's, and vt_copy is the way to copy a vt.
  */
 struct vt {
 	struct fb *fb;
@@ -1175,6 +1216,14 @@ int vt_param(const struct vt_parser *p, int i, int def);
  */
 void vt_init(struct vt *vt, struct fb *fb);
 void vt_free(struct vt *vt);
+
+/*
+ * vt_copy: dst (uninitialised) := a copy of src attached to fb (a copy of
+ * src's frame, say). The copy keeps the parser state, modes and counters;
+ * the pending replies, a hidden main screen and a half-collected OSC string
+ * stay with src, so dst starts without them. vt_free each one.
+ */
+void vt_copy(struct vt *dst, const struct vt *src, struct fb *fb);
 void vt_feed(struct vt *vt, const uint8_t *p, size_t n);
 int vt_resize(struct vt *vt, int w, int h);
 size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);

@@ -711,203 +711,218 @@ p_param(struct vt_parser *p, uint32_t cp)
 	}
 }
 
-/* C0 minus CAN, SUB and ESC. */
-static int
-is_c0(uint32_t c)
-{
-	return c <= 0x17 || c == 0x19 || (c >= 0x1c && c <= 0x1f);
-}
+/*
+ * The machine as tables, after Paul Williams' DEC parser: each state is a
+ * list of transitions {first, last, action, next}, tried in order until the
+ * code point's class falls in [first, last]. The class is the code point
+ * itself up to the C1 controls; anything above them is classed as 'A' (it
+ * prints in the ground state and ends a sequence elsewhere), while the
+ * actions see the code point itself. A transition whose next state is
+ * S_SAME stays without exit or entry action; any other, even back to the
+ * same state, runs the old state's exit action, the transition's action and
+ * the new state's entry action, in that order. Every list ends with a
+ * catch-all that ignores, so the search always stops. The ranges of a list
+ * do not overlap; the common ones come first only for speed.
+ */
+enum {
+	A_NONE, A_EXEC, A_PRINT, A_COLLECT, A_PARAM, A_ESC, A_CSI, A_PUT,
+	A_CLEAR, A_OSC_START, A_OSC_END
+};
 
-enum { A_NONE, A_EXEC, A_PRINT, A_COLLECT, A_PARAM, A_ESC, A_CSI, A_PUT };
+#define S_SAME 0xff
+
+struct transition {
+	uint8_t first, last;	/* classes 0x00..0x9f */
+	uint8_t action;		/* A_* */
+	uint8_t next;		/* S_*, or S_SAME */
+};
+
+/* What a state does with the C0 controls but CAN, SUB and ESC. */
+#define C0_EXECUTE \
+	{ 0x00, 0x17, A_EXEC, S_SAME }, \
+	{ 0x19, 0x19, A_EXEC, S_SAME }, \
+	{ 0x1c, 0x1f, A_EXEC, S_SAME }
+
+/* Transitions from every state (CAN, SUB, ESC and the C1 controls), then
+ * the catch-all: the end of every list. */
+#define ANYWHERE \
+	{ VT_CAN, VT_CAN, A_EXEC, S_GROUND }, \
+	{ VT_SUB, VT_SUB, A_EXEC, S_GROUND }, \
+	{ VT_ESC, VT_ESC, A_NONE, S_ESC }, \
+	{ 0x80, VT_C1_DCS - 1, A_EXEC, S_GROUND }, \
+	{ VT_C1_DCS, VT_C1_DCS, A_NONE, S_DCS_ENTRY }, \
+	{ VT_C1_DCS + 1, VT_C1_SOS - 1, A_EXEC, S_GROUND }, \
+	{ VT_C1_SOS, VT_C1_SOS, A_NONE, S_SOS }, \
+	{ VT_C1_SOS + 1, VT_C1_CSI - 1, A_EXEC, S_GROUND }, \
+	{ VT_C1_CSI, VT_C1_CSI, A_NONE, S_CSI_ENTRY }, \
+	{ VT_C1_ST, VT_C1_ST, A_NONE, S_GROUND }, \
+	{ VT_C1_OSC, VT_C1_OSC, A_NONE, S_OSC }, \
+	{ VT_C1_PM, VT_C1_APC, A_NONE, S_SOS }, \
+	{ 0x00, 0xff, A_NONE, S_SAME }
+
+static const struct transition t_ground[] = {
+	{ 0x20, 0x7f, A_PRINT, S_SAME },
+	C0_EXECUTE,
+	ANYWHERE
+};
+
+static const struct transition t_esc[] = {
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_ESC_INT },
+	{ 0x30, 0x4f, A_ESC, S_GROUND },
+	{ 'P', 'P', A_NONE, S_DCS_ENTRY },
+	{ 0x51, 0x57, A_ESC, S_GROUND },
+	{ 'X', 'X', A_NONE, S_SOS },
+	{ 0x59, 0x5a, A_ESC, S_GROUND },
+	{ '[', '[', A_NONE, S_CSI_ENTRY },
+	{ '\\', '\\', A_ESC, S_GROUND },
+	{ ']', ']', A_NONE, S_OSC },
+	{ '^', '_', A_NONE, S_SOS },
+	{ 0x60, 0x7e, A_ESC, S_GROUND },
+	ANYWHERE
+};
+
+static const struct transition t_esc_int[] = {
+	C0_EXECUTE,
+	{ 0x20, 0x2f, A_COLLECT, S_SAME },
+	{ 0x30, 0x7e, A_ESC, S_GROUND },
+	ANYWHERE
+};
+
+/*
+ * CSI and DCS share a syntax: an optional private marker, parameters (':'
+ * makes the sequence one to ignore), intermediates, a final character.
+ * The states of each are named by the macros' arguments.
+ */
+#define SEQ_ENTRY(param, inter, ign) \
+	{ '0', '9', A_PARAM, param }, \
+	{ ';', ';', A_PARAM, param }, \
+	{ 0x20, 0x2f, A_COLLECT, inter }, \
+	{ ':', ':', A_NONE, ign }, \
+	{ 0x3c, 0x3f, A_COLLECT, param }	/* private marker */
+#define SEQ_PARAM(inter, ign) \
+	{ '0', '9', A_PARAM, S_SAME }, \
+	{ ';', ';', A_PARAM, S_SAME }, \
+	{ 0x20, 0x2f, A_COLLECT, inter }, \
+	{ ':', ':', A_NONE, ign }, \
+	{ 0x3c, 0x3f, A_NONE, ign }
+#define SEQ_INT(ign) \
+	{ 0x20, 0x2f, A_COLLECT, S_SAME }, \
+	{ 0x30, 0x3f, A_NONE, ign }
+
+/* CSI: C0 controls are executed; the final character dispatches. */
+#define CSI_FINAL { 0x40, 0x7e, A_CSI, S_GROUND }
+static const struct transition t_csi_entry[] = {
+	SEQ_ENTRY(S_CSI_PARAM, S_CSI_INT, S_CSI_IGN), CSI_FINAL,
+	C0_EXECUTE, ANYWHERE
+};
+static const struct transition t_csi_param[] = {
+	SEQ_PARAM(S_CSI_INT, S_CSI_IGN), CSI_FINAL, C0_EXECUTE, ANYWHERE
+};
+static const struct transition t_csi_int[] = {
+	SEQ_INT(S_CSI_IGN), CSI_FINAL, C0_EXECUTE, ANYWHERE
+};
+static const struct transition t_csi_ign[] = {
+	{ 0x40, 0x7e, A_NONE, S_GROUND }, C0_EXECUTE, ANYWHERE
+};
+
+/* DCS: never dispatched; C0 controls are ignored, the final character
+ * starts the string that is discarded. */
+#define DCS_FINAL { 0x40, 0x7e, A_NONE, S_DCS_PASS }
+static const struct transition t_dcs_entry[] = {
+	SEQ_ENTRY(S_DCS_PARAM, S_DCS_INT, S_DCS_IGN), DCS_FINAL, ANYWHERE
+};
+static const struct transition t_dcs_param[] = {
+	SEQ_PARAM(S_DCS_INT, S_DCS_IGN), DCS_FINAL, ANYWHERE
+};
+static const struct transition t_dcs_int[] = {
+	SEQ_INT(S_DCS_IGN), DCS_FINAL, ANYWHERE
+};
+
+static const struct transition t_osc[] = {
+	{ 0x20, 0x7f, A_PUT, S_SAME },
+	{ VT_BEL, VT_BEL, A_NONE, S_GROUND },
+	ANYWHERE
+};
+
+/* DCS passthrough and ignore, SOS, PM, APC: everything is discarded. */
+static const struct transition t_discard[] = {
+	ANYWHERE
+};
+
+static const struct {
+	const struct transition *t;
+	uint8_t entry, exit;	/* A_* */
+} states[] = {
+	[S_GROUND] = { t_ground, A_NONE, A_NONE },
+	[S_ESC] = { t_esc, A_CLEAR, A_NONE },
+	[S_ESC_INT] = { t_esc_int, A_NONE, A_NONE },
+	[S_CSI_ENTRY] = { t_csi_entry, A_CLEAR, A_NONE },
+	[S_CSI_PARAM] = { t_csi_param, A_NONE, A_NONE },
+	[S_CSI_INT] = { t_csi_int, A_NONE, A_NONE },
+	[S_CSI_IGN] = { t_csi_ign, A_NONE, A_NONE },
+	[S_DCS_ENTRY] = { t_dcs_entry, A_CLEAR, A_NONE },
+	[S_DCS_PARAM] = { t_dcs_param, A_NONE, A_NONE },
+	[S_DCS_INT] = { t_dcs_int, A_NONE, A_NONE },
+	[S_DCS_PASS] = { t_discard, A_NONE, A_NONE },
+	[S_DCS_IGN] = { t_discard, A_NONE, A_NONE },
+	[S_OSC] = { t_osc, A_OSC_START, A_OSC_END },
+	[S_SOS] = { t_discard, A_NONE, A_NONE }
+};
+
+/* Run action a on code point cp; returns the number of actions in out. */
+static int
+act(struct vt_parser *p, int a, uint32_t cp, struct vt_act *out)
+{
+	static const uint8_t report[] = {
+		[A_EXEC] = VT_ACT_EXECUTE, [A_PRINT] = VT_ACT_PRINT,
+		[A_ESC] = VT_ACT_ESC, [A_CSI] = VT_ACT_CSI,
+		[A_PUT] = VT_ACT_OSC_PUT, [A_OSC_START] = VT_ACT_OSC_START,
+		[A_OSC_END] = VT_ACT_OSC_END
+	};
+
+	switch (a) {
+	case A_NONE:
+		return 0;
+	case A_COLLECT:
+		p_collect(p, cp);
+		return 0;
+	case A_PARAM:
+		p_param(p, cp);
+		return 0;
+	case A_CLEAR:
+		p_clear(p);
+		return 0;
+	case A_OSC_START:
+	case A_OSC_END:
+		cp = 0;
+		break;
+	default:
+		break;
+	}
+	out->type = report[a];
+	out->ch = cp;
+	return 1;
+}
 
 /* One code point through the machine; returns the actions for the caller. */
 static int
 parse_cp(struct vt_parser *p, uint32_t cp, struct vt_act *out)
 {
-	int a = A_NONE, next = -1, n = 0, st = p->state;
-	uint32_t c;
+	const struct transition *t;
+	uint32_t c = cp >= 0xa0 ? 'A' : cp;
+	int n = 0;
 
-	if (cp == 0x18 || cp == 0x1a || (cp >= 0x80 && cp <= 0x8f) ||
-	    (cp >= 0x91 && cp <= 0x97) || cp == 0x99 || cp == 0x9a) {
-		a = A_EXEC;
-		next = S_GROUND;
-	} else if (cp == 0x9c) {
-		next = S_GROUND;
-	} else if (cp == 0x1b) {
-		next = S_ESC;
-	} else if (cp == 0x98 || cp == 0x9e || cp == 0x9f) {
-		next = S_SOS;
-	} else if (cp == 0x90) {
-		next = S_DCS_ENTRY;
-	} else if (cp == 0x9d) {
-		next = S_OSC;
-	} else if (cp == 0x9b) {
-		next = S_CSI_ENTRY;
-	} else {
-		c = cp >= 0xa0 ? 0x41 : cp;
-		switch (st) {
-		case S_GROUND:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x20 && c <= 0x7f) {
-				a = A_PRINT;
-			}
-			break;
-		case S_ESC:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-				next = S_ESC_INT;
-			} else if (c == '[') {
-				next = S_CSI_ENTRY;
-			} else if (c == ']') {
-				next = S_OSC;
-			} else if (c == 'P') {
-				next = S_DCS_ENTRY;
-			} else if (c == 'X' || c == '^' || c == '_') {
-				next = S_SOS;
-			} else if (c >= 0x30 && c <= 0x7e) {
-				a = A_ESC;
-				next = S_GROUND;
-			}
-			break;
-		case S_ESC_INT:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-			} else if (c >= 0x30 && c <= 0x7e) {
-				a = A_ESC;
-				next = S_GROUND;
-			}
-			break;
-		case S_CSI_ENTRY:
-		case S_CSI_PARAM:
-		case S_CSI_INT:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x40 && c <= 0x7e) {
-				a = A_CSI;
-				next = S_GROUND;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-				next = S_CSI_INT;
-			} else if (st == S_CSI_INT) {
-				if (c >= 0x30 && c <= 0x3f) {
-					next = S_CSI_IGN;
-				}
-			} else if ((c >= '0' && c <= '9') || c == ';') {
-				a = A_PARAM;
-				next = S_CSI_PARAM;
-			} else if (c == ':') {
-				next = S_CSI_IGN;
-			} else if (c >= 0x3c && c <= 0x3f) {
-				if (st == S_CSI_ENTRY) {
-					a = A_COLLECT;
-					next = S_CSI_PARAM;
-				} else {
-					next = S_CSI_IGN;
-				}
-			}
-			if (next == S_CSI_PARAM && st == S_CSI_PARAM) {
-				next = -1;	/* stays: no entry action */
-			}
-			break;
-		case S_CSI_IGN:
-			if (is_c0(c)) {
-				a = A_EXEC;
-			} else if (c >= 0x40 && c <= 0x7e) {
-				next = S_GROUND;
-			}
-			break;
-		case S_DCS_ENTRY:
-		case S_DCS_PARAM:
-		case S_DCS_INT:
-			if (c >= 0x40 && c <= 0x7e) {
-				next = S_DCS_PASS;
-			} else if (c >= 0x20 && c <= 0x2f) {
-				a = A_COLLECT;
-				next = S_DCS_INT;
-			} else if (st == S_DCS_INT) {
-				if (c >= 0x30 && c <= 0x3f) {
-					next = S_DCS_IGN;
-				}
-			} else if ((c >= '0' && c <= '9') || c == ';') {
-				a = A_PARAM;
-				next = S_DCS_PARAM;
-			} else if (c == ':') {
-				next = S_DCS_IGN;
-			} else if (c >= 0x3c && c <= 0x3f) {
-				if (st == S_DCS_ENTRY) {
-					a = A_COLLECT;
-					next = S_DCS_PARAM;
-				} else {
-					next = S_DCS_IGN;
-				}
-			}
-			if (next == S_DCS_PARAM && st == S_DCS_PARAM) {
-				next = -1;
-			}
-			break;
-		case S_OSC:
-			if (c >= 0x20 && c <= 0x7f) {
-				a = A_PUT;
-			} else if (c == 0x07) {
-				next = S_GROUND;
-			}
-			break;
-		default:
-			/* DCS passthrough and ignore, SOS/PM/APC: discard. */
-			break;
-		}
+	for (t = states[p->state].t; c < t->first || c > t->last; t++) {
+		continue;
 	}
-
-	/* Exit action: only an OSC string has one that matters. */
-	if (next >= 0 && st == S_OSC) {
-		out[n].type = VT_ACT_OSC_END;
-		out[n++].ch = 0;
+	if (t->next == S_SAME) {
+		return act(p, t->action, cp, out);
 	}
-	switch (a) {
-	case A_EXEC:
-		out[n].type = VT_ACT_EXECUTE;
-		out[n++].ch = cp;
-		break;
-	case A_PRINT:
-		out[n].type = VT_ACT_PRINT;
-		out[n++].ch = cp;
-		break;
-	case A_COLLECT:
-		p_collect(p, cp);
-		break;
-	case A_PARAM:
-		p_param(p, cp);
-		break;
-	case A_ESC:
-		out[n].type = VT_ACT_ESC;
-		out[n++].ch = cp;
-		break;
-	case A_CSI:
-		out[n].type = VT_ACT_CSI;
-		out[n++].ch = cp;
-		break;
-	case A_PUT:
-		out[n].type = VT_ACT_OSC_PUT;
-		out[n++].ch = cp;
-		break;
-	default:
-		break;
-	}
-	if (next >= 0) {
-		if (next == S_ESC || next == S_CSI_ENTRY ||
-		    next == S_DCS_ENTRY) {
-			p_clear(p);
-		} else if (next == S_OSC) {
-			out[n].type = VT_ACT_OSC_START;
-			out[n++].ch = 0;
-		}
-		p->state = next;
-	}
+	n += act(p, states[p->state].exit, cp, out + n);
+	n += act(p, t->action, cp, out + n);
+	p->state = t->next;
+	n += act(p, states[p->state].entry, cp, out + n);
 	return n;
 }
 
@@ -1201,38 +1216,74 @@ move_col(struct fb *fb, int n, int rel)
 	fb->wrap_pending = 0;
 }
 
-/* The cursor advance after printing (upstream's implicit move). */
+/*
+ * The steps of the cursor that both drawing and ff_walk take, so that the
+ * walk moves exactly as drawing does.
+ *
+ * cursor_col: where the cursor rests once printing has taken it to column
+ * x of a row w wide: on the last column with a wrap pending when x is past
+ * it (upstream's implicit move).
+ */
+static int
+cursor_col(int x, int w, int *pending)
+{
+	*pending = x >= w;
+	return MIN(x, w - 1);
+}
+
+/*
+ * wraps_first: whether a character of width cw printed at column x goes
+ * to the start of the next row first: a pending wrap, or a wide character
+ * that does not fit (autowrap only).
+ */
+static int
+wraps_first(const struct fb *fb, int x, int pending, int cw)
+{
+	return (fb->modes & FB_M_AUTOWRAP) &&
+	    (pending || (cw == 2 && x == fb->w - 1));
+}
+
+/*
+ * linefeed_row: the row LF (n = 1) or RI (n = -1) takes the cursor to from
+ * row y, and in *k how far the region scrolls first (up > 0, down < 0): it
+ * scrolls only when the cursor is inside it.
+ */
+static int
+linefeed_row(const struct fb *fb, int y, int n, int *k)
+{
+	*k = 0;
+	if (y < fb->top || y > fb->bottom) {
+		return MIN(MAX(y + n, limit_top(fb)), limit_bottom(fb));
+	}
+	if (y + n > fb->bottom) {
+		*k = y + n - fb->bottom;
+	} else if (y + n < fb->top) {
+		*k = y + n - fb->top;
+	}
+	return y + n - *k;
+}
+
+/* The cursor advance after printing n columns. */
 static void
 advance(struct fb *fb, int n)
 {
 	fb->comb_y = fb->cy;
 	fb->comb_x = fb->cx;
-	fb->cx += n;
-	fb->wrap_pending = fb->cx >= fb->w;
+	fb->cx = cursor_col(fb->cx + n, fb->w, &fb->wrap_pending);
 	snap(fb);
 }
 
-/* LF (n = 1) and RI (n = -1), scrolling only inside the region. */
+/* LF (n = 1) and RI (n = -1). */
 static void
 linefeed(struct vt *vt, int n)
 {
 	struct fb *fb = vt->fb;
-	int k;
+	int k, y = linefeed_row(fb, fb->cy, n, &k);
 
-	if (fb->cy < fb->top || fb->cy > fb->bottom) {
-		move_row(fb, n, 1);
-		return;
-	}
-	if (fb->cy + n > fb->bottom) {
-		k = fb->cy + n - fb->bottom;
+	if (k != 0) {
 		scroll_region(vt, k);
-		move_row(fb, -k, 1);
-	} else if (fb->cy + n < fb->top) {
-		k = fb->cy + n - fb->top;
-		scroll_region(vt, k);
-		move_row(fb, -k, 1);
 	}
-	move_row(fb, n, 1);
+	move_row(fb, y - fb->cy, 1);
 }
 
 static int
@@ -1278,15 +1329,12 @@ print_cp(struct vt *vt, uint32_t cp, int w)
 	struct fb *fb = vt->fb;
 	struct fb_cell *r, t;
 
-	if ((fb->modes & FB_M_AUTOWRAP) && fb->wrap_pending) {
-		set_wrap(vt, fb->cy, 1);
-		move_col(fb, 0, 0);
-		linefeed(vt, 1);
-	} else if ((fb->modes & FB_M_AUTOWRAP) && w == 2 &&
-	    fb->cx == fb->w - 1) {
-		/* A wide character that does not fit wraps early, and the
-		 * row is not marked as wrapped. */
-		if ((r = row_mut(vt, fb->cy)) != NULL) {
+	if (wraps_first(fb, fb->cx, fb->wrap_pending, w)) {
+		if (fb->wrap_pending) {
+			set_wrap(vt, fb->cy, 1);
+		} else if ((r = row_mut(vt, fb->cy)) != NULL) {
+			/* A wide character that does not fit wraps early,
+			 * and the row is not marked as wrapped. */
 			cell_reset(&r[fb->cx], fb->rend.bg);
 			r[fb->w - 1].flags &= (uint8_t)~FB_WRAP;
 		}
@@ -1427,14 +1475,13 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 	struct fb *fb = vt->fb;
 	struct fb_cell *r, *c, tmpl;
 	size_t i = 0, j, m;
-	int aw = (fb->modes & FB_M_AUTOWRAP) != 0;
 	int lt = limit_top(fb), lb = limit_bottom(fb), w = fb->w, cx;
 
 	cell_reset(&tmpl, 0);
 	tmpl.r = fb->rend;
 	tmpl.len = 1;
 	while (i < n && s[i] >= 0x20 && s[i] < 0x7f) {
-		if (aw && fb->wrap_pending) {
+		if (wraps_first(fb, fb->cx, fb->wrap_pending, 1)) {
 			set_wrap(vt, fb->cy, 1);
 			move_col(fb, 0, 0);
 			linefeed(vt, 1);
@@ -1460,13 +1507,9 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 			c->c[0] = (char)s[i + j];
 		}
 		i += j;
-		fb->comb_y = fb->cy;
-		fb->comb_x = cx + (int)j - 1;
-		cx += (int)j;
-		fb->wrap_pending = cx >= w;
-		fb->cx = MIN(cx, w - 1);
-		fb->cy = MAX(fb->cy, lt);
-		fb->cy = MIN(fb->cy, lb);
+		/* As print_cp leaves it after the last of them. */
+		fb->cx = cx + (int)j - 1;
+		advance(fb, 1);
 	}
 	if (i == 0) {
 		/* No memory for the row: the character is lost, the cursor
@@ -1507,7 +1550,7 @@ text_char(const uint8_t *s, size_t n, uint32_t *cp)
 
 /*
  * The characters of width 1 or 2 at s that fit on the row from column
- * *cx: moves *cx past them and returns their bytes.
+ * *cx: moves *cx past them (possibly to w) and returns their bytes.
  */
 static size_t
 text_fit(struct vt *vt, const uint8_t *s, size_t n, int *cx)
@@ -1575,8 +1618,7 @@ text_run(struct vt *vt, const uint8_t *s, size_t n)
 		cx += cw;
 		i += len;
 	}
-	fb->wrap_pending = cx >= w;
-	fb->cx = MIN(cx, w - 1);
+	fb->cx = cursor_col(cx, w, &fb->wrap_pending);
 	return i;
 }
 
@@ -1630,29 +1672,9 @@ tabs_default(struct fb *fb)
 }
 
 static void
-clip_set(struct fb *fb, struct fb_str *s)
-{
-	fb_clip_put(fb->clip);
-	fb->clip = s;
-}
-
-static void
-row_release(struct fb_row *r)
-{
-	if (--r->refs == 0) {
-		free(r);
-	}
-}
-
-static void
 main_drop(struct vt *vt)
 {
-	int y;
-
-	for (y = 0; y < vt->main_h; y++) {
-		row_release(vt->main_rows[y]);
-	}
-	free(vt->main_rows);
+	fb_rows_release(vt->main_rows, vt->main_h);
 	vt->main_rows = NULL;
 }
 
@@ -1670,7 +1692,7 @@ alt_enter(struct vt *vt, int save_cursor)
 	if (vt->main_rows != NULL) {
 		return;
 	}
-	if ((rows = malloc((size_t)fb->h * sizeof(*rows))) == NULL) {
+	if ((rows = fb_rows_hold(fb)) == NULL) {
 		vt->dropped++;
 		return;
 	}
@@ -1682,8 +1704,6 @@ alt_enter(struct vt *vt, int save_cursor)
 		    (FB_M_AUTOWRAP | FB_M_ORIGIN);
 	}
 	for (y = 0; y < fb->h; y++) {
-		rows[y] = fb->rows[y];
-		rows[y]->refs++;
 		row_reset(vt, y, fb->rend.bg);
 	}
 	vt->main_rows = rows;
@@ -1696,7 +1716,6 @@ static void
 alt_leave(struct vt *vt, int restore_cursor)
 {
 	struct fb *fb = vt->fb;
-	int y;
 
 	if (vt->main_rows == NULL) {
 		return;
@@ -1705,11 +1724,7 @@ alt_leave(struct vt *vt, int restore_cursor)
 		main_drop(vt);	/* resized behind our back: stay as is */
 		return;
 	}
-	for (y = 0; y < fb->h; y++) {
-		row_release(fb->rows[y]);
-		fb->rows[y] = vt->main_rows[y];
-	}
-	free(vt->main_rows);
+	fb_rows_restore(fb, vt->main_rows);
 	vt->main_rows = NULL;
 	fb->wrap_pending = 0;
 	if (restore_cursor) {
@@ -1748,7 +1763,7 @@ ris(struct vt *vt)
 		row_reset(vt, y, 0);
 	}
 	fb->title_len = 0;
-	clip_set(fb, NULL);
+	fb_clip_set(fb, NULL, 0);
 }
 
 static void
@@ -1772,20 +1787,20 @@ control(struct vt *vt, uint32_t c)
 	case 0x0a:	/* LF */
 	case 0x0b:	/* VT */
 	case 0x0c:	/* FF */
-	case 0x84:	/* IND */
+	case VT_C1_IND:
 		linefeed(vt, 1);
 		break;
 	case 0x0d:	/* CR */
 		move_col(fb, 0, 0);
 		break;
-	case 0x85:	/* NEL */
+	case VT_C1_NEL:
 		move_col(fb, 0, 0);
 		linefeed(vt, 1);
 		break;
-	case 0x88:	/* HTS: set a tab stop */
+	case VT_C1_HTS:	/* set a tab stop */
 		fb->tabs[fb->cx >> 3] |= (uint8_t)(1u << (fb->cx & 7));
 		break;
-	case 0x8d:	/* RI */
+	case VT_C1_RI:
 		linefeed(vt, -1);
 		break;
 	case 0x0e:	/* SO: only with server_ext */
@@ -1918,6 +1933,16 @@ sgr(struct fb *fb, const int *v, int n)
 
 /* DECSET / DECRST (§7.4). */
 static void
+mode_set(struct fb *fb, unsigned bit, int on)
+{
+	if (on) {
+		fb->modes |= bit;
+	} else {
+		fb->modes &= ~bit;
+	}
+}
+
+static void
 dec_mode(struct vt *vt, int m, int on)
 {
 	struct fb *fb = vt->fb;
@@ -1980,11 +2005,159 @@ dec_mode(struct vt *vt, int m, int on)
 	default:
 		return;
 	}
-	if (on) {
-		fb->modes |= bit;
-	} else {
-		fb->modes &= ~bit;
+	mode_set(fb, bit, on);
+}
+
+/* ED (§7.8): erase below (0), above (1) or all (2) of the screen. */
+static void
+erase_display(struct vt *vt, int mode)
+{
+	struct fb *fb = vt->fb;
+	int y;
+
+	switch (mode) {
+	case 0:
+		clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
+		for (y = fb->cy + 1; y < fb->h; y++) {
+			row_reset(vt, y, fb->rend.bg);
+		}
+		break;
+	case 1:
+		for (y = 0; y < fb->cy; y++) {
+			row_reset(vt, y, fb->rend.bg);
+		}
+		clear_cells(vt, fb->cy, 0, fb->cx);
+		break;
+	case 2:
+		for (y = 0; y < fb->h; y++) {
+			row_reset(vt, y, fb->rend.bg);
+		}
+		break;
+	default:
+		break;
 	}
+}
+
+/* EL (§7.8): erase right of (0), left of (1) or all (2) of the row. */
+static void
+erase_line(struct vt *vt, int mode)
+{
+	struct fb *fb = vt->fb;
+
+	switch (mode) {
+	case 0:
+		clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
+		break;
+	case 1:
+		clear_cells(vt, fb->cy, 0, fb->cx);
+		break;
+	case 2:
+		row_reset(vt, fb->cy, fb->rend.bg);
+		break;
+	default:
+		break;
+	}
+}
+
+/* TBC: clear the tab stop at the cursor (0) or all of them (3). */
+static void
+tab_clear(struct fb *fb, int mode)
+{
+	if (mode == 0) {
+		fb->tabs[fb->cx >> 3] &= (uint8_t)~(1u << (fb->cx & 7));
+	} else if (mode == 3) {
+		memset(fb->tabs, 0, sizeof(fb->tabs));
+		fb->default_tabs = 0;
+	}
+}
+
+/* SM and RM: of the ANSI modes (§7.5) only IRM (4) is kept. */
+static void
+ansi_modes(struct fb *fb, const int *v, int n, int on)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (arg(v, n, i, 0) == 4) {
+			mode_set(fb, FB_M_INSERT, on);
+		}
+	}
+}
+
+/* DSR: status (5) and cursor position (6) reports. */
+static void
+status_report(struct vt *vt, int what)
+{
+	char s[32];
+	int i;
+
+	if (what == 5) {
+		reply(vt, "\033[0n");
+	} else if (what == 6) {
+		i = put_dec(s, 0, "\033[", vt->fb->cy + 1);
+		i = put_dec(s, i, ";", vt->fb->cx + 1);
+		memcpy(s + i, "R", 2);
+		reply(vt, s);
+	}
+}
+
+/* DECSTBM: the scrolling region, then the cursor home. */
+static void
+set_region(struct fb *fb, int top, int bottom)
+{
+	if (bottom <= top || top > fb->h) {
+		return;
+	}
+	fb->top = top - 1;
+	fb->bottom = MIN(bottom, fb->h) - 1;
+	move_row(fb, 0, 0);
+	move_col(fb, 0, 0);
+}
+
+/* DECSTR: soft reset. */
+static void
+soft_reset(struct vt *vt)
+{
+	struct fb *fb = vt->fb;
+
+	fb->modes &= ~(FB_M_INSERT | FB_M_ORIGIN | FB_M_APPCURSOR);
+	fb->modes |= FB_M_CURSOR;
+	fb->top = 0;
+	fb->bottom = fb->h - 1;
+	memset(&fb->rend, 0, sizeof(fb->rend));
+	saved_reset(fb);
+	vt->g[0] = vt->g[1] = vt->gl = 0;
+}
+
+/*
+ * The sequences with a private marker or an intermediate, k: CSI ? h and
+ * CSI ? l (DEC modes), CSI > c (DA2), CSI ! p (DECSTR).
+ */
+static void
+csi_marked(struct vt *vt, int k, uint32_t f, const int *v, int n)
+{
+	int i;
+
+	if (k == '?' && (f == 'h' || f == 'l')) {
+		for (i = 0; i < n; i++) {
+			dec_mode(vt, arg(v, n, i, 0), f == 'h');
+		}
+	} else if (k == '>' && f == 'c') {
+		reply(vt, "\033[>1;10;0c");
+	} else if (k == '!' && f == 'p') {
+		soft_reset(vt);
+	}
+}
+
+/*
+ * §3.5: all but CHT, CBT, TBC, DECSET, DECRST and SGR end a pending wrap,
+ * known or not; k is the private marker or intermediate (0 none).
+ */
+static int
+keeps_wrap(int k, uint32_t f)
+{
+	return (k == 0 && (f == 'I' || f == 'Z' || f == 'g' || f == 'm')) ||
+	    (k == '?' && (f == 'h' || f == 'l'));
 }
 
 static void
@@ -1992,48 +2165,18 @@ csi_dispatch(struct vt *vt, uint32_t f)
 {
 	struct fb *fb = vt->fb;
 	struct vt_parser *p = &vt->p;
-	int v[VT_MAX_PARAM_CHARS + 1], n, i, a, b;
+	int v[VT_MAX_PARAM_CHARS + 1], n, a;
 	int k = p->ninter == 0 ? 0 : p->ninter == 1 ? p->inter[0] : -1;
-	char s[32];
 
-	/* §3.5: all but CHT, CBT, TBC, DECSET, DECRST and SGR end a pending
-	 * wrap, known or not. */
-	if (!((k == 0 && (f == 'I' || f == 'Z' || f == 'g' || f == 'm')) ||
-	    (k == '?' && (f == 'h' || f == 'l')))) {
+	if (!keeps_wrap(k, f)) {
 		fb->wrap_pending = 0;
 	}
 	if (f > 0x7e) {
 		return;
 	}
 	n = parse_params(p, v);
-	if (k == '?') {
-		if (f == 'h' || f == 'l') {
-			for (i = 0; i < n; i++) {
-				dec_mode(vt, arg(v, n, i, 0), f == 'h');
-			}
-		}
-		return;
-	}
-	if (k == '>') {
-		if (f == 'c') {	/* DA2 */
-			reply(vt, "\033[>1;10;0c");
-		}
-		return;
-	}
-	if (k == '!') {
-		if (f == 'p') {	/* DECSTR */
-			fb->modes &= ~(FB_M_INSERT | FB_M_ORIGIN |
-			    FB_M_APPCURSOR);
-			fb->modes |= FB_M_CURSOR;
-			fb->top = 0;
-			fb->bottom = fb->h - 1;
-			memset(&fb->rend, 0, sizeof(fb->rend));
-			saved_reset(fb);
-			vt->g[0] = vt->g[1] = vt->gl = 0;
-		}
-		return;
-	}
 	if (k != 0) {
+		csi_marked(vt, k, f, v, n);
 		return;
 	}
 	a = arg(v, n, 0, 1);
@@ -2066,42 +2209,10 @@ csi_dispatch(struct vt *vt, uint32_t f)
 		tab(fb, a);
 		break;
 	case 'J':	/* ED */
-		switch (arg(v, n, 0, 0)) {
-		case 0:
-			clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
-			for (i = fb->cy + 1; i < fb->h; i++) {
-				row_reset(vt, i, fb->rend.bg);
-			}
-			break;
-		case 1:
-			for (i = 0; i < fb->cy; i++) {
-				row_reset(vt, i, fb->rend.bg);
-			}
-			clear_cells(vt, fb->cy, 0, fb->cx);
-			break;
-		case 2:
-			for (i = 0; i < fb->h; i++) {
-				row_reset(vt, i, fb->rend.bg);
-			}
-			break;
-		default:
-			break;
-		}
+		erase_display(vt, arg(v, n, 0, 0));
 		break;
 	case 'K':	/* EL */
-		switch (arg(v, n, 0, 0)) {
-		case 0:
-			clear_cells(vt, fb->cy, fb->cx, fb->w - 1);
-			break;
-		case 1:
-			clear_cells(vt, fb->cy, 0, fb->cx);
-			break;
-		case 2:
-			row_reset(vt, fb->cy, fb->rend.bg);
-			break;
-		default:
-			break;
-		}
+		erase_line(vt, arg(v, n, 0, 0));
 		break;
 	case 'L':	/* IL */
 		insert_lines(vt, fb->cy, MIN(a, fb->h));
@@ -2133,53 +2244,20 @@ csi_dispatch(struct vt *vt, uint32_t f)
 		move_row(fb, a - 1, 0);
 		break;
 	case 'g':	/* TBC */
-		switch (arg(v, n, 0, 0)) {
-		case 0:
-			fb->tabs[fb->cx >> 3] &= (uint8_t)~(1u << (fb->cx & 7));
-			break;
-		case 3:
-			memset(fb->tabs, 0, sizeof(fb->tabs));
-			fb->default_tabs = 0;
-			break;
-		default:
-			break;
-		}
+		tab_clear(fb, arg(v, n, 0, 0));
 		break;
 	case 'h':	/* SM */
 	case 'l':	/* RM */
-		for (i = 0; i < n; i++) {
-			if (arg(v, n, i, 0) == 4) {	/* IRM */
-				if (f == 'h') {
-					fb->modes |= FB_M_INSERT;
-				} else {
-					fb->modes &= ~FB_M_INSERT;
-				}
-			}
-		}
+		ansi_modes(fb, v, n, f == 'h');
 		break;
 	case 'm':	/* SGR */
 		sgr(fb, v, n);
 		break;
 	case 'n':	/* DSR */
-		if (arg(v, n, 0, 0) == 5) {
-			reply(vt, "\033[0n");
-		} else if (arg(v, n, 0, 0) == 6) {
-			i = put_dec(s, 0, "\033[", fb->cy + 1);
-			i = put_dec(s, i, ";", fb->cx + 1);
-			memcpy(s + i, "R", 2);
-			reply(vt, s);
-		}
+		status_report(vt, arg(v, n, 0, 0));
 		break;
 	case 'r':	/* DECSTBM */
-		a = arg(v, n, 0, 1);
-		b = arg(v, n, 1, fb->h);
-		if (b <= a || a > fb->h) {
-			break;
-		}
-		fb->top = a - 1;
-		fb->bottom = MIN(b, fb->h) - 1;
-		move_row(fb, 0, 0);
-		move_col(fb, 0, 0);
+		set_region(fb, a, arg(v, n, 1, fb->h));
 		break;
 	default:
 		break;
@@ -2206,24 +2284,21 @@ osc_end(struct vt *vt)
 	struct fb *fb = vt->fb;
 	const uint32_t *o = vt->osc;
 	size_t len = vt->osc_len, off, end;
-	struct fb_str *s;
+	char *s;
 	long cmd = -1;
 
 	if (len >= 5 && o[0] == '5' && o[1] == '2' && o[2] == ';' &&
 	    o[3] == 'c' && o[4] == ';') {
+		/* The clipboard := the text after "52;c;" (none: empty). */
 		if (len == 5) {
-			clip_set(fb, NULL);
+			fb_clip_set(fb, NULL, 0);
 			return;
 		}
-		s = malloc(sizeof(*s) + (len - 5) * 4 + 1);
-		if (s == NULL) {
+		if ((s = malloc((len - 5) * 4)) == NULL ||
+		    fb_clip_set(fb, s, osc_utf8(vt, 5, len, s)) == -1) {
 			vt->dropped++;
-			return;
 		}
-		s->refs = 1;
-		s->len = osc_utf8(vt, 5, len, s->s);
-		s->s[s->len] = 0;
-		clip_set(fb, s);
+		free(s);
 		return;
 	}
 	if (len == 0) {
@@ -2333,15 +2408,36 @@ csi_fast(struct vt *vt, const uint8_t *s, size_t n)
  * more times, everything on the screen now is lost: ff_walk finds the
  * byte that makes the h-th scroll from the end, vt_feed puts the cursor
  * and the rendition where they would be just before it and goes on from
- * there. The walk follows print_cp, control and csi_dispatch exactly; a
- * frame fed whole equals one fed through the state machine (vt_test).
+ * there. The walk moves the cursor with the steps drawing uses
+ * (wraps_first, linefeed_row, cursor_col) and applies SGR through
+ * csi_fast; a frame fed whole equals one fed through the state machine
+ * (vt_test). A scroll_walk is where a walk has got to.
  */
-struct ff {
+struct scroll_walk {
 	size_t pos;		/* bytes walked */
 	long t;			/* scrolls so far */
 	int cx, cy, pending;
 	struct fb_rend rend;
 };
+
+/*
+ * The walk's line feed (and a print's wrap to the next row): 1 when the
+ * screen scrolls, 0 when not, -1 (nothing done) when this would be the
+ * scroll numbered stop.
+ */
+static int
+walk_linefeed(const struct fb *fb, struct scroll_walk *st, long stop)
+{
+	int k, y = linefeed_row(fb, st->cy, 1, &k);
+
+	if (k > 0 && st->t + 1 == stop) {
+		return -1;
+	}
+	st->t += k;
+	st->cy = y;
+	st->pending = 0;
+	return k > 0;
+}
 
 /*
  * Walk s (n bytes) from *st without writing a cell: printable characters
@@ -2352,13 +2448,13 @@ struct ff {
  * before; they start as *st.
  */
 static void
-ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
-    struct ff *mark, long every)
+ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct scroll_walk *st,
+    long stop, struct scroll_walk *mark, long every)
 {
 	struct fb *fb = vt->fb;
 	size_t i = st->pos, len, j;
 	uint32_t cp;
-	int cw, wrap, h = fb->h, w = fb->w, scrolled;
+	int cw, w = fb->w, x, scrolled;
 
 	while (i < n) {
 		scrolled = 0;
@@ -2366,9 +2462,7 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			/* Narrow text up to the margin, in one go. */
 			len = MIN((size_t)(w - st->cx), n - i);
 			j = 1 + ascii_span(s + i + 1, len - 1);
-			st->cx += (int)j;
-			st->pending = st->cx >= w;
-			st->cx = MIN(st->cx, w - 1);
+			st->cx = cursor_col(st->cx + (int)j, w, &st->pending);
 			i += j;
 			continue;
 		}
@@ -2376,21 +2470,16 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			len = 1;
 			cw = 1;
 		} else if (s[i] == '\r') {
+			/* control: CR */
 			st->cx = 0;
 			st->pending = 0;
 			i++;
 			continue;
 		} else if (s[i] == '\n') {
-			if (st->cy == h - 1) {
-				if (st->t + 1 == stop) {
-					break;
-				}
-				st->t++;
-				scrolled = 1;
-			} else {
-				st->cy++;
+			/* control: LF */
+			if ((scrolled = walk_linefeed(fb, st, stop)) == -1) {
+				break;
 			}
-			st->pending = 0;
 			len = 1;
 			cw = 0;
 		} else if (s[i] == 0x1b) {
@@ -2414,34 +2503,27 @@ ff_walk(struct vt *vt, const uint8_t *s, size_t n, struct ff *st, long stop,
 			if (cw != 1 && cw != 2) {
 				break;
 			}
-			if (!st->pending && st->cx + cw <= w) {
+			if (!wraps_first(fb, st->cx, st->pending, cw) &&
+			    st->cx + cw <= w) {
 				/* Text that fits on the row, in one go. */
-				i += text_fit(vt, s + i, n - i, &st->cx);
-				st->pending = st->cx >= w;
-				st->cx = MIN(st->cx, w - 1);
+				x = st->cx;
+				i += text_fit(vt, s + i, n - i, &x);
+				st->cx = cursor_col(x, w, &st->pending);
 				continue;
 			}
 		} else {
 			break;
 		}
 		if (cw > 0) {
-			/* print_cp: a pending wrap, or a wide character that
-			 * does not fit, goes to the next row first. */
-			wrap = st->pending || (cw == 2 && st->cx == w - 1);
-			if (wrap && st->cy == h - 1) {
-				if (st->t + 1 == stop) {
+			/* print_cp */
+			if (wraps_first(fb, st->cx, st->pending, cw)) {
+				if ((scrolled = walk_linefeed(fb, st, stop)) ==
+				    -1) {
 					break;
 				}
-				st->t++;
-				scrolled = 1;
-			}
-			if (wrap) {
 				st->cx = 0;
-				st->cy = MIN(st->cy + 1, h - 1);
 			}
-			st->cx += cw;
-			st->pending = st->cx >= w;
-			st->cx = MIN(st->cx, w - 1);
+			st->cx = cursor_col(st->cx + cw, w, &st->pending);
 		}
 		i += len;
 		if (scrolled && mark != NULL && st->t % every == 0) {
@@ -2465,7 +2547,7 @@ static size_t
 ff_skip(struct vt *vt, const uint8_t *s, size_t n, size_t *end)
 {
 	struct fb *fb = vt->fb;
-	struct ff st, mark[2];
+	struct scroll_walk st, mark[2];
 	struct fb_rend rend = fb->rend;
 	long stop;
 
@@ -2518,6 +2600,25 @@ vt_free(struct vt *vt)
 	if (vt->main_rows != NULL) {
 		main_drop(vt);
 	}
+}
+
+/*
+ * A copy is what a frame copy needs to be fed on or compared: the parser
+ * state (even in the middle of a sequence), modes, charsets, saved cursor
+ * and counters are kept. What the original owns stays with it: the reply
+ * bytes not yet sent, the main screen hidden behind the alternate one and
+ * the OSC string being collected (the copy's starts empty and gets its own
+ * buffer when it needs one).
+ */
+void
+vt_copy(struct vt *dst, const struct vt *src, struct fb *fb)
+{
+	*dst = *src;
+	dst->fb = fb;
+	memset(&dst->reply, 0, sizeof(dst->reply));
+	dst->main_rows = NULL;
+	dst->osc = NULL;
+	dst->osc_len = 0;
 }
 
 void
@@ -2584,25 +2685,22 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 int
 vt_resize(struct vt *vt, int w, int h)
 {
-	struct fb old = *vt->fb;
+	struct fb *fb = vt->fb;
+	int ow = fb->w, oh = fb->h;
 
-	if (fb_resize(vt->fb, w, h) == -1) {
+	if (fb_resize(fb, w, h) == -1) {
 		return -1;
 	}
 	if (vt->main_rows != NULL) {
-		/* The hidden main screen follows, through a frame that
-		 * borrows its rows. */
-		old.rows = vt->main_rows;
-		old.clip = NULL;
-		if (old.w != vt->main_w || old.h != vt->main_h ||
-		    fb_resize(&old, w, h) == -1) {
+		/* The hidden main screen follows; it is lost if it no longer
+		 * matches or cannot be resized. */
+		if (vt->main_w != ow || vt->main_h != oh ||
+		    fb_rows_resize(fb, &vt->main_rows, ow, oh) == -1) {
 			main_drop(vt);
 			return 0;
 		}
-		vt->main_rows = old.rows;
-		vt->main_w = w;
-		vt->main_h = h;
-		vt->fb->gen_next = MAX(vt->fb->gen_next, old.gen_next);
+		vt->main_w = fb->w;
+		vt->main_h = fb->h;
 	}
 	return 0;
 }

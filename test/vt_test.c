@@ -1293,6 +1293,9 @@ invariants(const struct fb *fb)
 	    fb->cx < fb->w;
 	ok = ok && fb->top >= 0 && fb->top <= fb->bottom && fb->bottom < fb->h;
 	for (y = 0; y < fb->h && ok; y++) {
+		if (fb->rows[y]->w != fb->w) {
+			return 0;	/* every row has the frame's width */
+		}
 		for (x = 0; x < fb->w; x++) {
 			c = fb_cell(fb, y, x);
 			if (c->len > FB_CELL_BYTES) {
@@ -1595,6 +1598,53 @@ test_server_ext(void)
 		vt_free(&vt);
 		fb_free(&fb);
 	}
+}
+
+/*
+ * vt_copy: the copy goes on from the same parser state on its own frame;
+ * the replies, the hidden main screen and the OSC string stay with the
+ * original, and freeing both frees each thing once.
+ */
+static void
+test_copy(void)
+{
+	struct fb fa, fb;
+	struct vt va, vb;
+	char got[256];
+
+	CHECK(fb_init(&fa, 10, 3) == 0);
+	vt_init(&va, &fa);
+	va.server_ext = 1;
+	feed_str(&va, "main\033[?1049halt\033[c\033]52;c;YWJj");
+	CHECK(va.main_rows != NULL && va.reply.len > 0 && va.osc_len > 0);
+	CHECK(fb_copy(&fb, &fa) == 0);
+	vt_copy(&vb, &va, &fb);
+	CHECK(vb.fb == &fb && va.fb == &fa);
+	CHECK(vb.reply.len == 0 && vb.reply.p == NULL);
+	CHECK(vb.main_rows == NULL && va.main_rows != NULL);
+	CHECK(vb.osc == NULL && vb.osc_len == 0 && va.osc_len == 9);
+	CHECK(vb.server_ext == 1 && vb.p.state == va.p.state);
+
+	/* Both finish the OSC string: only the original had its start. */
+	feed_str(&va, "\007x");
+	feed_str(&vb, "\007x");
+	CHECK(fa.clip != NULL && strcmp(fa.clip->s, "YWJj") == 0);
+	CHECK(fb.clip == NULL);
+	row_text(&fa, 0, got);
+	CHECK(strcmp(got, "....altx") == 0);
+	row_text(&fb, 0, got);
+	CHECK(strcmp(got, "....altx") == 0);
+	feed_str(&va, "\033[?1049l");
+	feed_str(&vb, "\033[?1049l");
+	row_text(&fa, 0, got);
+	CHECK(strcmp(got, "main") == 0);
+	row_text(&fb, 0, got);
+	CHECK(strcmp(got, "....altx") == 0);
+	CHECK(vb.reply.len == 0);
+	vt_free(&vb);
+	fb_free(&fb);
+	vt_free(&va);
+	fb_free(&fa);
 }
 
 /*
@@ -2231,6 +2281,7 @@ main(int argc, char **argv)
 	test_fast_cases();
 	test_row_pool();
 	test_server_ext();
+	test_copy();
 	test_streams(argc == 3 && strcmp(argv[1], "--streams") == 0 ?
 	    argv[2] : NULL);
 	return TEST_DONE();
