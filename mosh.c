@@ -695,18 +695,8 @@ term_copy(const void *st)
 		free(t);
 		return NULL;
 	}
-	/*
-	 * A copy is only diffed (server) or fed with server_ext 0 (client),
-	 * so it needs neither the replies, nor a main screen hidden behind
-	 * the alternate one, nor an OSC string half collected: those stay
-	 * with the original.
-	 */
-	t->vt = a->vt;
-	t->vt.fb = &t->fb;
-	memset(&t->vt.reply, 0, sizeof t->vt.reply);
-	t->vt.main_rows = NULL;
-	t->vt.osc = NULL;
-	t->vt.osc_len = 0;
+	/* A copy is only diffed (server) or fed with server_ext 0 (client). */
+	vt_copy(&t->vt, &a->vt, &t->fb);
 	t->echo_ack = a->echo_ack;
 	return t;
 }
