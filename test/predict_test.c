@@ -1630,6 +1630,32 @@ stress(int upstream)
 	sim_free(&s);
 }
 
+/*
+ * A confirmed guess hands the server's renditions on to the rest of the row
+ * (§5): the host echoes a in red, so the guessed b after it turns red too,
+ * although it was guessed in the default rendition of the cell before.
+ */
+static void
+test_rest_takes_renditions(void)
+{
+	struct sim s;
+	const struct fb_cell *c;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_script(&s, "si 40\nhost $\\s\ntime 10\nkey a\n"
+	    "time 20\nkey b\ntime 100\nhost \\e[31ma\nack 1\n"
+	    "show 1") == 0);
+	CHECK(s.nshow == 1);
+	check_show("renditions", 0, s.show[0], "$ ab@0,4");
+	c = fb_cell(&s.drawn, 0, 3);
+	CHECK(c->len == 1 && c->c[0] == 'b');
+	CHECK(c->r.fg == 31);
+	sim_free(&s);
+}
+
 static void
 test_stress(void)
 {
@@ -1651,6 +1677,7 @@ main(void)
 	test_bar_texts();
 	test_bar_drawing();
 	test_title();
+	test_rest_takes_renditions();
 	test_stress();
 	return TEST_DONE();
 }
