@@ -1656,6 +1656,92 @@ test_rest_takes_renditions(void)
 	sim_free(&s);
 }
 
+/* One script on a fresh 12x3 engine; the shows are compared with want. */
+static void
+judged(const char *name, const char *script, const char *want, struct sim *s)
+{
+	if (sim_init(s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_script(s, script) == 0);
+	CHECK(s->nshow >= 1);
+	if (s->nshow >= 1) {
+		check_show(name, s->nshow - 1, s->show[s->nshow - 1], want);
+	}
+}
+
+/*
+ * Judging (§5), a rule a case: keys the server has are not kept for a
+ * replay; in experimental mode a wrong guess goes alone; a wrong cursor
+ * guess resets everything, so the next key is tentative again; a guess of
+ * the text already there earns no credit.
+ */
+static void
+test_judging(void)
+{
+	struct sim s;
+
+	judged("acked keys", "si 250\nhost $\\s\ntime 10\nkey a\ntime 20\n"
+	    "key b\ntime 30\nkey c\ntime 300\nhost ab\nack 2\nshow 1",
+	    "$ abc{4}@0,5", &s);
+	CHECK(s.p.nkeys == 1);
+	sim_free(&s);
+	judged("experimental wrong", "pref experimental\nsi 20\nhost $\\s\n"
+	    "time 10\nkey a\ntime 20\nkey b\ntime 30\nkey c\ntime 100\n"
+	    "host aX\nack 2\nshow 1", "$ aXc@0,5", &s);
+	sim_free(&s);
+	judged("wrong cursor", "si 100\nhost $\\s\ntime 10\nkey a\ntime 200\n"
+	    "host a\nack 1\ntime 210\nkey b\ntime 400\nhost b\\e[1;10H\n"
+	    "ack 2\ntime 410\nkey c\nshow 1", "$ ab@0,9", &s);
+	sim_free(&s);
+	judged("no credit", "si 100\nhost $\\sabc\\e[1;3H\ntime 10\nkey a\n"
+	    "time 200\nhost a\nack 1\nshow 1", "$ abc@0,3", &s);
+	CHECK(s.p.confirmed_epoch == 0);
+	sim_free(&s);
+}
+
+/*
+ * §6: both triggers have hysteresis. Flagging goes on above 80 ms and off
+ * only at 50 ms or less; the SRTT trigger goes on above 30 ms and off at
+ * 20 ms or less, and not while a guess is still being judged.
+ */
+static void
+test_triggers(void)
+{
+	struct sim s;
+	static const struct {
+		const char *line;
+		int flagging, srtt;
+	} steps[] = {
+		{ "si 100", 1, 1 }, { "si 60", 1, 1 }, { "si 50", 0, 1 },
+		{ "si 25", 0, 1 }, { "key a", 0, 1 }, { "si 20", 0, 1 },
+		{ "ack 1", 0, 1 }, { "si 20", 0, 0 },
+	};
+	char line[32];
+	size_t i;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+	for (i = 0; i < LEN(steps); i++) {
+		s.now += 10;
+		CHECK(sim_line(&s, strcpy(line, steps[i].line)) == 0);
+		sim_draw(&s);
+		if (s.p.flagging != steps[i].flagging ||
+		    s.p.srtt_trigger != steps[i].srtt) {
+			fprintf(stderr, "triggers after \"%s\": flagging %d "
+			    "srtt %d\n", steps[i].line, s.p.flagging,
+			    s.p.srtt_trigger);
+		}
+		CHECK(s.p.flagging == steps[i].flagging);
+		CHECK(s.p.srtt_trigger == steps[i].srtt);
+	}
+	sim_free(&s);
+}
+
 static void
 test_stress(void)
 {
@@ -1678,6 +1764,8 @@ main(void)
 	test_bar_drawing();
 	test_title();
 	test_rest_takes_renditions();
+	test_judging();
+	test_triggers();
 	test_stress();
 	return TEST_DONE();
 }
