@@ -1742,6 +1742,42 @@ test_triggers(void)
 	sim_free(&s);
 }
 
+/*
+ * §5: a confirmation within 250 ms of its key repairs a glitch, at most
+ * one per 150 ms; a slower one repairs nothing.
+ */
+static void
+test_glitch_repair(void)
+{
+	struct sim s;
+	static const struct {
+		const char *script;
+		unsigned glitch;
+	} steps[] = {
+		{ "time 0\nkey a\ntime 300\nshow 1", 10 },
+		{ "host a\nack 1\nshow 1", 10 },
+		{ "time 400\nkey b\ntime 450\nhost b\nack 2\nshow 1", 9 },
+		{ "time 460\nkey c\ntime 500\nhost c\nack 3\nshow 1", 9 },
+		{ "time 610\nkey d\ntime 650\nhost d\nack 4\nshow 1", 8 },
+	};
+	size_t i;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_script(&s, "si 100\nhost $\\s") == 0);
+	for (i = 0; i < LEN(steps); i++) {
+		CHECK(sim_script(&s, steps[i].script) == 0);
+		if (s.p.glitch_trigger != steps[i].glitch) {
+			fprintf(stderr, "glitch step %zu: %u, want %u\n", i,
+			    s.p.glitch_trigger, steps[i].glitch);
+		}
+		CHECK(s.p.glitch_trigger == steps[i].glitch);
+	}
+	sim_free(&s);
+}
+
 static void
 test_stress(void)
 {
@@ -1766,6 +1802,7 @@ main(void)
 	test_rest_takes_renditions();
 	test_judging();
 	test_triggers();
+	test_glitch_repair();
 	test_stress();
 	return TEST_DONE();
 }
