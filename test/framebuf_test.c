@@ -1450,29 +1450,42 @@ static void
 test_render_limits(void)
 {
 	static const struct fb_caps ech_only = { 1, 0, 1 };
+	static const struct {
+		const char *what;
+		int h;
+		const char *old, *new;
+		const struct fb_caps *caps;
+		const char *want;
+	} cases[] = {
+		{ "four blanks", 3, "0123456789", "\033[1;3H\033[4X",
+		    &caps_server, "\033[?25l\033[1;3H    6\033[1;3H\033[?25h" },
+		{ "coloured blanks, no bce", 3, "0123456789",
+		    "\033[1;3H\033[42m\033[5X\033[0m", &ech_only,
+		    "\033[?25l\033[1;3H\033[0;42m     \033[0m7\033[1;3H"
+		    "\033[?25h" },
+		{ "coloured row end, no bce", 3, "", "\033[42m\033[K\033[0m",
+		    &ech_only, "\033[0;42m          \r\n\033[1;1H\033[0m" },
+		{ "default blanks, no bce", 3, "0123456789", "\033[1;3H\033[5X",
+		    &ech_only, "\033[?25l\033[1;3H\033[5X\033[1;8H7\033[1;3H"
+		    "\033[?25h" },
+		{ "default row end, no bce", 3, "0123456789",
+		    "\033[1;6H\033[K\033[1;1H", &ech_only,
+		    "\033[?25l\b\b\b\b\033[K\r\033[?25h" },
+		{ "four rows down", 6, "", "\033[5;1H", &caps_server,
+		    "\n\n\n\n" },
+		{ "five rows down", 6, "", "\033[6;1H", &caps_server,
+		    "\033[6;1H" },
+		{ "four columns left", 3, "\033[1;7H", "\033[1;3H",
+		    &caps_server, "\b\b\b\b" },
+		{ "five columns left", 3, "\033[1;8H", "\033[1;3H",
+		    &caps_server, "\033[1;3H" },
+	};
+	size_t i;
 
-	expect_diff("four blanks", 10, 3, "0123456789", "\033[1;3H\033[4X",
-	    &caps_server, "\033[?25l\033[1;3H    6\033[1;3H\033[?25h");
-	expect_diff("coloured blanks, no bce", 10, 3, "0123456789",
-	    "\033[1;3H\033[42m\033[5X\033[0m", &ech_only,
-	    "\033[?25l\033[1;3H\033[0;42m     \033[0m7\033[1;3H\033[?25h");
-	expect_diff("coloured row end, no bce", 10, 3, "",
-	    "\033[42m\033[K\033[0m", &ech_only,
-	    "\033[0;42m          \r\n\033[1;1H\033[0m");
-	expect_diff("default blanks, no bce", 10, 3, "0123456789",
-	    "\033[1;3H\033[5X", &ech_only,
-	    "\033[?25l\033[1;3H\033[5X\033[1;8H7\033[1;3H\033[?25h");
-	expect_diff("default row end, no bce", 10, 3, "0123456789",
-	    "\033[1;6H\033[K\033[1;1H", &ech_only,
-	    "\033[?25l\b\b\b\b\033[K\r\033[?25h");
-	expect_diff("four rows down", 10, 6, "", "\033[5;1H", &caps_server,
-	    "\n\n\n\n");
-	expect_diff("five rows down", 10, 6, "", "\033[6;1H", &caps_server,
-	    "\033[6;1H");
-	expect_diff("four columns left", 10, 3, "\033[1;7H", "\033[1;3H",
-	    &caps_server, "\b\b\b\b");
-	expect_diff("five columns left", 10, 3, "\033[1;8H", "\033[1;3H",
-	    &caps_server, "\033[1;3H");
+	for (i = 0; i < LEN(cases); i++) {
+		expect_diff(cases[i].what, 10, cases[i].h, cases[i].old,
+		    cases[i].new, cases[i].caps, cases[i].want);
+	}
 }
 
 /* Every cell of row y is blank with background bg, and the row is whole. */

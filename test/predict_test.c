@@ -1632,8 +1632,9 @@ stress(int upstream)
 
 /*
  * A confirmed guess hands the server's renditions on to the rest of the row
- * (§5): the host echoes a in red, so the guessed b after it turns red too,
- * although it was guessed in the default rendition of the cell before.
+ * (prediction.md §5): the host echoes a in red, so the guessed b after it
+ * turns red too, although it was guessed in the default rendition of the
+ * cell before.
  */
 static void
 test_rest_takes_renditions(void)
@@ -1672,10 +1673,10 @@ judged(const char *name, const char *script, const char *want, struct sim *s)
 }
 
 /*
- * Judging (§5), a rule a case: keys the server has are not kept for a
- * replay; in experimental mode a wrong guess goes alone; a wrong cursor
- * guess resets everything, so the next key is tentative again; a guess of
- * the text already there earns no credit.
+ * Judging (prediction.md §5), a rule a case: keys the server has are not
+ * kept for a replay; in experimental mode a wrong guess goes alone; a wrong
+ * cursor guess resets everything, so the next key is tentative again; a
+ * guess of the text already there earns no credit.
  */
 static void
 test_judging(void)
@@ -1702,9 +1703,9 @@ test_judging(void)
 }
 
 /*
- * §6: both triggers have hysteresis. Flagging goes on above 80 ms and off
- * only at 50 ms or less; the SRTT trigger goes on above 30 ms and off at
- * 20 ms or less, and not while a guess is still being judged.
+ * prediction.md §6: both triggers have hysteresis. Flagging goes on above 80
+ * ms and off only at 50 ms or less; the SRTT trigger goes on above 30 ms and
+ * off at 20 ms or less, and not while a guess is still being judged.
  */
 static void
 test_triggers(void)
@@ -1743,8 +1744,8 @@ test_triggers(void)
 }
 
 /*
- * §5: a confirmation within 250 ms of its key repairs a glitch, at most
- * one per 150 ms; a slower one repairs nothing.
+ * prediction.md §5: a confirmation within 250 ms of its key repairs a
+ * glitch, at most one per 150 ms; a slower one repairs nothing.
  */
 static void
 test_glitch_repair(void)
