@@ -591,9 +591,8 @@ print_cell(struct render *s, const struct fb_cell *c, int x)
 }
 
 /*
- * One row being drawn: the new row; what the receiver shows there, which is
- * old except in the cells this drawing has changed or left unsure; and the
- * blank cells not written yet.
+ * One row being drawn: the new row, and what the receiver shows there,
+ * which is old except in the cells this drawing has changed or left unsure.
  */
 struct row_draw {
 	int y;
@@ -605,8 +604,12 @@ struct row_draw {
 	int unknown_x;			/* a cell of unknown contents, or -1 */
 	int unwrapped;			/* old's last cell lost its wrap flag */
 	struct fb_cell last;		/* that cell as the receiver holds it */
-	int run;			/* blank cells before x not written */
-	struct fb_rend run_sgr;		/* their rendition */
+};
+
+/* The blank cells just before x, not written yet. */
+struct run {
+	int n;
+	struct fb_rend sgr;
 };
 
 /*
@@ -686,47 +689,48 @@ row_unchanged(const struct render *s, const struct row_draw *d)
 
 /* Add cell c to the run of blanks; 0 if it is not a blank of the run's. */
 static int
-join_run(struct row_draw *d, const struct fb_cell *c)
+join_run(struct run *run, const struct fb_cell *c)
 {
 	if (c->len != 0) {
 		return 0;
 	}
-	if (d->run == 0) {
-		d->run_sgr = c->r;
+	if (run->n == 0) {
+		run->sgr = c->r;
 	}
-	if (!rend_eq(&c->r, &d->run_sgr)) {
+	if (!rend_eq(&c->r, &run->sgr)) {
 		return 0;
 	}
-	d->run++;
+	run->n++;
 	return 1;
 }
 
 /*
- * Write the run of blanks that ends before column x. Where the receiver
+ * Write the run of blanks that ends before column x of row y (wraps: the
+ * row soft-wraps). Where the receiver
  * erases in the run's rendition (bce, or the default rendition) the run is
  * erased: by EL up to the end of a row that does not wrap, by ECH when more
  * than four blanks lie inside the row. Anything else goes out as spaces.
  */
 static void
-flush_blanks(struct render *s, struct row_draw *d, int x)
+flush_blanks(struct render *s, struct run *run, int y, int x, int wraps)
 {
 	int eol = x >= s->new->w, erase;
 
-	if (d->run == 0) {
+	if (run->n == 0) {
 		return;
 	}
-	silent_move(s, d->y, x - d->run);
-	set_sgr(s, &d->run_sgr, 0);
+	silent_move(s, y, x - run->n);
+	set_sgr(s, &run->sgr, 0);
 	erase = s->caps->bce || rend_eq(&s->sgr, &zero_rend);
-	if (erase && eol && !d->wraps) {
+	if (erase && eol && !wraps) {
 		put_str(s, "\033[K");
-	} else if (erase && !eol && s->caps->ech && d->run > 4) {
-		putn(s, "\033[", d->run, "X");
+	} else if (erase && !eol && s->caps->ech && run->n > 4) {
+		putn(s, "\033[", run->n, "X");
 	} else {
-		putrep(s, ' ', d->run);
-		advance(s, d->run);
+		putrep(s, ' ', run->n);
+		advance(s, run->n);
 	}
-	d->run = 0;
+	run->n = 0;
 }
 
 /*
@@ -799,6 +803,7 @@ static int
 draw_row(struct render *s, int y, const struct fb_row *old, int wrap_in)
 {
 	struct row_draw d;
+	struct run run = { 0, { 0, 0, 0 } };
 	const struct fb_cell *c, *ref;
 	int cols = s->new->w, x = 0;
 
@@ -819,22 +824,22 @@ draw_row(struct render *s, int y, const struct fb_row *old, int wrap_in)
 	for (; x < cols; x++) {
 		c = &d.row->cells[x];
 		ref = held(s, &d, x);
-		if (d.run == 0 && ref != NULL && cell_eq(c, ref)) {
+		if (run.n == 0 && ref != NULL && cell_eq(c, ref)) {
 			/*
 			 * Unchanged. Step one column even over a wide cell, so
 			 * that the cell after it is looked at too (D23).
 			 */
 			continue;
 		}
-		if (join_run(&d, c)) {
+		if (join_run(&run, c)) {
 			continue;
 		}
-		flush_blanks(s, &d, x);
-		if (!join_run(&d, c)) {
+		flush_blanks(s, &run, y, x, d.wraps);
+		if (!join_run(&run, c)) {
 			draw_cell(s, &d, x, ref);
 		}
 	}
-	flush_blanks(s, &d, cols);
+	flush_blanks(s, &run, y, cols, d.wraps);
 	return finish_row(s, &d);
 }
 
