@@ -495,8 +495,11 @@ fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh)
 
 /* ---- the renderer (terminal.md section 9) ---- */
 
-/* What the receiving terminal is believed to have while we write. */
-struct rs {
+/*
+ * The renderer: where it writes, and what the receiving terminal is
+ * believed to have while it does.
+ */
+struct render {
 	struct buf *out;
 	const struct fb *new;
 	const struct fb_caps *caps;
@@ -513,7 +516,7 @@ static const struct fb_cell zero_cell;
 static const struct fb_rend zero_rend;
 
 static void
-put(struct rs *s, const char *p, size_t n)
+put(struct render *s, const char *p, size_t n)
 {
 	if (!s->err && buf_append(s->out, p, n) == -1) {
 		s->err = 1;
@@ -521,14 +524,14 @@ put(struct rs *s, const char *p, size_t n)
 }
 
 static void
-puts_(struct rs *s, const char *p)
+put_str(struct render *s, const char *p)
 {
 	put(s, p, strlen(p));
 }
 
 /* Append prefix, the decimal number n, suffix. */
 static void
-putn(struct rs *s, const char *prefix, int n, const char *suffix)
+putn(struct render *s, const char *prefix, int n, const char *suffix)
 {
 	char t[16];
 	int i = (int)sizeof(t);
@@ -538,13 +541,13 @@ putn(struct rs *s, const char *prefix, int n, const char *suffix)
 		t[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v > 0 && i > 0);
-	puts_(s, prefix);
+	put_str(s, prefix);
 	put(s, t + i, sizeof(t) - (size_t)i);
-	puts_(s, suffix);
+	put_str(s, suffix);
 }
 
 static void
-putrep(struct rs *s, char c, int n)
+putrep(struct render *s, char c, int n)
 {
 	for (; n > 0; n--) {
 		put(s, &c, 1);
@@ -564,7 +567,7 @@ cell_eq(const struct fb_cell *a, const struct fb_cell *b)
 }
 
 static void
-put_color(struct rs *s, uint32_t v, int base)
+put_color(struct render *s, uint32_t v, int base)
 {
 	char t[48];
 	int n;
@@ -587,7 +590,7 @@ put_color(struct rs *s, uint32_t v, int base)
 
 /* terminal.md 6.2: one complete SGR that starts with a reset. */
 static void
-put_sgr(struct rs *s, const struct fb_rend *r)
+put_sgr(struct render *s, const struct fb_rend *r)
 {
 	static const struct {
 		uint32_t bit;
@@ -599,19 +602,19 @@ put_sgr(struct rs *s, const struct fb_rend *r)
 	};
 	size_t i;
 
-	puts_(s, "\033[0");
+	put_str(s, "\033[0");
 	for (i = 0; i < LEN(attrs); i++) {
 		if (r->attr & attrs[i].bit) {
-			puts_(s, attrs[i].s);
+			put_str(s, attrs[i].s);
 		}
 	}
 	put_color(s, r->fg, 30);
 	put_color(s, r->bg, 40);
-	puts_(s, "m");
+	put_str(s, "m");
 }
 
 static void
-set_sgr(struct rs *s, const struct fb_rend *r, int force)
+set_sgr(struct render *s, const struct fb_rend *r, int force)
 {
 	if (force || !rend_eq(r, &s->sgr)) {
 		put_sgr(s, r);
@@ -621,13 +624,13 @@ set_sgr(struct rs *s, const struct fb_rend *r, int force)
 
 /* Move the cursor; short forms only from a known position. */
 static void
-move(struct rs *s, int y, int x)
+move(struct render *s, int y, int x)
 {
 	s->pending = 0;
 	if (s->cy >= 0) {
 		if (x == 0 && y - s->cy >= 0 && y - s->cy < 5) {
 			if (s->cx != 0) {
-				puts_(s, "\r");
+				put_str(s, "\r");
 			}
 			putrep(s, '\n', y - s->cy);
 			s->cy = y;
@@ -647,13 +650,13 @@ move(struct rs *s, int y, int x)
 }
 
 static void
-silent_move(struct rs *s, int y, int x)
+silent_move(struct render *s, int y, int x)
 {
 	if (s->cy == y && s->cx == x) {
 		return;
 	}
 	if (s->vis) {
-		puts_(s, "\033[?25l");
+		put_str(s, "\033[?25l");
 		s->vis = 0;
 	}
 	move(s, y, x);
@@ -667,36 +670,246 @@ cell_width(const struct fb_cell *c)
 }
 
 /*
+ * The receiver's cursor moved n columns right by printing. Past the last
+ * column it waits to wrap, and a relative move from there would be off by
+ * one (section 9.5), so the position counts as unknown.
+ */
+static void
+advance(struct render *s, int n)
+{
+	s->cx += n;
+	if (s->cx >= s->new->w) {
+		s->pending = 1;
+		s->cy = -1;
+	}
+}
+
+/*
  * Print a cell at the cursor, which is at column x. A wide cell in the last
  * column (left by autowrap off or a resize) cannot be shown there: the
  * receiver would wrap it onto the next row, so a blank goes out instead.
  */
 static void
-print_cell(struct rs *s, const struct fb_cell *c, int x)
+print_cell(struct render *s, const struct fb_cell *c, int x)
 {
 	int w = cell_width(c);
 
 	s->pending = 0;
 	if (w == 2 && x + 1 >= s->new->w) {
-		puts_(s, " ");
+		put_str(s, " ");
 		w = 1;
 	} else if (c->len == 0) {
-		puts_(s, " ");
+		put_str(s, " ");
 	} else {
 		if (c->flags & FB_FALLBACK) {
-			puts_(s, "\302\240");	/* U+00A0 */
+			put_str(s, "\302\240");	/* U+00A0 */
 		}
 		put(s, c->c, MIN(c->len, FB_CELL_BYTES));
 	}
-	s->cx += w;
-	if (s->cx >= s->new->w) {
-		/*
-		 * The receiver now waits to wrap in the last column: a
-		 * relative move from here would be off by one (section 9.5).
-		 */
-		s->pending = 1;
+	advance(s, w);
+}
+
+/*
+ * One row being drawn: the new row, and what the receiver shows there,
+ * which is old except in the cells this drawing has changed or left unsure.
+ */
+struct row_draw {
+	int y;
+	const struct fb_row *row;
+	const struct fb_row *old;	/* NULL: a blank default row */
+	int wraps;			/* the new row soft-wraps */
+	int blanked_x;			/* a cell a wide print blanked, or -1 */
+	struct fb_cell blanked;		/* what the receiver holds there */
+	int unknown_x;			/* a cell of unknown contents, or -1 */
+	int unwrapped;			/* old's last cell lost its wrap flag */
+	struct fb_cell last;		/* that cell as the receiver holds it */
+};
+
+/* The blank cells just before x, not written yet. */
+struct run {
+	int n;
+	struct fb_rend sgr;
+};
+
+/*
+ * What the receiver holds in cell x of the row, or NULL when that is not
+ * known (a full redraw, or a cell the drawing left unsure).
+ */
+static const struct fb_cell *
+held(const struct render *s, const struct row_draw *d, int x)
+{
+	if (x == d->blanked_x) {
+		return &d->blanked;
+	}
+	if (x == d->unknown_x) {
+		return NULL;
+	}
+	if (d->unwrapped && x == s->new->w - 1) {
+		return &d->last;
+	}
+	if (!s->initialized) {
+		return NULL;
+	}
+	return d->old != NULL ? &d->old->cells[x] : &zero_cell;
+}
+
+/* A wide print blanks the cell on its right in the print's background. */
+static void
+note_blanked(struct row_draw *d, int x, uint32_t bg, uint8_t flags)
+{
+	d->blanked_x = x;
+	fb_cell_reset(&d->blanked, bg);
+	d->blanked.flags |= flags;
+}
+
+/*
+ * The receiver never got the wrap flag of the row that was at the bottom
+ * (nothing followed it to wrap into); if that row has since moved up, its
+ * last cell must be drawn again to hand the wrap on.
+ */
+static void
+note_unwrapped(const struct render *s, struct row_draw *d)
+{
+	int last = s->new->w - 1;
+
+	d->unwrapped = s->initialized && d->y == s->nowrap_y &&
+	    d->y < s->new->h - 1 && d->old != NULL &&
+	    (d->old->cells[last].flags & FB_WRAP);
+	if (d->unwrapped) {
+		d->last = d->old->cells[last];
+		d->last.flags &= (uint8_t)~FB_WRAP;
+	}
+}
+
+/*
+ * The previous row soft-wrapped and its last cell was just printed: print
+ * this row's first cell at once, so the receiver's autowrap sets the wrap
+ * flag itself.
+ */
+static void
+carry_wrap(struct render *s, struct row_draw *d)
+{
+	const struct fb_cell *c = &d->row->cells[0];
+
+	set_sgr(s, &c->r, 0);
+	print_cell(s, c, 0);
+	if (cell_width(c) == 2 && s->new->w > 1) {
+		note_blanked(d, 1, c->r.bg, 0);
+	}
+}
+
+/* Whether the receiver shows the rest of the row already. */
+static int
+row_unchanged(const struct render *s, const struct row_draw *d)
+{
+	return s->initialized && d->row == d->old && !d->unwrapped &&
+	    (d->blanked_x < 0 || cell_eq(&d->row->cells[1], &d->blanked));
+}
+
+/* Add cell c to the run of blanks; 0 if it is not a blank of the run's. */
+static int
+join_run(struct run *run, const struct fb_cell *c)
+{
+	if (c->len != 0) {
+		return 0;
+	}
+	if (run->n == 0) {
+		run->sgr = c->r;
+	}
+	if (!rend_eq(&c->r, &run->sgr)) {
+		return 0;
+	}
+	run->n++;
+	return 1;
+}
+
+/*
+ * Write the run of blanks that ends before column x of row y (wraps: the
+ * row soft-wraps). Where the receiver
+ * erases in the run's rendition (bce, or the default rendition) the run is
+ * erased: by EL up to the end of a row that does not wrap, by ECH when more
+ * than four blanks lie inside the row. Anything else goes out as spaces.
+ */
+static void
+flush_blanks(struct render *s, struct run *run, int y, int x, int wraps)
+{
+	int eol = x >= s->new->w, erase;
+
+	if (run->n == 0) {
+		return;
+	}
+	silent_move(s, y, x - run->n);
+	set_sgr(s, &run->sgr, 0);
+	erase = s->caps->bce || rend_eq(&s->sgr, &zero_rend);
+	if (erase && eol && !wraps) {
+		put_str(s, "\033[K");
+	} else if (erase && !eol && s->caps->ech && run->n > 4) {
+		putn(s, "\033[", run->n, "X");
+	} else {
+		putrep(s, ' ', run->n);
+		advance(s, run->n);
+	}
+	run->n = 0;
+}
+
+/*
+ * Print cell x over ref, what the receiver held there (NULL: unknown), and
+ * note what the print did to the cell on its right.
+ */
+static void
+draw_cell(struct render *s, struct row_draw *d, int x,
+    const struct fb_cell *ref)
+{
+	const struct fb_cell *c = &d->row->cells[x];
+	int cols = s->new->w;
+
+	if (d->wraps && x + cell_width(c) >= cols) {
+		/* Force a CUP before the last cell of a wrapped row. */
 		s->cy = -1;
 	}
+	silent_move(s, d->y, x);
+	set_sgr(s, &c->r, 0);
+	print_cell(s, c, x);
+	if (x + 1 >= cols) {
+		return;
+	}
+	if (cell_width(c) == 2) {
+		/*
+		 * The receiver blanked the next cell with this bg; in the last
+		 * column, the next row's first cell will set its wrap flag too.
+		 */
+		note_blanked(d, x + 1, c->r.bg,
+		    d->row->cells[x + 1].flags & FB_WRAP);
+	} else if (ref != NULL && cell_width(ref) == 2) {
+		/*
+		 * A narrow character over a wide one: the receiver blanked the
+		 * right half in a colour of its own (tmux: the default), so
+		 * that cell is drawn again.
+		 */
+		d->unknown_x = x + 1;
+	}
+}
+
+/*
+ * After the row's last cell: when it was printed in the last column the
+ * receiver waits to wrap. A soft-wrapped row lets it wrap into the next row;
+ * any other row above the bottom ends with CR LF, so the receiver never
+ * waits across a frame there. Returns whether the next row carries a wrap.
+ */
+static int
+finish_row(struct render *s, const struct row_draw *d)
+{
+	if (!s->pending || d->y >= s->new->h - 1) {
+		return 0;
+	}
+	s->pending = 0;
+	s->cy = d->y + 1;
+	s->cx = 0;
+	if (d->wraps) {
+		return 1;
+	}
+	put_str(s, "\r\n");
+	return 0;
 }
 
 /*
@@ -706,145 +919,47 @@ print_cell(struct rs *s, const struct fb_cell *c, int x)
  * row hands a soft wrap on to the next.
  */
 static int
-draw_row(struct rs *s, int y, const struct fb_row *old, int wrap_in)
+draw_row(struct render *s, int y, const struct fb_row *old, int wrap_in)
 {
-	const struct fb_row *row = s->new->rows[y];
+	struct row_draw d;
+	struct run run = { 0, { 0, 0, 0 } };
 	const struct fb_cell *c, *ref;
-	struct fb_cell synth, last;
-	struct fb_rend run_sgr = zero_rend;
-	int W = s->new->w, x = 0, run = 0, wraps, synth_x = -1, nowrap;
-	int force_x = -1;	/* a cell whose contents are not known */
+	int cols = s->new->w, x = 0;
 
+	memset(&d, 0, sizeof(d));
+	d.y = y;
+	d.row = s->new->rows[y];
+	d.old = old;
+	d.wraps = (d.row->cells[cols - 1].flags & FB_WRAP) != 0;
+	d.blanked_x = d.unknown_x = -1;
 	if (wrap_in) {
-		c = &row->cells[0];
-		set_sgr(s, &c->r, 0);
-		print_cell(s, c, 0);
-		if (cell_width(c) == 2 && W > 1) {
-			synth_x = 1;
-			fb_cell_reset(&synth, c->r.bg);
-		}
+		carry_wrap(s, &d);
 		x = 1;
 	}
-	wraps = (row->cells[W - 1].flags & FB_WRAP) != 0;
-	/*
-	 * The receiver never got the wrap flag of the row that was at the
-	 * bottom (nothing follows it to wrap into); if that row has since
-	 * moved up, its last cell must be drawn again to hand the wrap on.
-	 */
-	nowrap = s->initialized && y == s->nowrap_y && y < s->new->h - 1 &&
-	    old != NULL &&
-	    (old->cells[W - 1].flags & FB_WRAP);
-	if (nowrap) {
-		last = old->cells[W - 1];
-		last.flags &= (uint8_t)~FB_WRAP;
+	note_unwrapped(s, &d);
+	if (row_unchanged(s, &d)) {
+		x = cols;
 	}
-	if (s->initialized && row == old && !nowrap &&
-	    (synth_x < 0 || cell_eq(&row->cells[1], &synth))) {
-		x = W;
-	}
-	while (x < W) {
-		c = &row->cells[x];
-		/* What the receiver holds in this cell, if known. */
-		ref = NULL;
-		if (x == synth_x) {
-			ref = &synth;
-		} else if (x == force_x) {
-			ref = NULL;
-		} else if (nowrap && x == W - 1) {
-			ref = &last;
-		} else if (s->initialized) {
-			ref = old ? &old->cells[x] : &zero_cell;
-		}
-		if (run == 0 && ref != NULL && cell_eq(c, ref)) {
+	for (; x < cols; x++) {
+		c = &d.row->cells[x];
+		ref = held(s, &d, x);
+		if (run.n == 0 && ref != NULL && cell_eq(c, ref)) {
 			/*
 			 * Unchanged. Step one column even over a wide cell, so
 			 * that the cell after it is looked at too (D23).
 			 */
-			x++;
 			continue;
 		}
-		if (c->len == 0) {
-			if (run == 0) {
-				run_sgr = c->r;
-			}
-			if (rend_eq(&c->r, &run_sgr)) {
-				run++;
-				x++;
-				continue;
-			}
+		if (join_run(&run, c)) {
+			continue;
 		}
-		if (run > 0) {
-			/* Blanks before a non-blank cell. */
-			silent_move(s, y, x - run);
-			set_sgr(s, &run_sgr, 0);
-			if ((s->caps->bce || rend_eq(&s->sgr, &zero_rend)) &&
-			    s->caps->ech && run > 4) {
-				putn(s, "\033[", run, "X");
-			} else {
-				putrep(s, ' ', run);
-				s->cx = x;
-			}
-			run = 0;
-			if (c->len == 0) {
-				run_sgr = c->r;
-				run = 1;
-				x++;
-				continue;
-			}
-		}
-		if (wraps && x + cell_width(c) >= W) {
-			/* Force a CUP before the last cell of a wrapped row. */
-			s->cy = -1;
-		}
-		silent_move(s, y, x);
-		set_sgr(s, &c->r, 0);
-		print_cell(s, c, x);
-		if (cell_width(c) == 2 && x + 1 < W) {
-			/*
-			 * The receiver blanked the next cell with this bg; in
-			 * the last column, the next row's first cell will set
-			 * its wrap flag too.
-			 */
-			synth_x = x + 1;
-			fb_cell_reset(&synth, c->r.bg);
-			synth.flags |= row->cells[x + 1].flags & FB_WRAP;
-		} else if (ref != NULL && cell_width(ref) == 2 && x + 1 < W) {
-			/*
-			 * A narrow character over a wide one: the receiver
-			 * blanked the right half in a colour of its own (tmux:
-			 * the default), so that cell is drawn again.
-			 */
-			force_x = x + 1;
-		}
-		x++;
-	}
-	if (run > 0) {
-		/* Blanks up to the end of the row. */
-		silent_move(s, y, x - run);
-		set_sgr(s, &run_sgr, 0);
-		if ((s->caps->bce || rend_eq(&s->sgr, &zero_rend)) && !wraps) {
-			puts_(s, "\033[K");
-		} else {
-			putrep(s, ' ', run);
-			s->cx = x;
-			s->pending = 1;
-			s->cy = -1;
+		flush_blanks(s, &run, y, x, d.wraps);
+		if (!join_run(&run, c)) {
+			draw_cell(s, &d, x, ref);
 		}
 	}
-	if (!s->pending || y >= s->new->h - 1) {
-		return 0;
-	}
-	s->pending = 0;
-	if (wraps) {
-		/* Let the receiver's autowrap carry on into the next row. */
-		s->cy = y + 1;
-		s->cx = 0;
-		return 1;
-	}
-	puts_(s, "\r\n");
-	s->cy = y + 1;
-	s->cx = 0;
-	return 0;
+	flush_blanks(s, &run, y, cols, d.wraps);
+	return finish_row(s, &d);
 }
 
 /* Same row for the scroll detection: one object, or same gen and cells. */
@@ -865,12 +980,12 @@ same_row(const struct fb_row *a, const struct fb_row *b, int w)
  * number of rows at the top that are then right.
  */
 static int
-scroll_opt(struct rs *s, const struct fb_row **local)
+scroll_opt(struct render *s, const struct fb_row **local)
 {
 	const struct fb *n = s->new;
-	int H = n->h, k, lines, height, bottom, i, done;
+	int h = n->h, k, lines, height, bottom, i, done;
 
-	for (k = 0; k < H; k++) {
+	for (k = 0; k < h; k++) {
 		if (!same_row(n->rows[0], local[k], n->w)) {
 			continue;
 		}
@@ -879,22 +994,22 @@ scroll_opt(struct rs *s, const struct fb_row **local)
 		}
 		lines = k;
 		height = 1;
-		while (k + height < H &&
+		while (k + height < h &&
 		    same_row(n->rows[height], local[k + height], n->w)) {
 			height++;
 		}
 		/* The old bottom row moves up without its wrap flag. */
 		done = height;
-		if (k + height == H &&
-		    (local[H - 1]->cells[n->w - 1].flags & FB_WRAP)) {
+		if (k + height == h &&
+		    (local[h - 1]->cells[n->w - 1].flags & FB_WRAP)) {
 			if (--done == 0) {
 				break;
 			}
 		}
 		set_sgr(s, &zero_rend, 1);
 		bottom = lines + height - 1;
-		if (lines + height == H && s->cy == H - 1) {
-			puts_(s, "\r");
+		if (lines + height == h && s->cy == h - 1) {
+			put_str(s, "\r");
 			putrep(s, '\n', lines);
 			s->cx = 0;
 		} else {
@@ -902,7 +1017,7 @@ scroll_opt(struct rs *s, const struct fb_row **local)
 			s->cy = -1;
 			silent_move(s, bottom, 0);
 			putrep(s, '\n', lines);
-			puts_(s, "\033[r");
+			put_str(s, "\033[r");
 			s->cy = -1;
 		}
 		s->pending = 0;
@@ -910,8 +1025,8 @@ scroll_opt(struct rs *s, const struct fb_row **local)
 			local[i] = i + lines <= bottom ? local[i + lines] :
 			    NULL;
 		}
-		if (bottom == H - 1) {
-			s->nowrap_y = H - 1 - lines;
+		if (bottom == h - 1) {
+			s->nowrap_y = h - 1 - lines;
 		}
 		return done;
 	}
@@ -925,20 +1040,162 @@ str_eq(const char *a, size_t al, const char *b, size_t bl)
 }
 
 static void
-put_mode(struct rs *s, int mode, int on)
+put_mode(struct render *s, int mode, int on)
 {
 	putn(s, "\033[?", mode, on ? "h" : "l");
+}
+
+/* Section 9.2: the title and icon name, one OSC when they are the same. */
+static void
+put_title(struct render *s, const struct fb *old, int initialized)
+{
+	const struct fb *n = s->new;
+
+	if (!s->caps->title || !n->title_init || (initialized &&
+	    str_eq(n->icon, n->icon_len, old->icon, old->icon_len) &&
+	    str_eq(n->title, n->title_len, old->title, old->title_len))) {
+		return;
+	}
+	if (str_eq(n->icon, n->icon_len, n->title, n->title_len)) {
+		put_str(s, "\033]0;");
+		put(s, n->title, n->title_len);
+		put_str(s, "\a");
+	} else {
+		put_str(s, "\033]1;");
+		put(s, n->icon, n->icon_len);
+		put_str(s, "\a\033]2;");
+		put(s, n->title, n->title_len);
+		put_str(s, "\a");
+	}
+}
+
+static void
+put_clip(struct render *s, const struct fb *old)
+{
+	const struct fb *n = s->new;
+
+	if (clip_equal(n->clip, old->clip)) {
+		return;
+	}
+	put_str(s, "\033]52;c;");
+	if (n->clip != NULL) {
+		put(s, n->clip->s, n->clip->len);
+	}
+	put_str(s, "\a");
+}
+
+/*
+ * Where drawing starts from: what the receiver shows of old, or a cleared
+ * screen when there is no old frame of this size. Returns whether the
+ * receiver shows old.
+ */
+static int
+start_from(struct render *s, const struct fb *old, int initialized)
+{
+	const struct fb *n = s->new;
+
+	if (!initialized || n->w != old->w || n->h != old->h) {
+		put_str(s, "\033[r\033[0m\033[H\033[2J");
+		initialized = 0;
+		s->cy = s->cx = 0;
+	} else {
+		s->cy = old->cy;
+		s->cx = old->cx;
+		s->sgr = old->rend;
+	}
+	s->initialized = initialized;
+	s->vis = (old->modes & FB_M_CURSOR) != 0;
+	if (!initialized) {
+		s->vis = 0;
+		put_str(s, "\033[?25l");
+	}
+	return initialized;
+}
+
+/*
+ * Draw every row that differs from what the receiver shows, after a scroll
+ * when one fits. Returns -1 if memory ran out.
+ */
+static int
+draw_rows(struct render *s, const struct fb *old)
+{
+	const struct fb_row *lstack[64], **local = lstack;
+	int y, first = 0, wrap = 0;
+
+	if (s->initialized) {
+		if ((size_t)s->new->h > LEN(lstack)) {
+			local = malloc((size_t)s->new->h * sizeof(*local));
+			if (local == NULL) {
+				return -1;
+			}
+		}
+		for (y = 0; y < s->new->h; y++) {
+			local[y] = old->rows[y];
+		}
+		first = scroll_opt(s, local);
+	}
+	for (y = first; y < s->new->h; y++) {
+		wrap = draw_row(s, y, s->initialized ? local[y] : NULL, wrap);
+	}
+	if (local != lstack) {
+		free(local);
+	}
+	return 0;
+}
+
+/*
+ * Switch a mouse mode or encoding from `from` to `to` (0: none). Off means
+ * every one off; else the old one goes off and the new one on.
+ */
+static void
+put_mouse(struct render *s, int from, int to, const char *off)
+{
+	if (to == 0) {
+		put_str(s, off);
+		return;
+	}
+	if (from != 0) {
+		put_mode(s, from, 0);
+	}
+	put_mode(s, to, 1);
+}
+
+/* Section 9.2: the cursor, the current rendition and the modes. */
+static void
+put_modes(struct render *s, const struct fb *old, int initialized)
+{
+	const struct fb *n = s->new;
+	unsigned mch = n->modes ^ old->modes;
+
+	if (!initialized || s->cy != n->cy || s->cx != n->cx) {
+		move(s, n->cy, n->cx);
+	}
+	if (!initialized || ((n->modes & FB_M_CURSOR) != 0) != s->vis) {
+		put_mode(s, 25, (n->modes & FB_M_CURSOR) != 0);
+	}
+	set_sgr(s, &n->rend, !initialized);
+	if (!initialized || (mch & FB_M_PASTE)) {
+		put_mode(s, 2004, (n->modes & FB_M_PASTE) != 0);
+	}
+	if (!initialized || n->mouse_mode != old->mouse_mode) {
+		put_mouse(s, old->mouse_mode, n->mouse_mode,
+		    "\033[?1003l\033[?1002l\033[?1001l\033[?1000l");
+	}
+	if (!initialized || (mch & FB_M_FOCUS)) {
+		put_mode(s, 1004, (n->modes & FB_M_FOCUS) != 0);
+	}
+	if (!initialized || n->mouse_enc != old->mouse_enc) {
+		put_mouse(s, old->mouse_enc, n->mouse_enc,
+		    "\033[?1015l\033[?1006l\033[?1005l");
+	}
 }
 
 int
 fb_diff(const struct fb *old, const struct fb *new, int initialized,
     const struct fb_caps *caps, struct buf *out)
 {
-	const struct fb_row *lstack[64], **local = lstack;
-	struct rs s;
+	struct render s;
 	size_t mark = out->len;
-	int y, first = 0, wrap = 0;
-	unsigned mch;
 
 	memset(&s, 0, sizeof(s));
 	s.out = out;
@@ -947,105 +1204,19 @@ fb_diff(const struct fb *old, const struct fb *new, int initialized,
 	s.nowrap_y = new->h - 1;
 
 	if (new->bell != old->bell) {
-		puts_(&s, "\a");
+		put_str(&s, "\a");
 	}
-	if (caps->title && new->title_init && (!initialized ||
-	    !str_eq(new->icon, new->icon_len, old->icon, old->icon_len) ||
-	    !str_eq(new->title, new->title_len, old->title, old->title_len))) {
-		if (str_eq(new->icon, new->icon_len, new->title,
-		    new->title_len)) {
-			puts_(&s, "\033]0;");
-			put(&s, new->title, new->title_len);
-			puts_(&s, "\a");
-		} else {
-			puts_(&s, "\033]1;");
-			put(&s, new->icon, new->icon_len);
-			puts_(&s, "\a\033]2;");
-			put(&s, new->title, new->title_len);
-			puts_(&s, "\a");
-		}
-	}
-	if (!clip_equal(new->clip, old->clip)) {
-		puts_(&s, "\033]52;c;");
-		if (new->clip != NULL) {
-			put(&s, new->clip->s, new->clip->len);
-		}
-		puts_(&s, "\a");
-	}
-	mch = new->modes ^ old->modes;
-	if (!initialized || (mch & FB_M_REVERSE)) {
+	put_title(&s, old, initialized);
+	put_clip(&s, old);
+	if (!initialized || ((new->modes ^ old->modes) & FB_M_REVERSE)) {
 		put_mode(&s, 5, (new->modes & FB_M_REVERSE) != 0);
 	}
-	if (!initialized || new->w != old->w || new->h != old->h) {
-		puts_(&s, "\033[r\033[0m\033[H\033[2J");
-		initialized = 0;
-		s.cy = s.cx = 0;
-	} else {
-		s.cy = old->cy;
-		s.cx = old->cx;
-		s.sgr = old->rend;
+	initialized = start_from(&s, old, initialized);
+	if (draw_rows(&s, old) == -1) {
+		out->len = mark;
+		return -1;
 	}
-	s.initialized = initialized;
-	s.vis = (old->modes & FB_M_CURSOR) != 0;
-	if (!initialized) {
-		s.vis = 0;
-		puts_(&s, "\033[?25l");
-	}
-
-	if (initialized) {
-		if ((size_t)new->h > LEN(lstack)) {
-			local = malloc((size_t)new->h * sizeof(*local));
-			if (local == NULL) {
-				out->len = mark;
-				return -1;
-			}
-		}
-		for (y = 0; y < new->h; y++) {
-			local[y] = old->rows[y];
-		}
-		first = scroll_opt(&s, local);
-	}
-	for (y = first; y < new->h; y++) {
-		wrap = draw_row(&s, y, initialized ? local[y] : NULL, wrap);
-	}
-	if (local != lstack) {
-		free(local);
-	}
-
-	if (!initialized || s.cy != new->cy || s.cx != new->cx) {
-		move(&s, new->cy, new->cx);
-	}
-	if (!initialized || ((new->modes & FB_M_CURSOR) != 0) != s.vis) {
-		put_mode(&s, 25, (new->modes & FB_M_CURSOR) != 0);
-	}
-	set_sgr(&s, &new->rend, !initialized);
-	if (!initialized || (mch & FB_M_PASTE)) {
-		put_mode(&s, 2004, (new->modes & FB_M_PASTE) != 0);
-	}
-	if (!initialized || new->mouse_mode != old->mouse_mode) {
-		if (new->mouse_mode == 0) {
-			puts_(&s, "\033[?1003l\033[?1002l\033[?1001l"
-			    "\033[?1000l");
-		} else {
-			if (old->mouse_mode != 0) {
-				put_mode(&s, old->mouse_mode, 0);
-			}
-			put_mode(&s, new->mouse_mode, 1);
-		}
-	}
-	if (!initialized || (mch & FB_M_FOCUS)) {
-		put_mode(&s, 1004, (new->modes & FB_M_FOCUS) != 0);
-	}
-	if (!initialized || new->mouse_enc != old->mouse_enc) {
-		if (new->mouse_enc == 0) {
-			puts_(&s, "\033[?1015l\033[?1006l\033[?1005l");
-		} else {
-			if (old->mouse_enc != 0) {
-				put_mode(&s, old->mouse_enc, 0);
-			}
-			put_mode(&s, new->mouse_enc, 1);
-		}
-	}
+	put_modes(&s, old, initialized);
 	if (s.err) {
 		return -1;
 	}

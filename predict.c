@@ -678,25 +678,12 @@ new_size(struct pred *p, const struct fb *fb)
 	p->cw = fb->w;
 }
 
-/*
- * §5; server says frame is the server's own (our replay needs its cursor),
- * not a frame drawn with our guesses.
- */
+/* Keys of states the server has received are never replayed. */
 static void
-cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
+drop_acked_keys(struct pred *p)
 {
-	struct pred_cell *c;
-	int i, j, k, row, redo = 0;
-	uint64_t age;
+	int i;
 
-	if (p->mode == PRED_NEVER) {
-		return;
-	}
-	if (frame->w != p->w || frame->h != p->h) {
-		new_size(p, frame);
-	}
-
-	/* Keys of states the server has received are never replayed. */
 	for (i = 0; i < p->nkeys && p->keys[i].state <= p->frame_acked; i++) {
 	}
 	if (i > 0) {
@@ -704,21 +691,30 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 		    (size_t)(p->nkeys - i) * sizeof(p->keys[0]));
 		p->nkeys -= i;
 	}
+}
 
-	/*
-	 * A replay put off: the guesses made since, from a cursor the
-	 * server had left, are made again, unless they proved right.
-	 */
-	if (p->replay_due != 0 && server && p->late_ack == p->frame_acked) {
-		if (ours(p) && p->replay_due > p->confirmed_epoch &&
-		    p->replay_due <= p->prediction_epoch) {
-			kill_epoch(p, p->replay_due, frame);
-			replay(p, frame, server);
-		}
-		p->replay_due = 0;
+/*
+ * A replay put off: the guesses made since, from a cursor the server had
+ * left, are made again, unless they proved right.
+ */
+static void
+replay_put_off(struct pred *p, const struct fb *frame, int server)
+{
+	if (p->replay_due == 0 || !server || p->late_ack != p->frame_acked) {
+		return;
 	}
+	if (ours(p) && p->replay_due > p->confirmed_epoch &&
+	    p->replay_due <= p->prediction_epoch) {
+		kill_epoch(p, p->replay_due, frame);
+		replay(p, frame, server);
+	}
+	p->replay_due = 0;
+}
 
-	/* §6: the triggers, with hysteresis. */
+/* §6: the triggers, with hysteresis. */
+static void
+set_triggers(struct pred *p)
+{
 	if (p->send_interval > SRTT_TRIGGER_HIGH) {
 		p->srtt_trigger = 1;
 	} else if (p->srtt_trigger && p->send_interval <= SRTT_TRIGGER_LOW &&
@@ -733,6 +729,128 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 	if (p->glitch_trigger > GLITCH_REPAIR_COUNT) {
 		p->flagging = 1;
 	}
+}
+
+/*
+ * A wrong guess: its epoch loses trust and is dropped (experimental mode:
+ * the cell alone). A wrong guess of a confirmed epoch leaves nothing to
+ * build on: everything goes, and the keys are replayed at once. Returns 1
+ * when the rest must be replayed once the rows are judged, -1 when
+ * everything was replayed, else 0.
+ */
+static int
+cell_wrong(struct pred *p, struct pred_cell *c, const struct fb *frame,
+    int server)
+{
+	distrust(p, c->epoch);
+	if (p->mode == PRED_EXPERIMENTAL) {
+		pcell_reset(c);
+		return 0;
+	}
+	if (c->epoch > p->confirmed_epoch) {
+		kill_epoch(p, c->epoch, frame);
+		return 1;
+	}
+	reset_all(p);
+	replay(p, frame, server);
+	return -1;
+}
+
+/*
+ * A confirmed guess made while speculating proves nothing if the same text
+ * is in one of the next cells: it may be a guess made a few keys off.
+ */
+static int
+spec_unproved(const struct pred *p, const struct pred_cell *c, int row,
+    int col, const struct fb *frame)
+{
+	return p->spec_epoch != 0 && c->epoch >= p->spec_epoch &&
+	    c->epoch > p->confirmed_epoch &&
+	    ambiguous(frame, row, col, &c->repl);
+}
+
+/* A confirmed guess confirms its epoch, and trusts the prompt it began. */
+static void
+confirm_epoch(struct pred *p, const struct pred_cell *c, uint64_t now)
+{
+	if (c->epoch >= p->spec_epoch) {
+		p->spec_epoch = 0;
+	}
+	if (c->epoch > p->confirmed_epoch) {
+		p->confirmed_epoch = c->epoch;
+	}
+	if (c->epoch == p->cand_epoch) {
+		trust(p, &p->cand, now);
+	}
+}
+
+/* Quick confirmations repair a glitch, at most one per interval. */
+static void
+repair_glitch(struct pred *p, const struct pred_cell *c, uint64_t now)
+{
+	if (since(now, c->made) < GLITCH_THRESHOLD && p->glitch_trigger > 0 &&
+	    now >= p->last_quick_confirmation + GLITCH_REPAIR_MININTERVAL) {
+		p->glitch_trigger--;
+		p->last_quick_confirmation = now;
+	}
+}
+
+/*
+ * The rest of the row (cells, the guesses of row; col onwards) takes the
+ * server's renditions of the confirmed cell at col.
+ */
+static void
+take_renditions(struct pred *p, struct pred_cell *cells, int row, int col,
+    const struct fb *frame)
+{
+	int k;
+
+	if (col >= frame->w) {
+		return;
+	}
+	for (k = col; k < p->cw; k++) {
+		cells[k].repl.r = fb_cell(frame, row, col)->r;
+	}
+}
+
+/* A right guess, cells[col] of row: what it proves, then it goes. */
+static void
+cell_correct(struct pred *p, struct pred_cell *cells, int row, int col,
+    const struct fb *frame, uint64_t now)
+{
+	struct pred_cell *c = &cells[col];
+
+	if (!spec_unproved(p, c, row, col, frame)) {
+		confirm_epoch(p, c, now);
+		repair_glitch(p, c, now);
+		take_renditions(p, cells, row, col, frame);
+	}
+	pcell_reset(c);
+}
+
+/* A guess the server is late to judge is a glitch, a long one flagged. */
+static void
+cell_pending(struct pred *p, const struct pred_cell *c, uint64_t now)
+{
+	uint64_t age = since(now, c->made);
+
+	if (age >= GLITCH_FLAG_THRESHOLD) {
+		p->glitch_trigger = GLITCH_REPAIR_COUNT * 2;
+	} else if (age >= GLITCH_THRESHOLD &&
+	    p->glitch_trigger < GLITCH_REPAIR_COUNT) {
+		p->glitch_trigger = GLITCH_REPAIR_COUNT;
+	}
+}
+
+/*
+ * Judge every guessed cell against the frame. Returns 1 when the guesses
+ * left must be replayed, -1 when everything was replayed, else 0.
+ */
+static int
+judge_cells(struct pred *p, const struct fb *frame, uint64_t now, int server)
+{
+	struct pred_cell *c;
+	int i, j, row, r, redo = 0;
 
 	for (i = 0; i < PRED_MAX_ROWS; i++) {
 		row = p->rows[i].row;
@@ -747,67 +865,38 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 		for (j = 0; j < p->cw; j++) {
 			switch (cell_validity(p, &c[j], row, j, frame)) {
 			case V_WRONG:
-				distrust(p, c[j].epoch);
-				if (p->mode == PRED_EXPERIMENTAL) {
-					pcell_reset(&c[j]);
-				} else if (c[j].epoch > p->confirmed_epoch) {
-					kill_epoch(p, c[j].epoch, frame);
-					redo = 1;	/* once the rows are judged */
-				} else {
-					reset_all(p);
-					replay(p, frame, server);
-					return;
+				if ((r = cell_wrong(p, &c[j], frame,
+				    server)) == -1) {
+					return -1;
 				}
+				redo |= r;
 				break;
 			case V_CORRECT:
-				if (p->spec_epoch != 0 &&
-				    c[j].epoch >= p->spec_epoch &&
-				    c[j].epoch > p->confirmed_epoch &&
-				    ambiguous(frame, row, j, &c[j].repl)) {
-					pcell_reset(&c[j]);
-					break;
-				}
-				if (c[j].epoch >= p->spec_epoch) {
-					p->spec_epoch = 0;
-				}
-				if (c[j].epoch > p->confirmed_epoch) {
-					p->confirmed_epoch = c[j].epoch;
-				}
-				if (c[j].epoch == p->cand_epoch) {
-					trust(p, &p->cand, now);
-				}
-				/* Quick confirmations repair a glitch. */
-				if (since(now, c[j].made) < GLITCH_THRESHOLD &&
-				    p->glitch_trigger > 0 &&
-				    now >= p->last_quick_confirmation +
-				    GLITCH_REPAIR_MININTERVAL) {
-					p->glitch_trigger--;
-					p->last_quick_confirmation = now;
-				}
-				/* The rest of the row takes these too. */
-				for (k = j; k < p->cw && j < frame->w; k++) {
-					c[k].repl.r = fb_cell(frame, row, j)->r;
-				}
-				pcell_reset(&c[j]);
+				cell_correct(p, c, row, j, frame, now);
 				break;
 			case V_NOCREDIT:
 				pcell_reset(&c[j]);
 				break;
 			case V_PENDING:
-				age = since(now, c[j].made);
-				if (age >= GLITCH_FLAG_THRESHOLD) {
-					p->glitch_trigger =
-					    GLITCH_REPAIR_COUNT * 2;
-				} else if (age >= GLITCH_THRESHOLD &&
-				    p->glitch_trigger < GLITCH_REPAIR_COUNT) {
-					p->glitch_trigger = GLITCH_REPAIR_COUNT;
-				}
+				cell_pending(p, &c[j], now);
 				break;
 			default:
 				break;
 			}
 		}
 	}
+	return redo;
+}
+
+/*
+ * Judge the cursor guesses: a wrong newest one is handled as a wrong cell
+ * (in experimental mode, only the cursor guesses go); those still pending
+ * stay. Returns -1 when everything was replayed, else 0.
+ */
+static int
+judge_cursors(struct pred *p, const struct fb *frame, int server)
+{
+	int i, j;
 
 	if (p->ncursors > 0 &&
 	    cursor_validity(p, cursor(p), frame) == V_WRONG) {
@@ -817,7 +906,7 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 		} else {
 			reset_all(p);
 			replay(p, frame, server);
-			return;
+			return -1;
 		}
 	}
 	for (i = 0, j = 0; i < p->ncursors; i++) {
@@ -826,6 +915,33 @@ cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
 		}
 	}
 	p->ncursors = j;
+	return 0;
+}
+
+/*
+ * §5; server says frame is the server's own (our replay needs its cursor),
+ * not a frame drawn with our guesses.
+ */
+static void
+cull(struct pred *p, const struct fb *frame, uint64_t now, int server)
+{
+	int redo;
+
+	if (p->mode == PRED_NEVER) {
+		return;
+	}
+	if (frame->w != p->w || frame->h != p->h) {
+		new_size(p, frame);
+	}
+	drop_acked_keys(p);
+	replay_put_off(p, frame, server);
+	set_triggers(p);
+	if ((redo = judge_cells(p, frame, now, server)) == -1) {
+		return;
+	}
+	if (judge_cursors(p, frame, server) == -1) {
+		return;
+	}
 	if (redo) {
 		replay(p, frame, server);
 	}

@@ -1349,6 +1349,87 @@ test_wide_at_wrap(void)
 	fb_free(&blank);
 }
 
+/*
+ * The bytes of one diff: the receiver shows what host bytes old drew on a
+ * blank w x h screen, and the frame becomes what new draws after them.
+ */
+static void
+expect_diff(const char *what, int w, int h, const char *old,
+    const char *new, const struct fb_caps *caps, const char *want)
+{
+	struct fb srv, prev;
+	struct vt vs;
+	struct buf o = { 0 };
+
+	if (fb_init(&srv, w, h) == -1) {
+		CHECK(0);
+		return;
+	}
+	vt_init(&vs, &srv);
+	vt_feed(&vs, (const uint8_t *)old, strlen(old));
+	CHECK(fb_copy(&prev, &srv) == 0);
+	vt_feed(&vs, (const uint8_t *)new, strlen(new));
+	CHECK(fb_diff(&prev, &srv, 1, caps, &o) == 0);
+	if (!CHECK_MEM(o.p, o.len, want, strlen(want))) {
+		fprintf(stderr, "diff: %s\n", what);
+		dump_bytes("got", o.p, o.len);
+		dump_bytes("want", (const uint8_t *)want, strlen(want));
+	}
+	buf_free(&o);
+	vt_free(&vs);
+	fb_free(&prev);
+	fb_free(&srv);
+}
+
+/*
+ * The limits of terminal.md 9.1 and 9.4, each from both sides: ECH only
+ * for more than four blanks; erasing (EL, ECH) only where the receiver
+ * erases in the run's rendition, that is with bce or in the default
+ * rendition; line feeds for fewer than five rows down, backspaces for fewer
+ * than five columns left.
+ */
+static void
+test_render_limits(void)
+{
+	static const struct fb_caps ech_only = { 1, 0, 1 };
+	static const struct {
+		const char *what;
+		int h;
+		const char *old, *new;
+		const struct fb_caps *caps;
+		const char *want;
+	} cases[] = {
+		{ "four blanks", 3, "0123456789", "\033[1;3H\033[4X",
+		    &caps_server, "\033[?25l\033[1;3H    6\033[1;3H\033[?25h" },
+		{ "coloured blanks, no bce", 3, "0123456789",
+		    "\033[1;3H\033[42m\033[5X\033[0m", &ech_only,
+		    "\033[?25l\033[1;3H\033[0;42m     \033[0m7\033[1;3H"
+		    "\033[?25h" },
+		{ "coloured row end, no bce", 3, "", "\033[42m\033[K\033[0m",
+		    &ech_only, "\033[0;42m          \r\n\033[1;1H\033[0m" },
+		{ "default blanks, no bce", 3, "0123456789", "\033[1;3H\033[5X",
+		    &ech_only, "\033[?25l\033[1;3H\033[5X\033[1;8H7\033[1;3H"
+		    "\033[?25h" },
+		{ "default row end, no bce", 3, "0123456789",
+		    "\033[1;6H\033[K\033[1;1H", &ech_only,
+		    "\033[?25l\b\b\b\b\033[K\r\033[?25h" },
+		{ "four rows down", 6, "", "\033[5;1H", &caps_server,
+		    "\n\n\n\n" },
+		{ "five rows down", 6, "", "\033[6;1H", &caps_server,
+		    "\033[6;1H" },
+		{ "four columns left", 3, "\033[1;7H", "\033[1;3H",
+		    &caps_server, "\b\b\b\b" },
+		{ "five columns left", 3, "\033[1;8H", "\033[1;3H",
+		    &caps_server, "\033[1;3H" },
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(cases); i++) {
+		expect_diff(cases[i].what, 10, cases[i].h, cases[i].old,
+		    cases[i].new, cases[i].caps, cases[i].want);
+	}
+}
+
 /* Every cell of row y is blank with background bg, and the row is whole. */
 static int
 row_is_blank(const struct fb *fb, int y, uint32_t bg)
@@ -1471,6 +1552,7 @@ main(void)
 	test_convergence();
 	test_narrow_over_wide();
 	test_wide_at_wrap();
+	test_render_limits();
 	test_pool();
 	return TEST_DONE();
 }

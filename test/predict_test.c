@@ -1631,6 +1631,155 @@ stress(int upstream)
 	sim_free(&s);
 }
 
+/*
+ * A confirmed guess hands the server's renditions on to the rest of the row
+ * (prediction.md §5): the host echoes a in red, so the guessed b after it
+ * turns red too, although it was guessed in the default rendition of the
+ * cell before.
+ */
+static void
+test_rest_takes_renditions(void)
+{
+	struct sim s;
+	const struct fb_cell *c;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_script(&s, "si 40\nhost $\\s\ntime 10\nkey a\n"
+	    "time 20\nkey b\ntime 100\nhost \\e[31ma\nack 1\n"
+	    "show 1") == 0);
+	CHECK(s.nshow == 1);
+	check_show("renditions", 0, s.show[0], "$ ab@0,4");
+	c = fb_cell(&s.drawn, 0, 3);
+	CHECK(c->len == 1 && c->c[0] == 'b');
+	CHECK(c->r.fg == 31);
+	sim_free(&s);
+}
+
+/* One script on a fresh 12x3 engine; the shows are compared with want. */
+static void
+judged(const char *name, const char *script, const char *want, struct sim *s)
+{
+	if (sim_init(s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_script(s, script) == 0);
+	CHECK(s->nshow >= 1);
+	if (s->nshow >= 1) {
+		check_show(name, s->nshow - 1, s->show[s->nshow - 1], want);
+	}
+}
+
+/*
+ * Judging (prediction.md §5), a rule a case: keys the server has are not
+ * kept for a replay; in experimental mode a wrong guess goes alone; a wrong
+ * cursor guess resets everything, so the next key is tentative again; a
+ * guess of the text already there earns no credit.
+ */
+static void
+test_judging(void)
+{
+	struct sim s;
+
+	judged("acked keys", "si 250\nhost $\\s\ntime 10\nkey a\ntime 20\n"
+	    "key b\ntime 30\nkey c\ntime 300\nhost ab\nack 2\nshow 1",
+	    "$ abc{4}@0,5", &s);
+	CHECK(s.p.nkeys == 1);
+	sim_free(&s);
+	judged("experimental wrong", "pref experimental\nsi 20\nhost $\\s\n"
+	    "time 10\nkey a\ntime 20\nkey b\ntime 30\nkey c\ntime 100\n"
+	    "host aX\nack 2\nshow 1", "$ aXc@0,5", &s);
+	sim_free(&s);
+	judged("wrong cursor", "si 100\nhost $\\s\ntime 10\nkey a\ntime 200\n"
+	    "host a\nack 1\ntime 210\nkey b\ntime 400\nhost b\\e[1;10H\n"
+	    "ack 2\ntime 410\nkey c\nshow 1", "$ ab@0,9", &s);
+	sim_free(&s);
+	judged("no credit", "si 100\nhost $\\sabc\\e[1;3H\ntime 10\nkey a\n"
+	    "time 200\nhost a\nack 1\nshow 1", "$ abc@0,3", &s);
+	CHECK(s.p.confirmed_epoch == 0);
+	sim_free(&s);
+}
+
+/*
+ * prediction.md §6: both triggers have hysteresis. Flagging goes on above 80
+ * ms and off only at 50 ms or less; the SRTT trigger goes on above 30 ms and
+ * off at 20 ms or less, and not while a guess is still being judged.
+ */
+static void
+test_triggers(void)
+{
+	struct sim s;
+	static const struct {
+		const char *line;
+		int flagging, srtt;
+	} steps[] = {
+		{ "si 100", 1, 1 }, { "si 60", 1, 1 }, { "si 50", 0, 1 },
+		{ "si 25", 0, 1 }, { "key a", 0, 1 }, { "si 20", 0, 1 },
+		{ "ack 1", 0, 1 }, { "si 20", 0, 0 },
+	};
+	char line[32];
+	size_t i;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_line(&s, strcpy(line, "host $\\s")) == 0);
+	for (i = 0; i < LEN(steps); i++) {
+		s.now += 10;
+		CHECK(sim_line(&s, strcpy(line, steps[i].line)) == 0);
+		sim_draw(&s);
+		if (s.p.flagging != steps[i].flagging ||
+		    s.p.srtt_trigger != steps[i].srtt) {
+			fprintf(stderr, "triggers after \"%s\": flagging %d "
+			    "srtt %d\n", steps[i].line, s.p.flagging,
+			    s.p.srtt_trigger);
+		}
+		CHECK(s.p.flagging == steps[i].flagging);
+		CHECK(s.p.srtt_trigger == steps[i].srtt);
+	}
+	sim_free(&s);
+}
+
+/*
+ * prediction.md §5: a confirmation within 250 ms of its key repairs a
+ * glitch, at most one per 150 ms; a slower one repairs nothing.
+ */
+static void
+test_glitch_repair(void)
+{
+	struct sim s;
+	static const struct {
+		const char *script;
+		unsigned glitch;
+	} steps[] = {
+		{ "time 0\nkey a\ntime 300\nshow 1", 10 },
+		{ "host a\nack 1\nshow 1", 10 },
+		{ "time 400\nkey b\ntime 450\nhost b\nack 2\nshow 1", 9 },
+		{ "time 460\nkey c\ntime 500\nhost c\nack 3\nshow 1", 9 },
+		{ "time 610\nkey d\ntime 650\nhost d\nack 4\nshow 1", 8 },
+	};
+	size_t i;
+
+	if (sim_init(&s, 12, 3) == -1) {
+		CHECK(0);
+		return;
+	}
+	CHECK(sim_script(&s, "si 100\nhost $\\s") == 0);
+	for (i = 0; i < LEN(steps); i++) {
+		CHECK(sim_script(&s, steps[i].script) == 0);
+		if (s.p.glitch_trigger != steps[i].glitch) {
+			fprintf(stderr, "glitch step %zu: %u, want %u\n", i,
+			    s.p.glitch_trigger, steps[i].glitch);
+		}
+		CHECK(s.p.glitch_trigger == steps[i].glitch);
+	}
+	sim_free(&s);
+}
+
 static void
 test_stress(void)
 {
@@ -1652,6 +1801,10 @@ main(void)
 	test_bar_texts();
 	test_bar_drawing();
 	test_title();
+	test_rest_takes_renditions();
+	test_judging();
+	test_triggers();
+	test_glitch_repair();
 	test_stress();
 	return TEST_DONE();
 }
