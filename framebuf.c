@@ -7,13 +7,15 @@
  * frame has exactly w cells; the cursor is always inside the screen; bytes of
  * a cell past its length are zero, so cells compare with memcmp.
  *
- * fb_diff follows terminal.md section 9 (the renderer of upstream Mosh
+ * fb_diff follows terminal.md §9 (the renderer of upstream Mosh
  * 1.4.0) byte for byte in the common cases, except where upstream leaves the
- * receiver with a different screen (section 9.5 and D23 of section 14.2):
+ * receiver with a different screen (§9.5 and D23 of §14.2):
  * the cursor is marked unknown whenever it sits past the last column, and
  * the cell after a wide character is drawn when the receiver would otherwise
  * hold something else there. The output stays within the vocabulary of
- * section 9.6, which is what both ends' emulators understand.
+ * §9.6, which is what both ends' emulators understand.
+ *
+ * Section numbers (§) refer to doc/terminal.md unless another doc is named.
  */
 #include <stdio.h>
 
@@ -316,7 +318,7 @@ row_equal(const struct fb_row *a, const struct fb_row *b, int w)
 	    memcmp(a->cells, b->cells, (size_t)w * sizeof(struct fb_cell)) == 0;
 }
 
-/* The modes upstream compares (terminal.md section 1). */
+/* The modes upstream compares (terminal.md §1). */
 #define CMP_MODES (FB_M_CURSOR | FB_M_REVERSE | FB_M_PASTE | FB_M_FOCUS | \
 	FB_M_ALTSCROLL)
 
@@ -345,7 +347,7 @@ fb_equal(const struct fb *a, const struct fb *b)
 }
 
 /*
- * The rows *rowsp, oh of ow cells, made h rows of w as terminal.md section 8
+ * The rows *rowsp, oh of ow cells, made h rows of w as terminal.md §8
  * says: top rows kept and cut or padded with cells blank in background bg;
  * new rows take gens from *gen. 0, or -1 (out of memory) with nothing
  * changed.
@@ -493,7 +495,7 @@ fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh)
 	    fb->w, fb->h);
 }
 
-/* ---- the renderer (terminal.md section 9) ---- */
+/* ---- the renderer (terminal.md §9) ---- */
 
 /*
  * The renderer: where it writes, and what the receiving terminal is
@@ -588,7 +590,7 @@ put_color(struct render *s, uint32_t v, int base)
 	}
 }
 
-/* terminal.md 6.2: one complete SGR that starts with a reset. */
+/* terminal.md §6.2: one complete SGR that starts with a reset. */
 static void
 put_sgr(struct render *s, const struct fb_rend *r)
 {
@@ -672,7 +674,7 @@ cell_width(const struct fb_cell *c)
 /*
  * The receiver's cursor moved n columns right by printing. Past the last
  * column it waits to wrap, and a relative move from there would be off by
- * one (section 9.5), so the position counts as unknown.
+ * one (§9.5), so the position counts as unknown.
  */
 static void
 advance(struct render *s, int n)
@@ -975,7 +977,7 @@ same_row(const struct fb_row *a, const struct fb_row *b, int w)
 }
 
 /*
- * terminal.md 9.3: if the new top row is an old row further down, scroll the
+ * terminal.md §9.3: if the new top row is an old row further down, scroll the
  * receiver with a line feed at the bottom of a temporary region. Returns the
  * number of rows at the top that are then right.
  */

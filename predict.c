@@ -16,6 +16,8 @@
  *  - every cell prediction belongs to a row slot whose row is >= 0, and
  *    every column index is < cw == w (the cells are reset on a new width);
  *  - the cursor list is never longer than PRED_MAX_CURSORS.
+ *
+ * Section numbers (§) refer to doc/prediction.md unless another doc is named.
  */
 #include <limits.h>
 #include <stdio.h>

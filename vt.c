@@ -26,6 +26,8 @@
  * written a row at a time, C0 controls and plain CSI sequences dispatched
  * directly, and output that will scroll off the screen before the end of
  * the read skipped without being drawn (ff_skip).
+ *
+ * Section numbers (§) refer to doc/terminal.md unless another doc is named.
  */
 #include "mosh.h"
 

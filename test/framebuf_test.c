@@ -1,9 +1,9 @@
 /*
  * framebuf_test.c: the screen model and the renderer.
  *
- * 1. Model: copy-on-write sharing, generations, resize (terminal.md 8),
- *    equality (terminal.md 1), clipboard.
- * 2. The renderer examples of terminal.md 14.2, read from
+ * 1. Model: copy-on-write sharing, generations, resize (terminal.md §8),
+ *    equality (terminal.md §1), clipboard.
+ * 2. The renderer examples of terminal.md §14.2, read from
  *    test/cases/rcases.py: exact bytes for D1-D21 and D24, convergence for
  *    D22 and D23 (where upstream's receiver ends with a different screen).
  * 3. Convergence: for random pairs of frames, feeding fb_diff(old, new)
@@ -61,7 +61,7 @@ put_utf8(char *out, size_t *n, uint32_t cp)
 	}
 }
 
-/* Print form of a cell (terminal.md 4.2), for comparing and dumping. */
+/* Print form of a cell (terminal.md §4.2), for comparing and dumping. */
 static size_t
 print_form(const struct fb_cell *c, char *out)
 {
@@ -237,7 +237,7 @@ shows(const struct fb *srv, const struct fb *cli, char *why, size_t whylen)
 }
 
 /*
- * Is p[0..n) within the renderer's vocabulary (terminal.md 9.6)? Printable
+ * Is p[0..n) within the renderer's vocabulary (terminal.md §9.6)? Printable
  * text, BEL BS LF CR, CSI with digits and ';' ending in H, 2J, X, K, r, m,
  * and private modes ending in h or l, OSC 0/1/2/52;c; ending in BEL.
  */
@@ -330,7 +330,7 @@ test_model(void)
 	CHECK(a.rows[2]->refs == 1 && fb_cell(&a, 2, 0)->r.bg == 0);
 	fb_free(&b);
 
-	/* Equality: compared and not compared fields (terminal.md 1). */
+	/* Equality: compared and not compared fields (terminal.md §1). */
 	CHECK(fb_copy(&b, &a) == 0);
 	b.top = 1;
 	b.modes &= ~FB_M_AUTOWRAP;
@@ -435,7 +435,7 @@ test_resize(void)
 	fb_free(&a);
 }
 
-/* ---- 2. the renderer examples of terminal.md 14.2 ---- */
+/* ---- 2. the renderer examples of terminal.md §14.2 ---- */
 
 struct rcase {
 	char id[8];
@@ -478,7 +478,7 @@ parse_rcase(const char *line, struct rcase *rc)
 }
 
 /*
- * Expected output: upstream's bytes (terminal.md 14.2), except D22 and D23
+ * Expected output: upstream's bytes (terminal.md §14.2), except D22 and D23
  * where upstream's receiver diverges; there these are our bytes, which
  * converge (checked below as for every case).
  */
@@ -1382,7 +1382,7 @@ expect_diff(const char *what, int w, int h, const char *old,
 }
 
 /*
- * The limits of terminal.md 9.1 and 9.4, each from both sides: ECH only
+ * The limits of terminal.md §9.1 and 9.4, each from both sides: ECH only
  * for more than four blanks; erasing (EL, ECH) only where the receiver
  * erases in the run's rendition, that is with bce or in the default
  * rendition; line feeds for fewer than five rows down, backspaces for fewer

@@ -8,7 +8,7 @@
  * followed by two bytes giving a new size. After every record A's new frame
  * is rendered against its previous one and fed to B, which has only ever
  * seen renderer output. Aborts when a cursor leaves the screen, when the
- * renderer writes anything outside the vocabulary of terminal.md 9.6, or
+ * renderer writes anything outside the vocabulary of terminal.md §9.6, or
  * when B does not show what A holds (allowing only the differences the
  * renderer documents). A third emulator S gets A's input in slow mode (the
  * state machine alone, no fast paths) and must end up exactly like A.
@@ -253,7 +253,7 @@ csi_len(const uint8_t *p, size_t n)
 	return i + 1;
 }
 
-/* terminal.md 9.6: what a renderer may write. */
+/* terminal.md §9.6: what a renderer may write. */
 static void
 check_vocabulary(const uint8_t *p, size_t n)
 {

@@ -7,6 +7,8 @@
  * machine alone (random text fed whole, byte by byte and in chunks; edge
  * cases split at every point), and the row pool under long scrolls with
  * snapshots alive.
+ *
+ * Section numbers (§) refer to doc/terminal.md unless another doc is named.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -1082,7 +1084,7 @@ test_cases(void)
 			    expect[i].id, CASES_PY, used[i]);
 		}
 	}
-	printf("terminal.md 14.1: %d of %d cases pass\n", pass, n);
+	printf("terminal.md §14.1: %d of %d cases pass\n", pass, n);
 	CHECK(n == NCASES && LEN(expect) == NCASES);
 	for (i = 0; i < LEN(extra); i++) {
 		CHECK(run_case(&extra[i]));
