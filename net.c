@@ -427,26 +427,40 @@ addr_text(const struct net_addr *a, char *host, size_t hl, char *serv,
 	}
 }
 
+/*
+ * One port of a -p value: s up to the end or to a stop character (':' for
+ * the low port). strtol as upstream uses it on glibc: blanks and a sign
+ * are accepted, an empty string is port 0. Only ERANGE counts: musl also
+ * sets EINVAL when there are no digits, glibc does not. 0 with *v, or -1
+ * with upstream's message naming the port as invalid and ranged do.
+ */
+static int
+port_word(const char *s, char stop, const char *invalid, const char *ranged,
+    long *v, char **end, char *err, size_t errlen)
+{
+	errno = 0;
+	*v = strtol(s, end, 10);
+	if (errno == ERANGE || (**end != '\0' && **end != stop)) {
+		snprintf(err, errlen, "Invalid %s port number (%s)", invalid, s);
+		return -1;
+	}
+	if (*v < 0 || *v > 65535) {
+		snprintf(err, errlen,
+		    "%s port number %ld outside valid range [0..65535]",
+		    ranged, *v);
+		return -1;
+	}
+	return 0;
+}
+
 int
 net_parse_ports(const char *s, int *low, int *high, char *err,
     size_t errlen)
 {
-	const char *hs;
 	char *end;
 	long v;
 
-	/* strtol as upstream uses it on glibc: blanks and a sign are
-	 * accepted, an empty string is port 0. Only ERANGE counts: musl
-	 * also sets EINVAL when there are no digits, glibc does not. */
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno == ERANGE || (*end != '\0' && *end != ':')) {
-		snprintf(err, errlen, "Invalid (low) port number (%s)", s);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		snprintf(err, errlen,
-		    "(Low) port number %ld outside valid range [0..65535]", v);
+	if (port_word(s, ':', "(low)", "(Low)", &v, &end, err, errlen)) {
 		return -1;
 	}
 	*low = (int)v;
@@ -454,16 +468,8 @@ net_parse_ports(const char *s, int *low, int *high, char *err,
 		*high = *low;
 		return 0;
 	}
-	hs = end + 1;
-	errno = 0;
-	v = strtol(hs, &end, 10);
-	if (errno == ERANGE || *end != '\0') {
-		snprintf(err, errlen, "Invalid high port number (%s)", hs);
-		return -1;
-	}
-	if (v < 0 || v > 65535) {
-		snprintf(err, errlen,
-		    "High port number %ld outside valid range [0..65535]", v);
+	if (port_word(end + 1, '\0', "high", "High", &v, &end, err,
+	    errlen)) {
 		return -1;
 	}
 	*high = (int)v;
