@@ -1513,6 +1513,10 @@ boot_main(int argc, char **argv)
 	} else {
 		b.self[n] = '\0';
 	}
+	/* Our client would refuse this locale: say so before ssh runs. */
+	if (b.client == NULL && locale_for_client() == -1) {
+		exit(1);
+	}
 	boot_colors(&b);
 	if (b.local) {
 		st = boot_local(&b);

@@ -439,6 +439,32 @@ locale_for_child(char **lvars, size_t nl)
 	exit(1);
 }
 
+/*
+ * The client's side of the rule: it writes UTF-8 to its terminal, and a
+ * terminal that speaks an 8-bit charset reads the continuation bytes
+ * 0x80-0x9f as C1 controls (0xc3 0x9b is CSI there). The locale is the
+ * only word we have on what the terminal speaks, so the client runs only
+ * when the effective LC_CTYPE names UTF-8. Unset, "C" and "POSIX" are
+ * refused too, as upstream does: nothing says such a terminal would show
+ * UTF-8, and plain ASCII output cannot be promised. 0, or -1 after
+ * upstream's message.
+ */
+int
+locale_for_client(void)
+{
+	char var[256], cs[64];
+	const char *name;
+
+	if (locale_kind(locale_ctype(&name)) == LOC_UTF8) {
+		return 0;
+	}
+	locale_describe(var, sizeof var, cs, sizeof cs);
+	fprintf(stderr, "mosh-client needs a UTF-8 native locale to run.\n\n"
+	    "Unfortunately, the client's environment (%s) specifies\n"
+	    "the character set \"%s\".\n\n", var, cs);
+	return -1;
+}
+
 /* ==== terminfo: a minimal reader of compiled entries ==== */
 
 /*

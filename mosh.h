@@ -1420,10 +1420,13 @@ void print_version(FILE *f, const char *role);
  * locale_ctype). locale_kind: LOC_* of a locale name. locale_for_child
  * applies the rule to our environment with the -l NAME=VALUE settings;
  * it prints upstream's message and exits 1 when no UTF-8 locale results.
+ * locale_for_client: 0 if the client may write UTF-8 here (the effective
+ * LC_CTYPE names it), else -1 after upstream's client message.
  */
 enum { LOC_ASCII, LOC_UTF8, LOC_LEGACY };
 int locale_kind(const char *v);
 void locale_for_child(char **lvars, size_t nl);
+int locale_for_client(void);
 
 /*
  * The few terminfo capabilities the client needs, read from the compiled
