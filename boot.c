@@ -487,6 +487,82 @@ bad:
 /* ---- names and addresses ---- */
 
 /*
+ * The host operand reaches ssh's command line and its ProxyCommand's %h,
+ * which ssh hands to a shell: only what a host name, an IPv4 or IPv6
+ * literal (with a %zone, in brackets or not) and a user@ part can hold is
+ * let through, whatever the --ssh program would make of the rest. 0, or
+ * -1 for a leading '-' (an option to ssh) or any other byte.
+ */
+int
+boot_host_ok(const char *host)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789.-_:%[]@";
+
+	if (host[0] == '\0' || host[0] == '-') {
+		return -1;
+	}
+	return host[strspn(host, ok)] == '\0' ? 0 : -1;
+}
+
+/*
+ * The len bytes of s with what a terminal would act on made visible, as
+ * ssh shows a banner: C0 controls, DEL, the C1 controls U+0080-U+009F and
+ * bytes that are not UTF-8 become \ooo (ESC is \033); tab and valid UTF-8
+ * text stay as they are. out holds at most cap - 1 bytes and a NUL (4 *
+ * len + 1 always suffice); what does not fit is cut at a whole sequence.
+ * Returns the length written.
+ */
+size_t
+boot_visible(char *out, size_t cap, const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + len;
+	size_t o = 0, n, i;
+	uint32_t cp;
+
+	if (cap == 0) {
+		return 0;
+	}
+	while (p < end) {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		if (n > (size_t)(end - p)) {
+			n = 0;
+		}
+		cp = n == 1 ? *p : *p & (0x7f >> n);
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && ((cp < 0x20 && cp != '\t') || cp == 0x7f)) ||
+		    (n == 2 && cp < 0xa0) || (n == 3 && cp < 0x800) ||
+		    (n == 3 && cp >= 0xd800 && cp < 0xe000) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			n = 0;	/* control, C1, overlong or surrogate */
+		}
+		if (n == 0) {
+			if (o + 4 >= cap) {
+				break;
+			}
+			snprintf(out + o, cap - o, "\\%03o", *p++);
+			o += 4;
+			continue;
+		}
+		if (o + n >= cap) {
+			break;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
  * Addresses of host:port ordered by --family (protocol.md §11.3): inet and
  * inet6 filter, prefer-* put that family first, auto refuses a host with
  * both, all keeps the resolver's order. Returns the list or NULL after a
@@ -989,6 +1065,24 @@ boot_chomp(char *s)
 }
 
 /*
+ * Text the remote sent, made visible for our terminal (boot_visible) in a
+ * buffer of its own that the next call reuses; the \r a remote pty puts
+ * before the newline is dropped first.
+ */
+static const char *
+boot_vis(const char *s)
+{
+	static char vis[4 * BOOT_LINE_MAX + 1];
+	size_t n = strnlen(s, BOOT_LINE_MAX);
+
+	while (n > 0 && s[n - 1] == '\r') {
+		n--;
+	}
+	boot_visible(vis, sizeof vis, s, n);
+	return vis;
+}
+
+/*
  * One line of the server's output (protocol.md §11.4). Returns 1 when the
  * MOSH CONNECT line was read (stop reading), 0 to go on.
  */
@@ -1007,7 +1101,8 @@ boot_line(struct boot *b, char *line)
 		boot_chomp(line);
 		if (*p == '\0' || strpbrk(p, " \t") != NULL ||
 		    strlen(p) >= sizeof b->ip) {
-			fprintf(stderr, "Bad MOSH IP string: %s\n", line);
+			fprintf(stderr, "Bad MOSH IP string: %s\n",
+			    boot_vis(line));
 			exit(BOOT_DIE);
 		}
 		snprintf(b->ip, sizeof b->ip, "%s", p);
@@ -1026,8 +1121,8 @@ boot_line(struct boot *b, char *line)
 		}
 		if (!b->have_ip) {
 			fprintf(stderr, "%s: Using remote IP address %s from "
-			    "$SSH_CONNECTION for hostname %s\n", b->prog, w[2],
-			    b->ops[0]);
+			    "$SSH_CONNECTION for hostname %s\n", b->prog,
+			    boot_vis(w[2]), b->ops[0]);
 			snprintf(b->ip, sizeof b->ip, "%s", w[2]);
 			b->have_ip = 1;
 		}
@@ -1040,7 +1135,8 @@ boot_line(struct boot *b, char *line)
 		    strspn(p + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789/+") != 22 ||
 		    p[n + 23] != '\0') {
-			fprintf(stderr, "Bad MOSH CONNECT string: %s\n", line);
+			fprintf(stderr, "Bad MOSH CONNECT string: %s\n",
+			    boot_vis(line));
 			exit(BOOT_DIE);
 		}
 		memcpy(b->udp, p, n);
@@ -1054,7 +1150,7 @@ boot_line(struct boot *b, char *line)
 	if (b->port != NULL && strstr(line, "Bad UDP port") != NULL) {
 		b->bad_port_seen = 1;
 	}
-	printf("%s\n", line);
+	printf("%s\n", boot_vis(line));
 	fflush(stdout);
 	return 0;
 }
@@ -1069,7 +1165,7 @@ boot_read(struct boot *b, struct boot_run *r, int hide_not_found)
 	while ((line = (char *)boot_getline(r)) != NULL) {
 		if (hide_not_found && strstr(line, "mosh-server") != NULL &&
 		    strstr(line, "not found") != NULL) {
-			boot_log(b, "the server says: %s", line);
+			boot_log(b, "the server says: %s", boot_vis(line));
 			b->fallback = 1;
 			continue;
 		}
@@ -1245,7 +1341,7 @@ boot_install(struct boot *b)
 		boot_chomp(line);
 		if ((arg = str_after(line, "MOSH INSTALL HAVE ")) != NULL) {
 			boot_log(b, "the server has a copy (checked with %s)",
-			    arg);
+			    boot_vis(arg));
 			close(r.in);
 			r.in = -1;
 		} else if ((arg = str_after(line, "MOSH INSTALL SEND ")) !=
@@ -1253,7 +1349,7 @@ boot_install(struct boot *b)
 			fprintf(stderr, "%s: copying %s to the server's "
 			    "~/.cache/mosh\n", b->prog, self.name);
 			boot_log(b, "uploading %zu bytes (%s will check them)",
-			    self.len, arg);
+			    self.len, boot_vis(arg));
 			if (strcmp(arg, "size") == 0) {
 				boot_log(b, "the server has no sha256sum, "
 				    "shasum or openssl: only the size is "
@@ -1272,13 +1368,13 @@ boot_install(struct boot *b)
 			boot_reap(&r);
 			boot_die(b, "the server runs %s, but this mosh is "
 			    "built for %s %s: install mosh-server on it, or "
-			    "run a mosh built for it", arg, BOOT_OS,
+			    "run a mosh built for it", boot_vis(arg), BOOT_OS,
 			    BOOT_ARCH);
 		} else if ((arg = str_after(line, "MOSH INSTALL FAIL ")) !=
 		    NULL) {
 			boot_reap(&r);
 			boot_die(b, "could not install mosh on the server: %s",
-			    arg);
+			    boot_vis(arg));
 		} else if (boot_line(b, line)) {
 			break;
 		}
@@ -1483,6 +1579,7 @@ int
 boot_main(int argc, char **argv)
 {
 	struct boot b;
+	char line[4 * 256];
 	ssize_t n;
 	int st = 0;
 
@@ -1506,6 +1603,12 @@ boot_main(int argc, char **argv)
 		/* ssh would take it for an option. */
 		boot_die(&b, "a host name cannot start with '-' (%s)",
 		    b.ops[0]);
+	}
+	if (boot_host_ok(b.ops[0]) == -1) {
+		boot_visible(line, sizeof line, b.ops[0],
+		    strnlen(b.ops[0], sizeof line / 4 - 1));
+		boot_die(&b, "not a host name: %s (letters, digits and "
+		    ".-_:%%[]@ only)", line);
 	}
 	n = readlink("/proc/self/exe", b.self, sizeof b.self - 1);
 	if (n <= 0) {

@@ -1691,6 +1691,13 @@ struct boot_run {
 /* boot_find: the option of a name as Getopt::Long finds it (exact, "no"
  * form, unique prefix); NULL if unknown or ambiguous. */
 const struct boot_optdef *boot_find(const char *name, size_t n, int *neg);
+/* boot_host_ok: 0 if the host operand holds only host name, address and
+ * user@ characters, -1 otherwise (it would reach ssh's ProxyCommand). */
+int boot_host_ok(const char *host);
+/* boot_visible: len bytes of s into out (cap bytes with the NUL) with
+ * controls, C1 and non-UTF-8 as \ooo, as ssh shows a banner; the length
+ * written. */
+size_t boot_visible(char *out, size_t cap, const char *s, size_t len);
 /* Building the remote command line: sh quoting, and --server's words. */
 int boot_quote(struct buf *out, const char *s);
 void boot_add(const struct boot *b, struct buf *out, const char *s, int quote);

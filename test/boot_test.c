@@ -1,7 +1,8 @@
 /*
  * boot_test.c: the pure parts of the front end (boot.c) (option matching,
  * --ssh word splitting, shell quoting checked by a real sh, the server's
- * output lines, the server's command line) and the self-install script of
+ * output lines and how the remote's own lines are shown, the host name
+ * check, the server's command line) and the self-install script of
  * the remote side, run here by sh with a private HOME: upload, reuse,
  * repair, a foreign file, a wrong architecture; and the list of hosts
  * that needed it.
@@ -132,6 +133,98 @@ test_lines(void)
 	CHECK(strcmp(b.udp, "60001") == 0);
 	CHECK_MEM(b.key, strlen(b.key), "H8WS3SYf27OQTG+t/i9+VA", 22);
 	CHECK(l1[0] == '\0');		/* the key is wiped from the line */
+}
+
+/* What boot_line writes to stdout for one line of the remote's output. */
+static void
+line_shows(const char *line, char *out, size_t cap)
+{
+	struct boot b;
+	char copy[BOOT_LINE_MAX + 1];
+	FILE *f = tmpfile();
+	int saved = dup(STDOUT_FILENO);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (f == NULL || saved == -1) {
+		CHECK(0);
+		return;
+	}
+	memset(&b, 0, sizeof b);
+	b.prog = "mosh";
+	snprintf(copy, sizeof copy, "%s", line);
+	fflush(stdout);
+	dup2(fileno(f), STDOUT_FILENO);
+	boot_line(&b, copy);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * The remote's own lines (a banner, a motd, an error) reach our terminal
+ * with what it would act on made visible; UTF-8 text stays as it is.
+ */
+static void
+test_visible(void)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "plain text\r", "plain text\n" },
+		{ "\033[2J\033]0;owned\007x", "\\033[2J\\033]0;owned\\007x\n" },
+		{ "a\rb\bc\tz", "a\\015b\\010c\tz\n" },
+		{ "caf\xc3\xa9 \xe2\x94\x80 \xf0\x9f\x98\x80",
+		    "caf\xc3\xa9 \xe2\x94\x80 \xf0\x9f\x98\x80\n" },
+		/* C1 as UTF-8 (U+009B CSI), raw 8-bit CSI, DEL */
+		{ "\xc2\x9b""6n \x9b""6n \x7f", "\\302\\233""6n \\233""6n \\177\n" },
+		/* overlong ESC, a surrogate, a truncated sequence */
+		{ "\xc0\x9b \xed\xa0\x80 \xe2\x94",
+		    "\\300\\233 \\355\\240\\200 \\342\\224\n" },
+	};
+	char out[256];
+	size_t i;
+
+	for (i = 0; i < LEN(t); i++) {
+		line_shows(t[i].in, out, sizeof out);
+		CHECK(strcmp(out, t[i].out) == 0);
+		if (strcmp(out, t[i].out) != 0) {
+			fprintf(stderr, "case %zu: got \"%s\"\n", i, out);
+		}
+	}
+	/* Cut at a whole sequence, never past the buffer. */
+	CHECK(boot_visible(out, 6, "ab\033c", 4) == 2 &&
+	    strcmp(out, "ab") == 0);
+	CHECK(boot_visible(out, 7, "ab\033c", 4) == 6 &&
+	    strcmp(out, "ab\\033") == 0);
+	CHECK(boot_visible(out, 3, "a\xc3\xa9", 3) == 1);
+}
+
+/* The host operand reaches ssh's ProxyCommand: nothing a shell acts on. */
+static void
+test_host(void)
+{
+	static const char *const good[] = {
+		"host", "user@host.example.org", "10.0.0.1", "::1",
+		"[fe80::1%eth0]", "u_1@my-host", "fe80::1%25wlan0"
+	};
+	static const char *const bad[] = {
+		"", "-oProxyCommand=x", "a;id", "a b", "$(id)", "`id`",
+		"h'x", "h\"x", "a|b", "a&b", "h\nx", "h\033x", "a>b", "h\\x",
+		"caf\xc3\xa9", "a*b", "~u", "h\tx", "a/b", "a,b", "{a,b}"
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(good); i++) {
+		CHECK(boot_host_ok(good[i]) == 0);
+	}
+	for (i = 0; i < LEN(bad); i++) {
+		CHECK(boot_host_ok(bad[i]) == -1);
+	}
 }
 
 static void
@@ -372,6 +465,8 @@ main(void)
 	test_split();
 	test_quote();
 	test_lines();
+	test_visible();
+	test_host();
 	test_server_args();
 	test_script();
 	test_memo();

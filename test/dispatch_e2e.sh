@@ -227,6 +227,17 @@ has "front end: locale message" "$tmp/e" \
     "mosh-client needs a UTF-8 native locale to run."
 [ ! -e "$tmp/ssh-ran" ]
 expect "front end: no ssh under a refused locale" $? 0
+# A host operand with shell characters never reaches ssh's ProxyCommand %h.
+for h in 'h;touch x' 'h$(id)' 'a b' "h'x" "$(printf 'h\033]0;x\007')"; do
+	ours mosh --ssh="sh -c 'echo ran >$tmp/ssh-ran' x" "$h" \
+	    > "$tmp/o" 2> "$tmp/e"
+	expect "front end: host '$h' refused" $? 255
+	has "front end: host '$h' message" "$tmp/e" "mosh: not a host name: "
+	lines "front end: host '$h' one line" "$tmp/e" 1
+	[ ! -e "$tmp/ssh-ran" ]
+	expect "front end: host '$h': no ssh" $? 0
+done
+has "front end: host shown visibly" "$tmp/e" 'h\033]0;x\007'
 
 MOSH_KEY=tooshort ours mosh-client 127.0.0.1 60001 > "$tmp/o" 2> "$tmp/e"
 expect "bad key" $? 1
