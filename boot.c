@@ -972,6 +972,7 @@ boot_spawn(const struct boot *b, struct boot_run *r, char **argv,
 			close(pi[0]);
 		}
 		unsetenv("MOSH_PREDICTION_DISPLAY");
+		core_on(&b->core);
 		if (proxy) {
 			setenv("SHELL", "/bin/sh", 1);
 		}
@@ -1563,6 +1564,7 @@ boot_client(struct boot *b)
 		argv[2] = b->ip;
 		argv[3] = b->udp;
 		argv[4] = NULL;
+		core_on(&b->core);
 		execvp(b->client, argv);
 		boot_die(b, "Cannot exec %s: %s", b->client, strerror(errno));
 	}
@@ -1584,6 +1586,8 @@ boot_main(int argc, char **argv)
 	int st = 0;
 
 	memset(&b, 0, sizeof b);
+	/* The key arrives here before client_run: keep it from ptrace. */
+	core_off(&b.core);
 	b.prog = argv[0];
 	b.family = "prefer-inet";
 	b.remote_ip = "proxy";

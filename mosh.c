@@ -31,6 +31,7 @@
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -213,7 +214,13 @@ str_after(const char *s, const char *prefix)
 	return strncmp(s, prefix, n) == 0 ? (char *)s + n : NULL;
 }
 
-/* Core dumps off (they could hold the session key); *saved to restore. */
+/*
+ * Core dumps off, and the process not dumpable: then no other process of
+ * the same user may ptrace it or read its /proc/PID/mem and environ (the
+ * kernel hands those files to root), as ssh-agent does, since its memory
+ * holds the session key. *saved to restore the limit; core_on gives both
+ * back to a child before it execs.
+ */
 void
 core_off(struct rlimit *saved)
 {
@@ -225,6 +232,22 @@ core_off(struct rlimit *saved)
 	none.rlim_cur = 0;
 	none.rlim_max = saved->rlim_max;
 	setrlimit(RLIMIT_CORE, &none);
+#if defined(__linux__)
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+/*
+ * In a child about to exec: the limit core_off saved, and dumpable again
+ * (exec of a plain binary sets it anyway; this covers the time before).
+ */
+void
+core_on(const struct rlimit *saved)
+{
+	setrlimit(RLIMIT_CORE, saved);
+#if defined(__linux__)
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 }
 
 

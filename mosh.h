@@ -1395,8 +1395,10 @@ int write_str(int fd, const char *s);
 const char *base_name(const char *path);
 /* str_after: s past prefix if s starts with it, else NULL. */
 char *str_after(const char *s, const char *prefix);
-/* core_off: core dumps off (they could hold the key); *saved restores. */
+/* core_off: core dumps off and not dumpable, so the key can neither be
+ * dumped nor ptraced out; core_on(saved) in a child gives both back. */
 void core_off(struct rlimit *saved);
+void core_on(const struct rlimit *saved);
 
 /*
  * One step of getopt(3) over argv[1..argc-1]. Like glibc's default mode,
@@ -1672,6 +1674,7 @@ struct boot {
 	long colors;
 	char ip[256], udp[16], key[64];
 	int have_ip, have_connect, bad_port_seen, fallback;
+	struct rlimit core;		/* the limit our children get back */
 };
 
 struct boot_optdef {

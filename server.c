@@ -428,7 +428,7 @@ server_shell(struct server *s)
 		print_file("/etc/motd");
 	}
 	shell_wait_release();
-	setrlimit(RLIMIT_CORE, &s->core);
+	core_on(&s->core);
 	execvp(s->cmd.path, s->cmd.argv);
 	fprintf(stderr, "mosh-server: execvp: %s: %s\n", s->cmd.path,
 	    strerror(errno));
