@@ -11,7 +11,8 @@
 #   shell the server starts has the original limit back;
 #   the server, the client and the front end are not dumpable: run as
 #   nobody, nobody cannot read or ptrace them, but can its shell (root
-#   only).
+#   only); the server's test-only frame dump never writes through a
+#   symlink.
 # Then, when valgrind is there, memcheck on the static binary (definedness
 # and stack checks only: musl's malloc is linked in, so no heap checks):
 # usage and error paths of both roles, and a short session of the two
@@ -150,6 +151,20 @@ tmux_type c 'exit'
 tmux_keys c Enter
 check "client exits" tmux_wait_exit c 15
 check "server exits" wait_for "! kill -0 $SERVER_PID 2>/dev/null" 10
+
+# MOSH_SERVER_DUMP (test-only) writes a fresh file: a symlink planted at
+# its temporary name is replaced, never written through.
+echo keep >"$T/victim"
+ln -s "$T/victim" "$T/d.dump.tmp"
+SERVER_WRAP="env MOSH_SERVER_DUMP=$T/d.dump" server_start "$MOSH server" \
+    "exec sleep 60" || fail "dump: server starts"
+kill -USR2 "$SERVER_PID"
+check "dump: written" wait_for "[ -s '$T/d.dump' ]" 5
+check "dump: a file of its own" [ -f "$T/d.dump" ] && [ ! -L "$T/d.dump" ]
+check "dump: the planted link's target untouched" \
+    [ "$(cat "$T/victim")" = keep ]
+check "dump: what it wrote is the frame" grep -q '^size 80 24$' "$T/d.dump"
+kill "$SERVER_PID" 2>/dev/null
 
 # Not dumpable: another process of the same user can neither ptrace the
 # roles nor read their /proc/PID/mem or environ (the kernel gives those
