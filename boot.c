@@ -19,8 +19,10 @@
  *   MOSH INSTALL FAIL <why>      anything else that went wrong
  * then (HAVE, or SEND once the copy verified and was renamed into place)
  * execs the cached copy as `<file> server new ...`, whose MOSH CONNECT line
- * we read as usual. <tool> is sha256sum, shasum, openssl, or "size" when
- * none of them exists (then only the length is compared).
+ * we read as usual. <tool> is sha256sum, shasum, openssl, cksum, or
+ * "none" when none of them exists (then no cached copy is ever reused,
+ * and only the length of a fresh one is compared). The cache directory
+ * must belong to the user and be writable by nobody else.
  *
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
@@ -856,6 +858,35 @@ boot_hash(const uint8_t *p, size_t len, char hex[65])
 	hex[64] = '\0';
 }
 
+/* One byte into a POSIX cksum CRC (polynomial 0x04c11db7, MSB first). */
+static uint32_t
+boot_crc_byte(uint32_t crc, uint8_t b)
+{
+	int i;
+
+	crc ^= (uint32_t)b << 24;
+	for (i = 0; i < 8; i++) {
+		crc = crc & 0x80000000u ? crc << 1 ^ 0x04c11db7u : crc << 1;
+	}
+	return crc;
+}
+
+/* What POSIX cksum prints first for p: the CRC of the bytes and length. */
+uint32_t
+boot_cksum(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		crc = boot_crc_byte(crc, p[i]);
+	}
+	for (; len != 0; len >>= 8) {
+		crc = boot_crc_byte(crc, (uint8_t)(len & 0xff));
+	}
+	return ~crc;
+}
+
 static int
 boot_self_load(struct boot_self *s, char *err, size_t errlen)
 {
@@ -903,32 +934,43 @@ boot_self_load(struct boot_self *s, char *err, size_t errlen)
 }
 
 /*
- * The remote half of the self-install, run by `sh -c SCRIPT mosh HASH SIZE
- * NAME PATTERN server new ...`. One line (login shells such as csh dislike
- * newlines inside quotes), no single quotes (it is quoted whole) and no
- * backslashes (fish keeps them). It never writes over a file it did not
- * create: the temporary name is created with noclobber, and the final name
- * carries our hash, so whatever sits there and does not verify is a copy
- * of ours that went bad. Needs sh, uname, mkdir, cat, chmod, mv, rm, and
- * one of sha256sum, shasum, openssl (else wc, for the size).
+ * The remote half of the self-install, run by `sh -c SCRIPT mosh HASH CRC
+ * SIZE NAME PATTERN server new ...`. One line (login shells such as csh
+ * dislike newlines inside quotes), no single quotes (it is quoted whole)
+ * and no backslashes (fish keeps them). The cache directory must be a
+ * directory of the user's that nobody else may write (else it stops), so
+ * that between the check and the exec nobody else can replace the file.
+ * It never writes over a file it did not create: the temporary name is
+ * created with noclobber, and the final name carries our hash, so whatever
+ * sits there and does not verify is a copy of ours that went bad. A cached
+ * copy is reused only when its SHA-256 (sha256sum, shasum, openssl) or its
+ * POSIX cksum (CRC and length, boot_cksum) is ours; with none of those
+ * tools ("none") it is sent again every time and only its length is
+ * checked. Needs sh, uname, mkdir, ls, id, cat, chmod, mv, rm, wc.
  */
 const char boot_script[] =
-	"umask 077; h=$1; z=$2; n=$3; p=$4; shift 4; u=$(uname -sm); "
+	"umask 077; h=$1; c=$2; z=$3; n=$4; p=$5; shift 5; u=$(uname -sm); "
 	"case $u in $p) ;; *) echo \"MOSH INSTALL ARCH $u\"; exit 1;; esac; "
 	"d=${XDG_CACHE_HOME:-$HOME/.cache}/mosh; f=$d/$n; t=$d/.$n.$$; "
-	"ck() { m=size; "
+	"ck() { m=none; o=; "
 	"if command -v sha256sum >/dev/null 2>&1; then m=sha256sum; "
 	"o=$(sha256sum <\"$1\"); "
 	"elif command -v shasum >/dev/null 2>&1; then m=shasum; "
 	"o=$(shasum -a 256 <\"$1\"); "
 	"elif command -v openssl >/dev/null 2>&1; then m=openssl; "
 	"o=$(openssl dgst -sha256 <\"$1\"); "
-	"else o=$(wc -c <\"$1\"); fi; "
-	"for w in $o; do if [ \"$w\" = \"$h\" ] || "
-	"{ [ $m = size ] && [ \"$w\" = \"$z\" ]; }; then return 0; fi; "
+	"elif command -v cksum >/dev/null 2>&1; then m=cksum; "
+	"[ \"$(cksum <\"$1\")\" = \"$c $z\" ]; return; "
+	"else [ \"$2\" = new ] && [ $(wc -c <\"$1\") = \"$z\" ]; return; fi; "
+	"for w in $o; do if [ \"$w\" = \"$h\" ]; then return 0; fi; "
 	"done; return 1; }; "
+	"own() { set -- $(ls -ldn \"$1\" 2>/dev/null); case $1 in "
+	"d????w*|d???????w*) return 1;; d*) ;; *) return 1;; esac; "
+	"[ \"$3\" = \"$(id -u)\" ]; }; "
 	"mkdir -p \"$d\" || { echo \"MOSH INSTALL FAIL cannot create $d\"; "
 	"exit 1; }; "
+	"if ! own \"$d\"; then echo \"MOSH INSTALL FAIL $d is not a "
+	"directory of this user that only it can write\"; exit 1; fi; "
 	"if [ -f \"$f\" ] && [ -x \"$f\" ] && ck \"$f\"; then "
 	"echo \"MOSH INSTALL HAVE $m\"; else "
 	"if [ -e \"$f\" ] && [ ! -f \"$f\" ]; then "
@@ -938,7 +980,7 @@ const char boot_script[] =
 	"ck /dev/null; echo \"MOSH INSTALL SEND $m\"; "
 	"if ! cat >>\"$t\"; then rm -f \"$t\"; "
 	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; "
-	"if ! ck \"$t\"; then rm -f \"$t\"; "
+	"if ! ck \"$t\" new; then rm -f \"$t\"; "
 	"echo \"MOSH INSTALL FAIL the copy in $t did not verify ($m)\"; "
 	"exit 1; fi; "
 	"if ! { chmod 700 \"$t\" && mv -f \"$t\" \"$f\"; }; then rm -f \"$t\"; "
@@ -1298,7 +1340,7 @@ static int
 boot_install(struct boot *b)
 {
 	static char store[8192], proxy[PATH_MAX + 128], target[512];
-	char *argv[BOOT_ARGS_MAX], err[256], size[32], *line, *arg;
+	char *argv[BOOT_ARGS_MAX], err[256], size[32], crc[16], *line, *arg;
 	struct boot_self self;
 	struct buf cmd;
 	struct boot_run r;
@@ -1313,6 +1355,8 @@ boot_install(struct boot *b)
 		boot_die(b, "%s", err);
 	}
 	snprintf(size, sizeof size, "%zu", self.len);
+	snprintf(crc, sizeof crc, "%lu",
+	    (unsigned long)boot_cksum(self.p, self.len));
 	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
 	    target, sizeof target, 1);
 	memset(&cmd, 0, sizeof cmd);
@@ -1322,6 +1366,7 @@ boot_install(struct boot *b)
 	boot_add(b, &cmd, boot_script, 1);
 	boot_add(b, &cmd, "mosh", 1);
 	boot_add(b, &cmd, self.hex, 1);
+	boot_add(b, &cmd, crc, 1);
 	boot_add(b, &cmd, size, 1);
 	boot_add(b, &cmd, self.name, 1);
 	boot_add(b, &cmd, BOOT_OS " " BOOT_ARCH, 1);
@@ -1351,10 +1396,11 @@ boot_install(struct boot *b)
 			    "~/.cache/mosh\n", b->prog, self.name);
 			boot_log(b, "uploading %zu bytes (%s will check them)",
 			    self.len, boot_vis(arg));
-			if (strcmp(arg, "size") == 0) {
+			if (strcmp(arg, "none") == 0) {
 				boot_log(b, "the server has no sha256sum, "
-				    "shasum or openssl: only the size is "
-				    "compared");
+				    "shasum, openssl or cksum: the copy is "
+				    "sent every time, and only its size is "
+				    "checked");
 			}
 			if (r.in == -1 ||
 			    write_all(r.in, self.p, self.len) == -1) {

@@ -1707,10 +1707,12 @@ void boot_add(const struct boot *b, struct buf *out, const char *s, int quote);
 int boot_split(const char *s, char *store, size_t cap, char **words, int max);
 void boot_server_args(const struct boot *b, struct buf *out, const char *ip);
 /* boot_script: the remote half of the self-install (`sh -c boot_script
- * mosh HASH SIZE NAME PATTERN server new ...`; its rules are in boot.c). */
+ * mosh HASH CRC SIZE NAME PATTERN server new ...`; its rules in boot.c). */
 extern const char boot_script[];
 /* boot_hash: SHA-256 in lower-case hex, as sha256sum prints it. */
 void boot_hash(const uint8_t *p, size_t len, char hex[65]);
+/* boot_cksum: the CRC POSIX cksum prints for p (bytes, then the length). */
+uint32_t boot_cksum(const uint8_t *p, size_t len);
 /* Running ssh (or the local server) and reading its output a line a time. */
 void boot_spawn(const struct boot *b, struct boot_run *r, char **argv,
     const char *shell_cmd, int want_in, int proxy);

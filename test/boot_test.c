@@ -281,9 +281,9 @@ run_script(const char *payload, const char *send, const char *pattern,
 {
 	struct boot b;
 	struct boot_run r;
-	char hex[65], size[32], name[96];
+	char hex[65], crc[16], size[32], name[96];
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)boot_script,
-		(char *)"mosh", hex, size, name, (char *)pattern,
+		(char *)"mosh", hex, crc, size, name, (char *)pattern,
 		(char *)"server", (char *)"new", NULL };
 	const char *line;
 	size_t used = 0;
@@ -292,6 +292,8 @@ run_script(const char *payload, const char *send, const char *pattern,
 	b.prog = "boot_test";
 	boot_hash((const uint8_t *)payload, strlen(payload), hex);
 	snprintf(size, sizeof size, "%zu", strlen(payload));
+	snprintf(crc, sizeof crc, "%lu", (unsigned long)boot_cksum(
+	    (const uint8_t *)payload, strlen(payload)));
 	snprintf(name, sizeof name, "mosh-test-%.16s", hex);
 	first[0] = rest[0] = '\0';
 	boot_spawn(&b, &r, argv, NULL, 1, 0);
@@ -346,6 +348,74 @@ count_files(const char *dir)
 }
 
 static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, 0700);
+}
+
+/*
+ * PATH with only the tools the script needs (cksum too if with_cksum):
+ * a server without sha256sum, shasum and openssl.
+ */
+static char saved_path[4096], tools[300];
+
+static void
+without_sha(int with_cksum)
+{
+	static const char *const need[] = {
+		"sh", "uname", "mkdir", "ls", "id", "cat", "chmod", "mv", "rm",
+		"wc", "cksum"
+	};
+	char cmd[800];
+	size_t i;
+
+	setenv("PATH", saved_path, 1);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'; mkdir '%s'", tools, tools);
+	CHECK(system(cmd) == 0);
+	for (i = 0; i < LEN(need) - (with_cksum ? 0 : 1); i++) {
+		snprintf(cmd, sizeof cmd, "ln -s \"$(command -v %s)\" '%s/%s'",
+		    need[i], tools, need[i]);
+		CHECK(system(cmd) == 0);
+	}
+	setenv("PATH", tools, 1);
+}
+
+/* boot_cksum is what POSIX cksum prints. */
+static void
+test_cksum(void)
+{
+	static const char *const texts[] = {
+		"", "a", "123456789", "#!/bin/sh\necho hi\n"
+	};
+	char cmd[128], out[64], want[64];
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < LEN(texts); i++) {
+		snprintf(cmd, sizeof cmd, "printf '%%s' '%s' | cksum",
+		    texts[i]);
+		out[0] = '\0';
+		if ((f = popen(cmd, "r")) != NULL) {
+			if (fgets(out, sizeof out, f) == NULL) {
+				out[0] = '\0';
+			}
+			pclose(f);
+		}
+		snprintf(want, sizeof want, "%lu %zu\n", (unsigned long)
+		    boot_cksum((const uint8_t *)texts[i], strlen(texts[i])),
+		    strlen(texts[i]));
+		CHECK(strcmp(out, want) == 0);
+	}
+	CHECK(boot_cksum((const uint8_t *)"123456789", 9) == 930766865u);
+}
+
+static void
 test_script(void)
 {
 	static const char bin[] = "#!/bin/sh\necho \"RAN $*\"\n";
@@ -366,6 +436,8 @@ test_script(void)
 	}
 	setenv("HOME", home, 1);
 	unsetenv("XDG_CACHE_HOME");
+	snprintf(saved_path, sizeof saved_path, "%s", getenv("PATH"));
+	snprintf(tools, sizeof tools, "%s/bin", home);
 	boot_hash((const uint8_t *)bin, strlen(bin), hex);
 	snprintf(dir, sizeof dir, "%s/.cache/mosh", home);
 	snprintf(path, sizeof path, "%s/mosh-test-%.16s", dir, hex);
@@ -418,6 +490,60 @@ test_script(void)
 	CHECK(strstr(first, "is not a regular file") != NULL && st != 0);
 	rmdir(path);
 
+	/* A cache directory others may write, or not the user's: refused. */
+	chmod(dir, 0770);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(first, "MOSH INSTALL FAIL") != NULL &&
+	    strstr(first, "only it can write") != NULL && st != 0);
+	CHECK(strstr(rest, "RAN") == NULL);
+	chmod(dir, 0702);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(first, "only it can write") != NULL && st != 0);
+	chmod(dir, 0700);
+	if (getuid() == 0 && chown(dir, 65534, 65534) == 0) {
+		st = run_script(bin, bin, pattern, first, sizeof first, rest,
+		    sizeof rest);
+		CHECK(strstr(first, "only it can write") != NULL && st != 0);
+		CHECK(chown(dir, 0, 0) == 0);
+	}
+	CHECK(count_files(dir) == 0);
+
+	/* Without a SHA-256 tool: POSIX cksum decides, never the size. */
+	without_sha(1);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strcmp(first, "MOSH INSTALL SEND cksum") == 0 && st == 0);
+	CHECK(file_is(path, bin));
+	st = run_script(bin, "", pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strcmp(first, "MOSH INSTALL HAVE cksum") == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	/* Same size, other bytes: not reused. */
+	write_file(path, "#!/bin/sh\necho \"EVL $*\"\n");
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strcmp(first, "MOSH INSTALL SEND cksum") == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	/* No checksum tool at all: sent again every time. */
+	without_sha(0);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strcmp(first, "MOSH INSTALL SEND none") == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	write_file(path, "#!/bin/sh\necho \"EVL $*\"\n");
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strcmp(first, "MOSH INSTALL SEND none") == 0);
+	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	/* ... and a short transfer still fails on its length. */
+	st = run_script(bin, "#!/bin/sh\n", pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(rest, "did not verify (none)") != NULL && st != 0);
+	setenv("PATH", saved_path, 1);
+	unlink(path);
+
 	/* Another system: said, and nothing written. */
 	st = run_script(bin, bin, "Plan9 mips", first, sizeof first, rest,
 	    sizeof rest);
@@ -468,6 +594,7 @@ main(void)
 	test_visible();
 	test_host();
 	test_server_args();
+	test_cksum();
 	test_script();
 	test_memo();
 	return TEST_DONE();
