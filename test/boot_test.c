@@ -314,6 +314,21 @@ run_script(const char *payload, const char *send, const char *pattern,
 	return boot_reap(&r);
 }
 
+/* 1 if a run said "MOSH INSTALL <said>" and then ran the copy. */
+static int
+script_runs(const char *payload, const char *send, const char *pattern,
+    const char *said)
+{
+	char first[256], rest[1024], want[64];
+	int st;
+
+	st = run_script(payload, send, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	snprintf(want, sizeof want, "MOSH INSTALL %s", said);
+	return st == 0 && strcmp(first, want) == 0 &&
+	    strcmp(rest, "RAN server new\n") == 0;
+}
+
 static int
 file_is(const char *path, const char *want)
 {
@@ -512,31 +527,17 @@ test_script(void)
 
 	/* Without a SHA-256 tool: POSIX cksum decides, never the size. */
 	without_sha(1);
-	st = run_script(bin, bin, pattern, first, sizeof first, rest,
-	    sizeof rest);
-	CHECK(strcmp(first, "MOSH INSTALL SEND cksum") == 0 && st == 0);
+	CHECK(script_runs(bin, bin, pattern, "SEND cksum"));
 	CHECK(file_is(path, bin));
-	st = run_script(bin, "", pattern, first, sizeof first, rest,
-	    sizeof rest);
-	CHECK(strcmp(first, "MOSH INSTALL HAVE cksum") == 0);
-	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	CHECK(script_runs(bin, "", pattern, "HAVE cksum"));
 	/* Same size, other bytes: not reused. */
 	write_file(path, "#!/bin/sh\necho \"EVL $*\"\n");
-	st = run_script(bin, bin, pattern, first, sizeof first, rest,
-	    sizeof rest);
-	CHECK(strcmp(first, "MOSH INSTALL SEND cksum") == 0);
-	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	CHECK(script_runs(bin, bin, pattern, "SEND cksum"));
 	/* No checksum tool at all: sent again every time. */
 	without_sha(0);
-	st = run_script(bin, bin, pattern, first, sizeof first, rest,
-	    sizeof rest);
-	CHECK(strcmp(first, "MOSH INSTALL SEND none") == 0);
-	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	CHECK(script_runs(bin, bin, pattern, "SEND none"));
 	write_file(path, "#!/bin/sh\necho \"EVL $*\"\n");
-	st = run_script(bin, bin, pattern, first, sizeof first, rest,
-	    sizeof rest);
-	CHECK(strcmp(first, "MOSH INSTALL SEND none") == 0);
-	CHECK(strcmp(rest, "RAN server new\n") == 0 && st == 0);
+	CHECK(script_runs(bin, bin, pattern, "SEND none"));
 	/* ... and a short transfer still fails on its length. */
 	st = run_script(bin, "#!/bin/sh\n", pattern, first, sizeof first, rest,
 	    sizeof rest);
