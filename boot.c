@@ -19,8 +19,10 @@
  *   MOSH INSTALL FAIL <why>      anything else that went wrong
  * then (HAVE, or SEND once the copy verified and was renamed into place)
  * execs the cached copy as `<file> server new ...`, whose MOSH CONNECT line
- * we read as usual. <tool> is sha256sum, shasum, openssl, or "size" when
- * none of them exists (then only the length is compared).
+ * we read as usual. <tool> is sha256sum, shasum, openssl, cksum, or
+ * "none" when none of them exists (then no cached copy is ever reused,
+ * and only the length of a fresh one is compared). The cache directory
+ * must belong to the user and be writable by nobody else.
  *
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
@@ -487,6 +489,82 @@ bad:
 /* ---- names and addresses ---- */
 
 /*
+ * The host operand reaches ssh's command line and its ProxyCommand's %h,
+ * which ssh hands to a shell: only what a host name, an IPv4 or IPv6
+ * literal (with a %zone, in brackets or not) and a user@ part can hold is
+ * let through, whatever the --ssh program would make of the rest. 0, or
+ * -1 for a leading '-' (an option to ssh) or any other byte.
+ */
+int
+boot_host_ok(const char *host)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789.-_:%[]@";
+
+	if (host[0] == '\0' || host[0] == '-') {
+		return -1;
+	}
+	return host[strspn(host, ok)] == '\0' ? 0 : -1;
+}
+
+/*
+ * The len bytes of s with what a terminal would act on made visible, as
+ * ssh shows a banner: C0 controls, DEL, the C1 controls U+0080-U+009F and
+ * bytes that are not UTF-8 become \ooo (ESC is \033); tab and valid UTF-8
+ * text stay as they are. out holds at most cap - 1 bytes and a NUL (4 *
+ * len + 1 always suffice); what does not fit is cut at a whole sequence.
+ * Returns the length written.
+ */
+size_t
+boot_visible(char *out, size_t cap, const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + len;
+	size_t o = 0, n, i;
+	uint32_t cp;
+
+	if (cap == 0) {
+		return 0;
+	}
+	while (p < end) {
+		n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+		if (n > (size_t)(end - p)) {
+			n = 0;
+		}
+		cp = n == 1 ? *p : *p & (0x7f >> n);
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && ((cp < 0x20 && cp != '\t') || cp == 0x7f)) ||
+		    (n == 2 && cp < 0xa0) || (n == 3 && cp < 0x800) ||
+		    (n == 3 && cp >= 0xd800 && cp < 0xe000) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			n = 0;	/* control, C1, overlong or surrogate */
+		}
+		if (n == 0) {
+			if (o + 4 >= cap) {
+				break;
+			}
+			snprintf(out + o, cap - o, "\\%03o", *p++);
+			o += 4;
+			continue;
+		}
+		if (o + n >= cap) {
+			break;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
  * Addresses of host:port ordered by --family (protocol.md §11.3): inet and
  * inet6 filter, prefer-* put that family first, auto refuses a host with
  * both, all keeps the resolver's order. Returns the list or NULL after a
@@ -780,6 +858,35 @@ boot_hash(const uint8_t *p, size_t len, char hex[65])
 	hex[64] = '\0';
 }
 
+/* One byte into a POSIX cksum CRC (polynomial 0x04c11db7, MSB first). */
+static uint32_t
+boot_crc_byte(uint32_t crc, uint8_t b)
+{
+	int i;
+
+	crc ^= (uint32_t)b << 24;
+	for (i = 0; i < 8; i++) {
+		crc = crc & 0x80000000u ? crc << 1 ^ 0x04c11db7u : crc << 1;
+	}
+	return crc;
+}
+
+/* What POSIX cksum prints first for p: the CRC of the bytes and length. */
+uint32_t
+boot_cksum(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		crc = boot_crc_byte(crc, p[i]);
+	}
+	for (; len != 0; len >>= 8) {
+		crc = boot_crc_byte(crc, (uint8_t)(len & 0xff));
+	}
+	return ~crc;
+}
+
 static int
 boot_self_load(struct boot_self *s, char *err, size_t errlen)
 {
@@ -827,32 +934,43 @@ boot_self_load(struct boot_self *s, char *err, size_t errlen)
 }
 
 /*
- * The remote half of the self-install, run by `sh -c SCRIPT mosh HASH SIZE
- * NAME PATTERN server new ...`. One line (login shells such as csh dislike
- * newlines inside quotes), no single quotes (it is quoted whole) and no
- * backslashes (fish keeps them). It never writes over a file it did not
- * create: the temporary name is created with noclobber, and the final name
- * carries our hash, so whatever sits there and does not verify is a copy
- * of ours that went bad. Needs sh, uname, mkdir, cat, chmod, mv, rm, and
- * one of sha256sum, shasum, openssl (else wc, for the size).
+ * The remote half of the self-install, run by `sh -c SCRIPT mosh HASH CRC
+ * SIZE NAME PATTERN server new ...`. One line (login shells such as csh
+ * dislike newlines inside quotes), no single quotes (it is quoted whole)
+ * and no backslashes (fish keeps them). The cache directory must be a
+ * directory of the user's that nobody else may write (else it stops), so
+ * that between the check and the exec nobody else can replace the file.
+ * It never writes over a file it did not create: the temporary name is
+ * created with noclobber, and the final name carries our hash, so whatever
+ * sits there and does not verify is a copy of ours that went bad. A cached
+ * copy is reused only when its SHA-256 (sha256sum, shasum, openssl) or its
+ * POSIX cksum (CRC and length, boot_cksum) is ours; with none of those
+ * tools ("none") it is sent again every time and only its length is
+ * checked. Needs sh, uname, mkdir, ls, id, cat, chmod, mv, rm, wc.
  */
 const char boot_script[] =
-	"umask 077; h=$1; z=$2; n=$3; p=$4; shift 4; u=$(uname -sm); "
+	"umask 077; h=$1; c=$2; z=$3; n=$4; p=$5; shift 5; u=$(uname -sm); "
 	"case $u in $p) ;; *) echo \"MOSH INSTALL ARCH $u\"; exit 1;; esac; "
 	"d=${XDG_CACHE_HOME:-$HOME/.cache}/mosh; f=$d/$n; t=$d/.$n.$$; "
-	"ck() { m=size; "
+	"ck() { m=none; o=; "
 	"if command -v sha256sum >/dev/null 2>&1; then m=sha256sum; "
 	"o=$(sha256sum <\"$1\"); "
 	"elif command -v shasum >/dev/null 2>&1; then m=shasum; "
 	"o=$(shasum -a 256 <\"$1\"); "
 	"elif command -v openssl >/dev/null 2>&1; then m=openssl; "
 	"o=$(openssl dgst -sha256 <\"$1\"); "
-	"else o=$(wc -c <\"$1\"); fi; "
-	"for w in $o; do if [ \"$w\" = \"$h\" ] || "
-	"{ [ $m = size ] && [ \"$w\" = \"$z\" ]; }; then return 0; fi; "
+	"elif command -v cksum >/dev/null 2>&1; then m=cksum; "
+	"[ \"$(cksum <\"$1\")\" = \"$c $z\" ]; return; "
+	"else [ \"$2\" = new ] && [ $(wc -c <\"$1\") = \"$z\" ]; return; fi; "
+	"for w in $o; do if [ \"$w\" = \"$h\" ]; then return 0; fi; "
 	"done; return 1; }; "
+	"own() { set -- $(ls -ldn \"$1\" 2>/dev/null); case $1 in "
+	"d????w*|d???????w*) return 1;; d*) ;; *) return 1;; esac; "
+	"[ \"$3\" = \"$(id -u)\" ]; }; "
 	"mkdir -p \"$d\" || { echo \"MOSH INSTALL FAIL cannot create $d\"; "
 	"exit 1; }; "
+	"if ! own \"$d\"; then echo \"MOSH INSTALL FAIL $d is not a "
+	"directory of this user that only it can write\"; exit 1; fi; "
 	"if [ -f \"$f\" ] && [ -x \"$f\" ] && ck \"$f\"; then "
 	"echo \"MOSH INSTALL HAVE $m\"; else "
 	"if [ -e \"$f\" ] && [ ! -f \"$f\" ]; then "
@@ -862,7 +980,7 @@ const char boot_script[] =
 	"ck /dev/null; echo \"MOSH INSTALL SEND $m\"; "
 	"if ! cat >>\"$t\"; then rm -f \"$t\"; "
 	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; "
-	"if ! ck \"$t\"; then rm -f \"$t\"; "
+	"if ! ck \"$t\" new; then rm -f \"$t\"; "
 	"echo \"MOSH INSTALL FAIL the copy in $t did not verify ($m)\"; "
 	"exit 1; fi; "
 	"if ! { chmod 700 \"$t\" && mv -f \"$t\" \"$f\"; }; then rm -f \"$t\"; "
@@ -896,6 +1014,7 @@ boot_spawn(const struct boot *b, struct boot_run *r, char **argv,
 			close(pi[0]);
 		}
 		unsetenv("MOSH_PREDICTION_DISPLAY");
+		core_on(&b->core);
 		if (proxy) {
 			setenv("SHELL", "/bin/sh", 1);
 		}
@@ -989,6 +1108,24 @@ boot_chomp(char *s)
 }
 
 /*
+ * Text the remote sent, made visible for our terminal (boot_visible) in a
+ * buffer of its own that the next call reuses; the \r a remote pty puts
+ * before the newline is dropped first.
+ */
+static const char *
+boot_vis(const char *s)
+{
+	static char vis[4 * BOOT_LINE_MAX + 1];
+	size_t n = strnlen(s, BOOT_LINE_MAX);
+
+	while (n > 0 && s[n - 1] == '\r') {
+		n--;
+	}
+	boot_visible(vis, sizeof vis, s, n);
+	return vis;
+}
+
+/*
  * One line of the server's output (protocol.md §11.4). Returns 1 when the
  * MOSH CONNECT line was read (stop reading), 0 to go on.
  */
@@ -1007,7 +1144,8 @@ boot_line(struct boot *b, char *line)
 		boot_chomp(line);
 		if (*p == '\0' || strpbrk(p, " \t") != NULL ||
 		    strlen(p) >= sizeof b->ip) {
-			fprintf(stderr, "Bad MOSH IP string: %s\n", line);
+			fprintf(stderr, "Bad MOSH IP string: %s\n",
+			    boot_vis(line));
 			exit(BOOT_DIE);
 		}
 		snprintf(b->ip, sizeof b->ip, "%s", p);
@@ -1026,8 +1164,8 @@ boot_line(struct boot *b, char *line)
 		}
 		if (!b->have_ip) {
 			fprintf(stderr, "%s: Using remote IP address %s from "
-			    "$SSH_CONNECTION for hostname %s\n", b->prog, w[2],
-			    b->ops[0]);
+			    "$SSH_CONNECTION for hostname %s\n", b->prog,
+			    boot_vis(w[2]), b->ops[0]);
 			snprintf(b->ip, sizeof b->ip, "%s", w[2]);
 			b->have_ip = 1;
 		}
@@ -1040,7 +1178,8 @@ boot_line(struct boot *b, char *line)
 		    strspn(p + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789/+") != 22 ||
 		    p[n + 23] != '\0') {
-			fprintf(stderr, "Bad MOSH CONNECT string: %s\n", line);
+			fprintf(stderr, "Bad MOSH CONNECT string: %s\n",
+			    boot_vis(line));
 			exit(BOOT_DIE);
 		}
 		memcpy(b->udp, p, n);
@@ -1054,7 +1193,7 @@ boot_line(struct boot *b, char *line)
 	if (b->port != NULL && strstr(line, "Bad UDP port") != NULL) {
 		b->bad_port_seen = 1;
 	}
-	printf("%s\n", line);
+	printf("%s\n", boot_vis(line));
 	fflush(stdout);
 	return 0;
 }
@@ -1069,7 +1208,7 @@ boot_read(struct boot *b, struct boot_run *r, int hide_not_found)
 	while ((line = (char *)boot_getline(r)) != NULL) {
 		if (hide_not_found && strstr(line, "mosh-server") != NULL &&
 		    strstr(line, "not found") != NULL) {
-			boot_log(b, "the server says: %s", line);
+			boot_log(b, "the server says: %s", boot_vis(line));
 			b->fallback = 1;
 			continue;
 		}
@@ -1201,7 +1340,7 @@ static int
 boot_install(struct boot *b)
 {
 	static char store[8192], proxy[PATH_MAX + 128], target[512];
-	char *argv[BOOT_ARGS_MAX], err[256], size[32], *line, *arg;
+	char *argv[BOOT_ARGS_MAX], err[256], size[32], crc[16], *line, *arg;
 	struct boot_self self;
 	struct buf cmd;
 	struct boot_run r;
@@ -1216,6 +1355,8 @@ boot_install(struct boot *b)
 		boot_die(b, "%s", err);
 	}
 	snprintf(size, sizeof size, "%zu", self.len);
+	snprintf(crc, sizeof crc, "%lu",
+	    (unsigned long)boot_cksum(self.p, self.len));
 	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
 	    target, sizeof target, 1);
 	memset(&cmd, 0, sizeof cmd);
@@ -1225,6 +1366,7 @@ boot_install(struct boot *b)
 	boot_add(b, &cmd, boot_script, 1);
 	boot_add(b, &cmd, "mosh", 1);
 	boot_add(b, &cmd, self.hex, 1);
+	boot_add(b, &cmd, crc, 1);
 	boot_add(b, &cmd, size, 1);
 	boot_add(b, &cmd, self.name, 1);
 	boot_add(b, &cmd, BOOT_OS " " BOOT_ARCH, 1);
@@ -1245,7 +1387,7 @@ boot_install(struct boot *b)
 		boot_chomp(line);
 		if ((arg = str_after(line, "MOSH INSTALL HAVE ")) != NULL) {
 			boot_log(b, "the server has a copy (checked with %s)",
-			    arg);
+			    boot_vis(arg));
 			close(r.in);
 			r.in = -1;
 		} else if ((arg = str_after(line, "MOSH INSTALL SEND ")) !=
@@ -1253,11 +1395,12 @@ boot_install(struct boot *b)
 			fprintf(stderr, "%s: copying %s to the server's "
 			    "~/.cache/mosh\n", b->prog, self.name);
 			boot_log(b, "uploading %zu bytes (%s will check them)",
-			    self.len, arg);
-			if (strcmp(arg, "size") == 0) {
+			    self.len, boot_vis(arg));
+			if (strcmp(arg, "none") == 0) {
 				boot_log(b, "the server has no sha256sum, "
-				    "shasum or openssl: only the size is "
-				    "compared");
+				    "shasum, openssl or cksum: the copy is "
+				    "sent every time, and only its size is "
+				    "checked");
 			}
 			if (r.in == -1 ||
 			    write_all(r.in, self.p, self.len) == -1) {
@@ -1272,13 +1415,13 @@ boot_install(struct boot *b)
 			boot_reap(&r);
 			boot_die(b, "the server runs %s, but this mosh is "
 			    "built for %s %s: install mosh-server on it, or "
-			    "run a mosh built for it", arg, BOOT_OS,
+			    "run a mosh built for it", boot_vis(arg), BOOT_OS,
 			    BOOT_ARCH);
 		} else if ((arg = str_after(line, "MOSH INSTALL FAIL ")) !=
 		    NULL) {
 			boot_reap(&r);
 			boot_die(b, "could not install mosh on the server: %s",
-			    arg);
+			    boot_vis(arg));
 		} else if (boot_line(b, line)) {
 			break;
 		}
@@ -1467,6 +1610,7 @@ boot_client(struct boot *b)
 		argv[2] = b->ip;
 		argv[3] = b->udp;
 		argv[4] = NULL;
+		core_on(&b->core);
 		execvp(b->client, argv);
 		boot_die(b, "Cannot exec %s: %s", b->client, strerror(errno));
 	}
@@ -1483,10 +1627,13 @@ int
 boot_main(int argc, char **argv)
 {
 	struct boot b;
+	char line[4 * 256];
 	ssize_t n;
 	int st = 0;
 
 	memset(&b, 0, sizeof b);
+	/* The key arrives here before client_run: keep it from ptrace. */
+	core_off(&b.core);
 	b.prog = argv[0];
 	b.family = "prefer-inet";
 	b.remote_ip = "proxy";
@@ -1507,11 +1654,21 @@ boot_main(int argc, char **argv)
 		boot_die(&b, "a host name cannot start with '-' (%s)",
 		    b.ops[0]);
 	}
+	if (boot_host_ok(b.ops[0]) == -1) {
+		boot_visible(line, sizeof line, b.ops[0],
+		    strnlen(b.ops[0], sizeof line / 4 - 1));
+		boot_die(&b, "not a host name: %s (letters, digits and "
+		    ".-_:%%[]@ only)", line);
+	}
 	n = readlink("/proc/self/exe", b.self, sizeof b.self - 1);
 	if (n <= 0) {
 		snprintf(b.self, sizeof b.self, "%s", argv[0]);
 	} else {
 		b.self[n] = '\0';
+	}
+	/* Our client would refuse this locale: say so before ssh runs. */
+	if (b.client == NULL && locale_for_client() == -1) {
+		exit(1);
 	}
 	boot_colors(&b);
 	if (b.local) {

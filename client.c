@@ -797,6 +797,10 @@ client_run(const char *prog, int argc, char **argv, char *key)
 	c.key_in = key;
 	client_parse(argc, argv, &c);
 	client_env(&c, keytext, sizeof keytext);
+	if (locale_for_client() == -1) {
+		explicit_bzero(keytext, sizeof keytext);
+		exit(1);
+	}
 	/* Upstream checks the address and the key after entering raw mode. */
 	r = client_check_ip(&c) == -1 ? -1 : client_parse_key(&c, keytext);
 	explicit_bzero(keytext, sizeof keytext);

@@ -31,6 +31,7 @@
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -213,7 +214,13 @@ str_after(const char *s, const char *prefix)
 	return strncmp(s, prefix, n) == 0 ? (char *)s + n : NULL;
 }
 
-/* Core dumps off (they could hold the session key); *saved to restore. */
+/*
+ * Core dumps off, and the process not dumpable: then no other process of
+ * the same user may ptrace it or read its /proc/PID/mem and environ (the
+ * kernel hands those files to root), as ssh-agent does, since its memory
+ * holds the session key. *saved to restore the limit; core_on gives both
+ * back to a child before it execs.
+ */
 void
 core_off(struct rlimit *saved)
 {
@@ -225,6 +232,22 @@ core_off(struct rlimit *saved)
 	none.rlim_cur = 0;
 	none.rlim_max = saved->rlim_max;
 	setrlimit(RLIMIT_CORE, &none);
+#if defined(__linux__)
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+/*
+ * In a child about to exec: the limit core_off saved, and dumpable again
+ * (exec of a plain binary sets it anyway; this covers the time before).
+ */
+void
+core_on(const struct rlimit *saved)
+{
+	setrlimit(RLIMIT_CORE, saved);
+#if defined(__linux__)
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 }
 
 
@@ -437,6 +460,32 @@ locale_for_child(char **lvars, size_t nl)
 	    "The client-supplied environment (%s) specifies\n"
 	    "the character set \"%s\".\n\n", nvar, ncs, cvar, ccs);
 	exit(1);
+}
+
+/*
+ * The client's side of the rule: it writes UTF-8 to its terminal, and a
+ * terminal that speaks an 8-bit charset reads the continuation bytes
+ * 0x80-0x9f as C1 controls (0xc3 0x9b is CSI there). The locale is the
+ * only word we have on what the terminal speaks, so the client runs only
+ * when the effective LC_CTYPE names UTF-8. Unset, "C" and "POSIX" are
+ * refused too, as upstream does: nothing says such a terminal would show
+ * UTF-8, and plain ASCII output cannot be promised. 0, or -1 after
+ * upstream's message.
+ */
+int
+locale_for_client(void)
+{
+	char var[256], cs[64];
+	const char *name;
+
+	if (locale_kind(locale_ctype(&name)) == LOC_UTF8) {
+		return 0;
+	}
+	locale_describe(var, sizeof var, cs, sizeof cs);
+	fprintf(stderr, "mosh-client needs a UTF-8 native locale to run.\n\n"
+	    "Unfortunately, the client's environment (%s) specifies\n"
+	    "the character set \"%s\".\n\n", var, cs);
+	return -1;
 }
 
 /* ==== terminfo: a minimal reader of compiled entries ==== */

@@ -1533,8 +1533,10 @@ int write_str(int fd, const char *s);
 const char *base_name(const char *path);
 /* str_after: s past prefix if s starts with it, else NULL. */
 char *str_after(const char *s, const char *prefix);
-/* core_off: core dumps off (they could hold the key); *saved restores. */
+/* core_off: core dumps off and not dumpable, so the key can neither be
+ * dumped nor ptraced out; core_on(saved) in a child gives both back. */
 void core_off(struct rlimit *saved);
+void core_on(const struct rlimit *saved);
 
 /*
  * One step of getopt(3) over argv[1..argc-1]. Like glibc's default mode,
@@ -1558,10 +1560,13 @@ void print_version(FILE *f, const char *role);
  * locale_ctype). locale_kind: LOC_* of a locale name. locale_for_child
  * applies the rule to our environment with the -l NAME=VALUE settings;
  * it prints upstream's message and exits 1 when no UTF-8 locale results.
+ * locale_for_client: 0 if the client may write UTF-8 here (the effective
+ * LC_CTYPE names it), else -1 after upstream's client message.
  */
 enum { LOC_ASCII, LOC_UTF8, LOC_LEGACY };
 int locale_kind(const char *v);
 void locale_for_child(char **lvars, size_t nl);
+int locale_for_client(void);
 
 /*
  * The few terminfo capabilities the client needs, read from the compiled
@@ -1810,6 +1815,7 @@ struct boot {
 	long colors;
 	char ip[256], udp[16], key[64];
 	int have_ip, have_connect, bad_port_seen, fallback;
+	struct rlimit core;		/* the limit our children get back */
 };
 
 struct boot_optdef {
@@ -1829,16 +1835,25 @@ struct boot_run {
 /* boot_find: the option of a name as Getopt::Long finds it (exact, "no"
  * form, unique prefix); NULL if unknown or ambiguous. */
 const struct boot_optdef *boot_find(const char *name, size_t n, int *neg);
+/* boot_host_ok: 0 if the host operand holds only host name, address and
+ * user@ characters, -1 otherwise (it would reach ssh's ProxyCommand). */
+int boot_host_ok(const char *host);
+/* boot_visible: len bytes of s into out (cap bytes with the NUL) with
+ * controls, C1 and non-UTF-8 as \ooo, as ssh shows a banner; the length
+ * written. */
+size_t boot_visible(char *out, size_t cap, const char *s, size_t len);
 /* Building the remote command line: sh quoting, and --server's words. */
 int boot_quote(struct buf *out, const char *s);
 void boot_add(const struct boot *b, struct buf *out, const char *s, int quote);
 int boot_split(const char *s, char *store, size_t cap, char **words, int max);
 void boot_server_args(const struct boot *b, struct buf *out, const char *ip);
 /* boot_script: the remote half of the self-install (`sh -c boot_script
- * mosh HASH SIZE NAME PATTERN server new ...`; its rules are in boot.c). */
+ * mosh HASH CRC SIZE NAME PATTERN server new ...`; its rules in boot.c). */
 extern const char boot_script[];
 /* boot_hash: SHA-256 in lower-case hex, as sha256sum prints it. */
 void boot_hash(const uint8_t *p, size_t len, char hex[65]);
+/* boot_cksum: the CRC POSIX cksum prints for p (bytes, then the length). */
+uint32_t boot_cksum(const uint8_t *p, size_t len);
 /* Running ssh (or the local server) and reading its output a line a time. */
 void boot_spawn(const struct boot *b, struct boot_run *r, char **argv,
     const char *shell_cmd, int want_in, int proxy);

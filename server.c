@@ -428,7 +428,7 @@ server_shell(struct server *s)
 		print_file("/etc/motd");
 	}
 	shell_wait_release();
-	setrlimit(RLIMIT_CORE, &s->core);
+	core_on(&s->core);
 	execvp(s->cmd.path, s->cmd.argv);
 	fprintf(stderr, "mosh-server: execvp: %s: %s\n", s->cmd.path,
 	    strerror(errno));
@@ -781,7 +781,8 @@ server_write_pty(struct server *s, uint64_t now)
 
 /*
  * Test-only (MOSH_SERVER_DUMP=FILE, on SIGUSR2): the current frame as text,
- * written to FILE.tmp and renamed over FILE. Lines: "size W H", "cursor Y
+ * written to FILE.tmp (created afresh, mode 600, never through a symlink)
+ * and renamed over FILE. Lines: "size W H", "cursor Y
  * X", then for each row "row Y |TEXT|" (an empty cell is a space, a wide
  * character stands for its two cells), "hidden Y X |TEXT|" for a cell
  * that a wide character covers but that is not a blank in its background
@@ -798,10 +799,22 @@ server_dump(const struct server *s)
 	char tmp[PATH_MAX];
 	const struct fb_cell *c;
 	FILE *f;
-	int y, x, x0;
+	int y, x, x0, fd;
 
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", s->dump) >= (int)sizeof tmp ||
-	    (f = fopen(tmp, "w")) == NULL) {
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", s->dump) >= (int)sizeof tmp) {
+		return;
+	}
+	/* A fresh file of ours only: never through a link planted there. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	}
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1) {
+			close(fd);
+		}
 		return;
 	}
 	fprintf(f, "size %d %d\ncursor %d %d\n", fb->w, fb->h, fb->cy, fb->cx);

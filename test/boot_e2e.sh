@@ -12,8 +12,9 @@
 #       the port asked; with replies cut, -a shows typing and -n does not
 #   (e) upstream's Perl wrapper with ours as client and server; --local
 #   (f) self-install for a user whose PATH has no mosh-server and only sh,
-#       cat, mkdir, chmod, mv, rm, uname, wc, sha256sum: upload, reuse
-#       without upload, a corrupted copy replaced, size-only checking, a
+#       cat, mkdir, chmod, mv, rm, uname, wc, ls, id, sha256sum: upload,
+#       reuse without upload, a corrupted copy replaced, no checksum tool
+#       (sent every time), reuse checked by cksum, a
 #       remote mosh-server used unless --install, an architecture that
 #       cannot run us
 #   (g) errors: unknown host, ssh failure, no MOSH CONNECT, UDP blocked by
@@ -293,7 +294,7 @@ b_user=mosht$$
 chmod 711 "$T" "$T/ssh"
 chmod 644 "$T/ssh/authorized_keys"
 mkdir -p "$T/rbin" "$T/home"
-for b_t in sh cat mkdir chmod mv rm uname wc sha256sum; do
+for b_t in sh cat mkdir chmod mv rm uname wc ls id sha256sum; do
 	ln -s "$(command -v $b_t)" "$T/rbin/$b_t"
 done
 cat >"$T/shell" <<EOF
@@ -368,7 +369,7 @@ if [ -n "$b_user" ]; then
 	check "(f3) uploaded again" grep -q 'uploading' "$T/f3.fe"
 	check "(f3) the copy is good again" cmp -s "$MOSH" "$b_file"
 
-	# f4: no checksum tool: the size is compared, and -v says so.
+	# f4: no checksum tool: the copy is sent again, and -v says so.
 	rm -f "$T/rbin/sha256sum" "$b_file"
 	fe f4 -v --ssh="$SSH" "$b_user@127.0.0.1" -- sh
 	if check "(f4) session with size-only checking" wait_screen f4 '^\$' 15; then
@@ -376,9 +377,11 @@ if [ -n "$b_user" ]; then
 		tmux_keys f4 Enter
 	fi
 	ended f4 0 "(f4)"
-	check "(f4) -v says only the size is compared" \
-	    grep -q 'only the size is compared' "$T/f4.fe"
+	check "(f4) -v says the copy is sent every time" \
+	    grep -q 'the copy is sent every time' "$T/f4.fe"
 	check "(f4) the copy is good" cmp -s "$MOSH" "$b_file"
+	# With POSIX cksum, the copy is reused (f7 below).
+	ln -s "$(command -v cksum)" "$T/rbin/cksum"
 
 	# f6: with a mosh-server on its PATH, a host not remembered (the
 	# same server as "localhost") gets upstream's command line; f7:
@@ -400,8 +403,8 @@ if [ -n "$b_user" ]; then
 		tmux_keys f7 Enter
 	fi
 	ended f7 0 "(f7)"
-	check "(f7) --install ran our cached copy" \
-	    grep -q 'the server has a copy' "$T/f7.fe"
+	check "(f7) --install ran our cached copy, checked by cksum" \
+	    grep -q 'the server has a copy (checked with cksum)' "$T/f7.fe"
 	rm -f "$T/rbin/mosh-server"
 
 	# f5: a remote that cannot run this binary.

@@ -1,7 +1,8 @@
 /*
  * boot_test.c: the pure parts of the front end (boot.c) (option matching,
  * --ssh word splitting, shell quoting checked by a real sh, the server's
- * output lines, the server's command line) and the self-install script of
+ * output lines and how the remote's own lines are shown, the host name
+ * check, the server's command line) and the self-install script of
  * the remote side, run here by sh with a private HOME: upload, reuse,
  * repair, a foreign file, a wrong architecture; and the list of hosts
  * that needed it.
@@ -134,6 +135,98 @@ test_lines(void)
 	CHECK(l1[0] == '\0');		/* the key is wiped from the line */
 }
 
+/* What boot_line writes to stdout for one line of the remote's output. */
+static void
+line_shows(const char *line, char *out, size_t cap)
+{
+	struct boot b;
+	char copy[BOOT_LINE_MAX + 1];
+	FILE *f = tmpfile();
+	int saved = dup(STDOUT_FILENO);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (f == NULL || saved == -1) {
+		CHECK(0);
+		return;
+	}
+	memset(&b, 0, sizeof b);
+	b.prog = "mosh";
+	snprintf(copy, sizeof copy, "%s", line);
+	fflush(stdout);
+	dup2(fileno(f), STDOUT_FILENO);
+	boot_line(&b, copy);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * The remote's own lines (a banner, a motd, an error) reach our terminal
+ * with what it would act on made visible; UTF-8 text stays as it is.
+ */
+static void
+test_visible(void)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "plain text\r", "plain text\n" },
+		{ "\033[2J\033]0;owned\007x", "\\033[2J\\033]0;owned\\007x\n" },
+		{ "a\rb\bc\tz", "a\\015b\\010c\tz\n" },
+		{ "caf\xc3\xa9 \xe2\x94\x80 \xf0\x9f\x98\x80",
+		    "caf\xc3\xa9 \xe2\x94\x80 \xf0\x9f\x98\x80\n" },
+		/* C1 as UTF-8 (U+009B CSI), raw 8-bit CSI, DEL */
+		{ "\xc2\x9b""6n \x9b""6n \x7f", "\\302\\233""6n \\233""6n \\177\n" },
+		/* overlong ESC, a surrogate, a truncated sequence */
+		{ "\xc0\x9b \xed\xa0\x80 \xe2\x94",
+		    "\\300\\233 \\355\\240\\200 \\342\\224\n" },
+	};
+	char out[256];
+	size_t i;
+
+	for (i = 0; i < LEN(t); i++) {
+		line_shows(t[i].in, out, sizeof out);
+		CHECK(strcmp(out, t[i].out) == 0);
+		if (strcmp(out, t[i].out) != 0) {
+			fprintf(stderr, "case %zu: got \"%s\"\n", i, out);
+		}
+	}
+	/* Cut at a whole sequence, never past the buffer. */
+	CHECK(boot_visible(out, 6, "ab\033c", 4) == 2 &&
+	    strcmp(out, "ab") == 0);
+	CHECK(boot_visible(out, 7, "ab\033c", 4) == 6 &&
+	    strcmp(out, "ab\\033") == 0);
+	CHECK(boot_visible(out, 3, "a\xc3\xa9", 3) == 1);
+}
+
+/* The host operand reaches ssh's ProxyCommand: nothing a shell acts on. */
+static void
+test_host(void)
+{
+	static const char *const good[] = {
+		"host", "user@host.example.org", "10.0.0.1", "::1",
+		"[fe80::1%eth0]", "u_1@my-host", "fe80::1%25wlan0"
+	};
+	static const char *const bad[] = {
+		"", "-oProxyCommand=x", "a;id", "a b", "$(id)", "`id`",
+		"h'x", "h\"x", "a|b", "a&b", "h\nx", "h\033x", "a>b", "h\\x",
+		"caf\xc3\xa9", "a*b", "~u", "h\tx", "a/b", "a,b", "{a,b}"
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(good); i++) {
+		CHECK(boot_host_ok(good[i]) == 0);
+	}
+	for (i = 0; i < LEN(bad); i++) {
+		CHECK(boot_host_ok(bad[i]) == -1);
+	}
+}
+
 static void
 test_server_args(void)
 {
@@ -188,9 +281,9 @@ run_script(const char *payload, const char *send, const char *pattern,
 {
 	struct boot b;
 	struct boot_run r;
-	char hex[65], size[32], name[96];
+	char hex[65], crc[16], size[32], name[96];
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)boot_script,
-		(char *)"mosh", hex, size, name, (char *)pattern,
+		(char *)"mosh", hex, crc, size, name, (char *)pattern,
 		(char *)"server", (char *)"new", NULL };
 	const char *line;
 	size_t used = 0;
@@ -199,6 +292,8 @@ run_script(const char *payload, const char *send, const char *pattern,
 	b.prog = "boot_test";
 	boot_hash((const uint8_t *)payload, strlen(payload), hex);
 	snprintf(size, sizeof size, "%zu", strlen(payload));
+	snprintf(crc, sizeof crc, "%lu", (unsigned long)boot_cksum(
+	    (const uint8_t *)payload, strlen(payload)));
 	snprintf(name, sizeof name, "mosh-test-%.16s", hex);
 	first[0] = rest[0] = '\0';
 	boot_spawn(&b, &r, argv, NULL, 1, 0);
@@ -217,6 +312,21 @@ run_script(const char *payload, const char *send, const char *pattern,
 		}
 	}
 	return boot_reap(&r);
+}
+
+/* 1 if a run said "MOSH INSTALL <said>" and then ran the copy. */
+static int
+script_runs(const char *payload, const char *send, const char *pattern,
+    const char *said)
+{
+	char first[256], rest[1024], want[64];
+	int st;
+
+	st = run_script(payload, send, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	snprintf(want, sizeof want, "MOSH INSTALL %s", said);
+	return st == 0 && strcmp(first, want) == 0 &&
+	    strcmp(rest, "RAN server new\n") == 0;
 }
 
 static int
@@ -253,6 +363,74 @@ count_files(const char *dir)
 }
 
 static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, 0700);
+}
+
+/*
+ * PATH with only the tools the script needs (cksum too if with_cksum):
+ * a server without sha256sum, shasum and openssl.
+ */
+static char saved_path[4096], tools[300];
+
+static void
+without_sha(int with_cksum)
+{
+	static const char *const need[] = {
+		"sh", "uname", "mkdir", "ls", "id", "cat", "chmod", "mv", "rm",
+		"wc", "cksum"
+	};
+	char cmd[800];
+	size_t i;
+
+	setenv("PATH", saved_path, 1);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'; mkdir '%s'", tools, tools);
+	CHECK(system(cmd) == 0);
+	for (i = 0; i < LEN(need) - (with_cksum ? 0 : 1); i++) {
+		snprintf(cmd, sizeof cmd, "ln -s \"$(command -v %s)\" '%s/%s'",
+		    need[i], tools, need[i]);
+		CHECK(system(cmd) == 0);
+	}
+	setenv("PATH", tools, 1);
+}
+
+/* boot_cksum is what POSIX cksum prints. */
+static void
+test_cksum(void)
+{
+	static const char *const texts[] = {
+		"", "a", "123456789", "#!/bin/sh\necho hi\n"
+	};
+	char cmd[128], out[64], want[64];
+	FILE *f;
+	size_t i;
+
+	for (i = 0; i < LEN(texts); i++) {
+		snprintf(cmd, sizeof cmd, "printf '%%s' '%s' | cksum",
+		    texts[i]);
+		out[0] = '\0';
+		if ((f = popen(cmd, "r")) != NULL) {
+			if (fgets(out, sizeof out, f) == NULL) {
+				out[0] = '\0';
+			}
+			pclose(f);
+		}
+		snprintf(want, sizeof want, "%lu %zu\n", (unsigned long)
+		    boot_cksum((const uint8_t *)texts[i], strlen(texts[i])),
+		    strlen(texts[i]));
+		CHECK(strcmp(out, want) == 0);
+	}
+	CHECK(boot_cksum((const uint8_t *)"123456789", 9) == 930766865u);
+}
+
+static void
 test_script(void)
 {
 	static const char bin[] = "#!/bin/sh\necho \"RAN $*\"\n";
@@ -273,6 +451,8 @@ test_script(void)
 	}
 	setenv("HOME", home, 1);
 	unsetenv("XDG_CACHE_HOME");
+	snprintf(saved_path, sizeof saved_path, "%s", getenv("PATH"));
+	snprintf(tools, sizeof tools, "%s/bin", home);
 	boot_hash((const uint8_t *)bin, strlen(bin), hex);
 	snprintf(dir, sizeof dir, "%s/.cache/mosh", home);
 	snprintf(path, sizeof path, "%s/mosh-test-%.16s", dir, hex);
@@ -325,6 +505,46 @@ test_script(void)
 	CHECK(strstr(first, "is not a regular file") != NULL && st != 0);
 	rmdir(path);
 
+	/* A cache directory others may write, or not the user's: refused. */
+	chmod(dir, 0770);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(first, "MOSH INSTALL FAIL") != NULL &&
+	    strstr(first, "only it can write") != NULL && st != 0);
+	CHECK(strstr(rest, "RAN") == NULL);
+	chmod(dir, 0702);
+	st = run_script(bin, bin, pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(first, "only it can write") != NULL && st != 0);
+	chmod(dir, 0700);
+	if (getuid() == 0 && chown(dir, 65534, 65534) == 0) {
+		st = run_script(bin, bin, pattern, first, sizeof first, rest,
+		    sizeof rest);
+		CHECK(strstr(first, "only it can write") != NULL && st != 0);
+		CHECK(chown(dir, 0, 0) == 0);
+	}
+	CHECK(count_files(dir) == 0);
+
+	/* Without a SHA-256 tool: POSIX cksum decides, never the size. */
+	without_sha(1);
+	CHECK(script_runs(bin, bin, pattern, "SEND cksum"));
+	CHECK(file_is(path, bin));
+	CHECK(script_runs(bin, "", pattern, "HAVE cksum"));
+	/* Same size, other bytes: not reused. */
+	write_file(path, "#!/bin/sh\necho \"EVL $*\"\n");
+	CHECK(script_runs(bin, bin, pattern, "SEND cksum"));
+	/* No checksum tool at all: sent again every time. */
+	without_sha(0);
+	CHECK(script_runs(bin, bin, pattern, "SEND none"));
+	write_file(path, "#!/bin/sh\necho \"EVL $*\"\n");
+	CHECK(script_runs(bin, bin, pattern, "SEND none"));
+	/* ... and a short transfer still fails on its length. */
+	st = run_script(bin, "#!/bin/sh\n", pattern, first, sizeof first, rest,
+	    sizeof rest);
+	CHECK(strstr(rest, "did not verify (none)") != NULL && st != 0);
+	setenv("PATH", saved_path, 1);
+	unlink(path);
+
 	/* Another system: said, and nothing written. */
 	st = run_script(bin, bin, "Plan9 mips", first, sizeof first, rest,
 	    sizeof rest);
@@ -372,7 +592,10 @@ main(void)
 	test_split();
 	test_quote();
 	test_lines();
+	test_visible();
+	test_host();
 	test_server_args();
+	test_cksum();
 	test_script();
 	test_memo();
 	return TEST_DONE();

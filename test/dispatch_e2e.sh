@@ -12,6 +12,10 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 T() { timeout -k 2 10 "$@"; }
+# Our client runs only under a UTF-8 locale; C.UTF-8 is the one here.
+LANG=C.UTF-8
+LC_ALL=C.UTF-8
+export LANG LC_ALL
 
 ok() {
 	pass=$((pass + 1))
@@ -193,6 +197,47 @@ MOSH_KEY=x ours mosh-client example.com 60001 > "$tmp/o" 2> "$tmp/e"
 expect "client name, not address" $? 1
 has "client name: message" "$tmp/e" "Network exception: Bad IP address (example.com)"
 has "client name: exiting" "$tmp/o" "[mosh is exiting.]"
+
+# Not UTF-8 (a legacy charset, C, or nothing): the client refuses, as
+# upstream's does, before it touches the terminal; so does the front end,
+# before ssh runs.
+for l in en_US.ISO-8859-1 C POSIX ""; do
+	env -u LANG -u LC_CTYPE LC_ALL="$l" MOSH_KEY=x \
+	    PATH="$OURS:$PATH" timeout -k 2 10 mosh-client 127.0.0.1 60001 \
+	    > "$tmp/o" 2> "$tmp/e"
+	expect "client locale '$l' refused" $? 1
+	has "client locale '$l' message" "$tmp/e" \
+	    "mosh-client needs a UTF-8 native locale to run."
+	lines "client locale '$l': nothing on stdout" "$tmp/o" 0
+done
+has "client locale: the charset named" "$tmp/e" \
+    'the client'"'"'s environment ([no charset variables]) specifies'
+env -u LC_ALL -u LC_CTYPE LANG=en_US.ISO-8859-1 MOSH_KEY=x \
+    PATH="$OURS:$PATH" timeout -k 2 10 mosh-client 127.0.0.1 60001 > "$tmp/o" 2> "$tmp/e"
+printf '%s\n\n%s\n%s\n\n' \
+    'mosh-client needs a UTF-8 native locale to run.' \
+    'Unfortunately, the client'"'"'s environment (LANG=en_US.ISO-8859-1) specifies' \
+    'the character set "ISO-8859-1".' > "$tmp/want"
+same "client locale: upstream's text" "$tmp/e" "$tmp/want"
+env -u LANG -u LC_CTYPE LC_ALL=en_US.ISO-8859-1 PATH="$OURS:$PATH" \
+    timeout -k 2 10 mosh --ssh="sh -c 'echo ran >$tmp/ssh-ran' x" example.org \
+    > "$tmp/o" 2> "$tmp/e"
+expect "front end: locale refused" $? 1
+has "front end: locale message" "$tmp/e" \
+    "mosh-client needs a UTF-8 native locale to run."
+[ ! -e "$tmp/ssh-ran" ]
+expect "front end: no ssh under a refused locale" $? 0
+# A host operand with shell characters never reaches ssh's ProxyCommand %h.
+for h in 'h;touch x' 'h$(id)' 'a b' "h'x" "$(printf 'h\033]0;x\007')"; do
+	ours mosh --ssh="sh -c 'echo ran >$tmp/ssh-ran' x" "$h" \
+	    > "$tmp/o" 2> "$tmp/e"
+	expect "front end: host '$h' refused" $? 255
+	has "front end: host '$h' message" "$tmp/e" "mosh: not a host name: "
+	lines "front end: host '$h' one line" "$tmp/e" 1
+	[ ! -e "$tmp/ssh-ran" ]
+	expect "front end: host '$h': no ssh" $? 0
+done
+has "front end: host shown visibly" "$tmp/e" 'h\033]0;x\007'
 
 MOSH_KEY=tooshort ours mosh-client 127.0.0.1 60001 > "$tmp/o" 2> "$tmp/e"
 expect "bad key" $? 1

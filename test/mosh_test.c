@@ -158,6 +158,47 @@ test_locale(void)
 	unsetenv("LC_CTYPE");
 }
 
+/* The client writes UTF-8: it runs only where LC_CTYPE names UTF-8. */
+static void
+test_locale_client(void)
+{
+	static const struct {
+		const char *all, *ctype, *lang;
+		int r;
+	} t[] = {
+		{ NULL, NULL, "C.UTF-8", 0 },
+		{ "", "en_US.utf8", "C", 0 },
+		{ "de_DE.UTF-8@euro", "C", "POSIX", 0 },
+		{ NULL, NULL, NULL, -1 },		/* unset: refused */
+		{ "", "", "", -1 },
+		{ "C", NULL, "en_US.UTF-8", -1 },	/* LC_ALL decides */
+		{ NULL, "POSIX", "C.UTF-8", -1 },
+		{ "en_US.ISO-8859-1", NULL, NULL, -1 },
+		{ NULL, NULL, "en_US", -1 },
+		{ NULL, NULL, "C.UTF-16", -1 },
+	};
+	const char *names[3] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *v[3];
+	size_t i, j;
+
+	for (i = 0; i < LEN(t); i++) {
+		v[0] = t[i].all;
+		v[1] = t[i].ctype;
+		v[2] = t[i].lang;
+		for (j = 0; j < 3; j++) {
+			if (v[j] == NULL) {
+				unsetenv(names[j]);
+			} else {
+				setenv(names[j], v[j], 1);
+			}
+		}
+		CHECK(locale_for_client() == t[i].r);
+	}
+	unsetenv("LC_ALL");
+	unsetenv("LC_CTYPE");
+	unsetenv("LANG");
+}
+
 static void
 test_ports(void)
 {
@@ -728,6 +769,7 @@ main(void)
 	test_escape();
 	test_client_key();
 	test_locale();
+	test_locale_client();
 	test_ports();
 	test_opt();
 	test_env_seconds();

@@ -8,7 +8,11 @@
 #   the printable key is not left anywhere in the memory of the server or
 #   the client once the session runs (root only: /proc/PID/mem);
 #   core dumps are off in the server and the client (limit 0), and the
-#   shell the server starts has the original limit back.
+#   shell the server starts has the original limit back;
+#   the server, the client and the front end are not dumpable: run as
+#   nobody, nobody cannot read or ptrace them, but can its shell (root
+#   only); the server's test-only frame dump never writes through a
+#   symlink.
 # Then, when valgrind is there, memcheck on the static binary (definedness
 # and stack checks only: musl's malloc is linked in, so no heap checks):
 # usage and error paths of both roles, and a short session of the two
@@ -78,21 +82,33 @@ tmux_type c 'echo sec-$((6 * 7))'
 tmux_keys c Enter
 check "session usable" wait_screen c '^sec-42$' 10
 
-CPID=
-for p in /proc/[0-9]*; do
-	if [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = \
-	    "$MOSH client 127.0.0.1 $SERVER_PORT " ]; then
-		CPID=${p#/proc/}
-	fi
-done
-SHPID=
-for p in /proc/[0-9]*; do
-	t_st=$(sed 's/^.*) //' "$p/stat" 2>/dev/null)
-	set -- $t_st
-	if [ "${2:-}" = "$SERVER_PID" ]; then
-		SHPID=${p#/proc/}
-	fi
-done
+# pid_of CMDLINE: the process with that command line (words joined by
+# spaces); child_of PID: a child of that process.
+pid_of()
+{
+	t_pid=
+	for p in /proc/[0-9]*; do
+		if [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "$1 " ]; then
+			t_pid=${p#/proc/}
+		fi
+	done
+	echo "$t_pid"
+}
+child_of()
+{
+	t_pid=
+	t_parent=$1
+	for p in /proc/[0-9]*; do
+		t_st=$(sed 's/^.*) //' "$p/stat" 2>/dev/null)
+		set -- $t_st
+		if [ "${2:-}" = "$t_parent" ]; then
+			t_pid=${p#/proc/}
+		fi
+	done
+	echo "$t_pid"
+}
+CPID=$(pid_of "$MOSH client 127.0.0.1 $SERVER_PORT")
+SHPID=$(child_of "$SERVER_PID")
 [ -n "$CPID" ] || fail "client pid"
 [ -n "$SHPID" ] || fail "shell pid"
 
@@ -135,6 +151,58 @@ tmux_type c 'exit'
 tmux_keys c Enter
 check "client exits" tmux_wait_exit c 15
 check "server exits" wait_for "! kill -0 $SERVER_PID 2>/dev/null" 10
+
+# MOSH_SERVER_DUMP (test-only) writes a fresh file: a symlink planted at
+# its temporary name is replaced, never written through.
+echo keep >"$T/victim"
+ln -s "$T/victim" "$T/d.dump.tmp"
+SERVER_WRAP="env MOSH_SERVER_DUMP=$T/d.dump" server_start "$MOSH server" \
+    "exec sleep 60" || fail "dump: server starts"
+kill -USR2 "$SERVER_PID"
+check "dump: written" wait_for "[ -s '$T/d.dump' ]" 5
+check "dump: a file of its own" [ -f "$T/d.dump" ] && [ ! -L "$T/d.dump" ]
+check "dump: the planted link's target untouched" \
+    [ "$(cat "$T/victim")" = keep ]
+check "dump: what it wrote is the frame" grep -q '^size 80 24$' "$T/d.dump"
+kill "$SERVER_PID" 2>/dev/null
+
+# Not dumpable: another process of the same user can neither ptrace the
+# roles nor read their /proc/PID/mem or environ (the kernel gives those
+# files to root); the shell is dumpable again. That needs a second uid:
+# as root, the roles run as nobody, and nobody tries to read them.
+NB="setpriv --reuid=65534 --regid=65534 --clear-groups"
+readable()	# readable PID: nobody can read its environment
+{
+	$NB cat "/proc/$1/environ" >/dev/null 2>&1
+}
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    $NB "$MOSH" --version >/dev/null 2>&1; then
+	SERVER_WRAP=$NB server_start "$MOSH server" "exec sleep 60" ||
+		fail "nobody's server starts"
+	SHPID=$(child_of "$SERVER_PID")
+	CLIENT_WRAP=$NB client_start n 80 24 "$MOSH client" 127.0.0.1 \
+	    "$SERVER_PORT"
+	wait_for "[ -n \"\$(pid_of '$MOSH client 127.0.0.1 $SERVER_PORT')\" ]" 10
+	CPID=$(pid_of "$MOSH client 127.0.0.1 $SERVER_PORT")
+	$NB "$MOSH" --ssh="sh -c 'sleep 10'" example.org </dev/null \
+	    >/dev/null 2>&1 &
+	FPID=$!
+	track_pid "$FPID"
+	wait_for "[ -n \"\$(child_of $FPID)\" ]" 10
+	check "nobody's shell found" [ -n "$SHPID" ]
+	check "nobody's client found" [ -n "$CPID" ]
+	check "the test can read: nobody's shell is dumpable" readable "$SHPID"
+	check "nobody cannot read its server" eval "! readable $SERVER_PID"
+	check "nobody cannot read its client" eval "! readable $CPID"
+	check "nobody cannot read its front end (during ssh)" \
+	    eval "! readable $FPID"
+	check "nobody cannot ptrace its server" \
+	    eval "! $NB $PYTHON -c 'import ctypes, sys; sys.exit(ctypes.CDLL(None).ptrace(16, $SERVER_PID, 0, 0) != 0)'"
+	kill "$SERVER_PID" "$FPID" "$SHPID" 2>/dev/null
+	check "nobody's client exits" tmux_wait_exit n 20
+else
+	skip "dumpable checks need root and setpriv"
+fi
 
 if ! command -v valgrind >/dev/null 2>&1; then
 	skip "valgrind not installed"
