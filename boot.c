@@ -1600,6 +1600,8 @@ boot_client(struct boot *b)
 	if (!b->udp_only && !b->local) {
 		have_path = boot_path(b, &path) == 0;
 	}
+	free(b->ops);
+	b->ops = NULL;
 	/* client_run copies the key and wipes b->key. */
 	return client_run_path(b->prog, 4, argv, b->key,
 	    have_path ? &path : NULL, b->ssh_transport);
@@ -1678,6 +1680,5 @@ boot_main(int argc, char **argv)
 		boot_die(&b, "Did not find mosh server startup message. "
 		    "(Have you installed mosh on your server?)");
 	}
-	free(b.ops);
 	return boot_client(&b);
 }
