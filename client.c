@@ -580,6 +580,7 @@ static void
 client_read_net(struct client *c, uint64_t now)
 {
 	uint8_t payload[NET_MAX_PAYLOAD];
+	uint64_t echoes = c->net.stats.rx_echo;
 	size_t len;
 	int r, why = -1;
 
@@ -589,6 +590,13 @@ client_read_net(struct client *c, uint64_t now)
 		}
 		return;
 	}
+	/* The first one proves UDP; later, one that echoes our time. */
+	if (c->udp_heard == 0 || c->net.stats.rx_echo != echoes) {
+		c->udp_ok = 1;
+	}
+	if (c->net.stats.rx_echo != echoes) {
+		c->udp_echo_at = now;
+	}
 	c->udp_heard = now;
 	c->udp_quiet_from = 0;
 	client_take(c, payload, len, now);
@@ -597,19 +605,35 @@ client_read_net(struct client *c, uint64_t now)
 /* ==== client: the ssh path when UDP is blocked (protocol.md §12) ==== */
 
 /*
- * UDP is proven once an authentic datagram came on it, and unproven again
- * when CLIENT_UDP_QUIET_MS (and an RTO for the reply) passed since our
- * first datagram after the newest one heard: the server answers every
- * state within that, and its heartbeat comes every 3 s.
+ * UDP is proven by the first authentic datagram on it, and again later by
+ * one that echoes our timestamp (the server heard our newest datagram on
+ * UDP: had it come through ssh the server would answer there). It is
+ * unproven again after CLIENT_UDP_QUIET_MS and an RTO without a reply:
+ * nothing on UDP since our first datagram after the newest one heard, or
+ * our newest state unacknowledged with no echo on UDP all that time (the
+ * server's datagrams still come, but ours do not reach it). The server
+ * acknowledges a state within that, and its heartbeat comes every 3 s.
  */
-static int
-client_udp_proven(const struct client *c, uint64_t now)
+static void
+client_udp_judge(struct client *c, uint64_t now)
 {
-	if (c->udp_heard == 0) {
-		return 0;
+	uint64_t quiet = CLIENT_UDP_QUIET_MS + net_rto(&c->net);
+
+	if (!c->ssp_ok) {
+		return;
 	}
-	return c->udp_quiet_from == 0 || now - c->udp_quiet_from <=
-	    CLIENT_UDP_QUIET_MS + net_rto(&c->net);
+	if (ssp_sent_num(&c->ssp) <= ssp_acked_num(&c->ssp)) {
+		c->unacked_since = 0;
+	} else if (c->unacked_since == 0) {
+		c->unacked_since = now;
+	}
+	if (c->udp_quiet_from != 0 && now - c->udp_quiet_from > quiet) {
+		c->udp_ok = 0;
+	}
+	if (c->unacked_since != 0 && now - c->unacked_since > quiet &&
+	    c->udp_echo_at < c->unacked_since) {
+		c->udp_ok = 0;
+	}
 }
 
 /* net_send's tap: a copy of each sealed datagram for the path. */
@@ -621,7 +645,7 @@ client_path_tap(void *arg, const uint8_t *d, size_t len)
 	if (c->udp_quiet_from == 0) {
 		c->udp_quiet_from = c->now;
 	}
-	if (c->path_always || !client_udp_proven(c, c->now)) {
+	if (c->path_always || !c->udp_ok) {
 		tun_path_send(c->path, d, len);
 	}
 }
@@ -640,7 +664,7 @@ client_path_frame(void *arg, const uint8_t *d, size_t len)
 		client_dropped(c, why, c->now);
 		return;
 	}
-	if (!c->path_shown && !client_udp_proven(c, c->now)) {
+	if (!c->path_shown && !c->udp_ok) {
 		c->path_shown = 1;
 		c->path_note_until = c->now + CLIENT_PATH_NOTE_MS;
 	}
@@ -665,7 +689,8 @@ client_path(struct client *c, uint64_t now)
 	if (p == NULL) {
 		return;
 	}
-	proven = client_udp_proven(c, now);
+	client_udp_judge(c, now);
+	proven = c->udp_ok;
 	if (proven) {
 		c->path_shown = 0;
 	}

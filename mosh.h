@@ -243,6 +243,7 @@ struct net_stats {
 	uint64_t tx;		/* datagrams handed to sendto */
 	uint64_t tx_err;	/* sendto failures */
 	uint64_t rx_path;	/* authentic, from net_recv_from_buffer */
+	uint64_t rx_echo;	/* newest ones carrying a timestamp reply */
 };
 
 /* A socket address with its length, as recvmsg fills it. */
@@ -1659,6 +1660,9 @@ struct client {
 	int path_always;		/* --ssh-transport */
 	uint64_t udp_heard;		/* newest authentic UDP datagram, 0 */
 	uint64_t udp_quiet_from;	/* first send since then, 0: none */
+	uint64_t udp_echo_at;		/* newest UDP one echoing our time */
+	uint64_t unacked_since;		/* our newest state waits for an ack */
+	int udp_ok;			/* UDP proven (client_udp_proven) */
 	uint64_t path_retry_at, path_backoff, path_note_until;
 	uint64_t path_frames;		/* frames_in when the path started */
 	int path_shown;			/* "through ssh" said for this spell */

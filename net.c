@@ -846,6 +846,7 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 		}
 	}
 	if (p.ts_reply != NET_TS_NONE) {
+		n->stats.rx_echo++;
 		rtt_sample(n, p.ts_reply, now);
 	}
 	n->has_peer = 1;

@@ -108,13 +108,25 @@ tun_queue_push(struct tun_queue *q, const uint8_t *d, size_t n)
 	q->count++;
 }
 
+/* A write that raises no SIGPIPE where fd is a socket (the client's). */
+static ssize_t
+tun_write(int fd, const void *p, size_t n)
+{
+	ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (w == -1 && errno == ENOTSOCK) {
+		w = write(fd, p, n);
+	}
+	return w;
+}
+
 int
 tun_queue_flush(struct tun_queue *q, int fd)
 {
 	ssize_t w;
 
 	while (q->count > 0) {
-		w = write(fd, q->slot[q->head] + q->off,
+		w = tun_write(fd, q->slot[q->head] + q->off,
 		    q->len[q->head] - q->off);
 		if (w == -1 && errno == EINTR) {
 			continue;
@@ -350,7 +362,8 @@ tun_path_start(struct tun_path *p, uint64_t now)
 	if (p->argv == NULL || p->state != TUN_OFF) {
 		return -1;
 	}
-	if (pipe2(pi, O_CLOEXEC) == -1) {
+	/* a socket, so that writing to a dead ssh raises no SIGPIPE */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pi) == -1) {
 		return -1;
 	}
 	if (pipe2(po, O_CLOEXEC) == -1) {
@@ -399,6 +412,8 @@ tun_path_start(struct tun_path *p, uint64_t now)
 	p->state = TUN_WAIT;
 	p->started = now;
 	p->blob_off = 0;
+	p->framed = 0;
+	p->broken = 0;
 	p->llen = 0;
 	p->elen = 0;
 	p->error[0] = '\0';
@@ -521,7 +536,7 @@ tun_path_io(struct tun_path *p, uint64_t now,
 	tun_path_err(p);
 	if (p->state == TUN_SEND) {
 		while (p->blob_off < p->blob_len) {
-			w = write(p->in, p->blob + p->blob_off,
+			w = tun_write(p->in, p->blob + p->blob_off,
 			    p->blob_len - p->blob_off);
 			if (w <= 0) {
 				if (w == -1 && (errno == EAGAIN ||

@@ -135,7 +135,7 @@ ip netns exec "$NS_S" iptables -A INPUT -i lo -p udp -j ACCEPT
 lo_udp()
 {
 	ip netns exec "$NS_S" iptables -L INPUT -v -x -n |
-	    awk '$6 == "lo" && $4 == "udp" { print $1 }'
+	    awk '$6 == "lo" && ($4 == "udp" || $4 == "17") { print $1 }'
 }
 at_exit "ip netns exec $NS_S iptables -F INPUT 2>/dev/null"
 
@@ -151,18 +151,28 @@ fe()
 	tmux_start "$t_n" 80 24 "$t_cmd"
 }
 
-# fe_pid NAME: the front end (./mosh) under NAME's pane.
-fe_pid()
-{
-	FL_NAME=$1 fl_client_pid
-}
-
-# path_pid NAME: the ssh of the path, a child of the front end.
+# path_pid NAME: the ssh of the path (BatchMode, running the tunnel role)
+# among the processes under NAME's pane.
 path_pid()
 {
-	t_fp=$(fe_pid "$1")
-	[ -n "$t_fp" ] && ps -o pid= -o comm= --ppid "$t_fp" |
-	    awk '$2 == "ssh" { print $1; exit }'
+	t_pp=$(tm display-message -p -t "$1" '#{pane_pid}')
+	ps -e -o pid= -o ppid= -o args= | awk -v root="$t_pp" '
+	    { par[$1] = $2; cmd[$1] = $0 }
+	    END {
+		for (p in par) {
+			if (cmd[p] !~ /BatchMode=yes.*tunnel/) {
+				continue
+			}
+			q = p
+			for (i = 0; i < 20 && q != "" && q != root; i++) {
+				q = par[q]
+			}
+			if (q == root) {
+				print p
+				exit
+			}
+		}
+	    }'
 }
 
 # ---- (a) UDP blocked: a prompt through ssh ----
