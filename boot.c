@@ -885,7 +885,7 @@ const char boot_script[] =
 	"exec \"$f\" \"$@\" </dev/null";
 
 /*
- * The remote half of the ssh path (protocol.md §12), run by `sh -c SCRIPT
+ * The remote half of the ssh path (protocol.md §14), run by `sh -c SCRIPT
  * mosh HASH SIZE NAME PATTERN tunnel ADDR PORT`: the self-install's checks
  * and words, but stdin stays ours. On SEND exactly SIZE bytes of it are
  * the binary (head -c reads no further), the frames follow; then it execs
@@ -1500,7 +1500,7 @@ boot_colors(struct boot *b)
 }
 
 /*
- * The ssh path of protocol.md §12 for our client: the ssh command line of
+ * The ssh path of protocol.md §14 for our client: the ssh command line of
  * the self-install (no pty, stdin ours) with BatchMode, since the user's
  * terminal belongs to the session by then, running boot_tunnel_script to
  * the server's port. -1 (and no path) where this build cannot run there

@@ -32,7 +32,7 @@ extern char **environ;
 #define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
 #define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
 #define CLIENT_DIAG_MS 3000		/* "a firewall may be blocking UDP" */
-/* The ssh path (protocol.md §12). */
+/* The ssh path (protocol.md §14). */
 #define CLIENT_PATH_START_MS 500	/* UDP's chance before the path opens */
 #define CLIENT_UDP_QUIET_MS 3000	/* then unproven again (plus an RTO) */
 #define CLIENT_PATH_RETRY_MS 1000	/* first wait to rebuild; doubles */
@@ -602,7 +602,7 @@ client_read_net(struct client *c, uint64_t now)
 	client_take(c, payload, len, now);
 }
 
-/* ==== client: the ssh path when UDP is blocked (protocol.md §12) ==== */
+/* ==== client: the ssh path when UDP is blocked (protocol.md §14) ==== */
 
 /*
  * UDP is proven by the first authentic datagram on it, and again later by

@@ -10,7 +10,7 @@
  *   mosh-server, mosh server   server.c (doc/protocol.md §9)
  *   mosh-client, mosh client   client.c (doc/protocol.md §10)
  *   mosh [options] host        boot.c, the front end (doc/protocol.md §11)
- *   mosh tunnel ADDR PORT      tunnel.c, the ssh path's remote end (§12)
+ *   mosh tunnel ADDR PORT      tunnel.c, the ssh path's remote end (§14)
  * Command lines, messages and exit codes follow upstream 1.4.0 wherever a
  * script or a user could notice; the differences are listed at the point
  * where they happen (locale: locale_*; terminfo: ti_*; key check order:

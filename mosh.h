@@ -299,7 +299,7 @@ struct net {
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
 	/* Each sealed datagram net_send makes, before it goes to the socket
-	 * (the client's ssh path, protocol.md §12); may be NULL. */
+	 * (the client's ssh path, protocol.md §14); may be NULL. */
 	void (*tap)(void *arg, const uint8_t *d, size_t len);
 	void *tap_arg;
 };
@@ -409,7 +409,7 @@ int net_accept(struct net *n, const uint8_t *d, size_t len,
 
 /*
  * net_recv_from_buffer: one datagram that came some other way than a
- * socket (the ssh path, protocol.md §12), through the same checks as
+ * socket (the ssh path, protocol.md §14), through the same checks as
  * net_recv, with no address: it never moves the peer. Counted in
  * stats.rx_path as well. Returns as net_recv: 1 with the payload, -1 when
  * dropped.
@@ -1605,7 +1605,7 @@ struct tun_path;			/* tunnel.c */
 int client_main(const char *prog, int argc, char **argv);
 int client_run(const char *prog, int argc, char **argv, char *key);
 /*
- * client_run_path: client_run with an ssh path (tunnel.c, protocol.md §12)
+ * client_run_path: client_run with an ssh path (tunnel.c, protocol.md §14)
  * for when UDP is unproven, owned by the caller; always: use it from the
  * first datagram on and keep it (--ssh-transport).
  */
@@ -1701,7 +1701,7 @@ struct boot {
 	const char *remote_ip, *ssh;
 	int ssh_pty, init, local, fake_proxy, overwrite, install, verbose;
 	int help, version, server_given, predict_env;
-	int udp_only, ssh_transport;	/* protocol.md §12 */
+	int udp_only, ssh_transport;	/* protocol.md §14 */
 	char **ops;			/* operands: [user@]host, command */
 	int nops;
 	char cmdline[1024];		/* "-# <our arguments> |" */
@@ -1737,7 +1737,7 @@ void boot_server_args(const struct boot *b, struct buf *out, const char *ip);
  * mosh HASH SIZE NAME PATTERN server new ...`; its rules are in boot.c). */
 extern const char boot_script[];
 /* boot_tunnel_script: the ssh path's remote half (`sh -c ... tunnel ADDR
- * PORT`, protocol.md §12). */
+ * PORT`, protocol.md §14). */
 extern const char boot_tunnel_script[];
 /* boot_hash: SHA-256 in lower-case hex, as sha256sum prints it. */
 void boot_hash(const uint8_t *p, size_t len, char hex[65]);
@@ -1753,7 +1753,7 @@ int boot_line(struct boot *b, char *line);
 int boot_memo_has(const char *host);
 void boot_memo_add(const struct boot *b, const char *host);
 
-/* ==== tunnel.c: the ssh path when UDP is blocked (protocol.md §12) ==== */
+/* ==== tunnel.c: the ssh path when UDP is blocked (protocol.md §14) ==== */
 
 /*
  * tunnel_main: `mosh tunnel ADDR PORT` on the remote, started over ssh:

@@ -1,5 +1,5 @@
 /*
- * tunnel.c: the ssh path for networks that drop UDP (doc/protocol.md §12).
+ * tunnel.c: the ssh path for networks that drop UDP (doc/protocol.md §14).
  * Two halves share the framing, a 2-byte big-endian length and that many
  * bytes of one sealed datagram:
  *

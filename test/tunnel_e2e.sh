@@ -1,5 +1,5 @@
 #!/bin/sh
-# tunnel_e2e.sh: the ssh path when UDP is blocked (doc/protocol.md §12).
+# tunnel_e2e.sh: the ssh path when UDP is blocked (doc/protocol.md §14).
 # The server host is a network namespace with its own sshd, reached from
 # the client's namespace over a veth pair; iptables in the server's
 # namespace drops UDP arriving on the veth (its loopback, which the tunnel

@@ -1,5 +1,5 @@
 /*
- * tunnel_test.c: the framing of the ssh path (protocol.md §12): the
+ * tunnel_test.c: the framing of the ssh path (protocol.md §14): the
  * decoder across every split of its input, its refusal of lengths out of
  * range, the queue's bound and its dropping of the oldest frame, a
  * partially written frame kept whole, the direction check, and
