@@ -18,6 +18,7 @@
 #       anything
 . test/lib.sh
 . test/faults_lib.sh
+. test/tunnel_lib.sh
 
 for t_bin in ssh /usr/sbin/sshd tmux iptables mosh-server "$FL_RECORDER"; do
 	if ! command -v "$t_bin" >/dev/null 2>&1; then
@@ -26,7 +27,6 @@ for t_bin in ssh /usr/sbin/sshd tmux iptables mosh-server "$FL_RECORDER"; do
 	fi
 done
 [ -x ./mosh ] || { fail "./mosh is not built"; done_tests; }
-MOSH=$PWD/mosh
 
 # ---- (e) hostile input, no namespaces needed ----
 
@@ -85,95 +85,17 @@ t_n=$(cat "$T/udp.count")
 check "(e) nothing else was sent ($t_n datagrams)" [ "$t_n" -le 3 ]
 stop_pid "$U_PID"
 
-# ---- the namespaces, sshd, iptables ----
+# ---- the namespaces, sshd, iptables (test/tunnel_lib.sh) ----
 
-ns_setup
+tn_setup
 t_rc=$?
-if [ $t_rc -eq 1 ]; then
-	done_tests
-fi
-[ $t_rc -eq 2 ] && { fail "ns_setup"; done_tests; }
-
-mkdir -p "$T/ssh" "$T/rcache" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" || fail "host key"
-ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/user" || fail "user key"
-cp "$T/ssh/user.pub" "$T/ssh/authorized_keys"
-cat >"$T/ssh/sshd_config" <<EOF
-ListenAddress $NS_S_IP
-Port 22
-HostKey $T/ssh/host
-AuthorizedKeysFile $T/ssh/authorized_keys
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile $T/ssh/sshd.pid
-AcceptEnv LANG LC_*
-SetEnv XDG_CACHE_HOME=$T/rcache MOSH_SERVER_NETWORK_TMOUT=30
-EOF
-spawn sshd ip netns exec "$NS_S" /usr/sbin/sshd -D -f "$T/ssh/sshd_config" \
-    -E "$T/ssh/sshd.log"
-if ! wait_for "ip netns exec $NS_S ss -Hltn 'sport = :22' | grep -q ." 5; then
-	fail "sshd did not come up"
-	cat "$T/ssh/sshd.log" >&2
-	done_tests
-fi
-SSH="ssh -F /dev/null -i $T/ssh/user -o StrictHostKeyChecking=no"
-SSH="$SSH -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-# The front end keeps its own cache apart as well.
-XDG_CACHE_HOME=$T/lcache
-export XDG_CACHE_HOME
+[ $t_rc -eq 1 ] && done_tests
+[ $t_rc -eq 2 ] && { fail "tn_setup"; done_tests; }
 OURS="$MOSH server"
-
-block()
-{
-	ip netns exec "$NS_S" iptables -$1 INPUT -i "$NS_S_IF" -p udp -j DROP
-}
-# The tunnel's datagrams to the server, counted on the server's loopback.
-ip netns exec "$NS_S" iptables -A INPUT -i lo -p udp -j ACCEPT
-lo_udp()
-{
-	ip netns exec "$NS_S" iptables -L INPUT -v -x -n |
-	    awk '$6 == "lo" && ($4 == "udp" || $4 == "17") { print $1 }'
-}
-at_exit "ip netns exec $NS_S iptables -F INPUT 2>/dev/null"
-
-# fe NAME ARGS...: the front end in the client's namespace, in tmux.
-fe()
-{
-	t_n=$1
-	shift
-	t_cmd="exec 2>'$T/$t_n.fe'; ip netns exec '$NS_C' '$MOSH'"
-	for t_a in "$@"; do
-		t_cmd="$t_cmd '$(printf '%s' "$t_a" | sed "s/'/'\\\\''/g")'"
-	done
-	tmux_start "$t_n" 80 24 "$t_cmd"
-}
-
-# path_pid NAME: the ssh of the path (BatchMode, running the tunnel role)
-# among the processes under NAME's pane.
-path_pid()
-{
-	t_pp=$(tm display-message -p -t "$1" '#{pane_pid}')
-	ps -e -o pid= -o ppid= -o args= | awk -v root="$t_pp" '
-	    { par[$1] = $2; cmd[$1] = $0 }
-	    END {
-		for (p in par) {
-			if (cmd[p] !~ /BatchMode=yes.*tunnel/) {
-				continue
-			}
-			q = p
-			for (i = 0; i < 20 && q != "" && q != root; i++) {
-				q = par[q]
-			}
-			if (q == root) {
-				print p
-				exit
-			}
-		}
-	    }'
-}
+block() { tn_block "$@"; }
+lo_udp() { tn_lo_udp; }
+fe() { tn_fe "$@"; }
+path_pid() { tn_path_pid "$1"; }
 
 # ---- (a) UDP blocked: a prompt through ssh ----
 
