@@ -13,7 +13,7 @@ PREFIX  = /usr/local
 BINDIR  = $(PREFIX)/bin
 
 MODS    = ocb net ssp vt framebuf predict
-ROLES   = mosh server client boot
+ROLES   = mosh server client boot tunnel
 WARN    = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2
 DEFS    = -D_GNU_SOURCE -DMOSH_VERSION=\"$(VERSION)\"

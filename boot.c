@@ -88,7 +88,8 @@ static const struct boot_optdef boot_opts[] = {
 	{ "bind-server", BO_VAL, 'b' },
 	{ "experimental-remote-ip", BO_VAL, 'r' },
 	{ "install", BO_FLAG, 'I' }, { "verbose", BO_FLAG, 'v' },
-	{ "v", BO_FLAG, 'v' }
+	{ "v", BO_FLAG, 'v' }, { "udp-only", BO_FLAG, 'U' },
+	{ "ssh-transport", BO_FLAG, 'T' }
 };
 
 static void
@@ -154,6 +155,14 @@ boot_usage(FILE *f, const char *prog)
 	    "and run it there\n"
 	    "                             (done by itself when the server "
 	    "has no mosh-server)\n"
+	    "        --udp-only           never carry the session over ssh "
+	    "(when UDP\n"
+	    "                             is blocked the session gets no "
+	    "reply)\n"
+	    "        --ssh-transport      carry the session over ssh from the "
+	    "start,\n"
+	    "                             as well as UDP (for networks known "
+	    "to block UDP)\n"
 	    "-v      --verbose            say what the bootstrap does\n"
 	    "\n"
 	    "        --help               this message\n"
@@ -336,6 +345,12 @@ boot_apply(struct boot *b, int id, int neg, const char *v)
 		break;
 	case 'v':
 		b->verbose++;
+		break;
+	case 'U':
+		b->udp_only = 1;
+		break;
+	case 'T':
+		b->ssh_transport = 1;
 		break;
 	}
 }
@@ -987,6 +1002,46 @@ const char boot_script[] =
 	"echo \"MOSH INSTALL FAIL cannot move $t to $f\"; exit 1; fi; fi; "
 	"exec \"$f\" \"$@\" </dev/null";
 
+/*
+ * The remote half of the ssh path (protocol.md §14), run by `sh -c SCRIPT
+ * mosh HASH SIZE NAME PATTERN tunnel ADDR PORT`: the self-install's checks
+ * and words, but stdin stays ours. On SEND exactly SIZE bytes of it are
+ * the binary (head -c reads no further), the frames follow; then it execs
+ * the cached copy as the tunnel with that stdin. Same rules as boot_script
+ * (one line, no single quotes, no backslashes); also needs head.
+ */
+const char boot_tunnel_script[] =
+	"umask 077; h=$1; z=$2; n=$3; p=$4; shift 4; u=$(uname -sm); "
+	"case $u in $p) ;; *) echo \"MOSH INSTALL ARCH $u\"; exit 1;; esac; "
+	"d=${XDG_CACHE_HOME:-$HOME/.cache}/mosh; f=$d/$n; t=$d/.$n.$$; "
+	"ck() { m=size; "
+	"if command -v sha256sum >/dev/null 2>&1; then m=sha256sum; "
+	"o=$(sha256sum <\"$1\"); "
+	"elif command -v shasum >/dev/null 2>&1; then m=shasum; "
+	"o=$(shasum -a 256 <\"$1\"); "
+	"elif command -v openssl >/dev/null 2>&1; then m=openssl; "
+	"o=$(openssl dgst -sha256 <\"$1\"); "
+	"else o=$(wc -c <\"$1\"); fi; "
+	"for w in $o; do if [ \"$w\" = \"$h\" ] || "
+	"{ [ $m = size ] && [ \"$w\" = \"$z\" ]; }; then return 0; fi; "
+	"done; return 1; }; "
+	"mkdir -p \"$d\" || { echo \"MOSH INSTALL FAIL cannot create $d\"; "
+	"exit 1; }; "
+	"if [ -f \"$f\" ] && [ -x \"$f\" ] && ck \"$f\"; then "
+	"echo \"MOSH INSTALL HAVE $m\"; else "
+	"if ! (set -C; : >\"$t\") 2>/dev/null; then "
+	"echo \"MOSH INSTALL FAIL cannot create $t\"; exit 1; fi; "
+	"ck /dev/null; echo \"MOSH INSTALL SEND $m\"; "
+	"if ! head -c \"$z\" >>\"$t\"; then rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; "
+	"if ! ck \"$t\"; then rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL the copy in $t did not verify ($m)\"; "
+	"exit 1; fi; "
+	"if ! { chmod 700 \"$t\" && mv -f \"$t\" \"$f\"; }; then "
+	"rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL cannot move $t to $f\"; exit 1; fi; fi; "
+	"exec \"$f\" \"$@\"";
+
 /* ---- running ssh (or the local server) and reading its output ---- */
 
 
@@ -1587,10 +1642,77 @@ boot_colors(struct boot *b)
 	boot_reap(&r);
 }
 
+/*
+ * The ssh path of protocol.md §14 for our client: the ssh command line of
+ * the self-install (no pty, stdin ours) with BatchMode, since the user's
+ * terminal belongs to the session by then, running boot_tunnel_script to
+ * the server's port. -1 (and no path) where this build cannot run there
+ * or cannot read itself.
+ */
+static int
+boot_path(struct boot *b, struct tun_path *p)
+{
+	static char store[8192], proxy[PATH_MAX + 128], target[512];
+	static char *argv[BOOT_ARGS_MAX];
+	static struct boot_self self;
+	static struct buf cmd;
+	const char *addr = "ssh";
+	char err[256], size[32];
+	int n;
+
+	tun_path_init(p);
+	if (BOOT_OS[0] == '\0' || BOOT_ARCH[0] == '\0') {
+		return -1;
+	}
+	if (boot_self_load(&self, err, sizeof err) == -1) {
+		boot_log(b, "no ssh path: %s", err);
+		return -1;
+	}
+	snprintf(size, sizeof size, "%zu", self.len);
+	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
+	    target, sizeof target, 1);
+	/* BatchMode goes before the host and "--". */
+	argv[n + 1] = argv[n - 1];
+	argv[n] = argv[n - 2];
+	argv[n - 2] = (char *)"-o";
+	argv[n - 1] = (char *)"BatchMode=yes";
+	n += 2;
+	if (b->bind != NULL && strcasecmp(b->bind, "ssh") != 0 &&
+	    strcasecmp(b->bind, "any") != 0) {
+		addr = b->bind;
+	}
+	boot_add(b, &cmd, "sh", 0);
+	boot_add(b, &cmd, "-c", 0);
+	boot_add(b, &cmd, boot_tunnel_script, 1);
+	boot_add(b, &cmd, "mosh", 1);
+	boot_add(b, &cmd, self.hex, 1);
+	boot_add(b, &cmd, size, 1);
+	boot_add(b, &cmd, self.name, 1);
+	boot_add(b, &cmd, BOOT_OS " " BOOT_ARCH, 1);
+	boot_add(b, &cmd, "tunnel", 1);
+	boot_add(b, &cmd, addr, 1);
+	boot_add(b, &cmd, b->udp, 1);
+	if (buf_putc(&cmd, '\0') == -1) {
+		boot_die(b, "out of memory");
+	}
+	argv[n++] = (char *)cmd.p;
+	argv[n] = NULL;
+	if (b->verbose > 1) {
+		boot_show_argv(b, argv);
+	}
+	p->argv = argv;
+	p->blob = self.p;
+	p->blob_len = self.len;
+	return 0;
+}
+
 /* The client: ours in this process, or --client=PATH as upstream does. */
 static int
 boot_client(struct boot *b)
 {
+	static struct tun_path path;
+	int have_path = 0;
+
 	char pid[32], *argv[5];
 
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
@@ -1619,8 +1741,14 @@ boot_client(struct boot *b)
 	argv[2] = b->ip;
 	argv[3] = b->udp;
 	argv[4] = NULL;
+	if (!b->udp_only && !b->local) {
+		have_path = boot_path(b, &path) == 0;
+	}
+	free(b->ops);
+	b->ops = NULL;
 	/* client_run copies the key and wipes b->key. */
-	return client_run(b->prog, 4, argv, b->key);
+	return client_run_path(b->prog, 4, argv, b->key,
+	    have_path ? &path : NULL, b->ssh_transport);
 }
 
 int
@@ -1709,6 +1837,5 @@ boot_main(int argc, char **argv)
 		boot_die(&b, "Did not find mosh server startup message. "
 		    "(Have you installed mosh on your server?)");
 	}
-	free(b.ops);
 	return boot_client(&b);
 }

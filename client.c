@@ -32,6 +32,12 @@ extern char **environ;
 #define CLIENT_NOTICE_MS 250		/* "Nothing received from server" */
 #define CLIENT_GIVE_UP_MS 15000		/* "Timed out waiting for server" */
 #define CLIENT_DIAG_MS 3000		/* "a firewall may be blocking UDP" */
+/* The ssh path (protocol.md §14). */
+#define CLIENT_PATH_START_MS 500	/* UDP's chance before the path opens */
+#define CLIENT_UDP_QUIET_MS 3000	/* then unproven again (plus an RTO) */
+#define CLIENT_PATH_RETRY_MS 1000	/* first wait to rebuild; doubles */
+#define CLIENT_PATH_RETRY_MAX 16000
+#define CLIENT_PATH_NOTE_MS 5000	/* "UDP blocked: through ssh" shown */
 
 static void
 client_usage(FILE *f, const char *prog)
@@ -77,7 +83,7 @@ escape_config(const char *env, struct escape *e)
 
 /* ==== client: command line and environment (protocol.md §10.1) ==== */
 
-#define CLIENT_MAX_FDS 11		/* stdin and the net module's sockets */
+#define CLIENT_MAX_FDS 14		/* stdin, the sockets, the ssh path */
 
 static void
 client_print_colors(void)
@@ -387,6 +393,9 @@ client_finish(struct client *c)
 		}
 	}
 	explicit_bzero(c->key, sizeof c->key);
+	if (c->path != NULL) {
+		tun_path_stop(c->path);
+	}
 	if (c->net_ok) {
 		net_close(&c->net);
 	}
@@ -541,21 +550,13 @@ client_dropped(struct client *c, int why, uint64_t now)
 	}
 }
 
-/* One datagram from whichever socket was readable. */
+/* One authentic payload, from a socket or the ssh path, into SSP. */
 static void
-client_read_net(struct client *c, uint64_t now)
+client_take(struct client *c, uint8_t *payload, size_t len, uint64_t now)
 {
 	const struct ssp *p = &c->ssp;
-	uint8_t payload[NET_MAX_PAYLOAD];
-	size_t len;
-	int r, why = -1;
+	int r;
 
-	if ((r = net_recv(&c->net, now, payload, &len, &why)) != 1) {
-		if (r == -1) {
-			client_dropped(c, why, now);
-		}
-		return;
-	}
 	if ((r = ssp_recv(&c->ssp, payload, len, now)) == SSP_EVERSION &&
 	    !c->shutdown) {
 		pred_notify_net_error(&c->note, "mosh protocol version "
@@ -572,6 +573,173 @@ client_read_net(struct client *c, uint64_t now)
 		    (unsigned)net_send_interval(&c->net));
 	}
 	explicit_bzero(payload, len);
+}
+
+/* One datagram from whichever socket was readable. */
+static void
+client_read_net(struct client *c, uint64_t now)
+{
+	uint8_t payload[NET_MAX_PAYLOAD];
+	uint64_t echoes = c->net.stats.rx_echo;
+	size_t len;
+	int r, why = -1;
+
+	if ((r = net_recv(&c->net, now, payload, &len, &why)) != 1) {
+		if (r == -1) {
+			client_dropped(c, why, now);
+		}
+		return;
+	}
+	/* The first one proves UDP; later, one that echoes our time. */
+	if (c->udp_heard == 0 || c->net.stats.rx_echo != echoes) {
+		c->udp_ok = 1;
+	}
+	if (c->net.stats.rx_echo != echoes) {
+		c->udp_echo_at = now;
+	}
+	c->udp_heard = now;
+	c->udp_quiet_from = 0;
+	client_take(c, payload, len, now);
+}
+
+/* ==== client: the ssh path when UDP is blocked (protocol.md §14) ==== */
+
+/*
+ * UDP is proven by the first authentic datagram on it, and again later by
+ * one that echoes our timestamp (the server heard our newest datagram on
+ * UDP: had it come through ssh the server would answer there). It is
+ * unproven again after CLIENT_UDP_QUIET_MS and an RTO without a reply:
+ * nothing on UDP since our first datagram after the newest one heard, or
+ * our newest state unacknowledged with no echo on UDP all that time (the
+ * server's datagrams still come, but ours do not reach it). The server
+ * acknowledges a state within that, and its heartbeat comes every 3 s.
+ */
+static void
+client_udp_judge(struct client *c, uint64_t now)
+{
+	uint64_t quiet = CLIENT_UDP_QUIET_MS + net_rto(&c->net);
+
+	if (!c->ssp_ok) {
+		return;
+	}
+	if (ssp_sent_num(&c->ssp) <= ssp_acked_num(&c->ssp)) {
+		c->unacked_since = 0;
+	} else if (c->unacked_since == 0) {
+		c->unacked_since = now;
+	}
+	if (c->udp_quiet_from != 0 && now - c->udp_quiet_from > quiet) {
+		c->udp_ok = 0;
+	}
+	if (c->unacked_since != 0 && now - c->unacked_since > quiet &&
+	    c->udp_echo_at < c->unacked_since) {
+		c->udp_ok = 0;
+	}
+}
+
+/* net_send's tap: a copy of each sealed datagram for the path. */
+static void
+client_path_tap(void *arg, const uint8_t *d, size_t len)
+{
+	struct client *c = arg;
+
+	if (c->udp_quiet_from == 0) {
+		c->udp_quiet_from = c->now;
+	}
+	if (c->path_always || !c->udp_ok) {
+		tun_path_send(c->path, d, len);
+	}
+}
+
+/* A frame from the path: a datagram like any, but it moves no peer. */
+static void
+client_path_frame(void *arg, const uint8_t *d, size_t len)
+{
+	struct client *c = arg;
+	uint8_t payload[NET_MAX_PAYLOAD];
+	size_t plen;
+	int why = -1;
+
+	if (net_recv_from_buffer(&c->net, d, len, c->now, payload, &plen,
+	    &why) != 1) {
+		client_dropped(c, why, c->now);
+		return;
+	}
+	if (!c->path_shown && !c->udp_ok) {
+		c->path_shown = 1;
+		c->path_note_until = c->now + CLIENT_PATH_NOTE_MS;
+	}
+	c->path_backoff = 0;
+	c->path_msg[0] = '\0';
+	client_take(c, payload, plen, c->now);
+}
+
+/*
+ * Open the path while UDP is unproven (after CLIENT_PATH_START_MS at the
+ * start, at once later), close it once UDP has proven itself; rebuild it
+ * when it breaks, waiting 1, 2, 4 ... 16 s between tries. What the bar
+ * says: "UDP blocked: through ssh" for a while when the path takes over,
+ * and why the path cannot be opened when it cannot.
+ */
+static void
+client_path(struct client *c, uint64_t now)
+{
+	struct tun_path *p = c->path;
+	int proven, want;
+
+	if (p == NULL) {
+		return;
+	}
+	client_udp_judge(c, now);
+	proven = c->udp_ok;
+	if (proven) {
+		c->path_shown = 0;
+	}
+	want = !c->done && (c->path_always || (!proven &&
+	    (c->udp_heard != 0 || now - c->start >= CLIENT_PATH_START_MS)));
+	if (!want && p->state != TUN_OFF) {
+		tun_path_stop(p);
+	}
+	if (want && p->state == TUN_OFF && now >= c->path_retry_at) {
+		c->path_frames = p->frames_in;
+		if (tun_path_start(p, now) == -1) {
+			snprintf(p->error, sizeof p->error, "cannot run ssh: %s",
+			    strerror(errno));
+			c->path_retry_at = now + CLIENT_PATH_RETRY_MAX;
+		}
+	}
+	if (c->shutdown) {
+		return;
+	}
+	if (want && p->state == TUN_OFF && c->path_msg[0] != '\0') {
+		pred_notify_net_error(&c->note, c->path_msg, now);
+	} else if (!proven && now < c->path_note_until) {
+		client_bar_set(c, "UDP blocked: through ssh", 0, now);
+	} else if (client_bar_shows(c, "UDP blocked: through ssh")) {
+		client_bar_set(c, "", 0, now);
+	}
+}
+
+/* The path's pipes; when it broke, when to try again and what to say. */
+static void
+client_path_io(struct client *c, uint64_t now)
+{
+	struct tun_path *p = c->path;
+
+	c->now = now;
+	if (p == NULL || p->state == TUN_OFF ||
+	    tun_path_io(p, now, client_path_frame, c) != -1) {
+		return;
+	}
+	c->path_backoff = c->path_backoff == 0 ? CLIENT_PATH_RETRY_MS :
+	    MIN(c->path_backoff * 2, CLIENT_PATH_RETRY_MAX);
+	c->path_retry_at = now + c->path_backoff;
+	if (p->frames_in == c->path_frames) {
+		/* It never carried anything: say why, and what to do. */
+		snprintf(c->path_msg, sizeof c->path_msg, "UDP blocked, and "
+		    "ssh failed%s%.200s (it needs a login without a password: "
+		    "a key or ssh-agent)", p->error[0] != '\0' ? ": " : "",
+		    p->error);
+	}
 }
 
 static void
@@ -681,6 +849,9 @@ client_wait_ms(struct client *c, uint64_t now)
 	if (!c->heard) {
 		w = MIN(w, CLIENT_NOTICE_MS);
 	}
+	if (c->path != NULL) {
+		w = MIN(w, CLIENT_PATH_START_MS);	/* client_path's clock */
+	}
 	return w > INT_MAX ? -1 : (int)w;
 }
 
@@ -697,7 +868,7 @@ static int
 client_loop(struct client *c)
 {
 	struct pollfd fds[CLIENT_MAX_FDS];
-	nfds_t n, i;
+	nfds_t n, np, i;
 	uint64_t now;
 	int socks[NET_MAX_SOCKS + 1], k;
 
@@ -714,11 +885,17 @@ client_loop(struct client *c)
 			fds[n].fd = socks[i];
 			fds[n++].events = POLLIN;
 		}
+		np = n;
+		if (c->path != NULL) {
+			n += (nfds_t)tun_path_fds(c->path, fds + n,
+			    (int)(CLIENT_MAX_FDS - n));
+		}
 		if (poll_wait(fds, n, client_wait_ms(c, now), &c->waitmask)) {
 			return -1;
 		}
 		now = now_ms();
-		for (i = 1; i < n; i++) {
+		client_path_io(c, now);
+		for (i = 1; i < np; i++) {
 			if (fds[i].revents & POLLIN) {
 				client_read_net(c, now);
 				break;
@@ -729,6 +906,7 @@ client_loop(struct client *c)
 		}
 		client_signals(c, now);
 		client_timers(c, now);
+		client_path(c, now);
 		client_tick(c, now);
 	}
 	return 0;
@@ -783,6 +961,13 @@ out:
 int
 client_run(const char *prog, int argc, char **argv, char *key)
 {
+	return client_run_path(prog, argc, argv, key, NULL, 0);
+}
+
+int
+client_run_path(const char *prog, int argc, char **argv, char *key,
+    struct tun_path *path, int always)
+{
 	static const int sigs[] = {
 		SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCONT
 	};
@@ -795,6 +980,8 @@ client_run(const char *prog, int argc, char **argv, char *key)
 	core_off(&core);
 	c.prog = prog;
 	c.key_in = key;
+	c.path = path;
+	c.path_always = always;
 	client_parse(argc, argv, &c);
 	client_env(&c, keytext, sizeof keytext);
 	if (locale_for_client() == -1) {
@@ -817,6 +1004,10 @@ client_run(const char *prog, int argc, char **argv, char *key)
 	if (client_net_open(&c, now_ms()) == -1 ||
 	    client_ssp_init(&c, now_ms()) == -1) {
 		return client_finish(&c);
+	}
+	if (c.path != NULL) {
+		c.net.tap = client_path_tap;
+		c.net.tap_arg = &c;
 	}
 	c.repaint = 1;
 	if (client_loop(&c) == -1) {

@@ -1,5 +1,5 @@
 /*
- * mosh.c: main(), the dispatch to the three roles, and what the roles
+ * mosh.c: main(), the dispatch to the four roles, and what the roles
  * share: signals, the clock and the wait, writes, the getopt of the
  * server and client command lines, version texts, the locale rule, a
  * terminfo reader, and the complete-terminal state type that SSP carries
@@ -10,6 +10,7 @@
  *   mosh-server, mosh server   server.c (doc/protocol.md §9)
  *   mosh-client, mosh client   client.c (doc/protocol.md §10)
  *   mosh [options] host        boot.c, the front end (doc/protocol.md §11)
+ *   mosh tunnel ADDR PORT      tunnel.c, the ssh path's remote end (§14)
  * Command lines, messages and exit codes follow upstream 1.4.0 wherever a
  * script or a user could notice; the differences are listed at the point
  * where they happen (locale: locale_*; terminfo: ti_*; key check order:
@@ -882,6 +883,9 @@ mosh_main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "client") == 0) {
 		argv[1] = (char *)"mosh client";
 		return client_main(argv[1], argc - 1, argv + 1);
+	}
+	if (argc >= 2 && strcmp(argv[1], "tunnel") == 0) {
+		return tunnel_main("mosh tunnel", argc - 1, argv + 1);
 	}
 	return boot_main(argc, argv);
 }

@@ -12,8 +12,10 @@
  *   server.c    the server role: a shell on a pty, served over SSP
  *   client.c    the client role: the local terminal, drawn from SSP
  *   boot.c      the front end: ssh, self-install, then the client
+ *   tunnel.c    the ssh path when UDP is blocked: the remote tunnel role
+ *               and the client's end of it
  * From main() (mosh.c) every role is one call away: server_main,
- * client_main, boot_main. Everything not declared here is static in its .c
+ * client_main, boot_main, tunnel_main. Everything not declared here is static in its .c
  * file; a role's section says what it exports to the others, and what it
  * exports only for the tests. doc/ holds the protocol, terminal and
  * prediction notes that the § citations refer to.
@@ -252,6 +254,8 @@ struct net_stats {
 	uint64_t rx_ce;		/* ... of which marked congestion experienced */
 	uint64_t tx;		/* datagrams handed to sendto */
 	uint64_t tx_err;	/* sendto failures */
+	uint64_t rx_path;	/* authentic, from net_recv_from_buffer */
+	uint64_t rx_echo;	/* newest ones carrying a timestamp reply */
 };
 
 /* A socket address with its length, as recvmsg fills it. */
@@ -306,6 +310,10 @@ struct net {
 	 * NULL. net.c never writes to stderr itself. */
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
+	/* Each sealed datagram net_send makes, before it goes to the socket
+	 * (the client's ssh path, protocol.md §14); may be NULL. */
+	void (*tap)(void *arg, const uint8_t *d, size_t len);
+	void *tap_arg;
 };
 
 /*
@@ -410,6 +418,16 @@ int net_recv(struct net *n, uint64_t now, uint8_t *payload, size_t *len,
 int net_accept(struct net *n, const uint8_t *d, size_t len,
     const struct net_addr *from, int ce, uint64_t now, uint8_t *payload,
     size_t *plen, int *why);
+
+/*
+ * net_recv_from_buffer: one datagram that came some other way than a
+ * socket (the ssh path, protocol.md §14), through the same checks as
+ * net_recv, with no address: it never moves the peer. Counted in
+ * stats.rx_path as well. Returns as net_recv: 1 with the payload, -1 when
+ * dropped.
+ */
+int net_recv_from_buffer(struct net *n, const uint8_t *d, size_t len,
+    uint64_t now, uint8_t *payload, size_t *plen, int *why);
 
 /*
  * net_build: the send side without the socket: take the next sequence
@@ -1722,6 +1740,8 @@ void server_sync(struct server *s, uint64_t now, int echo);
 
 /* ==== client.c: the client role (protocol.md §10) ==== */
 
+struct tun_path;			/* tunnel.c */
+
 /*
  * client_main: `mosh-client IP PORT` with MOSH_KEY in the environment.
  * client_run: the same with the printable key handed over in memory by the
@@ -1730,6 +1750,13 @@ void server_sync(struct server *s, uint64_t now, int echo);
  */
 int client_main(const char *prog, int argc, char **argv);
 int client_run(const char *prog, int argc, char **argv, char *key);
+/*
+ * client_run_path: client_run with an ssh path (tunnel.c, protocol.md §14)
+ * for when UDP is unproven, owned by the caller; always: use it from the
+ * first datagram on and keep it (--ssh-transport).
+ */
+int client_run_path(const char *prog, int argc, char **argv, char *key,
+    struct tun_path *path, int always);
 
 /* The escape key, from MOSH_ESCAPE_KEY (prediction.md §10). */
 struct escape {
@@ -1774,6 +1801,18 @@ struct client {
 	struct ssp ssp;			/* user stream out, terminal in */
 	int ssp_ok;
 	uint64_t now;			/* for the send callback */
+	/* The ssh path (client_path); NULL: UDP only. */
+	struct tun_path *path;
+	int path_always;		/* --ssh-transport */
+	uint64_t udp_heard;		/* newest authentic UDP datagram, 0 */
+	uint64_t udp_quiet_from;	/* first send since then, 0: none */
+	uint64_t udp_echo_at;		/* newest UDP one echoing our time */
+	uint64_t unacked_since;		/* our newest state waits for an ack */
+	int udp_ok;			/* UDP proven (client_udp_proven) */
+	uint64_t path_retry_at, path_backoff, path_note_until;
+	uint64_t path_frames;		/* frames_in when the path started */
+	int path_shown;			/* "through ssh" said for this spell */
+	char path_msg[400];		/* why the path failed, for the bar */
 };
 
 /* escape_config: from MOSH_ESCAPE_KEY's value (env may be NULL); pure. */
@@ -1808,6 +1847,7 @@ struct boot {
 	const char *remote_ip, *ssh;
 	int ssh_pty, init, local, fake_proxy, overwrite, install, verbose;
 	int help, version, server_given, predict_env;
+	int udp_only, ssh_transport;	/* protocol.md §14 */
 	char **ops;			/* operands: [user@]host, command */
 	int nops;
 	char cmdline[1024];		/* "-# <our arguments> |" */
@@ -1850,6 +1890,9 @@ void boot_server_args(const struct boot *b, struct buf *out, const char *ip);
 /* boot_script: the remote half of the self-install (`sh -c boot_script
  * mosh HASH CRC SIZE NAME PATTERN server new ...`; its rules in boot.c). */
 extern const char boot_script[];
+/* boot_tunnel_script: the ssh path's remote half (`sh -c ... tunnel ADDR
+ * PORT`, protocol.md §14). */
+extern const char boot_tunnel_script[];
 /* boot_hash: SHA-256 in lower-case hex, as sha256sum prints it. */
 void boot_hash(const uint8_t *p, size_t len, char hex[65]);
 /* boot_cksum: the CRC POSIX cksum prints for p (bytes, then the length). */
@@ -1865,5 +1908,98 @@ int boot_line(struct boot *b, char *line);
 /* The hosts that needed a self-install, remembered per user. */
 int boot_memo_has(const char *host);
 void boot_memo_add(const struct boot *b, const char *host);
+
+/* ==== tunnel.c: the ssh path when UDP is blocked (protocol.md §14) ==== */
+
+/*
+ * tunnel_main: `mosh tunnel ADDR PORT` on the remote, started over ssh:
+ * frames between stdin/stdout and the server's UDP port. Returns the exit
+ * status (0 at EOF or when the session ended, 2 for a broken stream).
+ */
+int tunnel_main(const char *prog, int argc, char **argv);
+
+#define TUN_HELLO "MOSH TUNNEL 1"	/* the tunnel's first line */
+#define TUN_FRAME_MIN SSP_OVERHEAD	/* smallest datagram a peer sends */
+#define TUN_FRAME_MAX NET_MAX_DGRAM
+#define TUN_QUEUE 32			/* frames waiting each way */
+#define TUN_IDLE_MS 60000		/* the tunnel ends after this silence */
+
+/*
+ * The decoder of the stream, one frame at a time. tun_dec_next consumes
+ * bytes of *p (advancing *p, *n) until a frame is complete: 1 with *frame
+ * (valid until the next call) and *flen set; 0 when all input is used; -1
+ * for a length outside TUN_FRAME_MIN..TUN_FRAME_MAX (the stream is broken
+ * and must be closed). Start from a zeroed struct.
+ */
+struct tun_dec {
+	size_t have, len;
+	uint8_t buf[2 + TUN_FRAME_MAX];
+};
+
+int tun_dec_next(struct tun_dec *d, const uint8_t **p, size_t *n,
+    const uint8_t **frame, size_t *flen);
+
+/* 1 if d could be a datagram to the server (length, direction bit). */
+int tun_to_server_ok(const uint8_t *d, size_t n);
+
+/*
+ * The frames waiting for a stream to take them, framed. tun_queue_push
+ * drops the oldest one (not one being written) when TUN_QUEUE wait, and
+ * ignores a length outside the frame range. tun_queue_flush writes what
+ * the non-blocking fd takes: 0, or -1 on a write error.
+ */
+struct tun_queue {
+	uint8_t slot[TUN_QUEUE][2 + TUN_FRAME_MAX];
+	size_t len[TUN_QUEUE];
+	size_t head, count, off;
+	uint64_t dropped, frames;	/* dropped when full; written */
+};
+
+void tun_queue_push(struct tun_queue *q, const uint8_t *d, size_t n);
+int tun_queue_flush(struct tun_queue *q, int fd);
+
+/*
+ * The client's path: argv (set up by the front end; NULL for none) runs
+ * ssh to the tunnel role, through a remote script that says
+ * "MOSH INSTALL HAVE|SEND|ARCH|FAIL ..." first; on SEND, blob (our binary,
+ * blob_len bytes) is written before any frame. State: TUN_OFF, TUN_WAIT
+ * (started, frames queue), TUN_SEND (the binary goes out), TUN_UP.
+ */
+enum { TUN_OFF, TUN_WAIT, TUN_SEND, TUN_UP };
+
+struct tun_path {
+	char **argv;
+	const uint8_t *blob;
+	size_t blob_len, blob_off;
+	pid_t pid;
+	int in, out, err;		/* ssh's stdin, stdout, stderr */
+	int state, framed, broken;
+	struct tun_dec dec;
+	struct tun_queue q;
+	char line[256];			/* a line before the frames */
+	size_t llen;
+	char eline[256];		/* ssh's stderr, the current line */
+	size_t elen;
+	char error[256];		/* its last line, or why the path ended */
+	uint64_t started;		/* ms */
+	uint64_t starts, frames_in;
+};
+
+/* tun_path_init: off, no command. tun_path_start: run argv; 0 or -1. */
+void tun_path_init(struct tun_path *p);
+int tun_path_start(struct tun_path *p, uint64_t now);
+/* tun_path_stop: close the pipes, end ssh and reap it; then TUN_OFF. */
+void tun_path_stop(struct tun_path *p);
+/* The fds to poll (at most 3, max >= 3); 0 while off. */
+int tun_path_fds(const struct tun_path *p, struct pollfd *fds, int max);
+/* tun_path_send: queue a copy of one sealed datagram (unless off). */
+void tun_path_send(struct tun_path *p, const uint8_t *d, size_t n);
+/*
+ * tun_path_io: read and write what the pipes allow without blocking; each
+ * received frame goes to deliver. Returns the number of frames, or -1
+ * when the path broke (it is then stopped, p->error says why if known).
+ */
+int tun_path_io(struct tun_path *p, uint64_t now,
+    void (*deliver)(void *, const uint8_t *, size_t), void *arg);
 
 #endif

@@ -759,6 +759,9 @@ net_send(struct net *n, const uint8_t *payload, size_t len, uint64_t now)
 		return -2;
 	}
 	n->stats.tx++;
+	if (n->tap != NULL) {
+		n->tap(n->tap_arg, d, (size_t)dl);
+	}
 	sent = sendto(n->fds[n->nfds - 1], d, (size_t)dl, MSG_DONTWAIT,
 	    (const struct sockaddr *)&n->peer.ss, n->peer.len);
 	e = sent == -1 ? errno : 0;
@@ -849,6 +852,7 @@ net_accept(struct net *n, const uint8_t *d, size_t len,
 		}
 	}
 	if (p.ts_reply != NET_TS_NONE) {
+		n->stats.rx_echo++;
 		rtt_sample(n, p.ts_reply, now);
 	}
 	n->has_peer = 1;
@@ -949,6 +953,24 @@ net_recv(struct net *n, uint64_t now, uint8_t *payload, size_t *len,
 		return 1;
 	}
 	return 0;
+}
+
+int
+net_recv_from_buffer(struct net *n, const uint8_t *d, size_t len,
+    uint64_t now, uint8_t *payload, size_t *plen, int *why)
+{
+	if (len > NET_MAX_DGRAM) {
+		n->stats.drop[NET_DROP_OVERSIZE]++;
+		if (why != NULL) {
+			*why = NET_DROP_OVERSIZE;
+		}
+		return -1;
+	}
+	if (net_accept(n, d, len, NULL, 0, now, payload, plen, why) != 0) {
+		return -1;
+	}
+	n->stats.rx_path++;
+	return 1;
 }
 
 /* ---- randomness ---- */

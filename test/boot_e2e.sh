@@ -18,7 +18,9 @@
 #       remote mosh-server used unless --install, an architecture that
 #       cannot run us
 #   (g) errors: unknown host, ssh failure, no MOSH CONNECT, UDP blocked by
-#       the relay: one clear last line, non-zero exit, terminal restored
+#       the relay with --udp-only (else the session goes through ssh:
+#       tunnel_e2e.sh): one clear last line, non-zero exit, terminal
+#       restored
 # Servers started over ssh are not ours to track by PID: they end with
 # their session, or after MOSH_SERVER_NETWORK_TMOUT / 60 s without a client.
 . test/lib.sh
@@ -243,8 +245,8 @@ b_gport=$(free_port udp)
 b_gok=
 if relay_start -l "$b_gport" -t "127.0.0.3:$b_gport" --loss 1; then
 	b_gok=1
-	fe gu -p "$b_gport" --bind-server=127.0.0.3 --ssh="$SSH" \
-	    --server="$OURS" "$ME"@127.0.0.1
+	fe gu --udp-only -p "$b_gport" --bind-server=127.0.0.3 \
+	    --ssh="$SSH" --server="$OURS" "$ME"@127.0.0.1
 	check "(g) blocked UDP: the bar names the port and the cause" \
 	    wait_screen gu "No reply on UDP port $b_gport: a firewall may be blocking UDP 60001-60999" 10
 fi
