@@ -15,9 +15,9 @@
  *   tunnel.c    the ssh path when UDP is blocked: the remote tunnel role
  *               and the client's end of it
  * From main() (mosh.c) every role is one call away: server_main,
- * client_main, boot_main, tunnel_main. Everything not declared here is static in its .c
- * file; a role's section says what it exports to the others, and what it
- * exports only for the tests. doc/ holds the protocol, terminal and
+ * client_main, tunnel_main, boot_main. Everything not declared here is
+ * static in its .c file; a role's section says what it exports to the
+ * others, and what it exports only for the tests. doc/ holds the protocol, terminal and
  * prediction notes that the § citations refer to.
  *
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
@@ -1514,7 +1514,7 @@ int pred_notify_wait_ms(const struct pred_notify *n, uint64_t now);
  */
 void pred_title_apply(struct fb *frame, const char *prefix);
 
-/* ==== mosh.c: dispatch, and what the three roles share ==== */
+/* ==== mosh.c: dispatch, and what the roles share ==== */
 
 /* Section numbers (§) below refer to doc/protocol.md unless another doc is named. */
 
