@@ -17,8 +17,8 @@
  * From main() (mosh.c) every role is one call away: server_main,
  * client_main, tunnel_main, boot_main. Everything not declared here is
  * static in its .c file; a role's section says what it exports to the
- * others, and what it exports only for the tests. doc/ holds the protocol, terminal and
- * prediction notes that the § citations refer to.
+ * others, and what it exports only for the tests. doc/ holds the
+ * protocol, terminal and prediction notes that the § citations refer to.
  *
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
@@ -887,7 +887,10 @@ int ssp_user_take(struct ssp *s, struct ssp_user *out);
 
 /* ==== framebuf.c: the screen model and the frame-diff renderer ==== */
 
-/* Section numbers (§) below refer to doc/terminal.md unless another doc is named. */
+/*
+ * Section numbers (§) below refer to doc/terminal.md unless another doc
+ * is named.
+ */
 
 #define FB_MAX_COLS 1000
 #define FB_MAX_ROWS 1000
@@ -1251,7 +1254,10 @@ size_t vt_bytes(const struct vt *vt, const struct vt *base);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
-/* Section numbers (§) below refer to doc/prediction.md unless another doc is named. */
+/*
+ * Section numbers (§) below refer to doc/prediction.md unless another doc
+ * is named.
+ */
 
 /*
  * Bounds (prediction.md §11). Predictions live on the cursor row and the
@@ -1516,7 +1522,10 @@ void pred_title_apply(struct fb *frame, const char *prefix);
 
 /* ==== mosh.c: dispatch, and what the roles share ==== */
 
-/* Section numbers (§) below refer to doc/protocol.md unless another doc is named. */
+/*
+ * Section numbers (§) below refer to doc/protocol.md unless another doc
+ * is named.
+ */
 
 /*
  * mosh_main: the whole program. Dispatch on the basename of argv[0]
