@@ -1180,6 +1180,7 @@ struct vt {
 	 */
 	int server_ext;
 	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	int saved_g[2], saved_gl;	/* and as DECSC saved them */
 	struct fb_row **main_rows;	/* the main screen, while alternate */
 	int main_w, main_h;		/* its size */
 	struct {

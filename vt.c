@@ -1750,6 +1750,7 @@ ris(struct vt *vt)
 
 	alt_leave(vt, 0);
 	vt->g[0] = vt->g[1] = vt->gl = 0;
+	vt->saved_g[0] = vt->saved_g[1] = vt->saved_gl = 0;
 	fb->cy = fb->cx = 0;
 	fb->wrap_pending = 0;
 	fb->comb_y = fb->comb_x = 0;
@@ -1830,11 +1831,17 @@ esc_dispatch(struct vt *vt, uint32_t f)
 	}
 	fb->wrap_pending = 0;
 	if (p->ninter == 0 && f == '7') {	/* DECSC */
+		vt->saved_g[0] = vt->g[0];
+		vt->saved_g[1] = vt->g[1];
+		vt->saved_gl = vt->gl;
 		fb->saved.y = fb->cy;
 		fb->saved.x = fb->cx;
 		fb->saved.rend = fb->rend;
 		fb->saved.modes = fb->modes & (FB_M_AUTOWRAP | FB_M_ORIGIN);
 	} else if (p->ninter == 0 && f == '8') {	/* DECRC */
+		vt->g[0] = vt->saved_g[0];
+		vt->g[1] = vt->saved_g[1];
+		vt->gl = vt->saved_gl;
 		fb->cy = fb->saved.y;
 		fb->cx = fb->saved.x;
 		fb->rend = fb->saved.rend;
@@ -2129,6 +2136,7 @@ soft_reset(struct vt *vt)
 	memset(&fb->rend, 0, sizeof(fb->rend));
 	saved_reset(fb);
 	vt->g[0] = vt->g[1] = vt->gl = 0;
+	vt->saved_g[0] = vt->saved_g[1] = vt->saved_gl = 0;
 }
 
 /*
