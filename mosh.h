@@ -1061,9 +1061,14 @@ int fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh);
 
 /*
  * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
- * memory with the old value kept. fb_clip_put drops one reference.
+ * memory, or when s is not base64 (fb_clip_valid), with the old value
+ * kept: a frame never holds a clipboard query or other text, so the
+ * renderer never sends one (terminal.md §7.14). fb_clip_valid: 1 if the n
+ * bytes of s are base64 (padded or not; n 0 too), else 0. fb_clip_put
+ * drops one reference.
  */
 int fb_clip_set(struct fb *fb, const char *s, size_t n);
+int fb_clip_valid(const char *s, size_t n);
 void fb_clip_put(struct fb_str *s);
 
 static inline const struct fb_cell *

@@ -2299,13 +2299,18 @@ osc_end(struct vt *vt)
 
 	if (len >= 5 && o[0] == '5' && o[1] == '2' && o[2] == ';' &&
 	    o[3] == 'c' && o[4] == ';') {
-		/* The clipboard := the text after "52;c;" (none: empty). */
+		/* The clipboard := the base64 text after "52;c;" (none:
+		 * empty); anything else, a query ('?') first, is ignored. */
 		if (len == 5) {
 			fb_clip_set(fb, NULL, 0);
 			return;
 		}
-		if ((s = malloc((len - 5) * 4)) == NULL ||
-		    fb_clip_set(fb, s, osc_utf8(vt, 5, len, s)) == -1) {
+		if ((s = malloc((len - 5) * 4)) == NULL) {
+			vt->dropped++;
+			return;
+		}
+		off = osc_utf8(vt, 5, len, s);
+		if (fb_clip_valid(s, off) && fb_clip_set(fb, s, off) == -1) {
 			vt->dropped++;
 		}
 		free(s);

@@ -73,6 +73,32 @@ osc_char(uint32_t cp)
 	return cp == 0x7f || printable(cp);
 }
 
+/*
+ * An OSC 52 payload the user's terminal may see (terminal.md §7.14):
+ * base64 or nothing, never a query ('?') a terminal would answer with the
+ * user's clipboard.
+ */
+static int
+base64_ok(const uint8_t *p, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, data = n;
+
+	if (data > 0 && p[data - 1] == '=') {
+		data--;
+	}
+	if (data > 0 && p[data - 1] == '=') {
+		data--;
+	}
+	for (i = 0; i < data; i++) {
+		if (p[i] == 0 || strchr(abc, p[i]) == NULL) {
+			return 0;
+		}
+	}
+	return data < n ? n % 4 == 0 : n % 4 != 1;
+}
+
 static int
 private_mode_ok(long v)
 {
@@ -98,10 +124,10 @@ static int voc_quiet;	/* the checker's own test: no messages */
 static int
 vocabulary(const uint8_t *p, size_t n)
 {
-	size_t i = 0, j, len, start;
+	size_t i = 0, j, len, start, from;
 	uint32_t cp;
 	char params[64];
-	int priv;
+	int priv, clip;
 
 	while (i < n) {
 		start = i;
@@ -138,14 +164,17 @@ vocabulary(const uint8_t *p, size_t n)
 		}
 		if (p[i] == 0x1b && i + 1 < n && p[i + 1] == ']') {
 			i += 2;
+			clip = 0;
 			if (i + 2 < n && (p[i] == '0' || p[i] == '1' ||
 			    p[i] == '2') && p[i + 1] == ';') {
 				i += 2;
 			} else if (i + 5 < n && memcmp(p + i, "52;c;", 5) == 0) {
 				i += 5;
+				clip = 1;
 			} else {
 				goto bad;
 			}
+			from = i;
 			while (i < n && p[i] != 7) {
 				if ((len = utf8_one(p + i, n - i, &cp)) == 0 ||
 				    !osc_char(cp)) {
@@ -153,7 +182,7 @@ vocabulary(const uint8_t *p, size_t n)
 				}
 				i += len;
 			}
-			if (i >= n) {
+			if (i >= n || (clip && !base64_ok(p + from, i - from))) {
 				goto bad;
 			}
 			i++;
@@ -376,12 +405,15 @@ test_vocabulary(void)
 		"\033]2;a\033b\a", "\033]2;a\001\a", "\033]2;\302\233\a",
 		"\302\233" "6n", "\233" "6n", "\033P+q\033\\", "\033Z",
 		"\033]10;?\a", "\033]52;c;a", "\033[?1049h", "\033[3J", "\t",
-		"\033[", "\033]2;open", "\x7f", "\033c", "\033]8;;x\033\\"
+		"\033[", "\033]2;open", "\x7f", "\033c", "\033]8;;x\033\\",
+		"\033]52;c;?\a", "\033]52;c;a\a", "\033]52;c;QU=J\a",
+		"\033]52;c;QUJD?\a", "\033]52;c;QUJ==\a", "\033]52;c;a b\a"
 	};
 	static const char good[] = "a\342\224\200\344\270\255e\314\201"
 	    "\a\b\r\n\033[1;2H\033[H\033[2J\033[5X\033[K\033[r"
 	    "\033[1;5r\033[0;1;4;38;5;100m\033[?25l\033[?2004h\033[?1006l"
-	    "\033]0;t\x7f\a\033]2;\344\270\255\a\033]52;c;QUJD\a";
+	    "\033]0;t\x7f\a\033]2;\344\270\255\a\033]52;c;QUJD\a"
+	    "\033]52;c;\a\033]52;c;QUI=\a\033]52;c;QQ==\a\033]52;c;QUI\a";
 	size_t i;
 
 	voc_quiet = 1;
@@ -420,6 +452,9 @@ test_titles(void)
 	HOST(&t, "\033]0;a\001b\033c\a");
 	HOST(&t, "\033]2;x\302\233" "31m\302\235y\a");
 	HOST(&t, "\033]52;c;A\x05\x1b[2J\a");
+	/* a clipboard query: never carried, whoever sends it */
+	APP(&t, "\033]52;c;?\a");
+	HOST(&t, "\033]52;c;?\a");
 	HOST(&t, "\033]2;\x9b" "6n\a");
 	CHECK(clean_text(t.srv.fb.title, t.srv.fb.title_len));
 	CHECK(clean_text(t.cli.fb.title, t.cli.fb.title_len));

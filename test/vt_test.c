@@ -52,7 +52,7 @@ struct vcase {
  * are read from test/cases/cases.py, the expected facts are here, by id.
  */
 #define CASES_PY "test/cases/cases.py"
-#define NCASES 106
+#define NCASES 107
 
 struct vexpect {
 	const char *id;
@@ -675,6 +675,12 @@ static const struct vexpect expect[] = {
 	    "cursor|0|0|0\n"
 	    "title|wt|ic||1" },
 	{ "O3",
+	    "row|0|\n"
+	    "row|1|\n"
+	    "row|2|\n"
+	    "cursor|0|0|0\n"
+	    "title|||aGk=|0" },
+	{ "O9",
 	    "row|0|\n"
 	    "row|1|\n"
 	    "row|2|\n"
