@@ -545,10 +545,147 @@ test_huge(void)
 	path_free(&t);
 }
 
+/* A HostMessage: a resize to w x h, then seq repeated to about 4 MB. */
+static void
+attack(struct buf *hm, int w, int h, const char *pre, const char *seq)
+{
+	struct buf b = { NULL, 0, 0 };
+	size_t n = strlen(seq);
+
+	int ok = buf_append(&b, pre, strlen(pre)) == 0;
+
+	while (ok && b.len + n <= SSP_INFLATE_MAX - 64) {
+		ok = buf_append(&b, seq, n) == 0;
+	}
+	CHECK(ok);
+	hm->len = 0;
+	CHECK(ssp_hm_put_resize(hm, w, h) == 0);
+	CHECK(ssp_hm_put_bytes(hm, b.p, b.len) == 0);
+	buf_free(&b);
+}
+
+/*
+ * The work one diff may cost (mosh.h, VT_WORK_SCREENS): each of these
+ * costs a screen or a row per few bytes; 4 MB of them at 1000 x 1000 was
+ * an hour of CPU. Refused well within the alarm; an honest full redraw
+ * of such a screen, and a scroll of all of it, go through.
+ */
+static void
+test_work(void)
+{
+	static const struct {
+		const char *pre, *seq;
+	} atk[] = {
+		{ "", "\033#8" },			/* DECALN */
+		{ "", "\033[2J" },			/* ED */
+		{ "\033[H", "\033[1000L" },		/* IL */
+		{ "\033[H", "\033[1000M" },		/* DL */
+		{ "", "\033[999S" },			/* SU */
+		{ "", "\033[T" },			/* SD */
+		{ "\033[3g", "\r\t" },			/* HT */
+		{ "\033[H\033[44m", "\033[K\033[1000@" },	/* EL, ICH */
+		{ "\033[H", "\033M" },			/* RI */
+	};
+	struct term_state *srv, *cli, *next, *blank;
+	struct buf hm = { NULL, 0, 0 };
+	char line[64];
+	size_t i;
+	int y, k;
+
+	alarm(60);	/* today's code: an hour (safety net, not timing) */
+	blank = malloc(sizeof *blank);
+	CHECK(blank != NULL && term_init(blank, 80, 24) == 0);
+	for (i = 0; i < LEN(atk); i++) {
+		cli = term_copy(blank);
+		CHECK(cli != NULL);
+		attack(&hm, 1000, 1000, atk[i].pre, atk[i].seq);
+		CHECK(term_apply(cli, hm.p, hm.len) == -1);
+		CHECK(cli->vt.work <= vt_work_bound(1000, 1000) +
+		    2 * 1000 * 1001);
+		term_free(cli);
+	}
+	/* Many resizes in one diff cost their screens too. */
+	hm.len = 0;
+	for (k = 0; k < 200; k++) {
+		CHECK(ssp_hm_put_resize(&hm, k % 2 ? 1000 : 1, 1000) == 0);
+	}
+	cli = term_copy(blank);
+	CHECK(term_apply(cli, hm.p, hm.len) == -1);
+	term_free(cli);
+
+	/* Honest: a 1000 x 1000 screen full of text in many renditions,
+	 * drawn from the first state, then scrolled by 999 rows. */
+	srv = term_copy(blank);
+	CHECK(vt_resize(&srv->vt, 1000, 1000) == 0);
+	for (y = 0; y < 1000; y++) {
+		snprintf(line, sizeof line, "\033[%d;1H", y + 1);
+		vt_feed(&srv->vt, (const uint8_t *)line, strlen(line));
+		for (k = 0; k < 100; k++) {
+			snprintf(line, sizeof line, "\033[%d;%dm%c\344\270\255"
+			    "e\314\201 \033[7mx\033[0m\033[4%dm  ",
+			    31 + (y + k) % 7, 41 + k % 7, 'a' + k % 26,
+			    k % 8);
+			vt_feed(&srv->vt, (const uint8_t *)line, strlen(line));
+		}
+	}
+	hm.len = 0;
+	CHECK(term_diff(blank, srv, &hm) == 0 && hm.len < SSP_INFLATE_MAX);
+	cli = term_copy(blank);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(same_screen(&cli->fb, &srv->fb));
+	CHECK(cli->vt.work < vt_work_bound(1000, 1000) / 2);
+	next = term_copy(srv);
+	vt_feed(&next->vt, (const uint8_t *)"\033[1000;1H", 10);
+	for (y = 0; y < 999; y++) {
+		snprintf(line, sizeof line, "\n\033[3%dmline %d", y % 8, y);
+		vt_feed(&next->vt, (const uint8_t *)line, strlen(line));
+	}
+	hm.len = 0;
+	CHECK(term_diff(srv, next, &hm) == 0);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(same_screen(&cli->fb, &next->fb));
+	CHECK(cli->vt.work < vt_work_bound(1000, 1000) / 2);
+	term_free(cli);
+	term_free(next);
+	term_free(srv);
+
+	/* Honest on a narrow screen: the scroll costs rows, not cells. */
+	srv = term_copy(blank);
+	CHECK(vt_resize(&srv->vt, 2, 1000) == 0);
+	hm.len = 0;
+	CHECK(term_diff(blank, srv, &hm) == 0);
+	cli = term_copy(blank);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	next = term_copy(srv);
+	vt_feed(&next->vt, (const uint8_t *)"\033[1000;1Hz", 10);
+	for (y = 0; y < 998; y++) {
+		vt_feed(&next->vt, (const uint8_t *)"\ny", 2);
+	}
+	hm.len = 0;
+	CHECK(term_diff(srv, next, &hm) == 0);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(same_screen(&cli->fb, &next->fb));
+	term_free(cli);
+	term_free(next);
+	term_free(srv);
+
+	/* The client keeps no replies at all: not even their buffer. */
+	cli = term_copy(blank);
+	hm.len = 0;
+	attack(&hm, 80, 24, "", "\033[c");
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(cli->vt.reply.cap == 0 && vt_bytes(&cli->vt, NULL) == 0);
+	term_free(cli);
+	term_free(blank);
+	buf_free(&hm);
+	alarm(300);
+}
+
 int
 main(void)
 {
 	alarm(300);	/* a hang ends the test as a failure */
+	test_work();
 	test_vocabulary();
 	test_titles();
 	test_queries();
