@@ -280,11 +280,39 @@ fb_clip_put(struct fb_str *s)
 	}
 }
 
+/*
+ * Base64 (RFC 4648 §4) as OSC 52 carries it (terminal.md §7.14): the
+ * alphabet, then at most two '=' that make the length a multiple of four;
+ * unpadded, any length but one more than a multiple of four. A query ('?')
+ * or anything else is not.
+ */
+int
+fb_clip_valid(const char *s, size_t n)
+{
+	size_t i, pad = 0;
+
+	while (pad < 2 && pad < n && s[n - 1 - pad] == '=') {
+		pad++;
+	}
+	for (i = 0; i < n - pad; i++) {
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
+		    s[i] == '/')) {
+			return 0;
+		}
+	}
+	return pad > 0 ? n % 4 == 0 : n % 4 != 1;
+}
+
 int
 fb_clip_set(struct fb *fb, const char *s, size_t n)
 {
 	struct fb_str *c = NULL;
 
+	if (!fb_clip_valid(s, n)) {
+		return -1;
+	}
 	if (n > 0) {
 		if (n > SIZE_MAX - sizeof(*c) - 1 ||
 		    (c = malloc(sizeof(*c) + n + 1)) == NULL) {

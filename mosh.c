@@ -797,8 +797,11 @@ term_diff(const void *from, const void *to, struct buf *out)
 
 /*
  * Apply a HostMessage, checked whole first (sizes in range, echo acks
- * never going down) so that bad input changes nothing. Replies the
- * emulator would send to the host are dropped: the client has no host.
+ * never going down) so that bad input changes nothing. The emulator keeps
+ * no replies: the client has no host to send them to. Its work is bounded
+ * by the largest screen the message has (mosh.h, VT_WORK_SCREENS); past the
+ * bound the rest is not applied and the state is left half changed, for
+ * the caller (SSP, on a copy) to drop.
  */
 int
 term_apply(void *st, const uint8_t *p, size_t len)
@@ -807,7 +810,7 @@ term_apply(void *st, const uint8_t *p, size_t len)
 	struct ssp_iter it = { p, p + len };
 	struct ssp_msg m;
 	uint64_t ea = t->echo_ack;
-	int r;
+	int r, w = t->fb.w, h = t->fb.h;
 
 	if (ssp_hm_check(p, len, &ea) == -1) {
 		return -1;
@@ -817,22 +820,30 @@ term_apply(void *st, const uint8_t *p, size_t len)
 		    m.h < 1 || m.h > FB_MAX_ROWS)) {
 			return -1;
 		}
+		if (m.type == SSP_MSG_RESIZE) {
+			w = MAX(w, m.w);
+			h = MAX(h, m.h);
+		}
 	}
 	if (r == -1) {
 		return -1;
 	}
+	t->vt.no_reply = 1;
+	t->vt.work = 0;
+	t->vt.work_max = vt_work_bound(w, h);
 	it.p = p;
-	while (ssp_hm_next(&it, &m) == 1) {
+	while (t->vt.work <= t->vt.work_max && ssp_hm_next(&it, &m) == 1) {
 		if (m.type == SSP_MSG_BYTES) {
 			vt_feed(&t->vt, m.p, m.len);
-			t->vt.reply.len = 0;
 		} else if (m.type == SSP_MSG_RESIZE) {
 			vt_resize(&t->vt, m.w, m.h);
 		} else if (m.type == SSP_MSG_ECHOACK) {
 			t->echo_ack = m.echo_ack;
 		}
 	}
-	return 0;
+	r = t->vt.work > t->vt.work_max ? -1 : 0;
+	t->vt.work_max = 0;
+	return r;
 }
 
 void

@@ -1082,9 +1082,14 @@ int fb_rows_resize(struct fb *fb, struct fb_row ***rows, int ow, int oh);
 
 /*
  * fb_clip_set: the clipboard := n bytes of s (n 0 = empty); -1 on out of
- * memory with the old value kept. fb_clip_put drops one reference.
+ * memory, or when s is not base64 (fb_clip_valid), with the old value
+ * kept: a frame never holds a clipboard query or other text, so the
+ * renderer never sends one (terminal.md §7.14). fb_clip_valid: 1 if the n
+ * bytes of s are base64 (padded or not; n 0 too), else 0. fb_clip_put
+ * drops one reference.
  */
 int fb_clip_set(struct fb *fb, const char *s, size_t n);
+int fb_clip_valid(const char *s, size_t n);
 void fb_clip_put(struct fb_str *s);
 
 static inline const struct fb_cell *
@@ -1162,6 +1167,30 @@ enum {
 #define VT_TITLE_MAX 256	/* code points of an OSC string a title uses */
 
 /*
+ * The work host bytes may cost. Most of what the emulator does costs a
+ * bounded amount per byte, but erasing, filling, scrolling, moving rows,
+ * unsharing a row and looking for a tab stop cost up to a row or a screen
+ * per byte: 1.4M x `ESC # 8` (4 KB compressed) on a 1000x1000 screen is
+ * an hour of CPU. So vt.c counts in vt->work, as it applies, one unit for
+ * each cell it writes, clears, moves or copies (a blank row: w + 1), each
+ * row pointer it moves and each column a tab looks at, the fast paths
+ * included; vt_feed stops once work passes work_max (0: no bound).
+ *
+ * vt_work_bound(w, h) is the bound for one diff on a screen at most w x h:
+ * VT_WORK_SCREENS * (w*h + h*h) + VT_WORK_FLAT. Why an honest diff stays
+ * far below it: a renderer's frame (fb_diff, terminal.md §9, upstream's
+ * the same) costs at most a resize (the old and the new screen: 2 w*h),
+ * a clear (w*h + h), a scroll of up to h - 1 lines (each a rotation of at
+ * most h rows and a blank row: h*h + w*h + h) and every row drawn once
+ * (unshared: w, each cell printed or erased at most about three times),
+ * about 8 w*h + h*h in all: half the bound. VT_WORK_FLAT covers the tiny
+ * screens. The attack above passes the bound after 16 of its 1.4M steps,
+ * and the bound is at most 32M units, tens of milliseconds.
+ */
+#define VT_WORK_SCREENS 16
+#define VT_WORK_FLAT 65536
+
+/*
  * The UTF-8 decoder (terminal.md §2) and the state machine (§3). No heap:
  * zero it or call vt_parser_init. Parameters and intermediates of the
  * sequence being dispatched stay readable until the next code point.
@@ -1178,15 +1207,20 @@ struct vt_parser {
 /*
  * The emulator: a parser and the state around the frame it changes. The
  * frame belongs to the caller and must outlive the vt. reply collects the
- * bytes the application gets back (DA, DSR); the caller empties it. Other
- * modules use these fields only: fb (read only), reply, dropped (read
- * only), slow and server_ext (set after vt_init); everything else is
- * vt.c's, and vt_copy is the way to copy a vt.
+ * bytes the application gets back (DA, DSR); the caller empties it, or sets
+ * no_reply where nobody reads them (the client). Other modules use these
+ * fields only: fb (read only), reply, dropped (read only), work and
+ * work_max (VT_WORK_SCREENS), slow, server_ext and no_reply (set after
+ * vt_init); everything else is vt.c's, and vt_copy is the way to copy a
+ * vt.
  */
 struct vt {
 	struct fb *fb;
 	struct vt_parser p;
 	struct buf reply;
+	int no_reply;		/* 1: replies are not collected at all */
+	uint64_t work;		/* units spent (VT_WORK_SCREENS) */
+	uint64_t work_max;	/* vt_feed stops past it; 0: no bound */
 	int user_state;		/* §10: 0 ground, 1 after ESC, 2 ESC O */
 	uint32_t wlo[2], whi[2];	/* the width ranges last looked up */
 	int ww[2];			/* and their widths */
@@ -1201,6 +1235,7 @@ struct vt {
 	 */
 	int server_ext;
 	int g[2], gl;		/* G0/G1 are DEC graphics; GL is G1 */
+	int saved_g[2], saved_gl;	/* and as DECSC saved them */
 	struct fb_row **main_rows;	/* the main screen, while alternate */
 	int main_w, main_h;		/* its size */
 	struct {
@@ -1251,6 +1286,7 @@ size_t vt_user_byte(struct vt *vt, uint8_t b, uint8_t out[2]);
 /* vt_bytes: the heap bytes vt holds beyond its frame that base (NULL:
  * none) does not share (fb_bytes counts the frame). */
 size_t vt_bytes(const struct vt *vt, const struct vt *base);
+uint64_t vt_work_bound(int w, int h);
 
 /* ==== predict.c: local echo prediction and the notification bar ==== */
 
@@ -1627,7 +1663,11 @@ void ti_load(const char *term, struct tinfo *ti);
  * same object, so a copy re-points it. term_ops is its ssp_ops vtable:
  * term_copy, term_free, term_equal, term_diff (a HostMessage: echo ack,
  * resize, host bytes) and term_apply (checked whole first: bad input
- * changes nothing and returns -1). term_init: 0, or -1 (memory).
+ * changes nothing and returns -1), whose emulator keeps no replies
+(no_reply) and may spend vt_work_bound of the largest screen the diff has
+(VT_WORK_SCREENS): past it the rest is not applied and it returns -1, the
+state half changed (SSP applies to a copy and drops it, counted in
+bad_diff). term_init: 0, or -1 (memory).
  */
 struct term_state {
 	struct fb fb;

@@ -1006,10 +1006,23 @@ cell_reset(struct fb_cell *c, uint32_t bg)
 	c->r.bg = bg;
 }
 
+/* Count n units of work (mosh.h, VT_WORK_SCREENS). */
+static inline void
+spend(struct vt *vt, long n)
+{
+	vt->work += (uint64_t)n;
+}
+
+/* Row y to write to; unsharing it copies the row (w units). */
 static struct fb_cell *
 row_mut(struct vt *vt, int y)
 {
-	struct fb_cell *r = fb_row_mut(vt->fb, y);
+	struct fb_cell *r;
+
+	if (vt->fb->rows[y]->refs > 1) {
+		spend(vt, vt->fb->w);
+	}
+	r = fb_row_mut(vt->fb, y);
 
 	if (r == NULL) {
 		vt->dropped++;
@@ -1021,6 +1034,7 @@ row_mut(struct vt *vt, int y)
 static void
 row_reset(struct vt *vt, int y, uint32_t bg)
 {
+	spend(vt, vt->fb->w + 1);
 	if (fb_row_blank(vt->fb, y, bg) == NULL) {
 		vt->dropped++;
 	}
@@ -1049,7 +1063,11 @@ clear_cells(struct vt *vt, int y, int x0, int x1)
 	uint32_t bg = vt->fb->rend.bg;
 	int x;
 
-	if (x0 > x1 || (r = row_mut(vt, y)) == NULL) {
+	if (x0 > x1) {
+		return;
+	}
+	spend(vt, x1 - x0 + 1);
+	if ((r = row_mut(vt, y)) == NULL) {
 		return;
 	}
 	memset(&r[x0], 0, (size_t)(x1 - x0 + 1) * sizeof(*r));
@@ -1071,6 +1089,7 @@ shift_cells(struct vt *vt, int n)
 	struct fb_cell *r;
 	int x = fb->cx, w = fb->w, k, i;
 
+	spend(vt, w - x);
 	if ((r = row_mut(vt, fb->cy)) == NULL) {
 		return;
 	}
@@ -1134,6 +1153,7 @@ insert_lines(struct vt *vt, int y, int n)
 		return;
 	}
 	if (k < fb->bottom + 1 - y) {
+		spend(vt, fb->bottom + 1 - y);
 		rows_rotate(fb->rows, y, fb->bottom + 1,
 		    fb->bottom + 1 - y - k);
 	}
@@ -1157,6 +1177,7 @@ delete_lines(struct vt *vt, int y, int n)
 		return;
 	}
 	if (k < fb->bottom + 1 - y) {
+		spend(vt, fb->bottom + 1 - y);
 		rows_rotate(fb->rows, y, fb->bottom + 1, k);
 	}
 	for (i = fb->bottom + 1 - k; i <= fb->bottom; i++) {
@@ -1294,10 +1315,14 @@ tab_at(const struct fb *fb, int x)
 	return fb->tabs[x >> 3] >> (x & 7) & 1;
 }
 
-/* HT, CHT (n > 0), CBT (n < 0): an explicit move that keeps pending wrap. */
+/*
+ * HT, CHT (n > 0), CBT (n < 0): an explicit move that keeps pending wrap.
+ * Each column looked at is a unit of work.
+ */
 static void
-tab(struct fb *fb, int n)
+tab(struct vt *vt, int n)
 {
+	struct fb *fb = vt->fb;
 	int x, col = -1, pending = fb->wrap_pending;
 
 	if (n >= 0) {
@@ -1319,6 +1344,7 @@ tab(struct fb *fb, int n)
 			}
 		}
 	}
+	spend(vt, col > fb->cx ? col - fb->cx : fb->cx - col);
 	move_col(fb, col, 0);
 	fb->wrap_pending = pending;
 }
@@ -1346,6 +1372,7 @@ print_cp(struct vt *vt, uint32_t cp, int w)
 	if (fb->modes & FB_M_INSERT) {
 		shift_cells(vt, w);
 	}
+	spend(vt, w);
 	if ((r = row_mut(vt, fb->cy)) != NULL) {
 		cell_reset(&t, 0);
 		t.r = fb->rend;
@@ -1369,6 +1396,7 @@ combine(struct vt *vt, uint32_t cp)
 	    fb->comb_x >= fb->w) {
 		return;		/* the target went away in a resize */
 	}
+	spend(vt, 1);
 	if ((r = row_mut(vt, fb->comb_y)) == NULL) {
 		return;
 	}
@@ -1509,6 +1537,7 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 			c->c[0] = (char)s[i + j];
 		}
 		i += j;
+		spend(vt, (long)j);
 		/* As print_cp leaves it after the last of them. */
 		fb->cx = cx + (int)j - 1;
 		advance(fb, 1);
@@ -1517,6 +1546,7 @@ print_run(struct vt *vt, const uint8_t *s, size_t n)
 		/* No memory for the row: the character is lost, the cursor
 		 * moves on as if it had been printed. */
 		advance(fb, 1);
+		spend(vt, 1);
 		i = 1;
 	}
 	return i;
@@ -1620,6 +1650,7 @@ text_run(struct vt *vt, const uint8_t *s, size_t n)
 		cx += cw;
 		i += len;
 	}
+	spend(vt, cx - fb->cx);
 	fb->cx = cursor_col(cx, w, &fb->wrap_pending);
 	return i;
 }
@@ -1629,6 +1660,9 @@ text_run(struct vt *vt, const uint8_t *s, size_t n)
 static void
 reply(struct vt *vt, const char *s)
 {
+	if (vt->no_reply) {
+		return;
+	}
 	if (buf_append(&vt->reply, s, strlen(s)) == -1) {
 		vt->dropped++;
 	}
@@ -1694,6 +1728,7 @@ alt_enter(struct vt *vt, int save_cursor)
 	if (vt->main_rows != NULL) {
 		return;
 	}
+	spend(vt, fb->h);
 	if ((rows = fb_rows_hold(fb)) == NULL) {
 		vt->dropped++;
 		return;
@@ -1726,6 +1761,7 @@ alt_leave(struct vt *vt, int restore_cursor)
 		main_drop(vt);	/* resized behind our back: stay as is */
 		return;
 	}
+	spend(vt, fb->h);
 	fb_rows_restore(fb, vt->main_rows);
 	vt->main_rows = NULL;
 	fb->wrap_pending = 0;
@@ -1750,6 +1786,7 @@ ris(struct vt *vt)
 
 	alt_leave(vt, 0);
 	vt->g[0] = vt->g[1] = vt->gl = 0;
+	vt->saved_g[0] = vt->saved_g[1] = vt->saved_gl = 0;
 	fb->cy = fb->cx = 0;
 	fb->wrap_pending = 0;
 	fb->comb_y = fb->comb_x = 0;
@@ -1784,7 +1821,7 @@ control(struct vt *vt, uint32_t c)
 		move_col(fb, -1, 1);
 		break;
 	case 0x09:	/* HT */
-		tab(fb, 1);
+		tab(vt, 1);
 		break;
 	case 0x0a:	/* LF */
 	case 0x0b:	/* VT */
@@ -1830,11 +1867,17 @@ esc_dispatch(struct vt *vt, uint32_t f)
 	}
 	fb->wrap_pending = 0;
 	if (p->ninter == 0 && f == '7') {	/* DECSC */
+		vt->saved_g[0] = vt->g[0];
+		vt->saved_g[1] = vt->g[1];
+		vt->saved_gl = vt->gl;
 		fb->saved.y = fb->cy;
 		fb->saved.x = fb->cx;
 		fb->saved.rend = fb->rend;
 		fb->saved.modes = fb->modes & (FB_M_AUTOWRAP | FB_M_ORIGIN);
 	} else if (p->ninter == 0 && f == '8') {	/* DECRC */
+		vt->g[0] = vt->saved_g[0];
+		vt->g[1] = vt->saved_g[1];
+		vt->gl = vt->saved_gl;
 		fb->cy = fb->saved.y;
 		fb->cx = fb->saved.x;
 		fb->rend = fb->saved.rend;
@@ -1851,6 +1894,7 @@ esc_dispatch(struct vt *vt, uint32_t f)
 		vt->g[p->inter[0] == ')'] = f == '0';
 	} else if (p->ninter == 1 && p->inter[0] == '#' && f == '8') {
 		/* DECALN: fill the screen with E */
+		spend(vt, (long)fb->w * fb->h);
 		for (y = 0; y < fb->h; y++) {
 			if ((r = row_mut(vt, y)) == NULL) {
 				continue;
@@ -2129,6 +2173,7 @@ soft_reset(struct vt *vt)
 	memset(&fb->rend, 0, sizeof(fb->rend));
 	saved_reset(fb);
 	vt->g[0] = vt->g[1] = vt->gl = 0;
+	vt->saved_g[0] = vt->saved_g[1] = vt->saved_gl = 0;
 }
 
 /*
@@ -2208,7 +2253,7 @@ csi_dispatch(struct vt *vt, uint32_t f)
 		move_col(fb, arg(v, n, 1, 1) - 1, 0);
 		break;
 	case 'I':	/* CHT */
-		tab(fb, a);
+		tab(vt, a);
 		break;
 	case 'J':	/* ED */
 		erase_display(vt, arg(v, n, 0, 0));
@@ -2237,7 +2282,7 @@ csi_dispatch(struct vt *vt, uint32_t f)
 		clear_cells(vt, fb->cy, fb->cx, MIN(fb->cx + a - 1, fb->w - 1));
 		break;
 	case 'Z':	/* CBT */
-		tab(fb, -a);
+		tab(vt, -a);
 		break;
 	case 'c':	/* DA */
 		reply(vt, "\033[?62c");
@@ -2291,13 +2336,18 @@ osc_end(struct vt *vt)
 
 	if (len >= 5 && o[0] == '5' && o[1] == '2' && o[2] == ';' &&
 	    o[3] == 'c' && o[4] == ';') {
-		/* The clipboard := the text after "52;c;" (none: empty). */
+		/* The clipboard := the base64 text after "52;c;" (none:
+		 * empty); anything else, a query ('?') first, is ignored. */
 		if (len == 5) {
 			fb_clip_set(fb, NULL, 0);
 			return;
 		}
-		if ((s = malloc((len - 5) * 4)) == NULL ||
-		    fb_clip_set(fb, s, osc_utf8(vt, 5, len, s)) == -1) {
+		if ((s = malloc((len - 5) * 4)) == NULL) {
+			vt->dropped++;
+			return;
+		}
+		off = osc_utf8(vt, 5, len, s);
+		if (fb_clip_valid(s, off) && fb_clip_set(fb, s, off) == -1) {
 			vt->dropped++;
 		}
 		free(s);
@@ -2632,6 +2682,9 @@ vt_feed(struct vt *vt, const uint8_t *s, size_t n)
 	int ncp, na, j, k;
 
 	while (i < n) {
+		if (vt->work_max != 0 && vt->work > vt->work_max) {
+			break;	/* past the caller's bound: the rest is lost */
+		}
 		/* Fast paths in the ground state: text the machine would only
 		 * PRINT, whole CSI sequences, output that scrolls away. */
 		if (vt->p.state == S_GROUND && vt->p.npend == 0 && !vt->slow) {
@@ -2690,6 +2743,7 @@ vt_resize(struct vt *vt, int w, int h)
 	struct fb *fb = vt->fb;
 	int ow = fb->w, oh = fb->h;
 
+	spend(vt, (long)ow * oh + (long)w * h);
 	if (fb_resize(fb, w, h) == -1) {
 		return -1;
 	}
@@ -2750,4 +2804,11 @@ vt_bytes(const struct vt *vt, const struct vt *base)
 		    base != NULL ? base->main_h : 0);
 	}
 	return n;
+}
+
+uint64_t
+vt_work_bound(int w, int h)
+{
+	return VT_WORK_SCREENS * ((uint64_t)w * (uint64_t)h +
+	    (uint64_t)h * (uint64_t)h) + VT_WORK_FLAT;
 }

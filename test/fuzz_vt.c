@@ -284,6 +284,12 @@ check_vocabulary(const uint8_t *p, size_t n)
 				if (k == n) {
 					fail("unterminated OSC", 0, 0);
 				}
+				if (k - i - 2 >= 5 &&
+				    memcmp(p + i + 2, "52;c;", 5) == 0 &&
+				    !fb_clip_valid((const char *)p + i + 7,
+				    k - i - 7)) {
+					fail("OSC 52 payload not base64", 0, 0);
+				}
 				i = k + 1;
 				continue;
 			}

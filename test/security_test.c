@@ -73,6 +73,32 @@ osc_char(uint32_t cp)
 	return cp == 0x7f || printable(cp);
 }
 
+/*
+ * An OSC 52 payload the user's terminal may see (terminal.md §7.14):
+ * base64 or nothing, never a query ('?') a terminal would answer with the
+ * user's clipboard.
+ */
+static int
+base64_ok(const uint8_t *p, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, data = n;
+
+	if (data > 0 && p[data - 1] == '=') {
+		data--;
+	}
+	if (data > 0 && p[data - 1] == '=') {
+		data--;
+	}
+	for (i = 0; i < data; i++) {
+		if (p[i] == 0 || strchr(abc, p[i]) == NULL) {
+			return 0;
+		}
+	}
+	return data < n ? n % 4 == 0 : n % 4 != 1;
+}
+
 static int
 private_mode_ok(long v)
 {
@@ -98,10 +124,10 @@ static int voc_quiet;	/* the checker's own test: no messages */
 static int
 vocabulary(const uint8_t *p, size_t n)
 {
-	size_t i = 0, j, len, start;
+	size_t i = 0, j, len, start, from;
 	uint32_t cp;
 	char params[64];
-	int priv;
+	int priv, clip;
 
 	while (i < n) {
 		start = i;
@@ -138,14 +164,17 @@ vocabulary(const uint8_t *p, size_t n)
 		}
 		if (p[i] == 0x1b && i + 1 < n && p[i + 1] == ']') {
 			i += 2;
+			clip = 0;
 			if (i + 2 < n && (p[i] == '0' || p[i] == '1' ||
 			    p[i] == '2') && p[i + 1] == ';') {
 				i += 2;
 			} else if (i + 5 < n && memcmp(p + i, "52;c;", 5) == 0) {
 				i += 5;
+				clip = 1;
 			} else {
 				goto bad;
 			}
+			from = i;
 			while (i < n && p[i] != 7) {
 				if ((len = utf8_one(p + i, n - i, &cp)) == 0 ||
 				    !osc_char(cp)) {
@@ -153,7 +182,7 @@ vocabulary(const uint8_t *p, size_t n)
 				}
 				i += len;
 			}
-			if (i >= n) {
+			if (i >= n || (clip && !base64_ok(p + from, i - from))) {
 				goto bad;
 			}
 			i++;
@@ -376,12 +405,15 @@ test_vocabulary(void)
 		"\033]2;a\033b\a", "\033]2;a\001\a", "\033]2;\302\233\a",
 		"\302\233" "6n", "\233" "6n", "\033P+q\033\\", "\033Z",
 		"\033]10;?\a", "\033]52;c;a", "\033[?1049h", "\033[3J", "\t",
-		"\033[", "\033]2;open", "\x7f", "\033c", "\033]8;;x\033\\"
+		"\033[", "\033]2;open", "\x7f", "\033c", "\033]8;;x\033\\",
+		"\033]52;c;?\a", "\033]52;c;a\a", "\033]52;c;QU=J\a",
+		"\033]52;c;QUJD?\a", "\033]52;c;QUJ==\a", "\033]52;c;a b\a"
 	};
 	static const char good[] = "a\342\224\200\344\270\255e\314\201"
 	    "\a\b\r\n\033[1;2H\033[H\033[2J\033[5X\033[K\033[r"
 	    "\033[1;5r\033[0;1;4;38;5;100m\033[?25l\033[?2004h\033[?1006l"
-	    "\033]0;t\x7f\a\033]2;\344\270\255\a\033]52;c;QUJD\a";
+	    "\033]0;t\x7f\a\033]2;\344\270\255\a\033]52;c;QUJD\a"
+	    "\033]52;c;\a\033]52;c;QUI=\a\033]52;c;QQ==\a\033]52;c;QUI\a";
 	size_t i;
 
 	voc_quiet = 1;
@@ -420,6 +452,9 @@ test_titles(void)
 	HOST(&t, "\033]0;a\001b\033c\a");
 	HOST(&t, "\033]2;x\302\233" "31m\302\235y\a");
 	HOST(&t, "\033]52;c;A\x05\x1b[2J\a");
+	/* a clipboard query: never carried, whoever sends it */
+	APP(&t, "\033]52;c;?\a");
+	HOST(&t, "\033]52;c;?\a");
 	HOST(&t, "\033]2;\x9b" "6n\a");
 	CHECK(clean_text(t.srv.fb.title, t.srv.fb.title_len));
 	CHECK(clean_text(t.cli.fb.title, t.cli.fb.title_len));
@@ -510,10 +545,147 @@ test_huge(void)
 	path_free(&t);
 }
 
+/* A HostMessage: a resize to w x h, then seq repeated to about 4 MB. */
+static void
+attack(struct buf *hm, int w, int h, const char *pre, const char *seq)
+{
+	struct buf b = { NULL, 0, 0 };
+	size_t n = strlen(seq);
+
+	int ok = buf_append(&b, pre, strlen(pre)) == 0;
+
+	while (ok && b.len + n <= SSP_INFLATE_MAX - 64) {
+		ok = buf_append(&b, seq, n) == 0;
+	}
+	CHECK(ok);
+	hm->len = 0;
+	CHECK(ssp_hm_put_resize(hm, w, h) == 0);
+	CHECK(ssp_hm_put_bytes(hm, b.p, b.len) == 0);
+	buf_free(&b);
+}
+
+/*
+ * The work one diff may cost (mosh.h, VT_WORK_SCREENS): each of these
+ * costs a screen or a row per few bytes; 4 MB of them at 1000 x 1000 was
+ * an hour of CPU. Refused well within the alarm; an honest full redraw
+ * of such a screen, and a scroll of all of it, go through.
+ */
+static void
+test_work(void)
+{
+	static const struct {
+		const char *pre, *seq;
+	} atk[] = {
+		{ "", "\033#8" },			/* DECALN */
+		{ "", "\033[2J" },			/* ED */
+		{ "\033[H", "\033[1000L" },		/* IL */
+		{ "\033[H", "\033[1000M" },		/* DL */
+		{ "", "\033[999S" },			/* SU */
+		{ "", "\033[T" },			/* SD */
+		{ "\033[3g", "\r\t" },			/* HT */
+		{ "\033[H\033[44m", "\033[K\033[1000@" },	/* EL, ICH */
+		{ "\033[H", "\033M" },			/* RI */
+	};
+	struct term_state *srv, *cli, *next, *blank;
+	struct buf hm = { NULL, 0, 0 };
+	char line[64];
+	size_t i;
+	int y, k;
+
+	alarm(60);	/* today's code: an hour (safety net, not timing) */
+	blank = malloc(sizeof *blank);
+	CHECK(blank != NULL && term_init(blank, 80, 24) == 0);
+	for (i = 0; i < LEN(atk); i++) {
+		cli = term_copy(blank);
+		CHECK(cli != NULL);
+		attack(&hm, 1000, 1000, atk[i].pre, atk[i].seq);
+		CHECK(term_apply(cli, hm.p, hm.len) == -1);
+		CHECK(cli->vt.work <= vt_work_bound(1000, 1000) +
+		    2 * 1000 * 1001);
+		term_free(cli);
+	}
+	/* Many resizes in one diff cost their screens too. */
+	hm.len = 0;
+	for (k = 0; k < 200; k++) {
+		CHECK(ssp_hm_put_resize(&hm, k % 2 ? 1000 : 1, 1000) == 0);
+	}
+	cli = term_copy(blank);
+	CHECK(term_apply(cli, hm.p, hm.len) == -1);
+	term_free(cli);
+
+	/* Honest: a 1000 x 1000 screen full of text in many renditions,
+	 * drawn from the first state, then scrolled by 999 rows. */
+	srv = term_copy(blank);
+	CHECK(vt_resize(&srv->vt, 1000, 1000) == 0);
+	for (y = 0; y < 1000; y++) {
+		snprintf(line, sizeof line, "\033[%d;1H", y + 1);
+		vt_feed(&srv->vt, (const uint8_t *)line, strlen(line));
+		for (k = 0; k < 100; k++) {
+			snprintf(line, sizeof line, "\033[%d;%dm%c\344\270\255"
+			    "e\314\201 \033[7mx\033[0m\033[4%dm  ",
+			    31 + (y + k) % 7, 41 + k % 7, 'a' + k % 26,
+			    k % 8);
+			vt_feed(&srv->vt, (const uint8_t *)line, strlen(line));
+		}
+	}
+	hm.len = 0;
+	CHECK(term_diff(blank, srv, &hm) == 0 && hm.len < SSP_INFLATE_MAX);
+	cli = term_copy(blank);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(same_screen(&cli->fb, &srv->fb));
+	CHECK(cli->vt.work < vt_work_bound(1000, 1000) / 2);
+	next = term_copy(srv);
+	vt_feed(&next->vt, (const uint8_t *)"\033[1000;1H", 10);
+	for (y = 0; y < 999; y++) {
+		snprintf(line, sizeof line, "\n\033[3%dmline %d", y % 8, y);
+		vt_feed(&next->vt, (const uint8_t *)line, strlen(line));
+	}
+	hm.len = 0;
+	CHECK(term_diff(srv, next, &hm) == 0);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(same_screen(&cli->fb, &next->fb));
+	CHECK(cli->vt.work < vt_work_bound(1000, 1000) / 2);
+	term_free(cli);
+	term_free(next);
+	term_free(srv);
+
+	/* Honest on a narrow screen: the scroll costs rows, not cells. */
+	srv = term_copy(blank);
+	CHECK(vt_resize(&srv->vt, 2, 1000) == 0);
+	hm.len = 0;
+	CHECK(term_diff(blank, srv, &hm) == 0);
+	cli = term_copy(blank);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	next = term_copy(srv);
+	vt_feed(&next->vt, (const uint8_t *)"\033[1000;1Hz", 10);
+	for (y = 0; y < 998; y++) {
+		vt_feed(&next->vt, (const uint8_t *)"\ny", 2);
+	}
+	hm.len = 0;
+	CHECK(term_diff(srv, next, &hm) == 0);
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(same_screen(&cli->fb, &next->fb));
+	term_free(cli);
+	term_free(next);
+	term_free(srv);
+
+	/* The client keeps no replies at all: not even their buffer. */
+	cli = term_copy(blank);
+	hm.len = 0;
+	attack(&hm, 80, 24, "", "\033[c");
+	CHECK(term_apply(cli, hm.p, hm.len) == 0);
+	CHECK(cli->vt.reply.cap == 0 && vt_bytes(&cli->vt, NULL) == 0);
+	term_free(cli);
+	term_free(blank);
+	buf_free(&hm);
+	alarm(300);
+}
+
 int
 main(void)
 {
 	alarm(300);	/* a hang ends the test as a failure */
+	test_work();
 	test_vocabulary();
 	test_titles();
 	test_queries();

@@ -44,6 +44,7 @@ struct vcase {
 	size_t inlen;
 	int w2, h2;		/* resize after the input, 0 = none */
 	const char *facts;
+	int ext;		/* server_ext set (area "ext") */
 };
 
 /*
@@ -51,7 +52,7 @@ struct vcase {
  * are read from test/cases/cases.py, the expected facts are here, by id.
  */
 #define CASES_PY "test/cases/cases.py"
-#define NCASES 104
+#define NCASES 107
 
 struct vexpect {
 	const char *id;
@@ -629,6 +630,16 @@ static const struct vexpect expect[] = {
 	    "cursor|0|0|0\n"
 	    "title||T||1\n"
 	    "bell|1" },
+	{ "G1",
+	    "row|0|qqqqq\n"
+	    "row|1|\n"
+	    "row|2|\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\n"
+	    "cursor|2|5|0" },
+	{ "G2",
+	    "row|0|qqqqq\n"
+	    "row|1|\n"
+	    "row|2|\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\n"
+	    "cursor|2|5|0" },
 	{ "Q1",
 	    "row|0|\n"
 	    "row|1|\n"
@@ -664,6 +675,12 @@ static const struct vexpect expect[] = {
 	    "cursor|0|0|0\n"
 	    "title|wt|ic||1" },
 	{ "O3",
+	    "row|0|\n"
+	    "row|1|\n"
+	    "row|2|\n"
+	    "cursor|0|0|0\n"
+	    "title|||aGk=|0" },
+	{ "O9",
 	    "row|0|\n"
 	    "row|1|\n"
 	    "row|2|\n"
@@ -736,19 +753,19 @@ static const struct vcase extra[] = {
 	    "cell|0|3|D|\033[0;5;7;8m|-\n"
 	    "cell|0|4|E|\033[0;7;8m|-\n"
 	    "cell|0|5|F|\033[0;8m|-\n"
-	    "cell|0|6|G|\033[0m|-" },
+	    "cell|0|6|G|\033[0m|-", 0 },
 	/* DCH moves the wrap flag off the last cell, as upstream does. */
 	{ "X2", 4, 3, IN("abcdef\033[1;2H\033[P"), 0, 0,
 	    "row|0|acd\n"
 	    "wrap|0\n"
-	    "cell|0|2|d|-|wrap" },
+	    "cell|0|2|d|-|wrap", 0 },
 	/* Erasing the last cell clears the row's wrap flag. */
 	{ "X3", 4, 3, IN("abcdef\033[1;4H\033[K"), 0, 0,
 	    "row|0|abc\n"
-	    "wrap|0" },
+	    "wrap|0", 0 },
 	/* 24-bit components overflow as upstream's 25-bit field does. */
 	{ "X4", 4, 3, IN("\033[38;2;256;256;999mX"), 0, 0,
-	    "cell|0|0|X|\033[0;38;2;1;3;231m|-" },
+	    "cell|0|0|X|\033[0;38;2;1;3;231m|-", 0 },
 };
 
 /* terminal.md §6.2: a rendition as one SGR sequence. */
@@ -974,6 +991,7 @@ run_case(const struct vcase *c)
 		return 0;
 	}
 	vt_init(&vt, &fb);
+	vt.server_ext = c->ext;
 	vt_feed(&vt, (const uint8_t *)c->in, c->inlen);
 	if (c->w2 != 0 && vt_resize(&vt, c->w2, c->h2) == -1) {
 		fprintf(stderr, "%s: resize\n", c->id);
@@ -1011,8 +1029,11 @@ parse_case(const char *line, struct vcase *c, char *id, size_t idcap,
 	}
 	memcpy(id, s, n);
 	id[n] = 0;
-	if ((p = t_next_str(p, &s, &n)) == NULL ||	/* area */
-	    (p = t_next_str(p, &s, &n)) == NULL ||	/* title */
+	if ((p = t_next_str(p, &s, &n)) == NULL) {	/* area */
+		return -1;
+	}
+	c->ext = n == 3 && memcmp(s, "ext", 3) == 0;
+	if ((p = t_next_str(p, &s, &n)) == NULL ||	/* title */
 	    sscanf(p, ",%d,%d,", &c->w, &c->h) != 2 ||
 	    (p = t_next_str(p, &s, &n)) == NULL || n > incap) {
 		return -1;
