@@ -1011,7 +1011,7 @@ user_diff(const void *from, const void *to, struct buf *out)
 	if (!user_is_prefix(f, t)) {
 		return -1;
 	}
-	tail.b.p = t->b.p + f->b.len;
+	tail.b.p = t->b.p != NULL ? t->b.p + f->b.len : NULL;
 	tail.b.len = tail.b.cap = t->b.len - f->b.len;
 	while (ssp_user_next(&tail, &off, &ev) == 1) {
 		if (ev.type == SSP_MSG_KEYS) {
@@ -1044,7 +1044,7 @@ out:
 static int
 user_apply_msg(struct buf *b, const uint8_t *diff, size_t len, size_t max)
 {
-	struct ssp_iter it = { diff, diff + len };
+	struct ssp_iter it = { diff, diff != NULL ? diff + len : NULL };
 	struct ssp_msg m;
 	size_t len0 = b->len;
 	int r;
