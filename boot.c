@@ -7,22 +7,30 @@
  * are kept where users or scripts see them: the wrapper's own failures
  * exit 255 (Perl's die), the client's status is ours otherwise.
  *
- * Beyond upstream, a remote without mosh-server gets this very binary
+ * Beyond upstream, a remote without mosh-server gets a binary of ours
  * (boot_install): one ssh run, no pty, whose remote command is a short
- * POSIX sh script that checks `uname -sm`, looks for a cached copy in
- * ~/.cache/mosh (or $XDG_CACHE_HOME/mosh) under a name made of our version
- * and the first 16 hex digits of our SHA-256, and says on stdout either
- *   MOSH INSTALL HAVE <tool>     the cached copy verified: nothing is sent
- *   MOSH INSTALL SEND <tool>     send the binary: we write it to ssh's
+ * POSIX sh script (boot_script). It says on stdout, one line each,
+ *   MOSH INSTALL UNAME <d> <uname -sm>  first; <d> is byte 5 (EI_DATA) of
+ *                                the remote's /bin/sh, 0 if od is missing
+ * and reads back "<sha256> <crc> <size> <name>" of the binary picked for
+ * that machine (boot_pick_binary: this one, or mosh-linux-<arch> from
+ * make dist; EOF if there is none), then tries the directories
+ * ${XDG_CACHE_HOME:-~/.cache}/mosh, $XDG_RUNTIME_DIR/mosh,
+ * /dev/shm/mosh-<uid>, ${TMPDIR:-/tmp}/mosh-<uid> in turn, saying
+ *   MOSH INSTALL SKIP <dir>: <why>   this one is refused
+ *   MOSH INSTALL HAVE <tool>     a cached copy verified: nothing is sent
+ *   MOSH INSTALL SEND <tool> <dir>  send the binary: we write it to ssh's
  *                                stdin and close it; EOF ends the file
- *   MOSH INSTALL ARCH <uname>    this binary cannot run there
- *   MOSH INSTALL FAIL <why>      anything else that went wrong
- * then (HAVE, or SEND once the copy verified and was renamed into place)
- * execs the cached copy as `<file> server new ...`, whose MOSH CONNECT line
- * we read as usual. <tool> is sha256sum, shasum, openssl, cksum, or
- * "none" when none of them exists (then no cached copy is ever reused,
- * and only the length of a fresh one is compared). The cache directory
- * must belong to the user and be writable by nobody else.
+ *   MOSH INSTALL DIR <dir>       the copy there ran (--version): used
+ *   MOSH INSTALL FAIL <why>      anything else that went wrong, or no
+ *                                directory worked (each one named)
+ * then execs the copy as `<file> server new ...`, whose MOSH CONNECT line
+ * we read as usual. The cache name is mosh-<version>-<first 16 hex digits
+ * of the binary's SHA-256>. <tool> is sha256sum, shasum, openssl, cksum,
+ * or "none" when none of them exists (then no cached copy is ever reused,
+ * and only the length of a fresh one is compared). A directory must
+ * belong to the user, be writable by nobody else and not be a symbolic
+ * link.
  *
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
