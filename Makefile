@@ -4,19 +4,23 @@
 #   make bench    speed and memory, side by side with upstream's binaries
 #   make fuzz     libFuzzer targets (clang)
 #   make dist     static binaries for every architecture, into dist/
-#   make install  PREFIX=/usr/local DESTDIR=...
+#   make install  PREFIX=/usr/local DESTDIR=... (and dist/ if built)
+#   make uninstall
 #   make run      build, then a session on this machine over loopback
 # Local overrides go in config.mk, which is not committed.
 
 VERSION = 0.1.0
 PREFIX  = /usr/local
 BINDIR  = $(PREFIX)/bin
+# make dist's binaries for other machines, which the self-install sends.
+MOSHLIBDIR = $(PREFIX)/lib/mosh
 
 MODS    = ocb net ssp vt framebuf predict
 ROLES   = mosh server client boot tunnel
 WARN    = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2
-DEFS    = -D_GNU_SOURCE -DMOSH_VERSION=\"$(VERSION)\"
+DEFS    = -D_GNU_SOURCE -DMOSH_VERSION=\"$(VERSION)\" \
+          -DMOSH_LIBDIR=\"$(MOSHLIBDIR)\"
 
 # Release: a static musl binary. Debian's musl-gcc does not search
 # /usr/include, so obj/include holds links to just the BearSSL and zlib
@@ -257,10 +261,25 @@ install: mosh
 	chmod 755 $(DESTDIR)$(BINDIR)/mosh
 	ln -sf mosh $(DESTDIR)$(BINDIR)/mosh-client
 	ln -sf mosh $(DESTDIR)$(BINDIR)/mosh-server
+	@if [ -f dist/SHA256SUMS ]; then \
+		echo "mkdir -p $(DESTDIR)$(MOSHLIBDIR); cp dist/* ..."; \
+		mkdir -p $(DESTDIR)$(MOSHLIBDIR) && \
+		cp -f dist/SHA256SUMS dist/mosh-linux-* \
+		    $(DESTDIR)$(MOSHLIBDIR)/ && \
+		chmod 755 $(DESTDIR)$(MOSHLIBDIR)/mosh-linux-*; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mosh $(DESTDIR)$(BINDIR)/mosh-client \
+	    $(DESTDIR)$(BINDIR)/mosh-server
+	@if [ -d $(DESTDIR)$(MOSHLIBDIR) ]; then \
+		echo "rm -f $(DESTDIR)$(MOSHLIBDIR)/*; rmdir ..."; \
+		rm -f $(DESTDIR)$(MOSHLIBDIR)/SHA256SUMS \
+		    $(DESTDIR)$(MOSHLIBDIR)/mosh-linux-* && \
+		rmdir $(DESTDIR)$(MOSHLIBDIR); fi
 
 clean:
 	rm -rf mosh obj obj-check obj-bench obj-fuzz obj-dist dist
 
-.PHONY: all check check-long deps-check bench fuzz install clean run dist \
-	dist-deps
+.PHONY: all check check-long deps-check bench fuzz install uninstall clean \
+	run dist dist-deps
 .SECONDARY:

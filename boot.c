@@ -7,22 +7,30 @@
  * are kept where users or scripts see them: the wrapper's own failures
  * exit 255 (Perl's die), the client's status is ours otherwise.
  *
- * Beyond upstream, a remote without mosh-server gets this very binary
+ * Beyond upstream, a remote without mosh-server gets a binary of ours
  * (boot_install): one ssh run, no pty, whose remote command is a short
- * POSIX sh script that checks `uname -sm`, looks for a cached copy in
- * ~/.cache/mosh (or $XDG_CACHE_HOME/mosh) under a name made of our version
- * and the first 16 hex digits of our SHA-256, and says on stdout either
- *   MOSH INSTALL HAVE <tool>     the cached copy verified: nothing is sent
- *   MOSH INSTALL SEND <tool>     send the binary: we write it to ssh's
+ * POSIX sh script (boot_script). It says on stdout, one line each,
+ *   MOSH INSTALL UNAME <d> <uname -sm>  first; <d> is byte 5 (EI_DATA) of
+ *                                the remote's /bin/sh, 0 if od is missing
+ * and reads back "<sha256> <crc> <size> <name>" of the binary picked for
+ * that machine (boot_pick_binary: this one, or mosh-linux-<arch> from
+ * make dist; EOF if there is none), then tries the directories
+ * ${XDG_CACHE_HOME:-~/.cache}/mosh, $XDG_RUNTIME_DIR/mosh,
+ * /dev/shm/mosh-<uid>, ${TMPDIR:-/tmp}/mosh-<uid> in turn, saying
+ *   MOSH INSTALL SKIP <dir>: <why>   this one is refused
+ *   MOSH INSTALL HAVE <tool>     a cached copy verified: nothing is sent
+ *   MOSH INSTALL SEND <tool> <dir>  send the binary: we write it to ssh's
  *                                stdin and close it; EOF ends the file
- *   MOSH INSTALL ARCH <uname>    this binary cannot run there
- *   MOSH INSTALL FAIL <why>      anything else that went wrong
- * then (HAVE, or SEND once the copy verified and was renamed into place)
- * execs the cached copy as `<file> server new ...`, whose MOSH CONNECT line
- * we read as usual. <tool> is sha256sum, shasum, openssl, cksum, or
- * "none" when none of them exists (then no cached copy is ever reused,
- * and only the length of a fresh one is compared). The cache directory
- * must belong to the user and be writable by nobody else.
+ *   MOSH INSTALL DIR <dir>       the copy there ran (--version): used
+ *   MOSH INSTALL FAIL <why>      anything else that went wrong, or no
+ *                                directory worked (each one named)
+ * then execs the copy as `<file> server new ...`, whose MOSH CONNECT line
+ * we read as usual. The cache name is mosh-<version>-<first 16 hex digits
+ * of the binary's SHA-256>. <tool> is sha256sum, shasum, openssl, cksum,
+ * or "none" when none of them exists (then no cached copy is ever reused,
+ * and only the length of a fresh one is compared). A directory must
+ * belong to the user, be writable by nobody else and not be a symbolic
+ * link.
  *
  * Section numbers (§) refer to doc/protocol.md unless another doc is named.
  */
@@ -51,28 +59,17 @@
 #define BOOT_SELF_MAX (64L << 20)	/* the binary we would upload */
 #define BOOT_ARGS_MAX 256		/* words of the ssh command line */
 
-#if defined(__linux__)
-#define BOOT_OS "Linux"
-#else
-#define BOOT_OS ""
-#endif
-#if defined(__x86_64__)
-#define BOOT_ARCH "x86_64"
-#elif defined(__aarch64__)
-#define BOOT_ARCH "aarch64"
-#elif defined(__i386__)
-#define BOOT_ARCH "i[3-6]86"
-#elif defined(__arm__)
-#define BOOT_ARCH "arm*"
-#elif defined(__riscv) && __riscv_xlen == 64
-#define BOOT_ARCH "riscv64"
-#else
-#define BOOT_ARCH ""
+#ifndef MOSH_LIBDIR
+#define MOSH_LIBDIR "/usr/local/lib/mosh"	/* make install's PREFIX/lib/mosh */
 #endif
 
 
-/* Getopt::Long's view of upstream's options: '!' ones also take no-. */
-enum { BO_FLAG, BO_NEG, BO_VAL };
+/*
+ * Getopt::Long's view of upstream's options: '!' ones also take no-. Ours
+ * add BO_OPT, a flag that takes a value only as --name=VALUE (never the
+ * next word, which would swallow the host).
+ */
+enum { BO_FLAG, BO_NEG, BO_VAL, BO_OPT };
 
 
 static const struct boot_optdef boot_opts[] = {
@@ -87,7 +84,7 @@ static const struct boot_optdef boot_opts[] = {
 	{ "version", BO_FLAG, 'V' }, { "fake-proxy", BO_NEG, 'F' },
 	{ "bind-server", BO_VAL, 'b' },
 	{ "experimental-remote-ip", BO_VAL, 'r' },
-	{ "install", BO_FLAG, 'I' }, { "verbose", BO_FLAG, 'v' },
+	{ "install", BO_OPT, 'I' }, { "verbose", BO_FLAG, 'v' },
 	{ "v", BO_FLAG, 'v' }, { "udp-only", BO_FLAG, 'U' },
 	{ "ssh-transport", BO_FLAG, 'T' }
 };
@@ -155,6 +152,8 @@ boot_usage(FILE *f, const char *prog)
 	    "and run it there\n"
 	    "                             (done by itself when the server "
 	    "has no mosh-server)\n"
+	    "        --install=FILE       ... and copy FILE, a mosh for the "
+	    "server's machine\n"
 	    "        --udp-only           never carry the session over ssh "
 	    "(when UDP\n"
 	    "                             is blocked the session gets no "
@@ -189,6 +188,7 @@ boot_die_usage(const struct boot *b)
 #endif
 static void boot_die(const struct boot *, const char *, ...) MOSH_PRINTF(2, 3);
 static void boot_log(const struct boot *, const char *, ...) MOSH_PRINTF(2, 3);
+static void boot_chomp(char *);
 
 static void
 boot_die(const struct boot *b, const char *fmt, ...)
@@ -342,6 +342,7 @@ boot_apply(struct boot *b, int id, int neg, const char *v)
 		break;
 	case 'I':
 		b->install = 1;
+		b->install_file = v;
 		break;
 	case 'v':
 		b->verbose++;
@@ -394,6 +395,13 @@ boot_parse(struct boot *b, int argc, char **argv)
 			} else {
 				fprintf(stderr, "Option %s requires an "
 				    "argument\n", d->name);
+				boot_die_usage(b);
+			}
+		} else if (d->kind == BO_OPT && eq != NULL) {
+			v = eq + 1;
+			if (*v == '\0') {
+				fprintf(stderr, "Option %s needs a value after "
+				    "=\n", d->name);
 				boot_die_usage(b);
 			}
 		} else if (eq != NULL) {
@@ -847,13 +855,6 @@ boot_server_args(const struct boot *b, struct buf *out, const char *ip)
 
 /* ---- this binary, for the self-install ---- */
 
-struct boot_self {
-	uint8_t *p;
-	size_t len;
-	char hex[65];
-	char name[96];			/* mosh-<version>-<16 hex> */
-};
-
 /* SHA-256 of p in lower-case hex, as sha256sum prints it. */
 void
 boot_hash(const uint8_t *p, size_t len, char hex[65])
@@ -902,29 +903,148 @@ boot_cksum(const uint8_t *p, size_t len)
 	return ~crc;
 }
 
+/*
+ * What the remote's `uname -sm` machine runs, and the ELF header a binary
+ * for it has: one row per name the kernel reports. The MIPS kernels say
+ * "mips" in either byte order, so those rows also need the EI_DATA byte of
+ * the remote's /bin/sh (1 little-endian, 2 big-endian; 0 matches any).
+ */
+struct boot_arch {
+	const char *machine;		/* uname -m */
+	int sh_data;			/* EI_DATA of /bin/sh, 0: any */
+	const char *dist;		/* mosh-linux-<dist> (make dist) */
+	int elf_class, elf_data, elf_machine;
+};
+
+static const struct boot_arch boot_arches[] = {
+	{ "x86_64", 0, "x86_64", 2, 1, 62 },
+	{ "aarch64", 0, "aarch64", 2, 1, 183 },
+	{ "arm64", 0, "aarch64", 2, 1, 183 },
+	{ "armv7l", 0, "armv7", 1, 1, 40 },
+	{ "armv8l", 0, "armv7", 1, 1, 40 },
+	{ "i386", 0, "i386", 1, 1, 3 },
+	{ "i486", 0, "i386", 1, 1, 3 },
+	{ "i586", 0, "i386", 1, 1, 3 },
+	{ "i686", 0, "i386", 1, 1, 3 },
+	{ "mips", 2, "mips", 1, 2, 8 },
+	{ "mips", 1, "mipsel", 1, 1, 8 },
+	{ "riscv64", 0, "riscv64", 2, 1, 243 }
+};
+
+/* The row for `uname -sm` (and /bin/sh's EI_DATA), or NULL: not ours. */
+const char *
+boot_arch_dist(const char *uname_sm, int sh_data)
+{
+	const char *m = str_after(uname_sm, "Linux ");
+	size_t i;
+
+	for (i = 0; m != NULL && i < LEN(boot_arches); i++) {
+		if (strcmp(m, boot_arches[i].machine) == 0 &&
+		    (boot_arches[i].sh_data == 0 ||
+		    boot_arches[i].sh_data == sh_data)) {
+			return boot_arches[i].dist;
+		}
+	}
+	return NULL;
+}
+
+static const struct boot_arch *
+boot_arch_row(const char *dist)
+{
+	size_t i;
+
+	for (i = 0; i < LEN(boot_arches); i++) {
+		if (strcmp(dist, boot_arches[i].dist) == 0) {
+			return &boot_arches[i];
+		}
+	}
+	return NULL;
+}
+
+/* An ELF field of n bytes at off, in the file's byte order (data). */
+static uint64_t
+boot_elf_get(const uint8_t *p, size_t off, int n, int data)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		v |= (uint64_t)p[off + (size_t)(data == 1 ? i : n - 1 - i)] <<
+		    (8 * i);
+	}
+	return v;
+}
+
+/*
+ * 0 if p is a static ELF executable for the machine of dist (class, byte
+ * order, e_machine, and no PT_INTERP), else -1 with why set.
+ */
+int
+boot_elf_check(const uint8_t *p, size_t len, const char *dist, char *why,
+    size_t whylen)
+{
+	const struct boot_arch *a = boot_arch_row(dist);
+	uint64_t phoff, i;
+	size_t hdr, ent, num, w;
+	int data;
+
+	if (a == NULL || len < 64 || memcmp(p, "\177ELF", 4) != 0) {
+		snprintf(why, whylen, "not an ELF file");
+		return -1;
+	}
+	data = p[5];
+	if (p[4] != a->elf_class || data != a->elf_data ||
+	    boot_elf_get(p, 18, 2, data) != (uint64_t)a->elf_machine) {
+		snprintf(why, whylen, "an ELF file for another machine "
+		    "(class %d, byte order %d, e_machine %u; %s needs %d, %d, "
+		    "%d)", p[4], p[5], (unsigned)boot_elf_get(p, 18, 2,
+		    data == 2 ? 2 : 1), a->dist, a->elf_class, a->elf_data,
+		    a->elf_machine);
+		return -1;
+	}
+	w = a->elf_class == 2 ? 8 : 4;
+	hdr = a->elf_class == 2 ? 64 : 52;
+	phoff = boot_elf_get(p, a->elf_class == 2 ? 32 : 28, (int)w, data);
+	ent = (size_t)boot_elf_get(p, hdr - 10, 2, data);
+	num = (size_t)boot_elf_get(p, hdr - 8, 2, data);
+	if (ent < 4 || phoff > len || num > (len - phoff) / ent) {
+		snprintf(why, whylen, "an ELF file with bad program headers");
+		return -1;
+	}
+	for (i = 0; i < num; i++) {
+		if (boot_elf_get(p, (size_t)phoff + i * ent, 4, data) == 3) {
+			snprintf(why, whylen, "dynamically linked (it names "
+			    "an interpreter)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads path whole into s, with its hash and cache name. */
 static int
-boot_self_load(struct boot_self *s, char *err, size_t errlen)
+boot_self_load(struct boot_self *s, const char *path, char *err,
+    size_t errlen)
 {
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if ((fd = open("/proc/self/exe", O_RDONLY)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "cannot read this program: %s",
-		    strerror(errno));
+	memset(s, 0, sizeof *s);
+	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		if (fd != -1) {
 			close(fd);
 		}
 		return -1;
 	}
-	if (st.st_size <= 0 || st.st_size > BOOT_SELF_MAX ||
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > BOOT_SELF_MAX ||
 	    (s->p = malloc((size_t)st.st_size)) == NULL) {
-		snprintf(err, errlen, "cannot read this program: bad size");
+		snprintf(err, errlen, "not a file of a possible size");
 		close(fd);
 		return -1;
 	}
-	s->len = 0;
 	while (s->len < (size_t)st.st_size) {
 		n = read(fd, s->p + s->len, (size_t)st.st_size - s->len);
 		if (n == -1 && errno == EINTR) {
@@ -937,7 +1057,7 @@ boot_self_load(struct boot_self *s, char *err, size_t errlen)
 	}
 	close(fd);
 	if (s->len != (size_t)st.st_size) {
-		snprintf(err, errlen, "cannot read this program: short read");
+		snprintf(err, errlen, "short read");
 		free(s->p);
 		s->p = NULL;
 		return -1;
@@ -945,28 +1065,209 @@ boot_self_load(struct boot_self *s, char *err, size_t errlen)
 	boot_hash(s->p, s->len, s->hex);
 	snprintf(s->name, sizeof s->name, "mosh-%s-%.16s", MOSH_VERSION,
 	    s->hex);
+	snprintf(s->path, sizeof s->path, "%s", path);
 	return 0;
 }
 
 /*
- * The remote half of the self-install, run by `sh -c SCRIPT mosh HASH CRC
- * SIZE NAME PATTERN server new ...`. One line (login shells such as csh
- * dislike newlines inside quotes), no single quotes (it is quoted whole)
- * and no backslashes (fish keeps them). The cache directory must be a
- * directory of the user's that nobody else may write (else it stops), so
- * that between the check and the exec nobody else can replace the file.
- * It never writes over a file it did not create: the temporary name is
- * created with noclobber, and the final name carries our hash, so whatever
- * sits there and does not verify is a copy of ours that went bad. A cached
- * copy is reused only when its SHA-256 (sha256sum, shasum, openssl) or its
- * POSIX cksum (CRC and length, boot_cksum) is ours; with none of those
- * tools ("none") it is sent again every time and only its length is
- * checked. Needs sh, uname, mkdir, ls, id, cat, chmod, mv, rm, wc.
+ * The hash SHA256SUMS beside path lists for path's name into hex; 1 if
+ * listed, 0 if not (or no such file). "ours" (if not NULL) is set when it
+ * also lists this program's hash: the same build.
+ */
+static int
+boot_sums(const char *path, const char *self_hex, char hex[65], int *ours)
+{
+	char sums[PATH_MAX], line[PATH_MAX + 80];
+	const char *base = strrchr(path, '/');
+	size_t dir = base != NULL ? (size_t)(base - path) + 1 : 0;
+	int found = 0;
+	FILE *f;
+
+	base = path + dir;
+	*ours = 0;
+	if (snprintf(sums, sizeof sums, "%.*sSHA256SUMS", (int)dir, path) >=
+	    (int)sizeof sums || (f = fopen(sums, "r")) == NULL) {
+		return 0;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		boot_chomp(line);
+		if (strlen(line) < 66 || line[64] != ' ') {
+			continue;
+		}
+		if (self_hex != NULL && strncmp(line, self_hex, 64) == 0) {
+			*ours = 1;
+		}
+		if (strcmp(line + 66, base) == 0) {
+			memcpy(hex, line, 64);
+			hex[64] = '\0';
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * 0 if the file in s is a binary of ours for dist, of this version: a
+ * static ELF for that machine whose SHA256SUMS entry beside it (if any)
+ * matches, and either that SHA256SUMS lists this program too (one build)
+ * or the file holds our version string. -1 with why set otherwise.
+ */
+static int
+boot_binary_ok(const struct boot_self *s, const char *dist,
+    const char *self_hex, char *why, size_t whylen)
+{
+	static const char ver[] = "(mosh-c " MOSH_VERSION ", ";
+	char listed[65];
+	int ours = 0;
+
+	if (boot_elf_check(s->p, s->len, dist, why, whylen) == -1) {
+		return -1;
+	}
+	if (boot_sums(s->path, self_hex, listed, &ours)) {
+		if (strcmp(listed, s->hex) != 0) {
+			snprintf(why, whylen, "its SHA-256 is not the one "
+			    "SHA256SUMS beside it lists");
+			return -1;
+		}
+		if (ours) {
+			return 0;
+		}
+	}
+	if (memmem(s->p, s->len, ver, sizeof ver - 1) == NULL) {
+		snprintf(why, whylen, "not mosh-c " MOSH_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends "path (why)" to the list of places looked. */
+static void
+boot_looked(char *list, size_t cap, const char *path, const char *why)
+{
+	size_t n = strlen(list);
+
+	/* A list too long for cap is cut short. */
+	if (snprintf(list + n, cap - n, "%s%s (%s)", n > 0 ? ", " : "", path,
+	    why) < 0) {
+		list[n] = '\0';
+	}
+}
+
+/*
+ * The binary to run on a remote whose `uname -sm` is uname_sm and whose
+ * /bin/sh has the EI_DATA byte sh_data: --install=FILE if given, else this
+ * program if it fits, else mosh-linux-<arch> beside this program, in
+ * ${XDG_DATA_HOME:-~/.local/share}/mosh or in PREFIX/lib/mosh, the first
+ * that is a static ELF for that machine and of this version. Loads it into
+ * out (free out->p); -1 with a message naming the remote's system and
+ * every place looked in err.
+ */
+int
+boot_pick_binary(const struct boot *b, const char *uname_sm, int sh_data,
+    struct boot_self *out, char *err, size_t errlen)
+{
+	char dirs[3][PATH_MAX], path[PATH_MAX + 32], why[256], looked[2048];
+	char self_hex[65], vis[4 * 256 + 1];
+	const char *dist, *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+	size_t i, nd = 0;
+	char *slash;
+
+	boot_visible(vis, sizeof vis, uname_sm, strnlen(uname_sm, 256));
+	if ((dist = boot_arch_dist(uname_sm, sh_data)) == NULL) {
+		snprintf(err, errlen, "the server runs %s, for which there is "
+		    "no mosh binary (there are x86_64, aarch64, armv7, i386, "
+		    "mips, mipsel and riscv64 ones): install mosh-server on "
+		    "it", vis);
+		return -1;
+	}
+	if (b->install_file != NULL) {
+		if (boot_self_load(out, b->install_file, why,
+		    sizeof why) == -1 ||
+		    boot_binary_ok(out, dist, NULL, why, sizeof why) == -1) {
+			snprintf(err, errlen, "--install=%s: %s, not a mosh "
+			    "for the server (%s, mosh-linux-%s)",
+			    b->install_file, why, vis, dist);
+			free(out->p);
+			out->p = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	if (boot_self_load(out, "/proc/self/exe", why, sizeof why) == -1) {
+		snprintf(err, errlen, "cannot read this program: %s", why);
+		return -1;
+	}
+	snprintf(out->path, sizeof out->path, "%s", b->self);
+	if (boot_elf_check(out->p, out->len, dist, why, sizeof why) == 0) {
+		return 0;
+	}
+	memcpy(self_hex, out->hex, sizeof self_hex);
+	free(out->p);
+	out->p = NULL;
+	snprintf(dirs[nd], sizeof dirs[nd], "%s", b->self);
+	if ((slash = strrchr(dirs[nd], '/')) != NULL) {
+		slash[1] = '\0';
+		nd++;
+	}
+	if (x != NULL && x[0] == '/') {
+		snprintf(dirs[nd++], sizeof dirs[0], "%s/mosh/", x);
+	} else if (h != NULL && h[0] == '/') {
+		snprintf(dirs[nd++], sizeof dirs[0], "%s/.local/share/mosh/",
+		    h);
+	}
+	snprintf(dirs[nd++], sizeof dirs[0], "%s/", MOSH_LIBDIR);
+	looked[0] = '\0';
+	for (i = 0; i < nd; i++) {
+		snprintf(path, sizeof path, "%smosh-linux-%s", dirs[i], dist);
+		if (boot_self_load(out, path, why, sizeof why) == 0 &&
+		    boot_binary_ok(out, dist, self_hex, why, sizeof why) == 0) {
+			boot_log(b, "the server runs %s: sending %s", vis,
+			    path);
+			return 0;
+		}
+		free(out->p);
+		out->p = NULL;
+		boot_log(b, "not %s: %s", path, why);
+		boot_looked(looked, sizeof looked, path, why);
+	}
+	snprintf(err, errlen, "the server runs %s, and no mosh-linux-%s of "
+	    "version " MOSH_VERSION " was found: looked for %s; make dist "
+	    "builds it, --install=FILE names one", vis, dist, looked);
+	return -1;
+}
+
+/*
+ * The remote half of the self-install, run by `sh -c SCRIPT mosh server
+ * new ...`. One line (login shells such as csh dislike newlines inside
+ * quotes), no single quotes (it is quoted whole) and no backslashes (fish
+ * keeps them). It first says what the machine is (`MOSH INSTALL UNAME
+ * <EI_DATA of /bin/sh> <uname -sm>`, the byte 0 when od is missing) and
+ * reads one line back, `<sha256> <crc> <size> <name>` of the binary we
+ * picked (boot_pick_binary); EOF instead means there is none, and it ends.
+ * Then it tries the directories in turn (boot.c's opening comment): each
+ * must be a directory of the user's that nobody else may write and not a
+ * symbolic link, so that between the check and the exec nobody else can
+ * replace the file; a refused one is said as `MOSH INSTALL SKIP <dir>:
+ * <why>`. It never writes over a file it did not create: the temporary
+ * name is created with noclobber, and the final name carries the hash, so
+ * whatever sits there and does not verify is a copy of ours that went
+ * bad. A cached copy is reused only when its SHA-256 (sha256sum, shasum,
+ * openssl) or its POSIX cksum (CRC and length, boot_cksum) is the one we
+ * sent; with none of those tools ("none") it is sent again every time and
+ * only its length is checked. The binary crosses the link once: a
+ * directory after the first that verified a copy gets it from there. A
+ * copy is used only once `<copy> --version` ran (a noexec mount fails
+ * there), through $MOSH_INSTALL_EMULATOR if set (for the tests only).
+ * Needs sh, uname, mkdir, ls, id, cat, chmod, mv, rm, wc; od if there.
  */
 const char boot_script[] =
-	"umask 077; h=$1; c=$2; z=$3; n=$4; p=$5; shift 5; u=$(uname -sm); "
-	"case $u in $p) ;; *) echo \"MOSH INSTALL ARCH $u\"; exit 1;; esac; "
-	"d=${XDG_CACHE_HOME:-$HOME/.cache}/mosh; f=$d/$n; t=$d/.$n.$$; "
+	"umask 077; e=0; if command -v od >/dev/null 2>&1; then "
+	"for w in $(od -An -tu1 -j5 -N1 /bin/sh 2>/dev/null); do e=$w; "
+	"done; fi; "
+	"echo \"MOSH INSTALL UNAME ${e:-0} $(uname -sm)\"; "
+	"read -r h c z n k || exit 1; "
 	"ck() { m=none; o=; "
 	"if command -v sha256sum >/dev/null 2>&1; then m=sha256sum; "
 	"o=$(sha256sum <\"$1\"); "
@@ -982,65 +1283,42 @@ const char boot_script[] =
 	"own() { set -- $(ls -ldn \"$1\" 2>/dev/null); case $1 in "
 	"d????w*|d???????w*) return 1;; d*) ;; *) return 1;; esac; "
 	"[ \"$3\" = \"$(id -u)\" ]; }; "
-	"mkdir -p \"$d\" || { echo \"MOSH INSTALL FAIL cannot create $d\"; "
-	"exit 1; }; "
-	"if ! own \"$d\"; then echo \"MOSH INSTALL FAIL $d is not a "
-	"directory of this user that only it can write\"; exit 1; fi; "
-	"if [ -f \"$f\" ] && [ -x \"$f\" ] && ck \"$f\"; then "
-	"echo \"MOSH INSTALL HAVE $m\"; else "
+	"use() { d=$1; f=$d/$n; t=$d/.$n.$$; "
+	"if [ -L \"$d\" ]; then y=\"a symbolic link\"; return 1; fi; "
+	"mkdir -p \"$d\" 2>/dev/null; "
+	"if [ ! -d \"$d\" ]; then y=\"cannot be created\"; return 1; fi; "
+	"if ! own \"$d\"; then y=\"not a directory of this user that only "
+	"it can write\"; return 1; fi; "
 	"if [ -e \"$f\" ] && [ ! -f \"$f\" ]; then "
-	"echo \"MOSH INSTALL FAIL $f is not a regular file\"; exit 1; fi; "
+	"y=\"$f is not a regular file\"; return 1; fi; "
+	"if [ -f \"$f\" ] && ck \"$f\"; then "
+	"if [ -z \"$s\" ]; then s=$f; echo \"MOSH INSTALL HAVE $m\"; fi; "
+	"else "
 	"if ! (set -C; : >\"$t\") 2>/dev/null; then "
-	"echo \"MOSH INSTALL FAIL cannot create $t\"; exit 1; fi; "
-	"ck /dev/null; echo \"MOSH INSTALL SEND $m\"; "
-	"if ! cat >>\"$t\"; then rm -f \"$t\"; "
-	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; "
-	"if ! ck \"$t\" new; then rm -f \"$t\"; "
+	"y=\"read-only (cannot create $t)\"; return 1; fi; "
+	"if [ -n \"$s\" ]; then cat \"$s\" >>\"$t\"; else "
+	"ck /dev/null; echo \"MOSH INSTALL SEND $m $d\"; "
+	"if ! { if [ \"$k\" = stream ]; then head -c \"$z\"; else cat; fi; "
+	"} >>\"$t\"; then rm -f \"$t\"; "
+	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; fi; "
+	"if ! ck \"$t\" new; then rm -f \"$t\"; if [ -z \"$s\" ]; then "
 	"echo \"MOSH INSTALL FAIL the copy in $t did not verify ($m)\"; "
-	"exit 1; fi; "
+	"exit 1; fi; y=\"the copy in $t did not verify\"; return 1; fi; "
 	"if ! { chmod 700 \"$t\" && mv -f \"$t\" \"$f\"; }; then rm -f \"$t\"; "
-	"echo \"MOSH INSTALL FAIL cannot move $t to $f\"; exit 1; fi; fi; "
-	"exec \"$f\" \"$@\" </dev/null";
-
-/*
- * The remote half of the ssh path (protocol.md §14), run by `sh -c SCRIPT
- * mosh HASH SIZE NAME PATTERN tunnel ADDR PORT`: the self-install's checks
- * and words, but stdin stays ours. On SEND exactly SIZE bytes of it are
- * the binary (head -c reads no further), the frames follow; then it execs
- * the cached copy as the tunnel with that stdin. Same rules as boot_script
- * (one line, no single quotes, no backslashes); also needs head.
- */
-const char boot_tunnel_script[] =
-	"umask 077; h=$1; z=$2; n=$3; p=$4; shift 4; u=$(uname -sm); "
-	"case $u in $p) ;; *) echo \"MOSH INSTALL ARCH $u\"; exit 1;; esac; "
-	"d=${XDG_CACHE_HOME:-$HOME/.cache}/mosh; f=$d/$n; t=$d/.$n.$$; "
-	"ck() { m=size; "
-	"if command -v sha256sum >/dev/null 2>&1; then m=sha256sum; "
-	"o=$(sha256sum <\"$1\"); "
-	"elif command -v shasum >/dev/null 2>&1; then m=shasum; "
-	"o=$(shasum -a 256 <\"$1\"); "
-	"elif command -v openssl >/dev/null 2>&1; then m=openssl; "
-	"o=$(openssl dgst -sha256 <\"$1\"); "
-	"else o=$(wc -c <\"$1\"); fi; "
-	"for w in $o; do if [ \"$w\" = \"$h\" ] || "
-	"{ [ $m = size ] && [ \"$w\" = \"$z\" ]; }; then return 0; fi; "
-	"done; return 1; }; "
-	"mkdir -p \"$d\" || { echo \"MOSH INSTALL FAIL cannot create $d\"; "
-	"exit 1; }; "
-	"if [ -f \"$f\" ] && [ -x \"$f\" ] && ck \"$f\"; then "
-	"echo \"MOSH INSTALL HAVE $m\"; else "
-	"if ! (set -C; : >\"$t\") 2>/dev/null; then "
-	"echo \"MOSH INSTALL FAIL cannot create $t\"; exit 1; fi; "
-	"ck /dev/null; echo \"MOSH INSTALL SEND $m\"; "
-	"if ! head -c \"$z\" >>\"$t\"; then rm -f \"$t\"; "
-	"echo \"MOSH INSTALL FAIL cannot write $t\"; exit 1; fi; "
-	"if ! ck \"$t\"; then rm -f \"$t\"; "
-	"echo \"MOSH INSTALL FAIL the copy in $t did not verify ($m)\"; "
-	"exit 1; fi; "
-	"if ! { chmod 700 \"$t\" && mv -f \"$t\" \"$f\"; }; then "
-	"rm -f \"$t\"; "
-	"echo \"MOSH INSTALL FAIL cannot move $t to $f\"; exit 1; fi; fi; "
-	"exec \"$f\" \"$@\"";
+	"y=\"cannot move $t to $f\"; return 1; fi; "
+	"if [ -z \"$s\" ]; then s=$f; fi; fi; "
+	"if ! $MOSH_INSTALL_EMULATOR \"$f\" --version </dev/null >/dev/null "
+	"2>&1; then "
+	"y=\"cannot run $f (noexec?)\"; return 1; fi; }; "
+	"s=; l=; i=$(id -u); "
+	"for g in \"${XDG_CACHE_HOME:-$HOME/.cache}/mosh\" "
+	"${XDG_RUNTIME_DIR:+\"$XDG_RUNTIME_DIR/mosh\"} \"/dev/shm/mosh-$i\" "
+	"\"${TMPDIR:-/tmp}/mosh-$i\"; do "
+	"if use \"$g\"; then echo \"MOSH INSTALL DIR $g\"; "
+	"if [ \"$k\" = stream ]; then exec $MOSH_INSTALL_EMULATOR \"$f\" \"$@\"; "
+	"fi; exec $MOSH_INSTALL_EMULATOR \"$f\" \"$@\" </dev/null; fi; "
+	"echo \"MOSH INSTALL SKIP $g: $y\"; l=\"$l $g ($y)\"; done; "
+	"echo \"MOSH INSTALL FAIL no usable directory:$l\"; exit 1";
 
 /* ---- running ssh (or the local server) and reading its output ---- */
 
@@ -1388,30 +1666,54 @@ boot_ssh(struct boot *b)
 }
 
 /*
+ * The remote's first line, "<EI_DATA> <uname -sm>": the binary for it is
+ * picked and its hash, CRC, size and name go back on one line. Dies (after
+ * ssh ends) when there is none.
+ */
+static void
+boot_answer(struct boot *b, struct boot_run *r, const char *arg,
+    struct boot_self *self)
+{
+	char err[4096], reply[256];
+	long data;
+	char *end;
+
+	data = strtol(arg, &end, 10);
+	if (end == arg || *end != ' ') {
+		data = 0;
+	} else {
+		arg = end + 1;
+	}
+	if (boot_pick_binary(b, arg, (int)data, self, err, sizeof err) ==
+	    -1) {
+		close(r->in);
+		r->in = -1;
+		boot_reap(r);
+		boot_die(b, "%s", err);
+	}
+	snprintf(reply, sizeof reply, "%s %lu %zu %s\n", self->hex,
+	    (unsigned long)boot_cksum(self->p, self->len), self->len,
+	    self->name);
+	if (write_all(r->in, reply, strlen(reply)) == -1) {
+		boot_log(b, "ssh: %s", strerror(errno));
+	}
+}
+
+/*
  * The self-install (see the top of this section): one ssh run without a
- * pty, our binary on its stdin if the remote asks for it.
+ * pty, the binary picked for the remote on its stdin if it asks for it.
  */
 static int
 boot_install(struct boot *b)
 {
 	static char store[8192], proxy[PATH_MAX + 128], target[512];
-	char *argv[BOOT_ARGS_MAX], err[256], size[32], crc[16], *line, *arg;
+	char *argv[BOOT_ARGS_MAX], *line, *arg, *sp;
 	struct boot_self self;
 	struct buf cmd;
 	struct boot_run r;
 	int n, st;
 
-	if (BOOT_OS[0] == '\0' || BOOT_ARCH[0] == '\0') {
-		boot_die(b, "this build cannot install itself on a server "
-		    "(unknown system); install mosh-server there");
-	}
 	memset(&self, 0, sizeof self);
-	if (boot_self_load(&self, err, sizeof err) == -1) {
-		boot_die(b, "%s", err);
-	}
-	snprintf(size, sizeof size, "%zu", self.len);
-	snprintf(crc, sizeof crc, "%lu",
-	    (unsigned long)boot_cksum(self.p, self.len));
 	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
 	    target, sizeof target, 1);
 	memset(&cmd, 0, sizeof cmd);
@@ -1420,11 +1722,6 @@ boot_install(struct boot *b)
 	boot_add(b, &cmd, "-c", 0);
 	boot_add(b, &cmd, boot_script, 1);
 	boot_add(b, &cmd, "mosh", 1);
-	boot_add(b, &cmd, self.hex, 1);
-	boot_add(b, &cmd, crc, 1);
-	boot_add(b, &cmd, size, 1);
-	boot_add(b, &cmd, self.name, 1);
-	boot_add(b, &cmd, BOOT_OS " " BOOT_ARCH, 1);
 	boot_add(b, &cmd, "server", 1);
 	boot_server_args(b, &cmd, NULL);
 	if (buf_putc(&cmd, '\0') == -1) {
@@ -1435,22 +1732,31 @@ boot_install(struct boot *b)
 	if (b->verbose > 1) {
 		boot_show_argv(b, argv);
 	}
-	boot_log(b, "installing %s on the server if it has no copy", self.name);
+	boot_log(b, "installing mosh on the server if it has no copy");
 	boot_spawn(b, &r, argv, NULL, 1, strcmp(b->remote_ip, "proxy") == 0);
 	signal_set(SIGPIPE, SIG_IGN);
 	while ((line = (char *)boot_getline(&r)) != NULL) {
 		boot_chomp(line);
-		if ((arg = str_after(line, "MOSH INSTALL HAVE ")) != NULL) {
+		if ((arg = str_after(line, "MOSH INSTALL UNAME ")) != NULL &&
+		    self.p == NULL) {
+			boot_answer(b, &r, arg, &self);
+		} else if ((arg = str_after(line, "MOSH INSTALL HAVE ")) !=
+		    NULL) {
 			boot_log(b, "the server has a copy (checked with %s)",
 			    boot_vis(arg));
 			close(r.in);
 			r.in = -1;
 		} else if ((arg = str_after(line, "MOSH INSTALL SEND ")) !=
-		    NULL) {
-			fprintf(stderr, "%s: copying %s to the server's "
-			    "~/.cache/mosh\n", b->prog, self.name);
-			boot_log(b, "uploading %zu bytes (%s will check them)",
-			    self.len, boot_vis(arg));
+		    NULL && self.p != NULL) {
+			sp = strchr(arg, ' ');
+			if (sp != NULL) {
+				*sp++ = '\0';
+			}
+			fprintf(stderr, "%s: copying %s to the server's %s\n",
+			    b->prog, self.name, boot_vis(sp != NULL ? sp :
+			    "cache"));
+			boot_log(b, "uploading %s, %zu bytes (%s will check "
+			    "them)", self.path, self.len, boot_vis(arg));
 			if (strcmp(arg, "none") == 0) {
 				boot_log(b, "the server has no sha256sum, "
 				    "shasum, openssl or cksum: the copy is "
@@ -1465,13 +1771,13 @@ boot_install(struct boot *b)
 				close(r.in);
 				r.in = -1;
 			}
-		} else if ((arg = str_after(line, "MOSH INSTALL ARCH ")) !=
+		} else if ((arg = str_after(line, "MOSH INSTALL SKIP ")) !=
 		    NULL) {
-			boot_reap(&r);
-			boot_die(b, "the server runs %s, but this mosh is "
-			    "built for %s %s: install mosh-server on it, or "
-			    "run a mosh built for it", boot_vis(arg), BOOT_OS,
-			    BOOT_ARCH);
+			boot_log(b, "refused on the server: %s", boot_vis(arg));
+		} else if ((arg = str_after(line, "MOSH INSTALL DIR ")) !=
+		    NULL) {
+			boot_log(b, "running the copy in %s on the server",
+			    boot_vis(arg));
 		} else if ((arg = str_after(line, "MOSH INSTALL FAIL ")) !=
 		    NULL) {
 			boot_reap(&r);
@@ -1645,9 +1951,11 @@ boot_colors(struct boot *b)
 /*
  * The ssh path of protocol.md §14 for our client: the ssh command line of
  * the self-install (no pty, stdin ours) with BatchMode, since the user's
- * terminal belongs to the session by then, running boot_tunnel_script to
- * the server's port. -1 (and no path) where this build cannot run there
- * or cannot read itself.
+ * terminal belongs to the session by then, running boot_script in its
+ * stream mode: the answer to its UNAME line (this binary; tun_path_uname
+ * checks that it fits the server) ends in "stream", so the script reads
+ * the binary with head -c and execs the tunnel on the same stdin. -1 (and
+ * no path) when this program cannot read itself.
  */
 static int
 boot_path(struct boot *b, struct tun_path *p)
@@ -1656,19 +1964,18 @@ boot_path(struct boot *b, struct tun_path *p)
 	static char *argv[BOOT_ARGS_MAX];
 	static struct boot_self self;
 	static struct buf cmd;
+	static char answer[256];
 	const char *addr = "ssh";
-	char err[256], size[32];
+	char err[256];
 	int n;
 
 	tun_path_init(p);
-	if (BOOT_OS[0] == '\0' || BOOT_ARCH[0] == '\0') {
-		return -1;
-	}
-	if (boot_self_load(&self, err, sizeof err) == -1) {
+	if (boot_self_load(&self, "/proc/self/exe", err, sizeof err) == -1) {
 		boot_log(b, "no ssh path: %s", err);
 		return -1;
 	}
-	snprintf(size, sizeof size, "%zu", self.len);
+	snprintf(answer, sizeof answer, "%s %lu %zu %s stream\n", self.hex,
+	    (unsigned long)boot_cksum(self.p, self.len), self.len, self.name);
 	n = boot_ssh_argv(b, argv, store, sizeof store, proxy, sizeof proxy,
 	    target, sizeof target, 1);
 	/* BatchMode goes before the host and "--". */
@@ -1683,12 +1990,8 @@ boot_path(struct boot *b, struct tun_path *p)
 	}
 	boot_add(b, &cmd, "sh", 0);
 	boot_add(b, &cmd, "-c", 0);
-	boot_add(b, &cmd, boot_tunnel_script, 1);
+	boot_add(b, &cmd, boot_script, 1);
 	boot_add(b, &cmd, "mosh", 1);
-	boot_add(b, &cmd, self.hex, 1);
-	boot_add(b, &cmd, size, 1);
-	boot_add(b, &cmd, self.name, 1);
-	boot_add(b, &cmd, BOOT_OS " " BOOT_ARCH, 1);
 	boot_add(b, &cmd, "tunnel", 1);
 	boot_add(b, &cmd, addr, 1);
 	boot_add(b, &cmd, b->udp, 1);
@@ -1701,6 +2004,7 @@ boot_path(struct boot *b, struct tun_path *p)
 		boot_show_argv(b, argv);
 	}
 	p->argv = argv;
+	p->answer = answer;
 	p->blob = self.p;
 	p->blob_len = self.len;
 	return 0;

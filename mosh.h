@@ -1895,6 +1895,7 @@ struct boot {
 	const char *client, *server, *predict, *family, *port, *bind;
 	const char *remote_ip, *ssh;
 	int ssh_pty, init, local, fake_proxy, overwrite, install, verbose;
+	const char *install_file;	/* --install=FILE */
 	int help, version, server_given, predict_env;
 	int udp_only, ssh_transport;	/* protocol.md §14 */
 	char **ops;			/* operands: [user@]host, command */
@@ -1937,11 +1938,30 @@ void boot_add(const struct boot *b, struct buf *out, const char *s, int quote);
 int boot_split(const char *s, char *store, size_t cap, char **words, int max);
 void boot_server_args(const struct boot *b, struct buf *out, const char *ip);
 /* boot_script: the remote half of the self-install (`sh -c boot_script
- * mosh HASH CRC SIZE NAME PATTERN server new ...`; its rules in boot.c). */
+ * mosh server new ...`, answered with one line "HASH CRC SIZE NAME"; its
+ * rules in boot.c). */
 extern const char boot_script[];
-/* boot_tunnel_script: the ssh path's remote half (`sh -c ... tunnel ADDR
- * PORT`, protocol.md §14). */
-extern const char boot_tunnel_script[];
+/* A binary to send: its bytes, SHA-256, cache name and where it was read. */
+struct boot_self {
+	uint8_t *p;
+	size_t len;
+	char hex[65];
+	char name[96];			/* mosh-<version>-<16 hex> */
+	char path[PATH_MAX];
+};
+/* boot_arch_dist: the dist name (mosh-linux-<name>) for what `uname -sm`
+ * printed and /bin/sh's EI_DATA byte (1 LE, 2 BE, 0 unknown); NULL if no
+ * binary of ours runs there. */
+const char *boot_arch_dist(const char *uname_sm, int sh_data);
+/* boot_elf_check: 0 if p is a static ELF executable for that dist name,
+ * else -1 and why. */
+int boot_elf_check(const uint8_t *p, size_t len, const char *dist,
+    char *why, size_t whylen);
+/* boot_pick_binary: the binary for that remote (--install=FILE, this one,
+ * or mosh-linux-<arch> from the places in boot.c) loaded into out; -1 and
+ * a message naming every place looked. */
+int boot_pick_binary(const struct boot *b, const char *uname_sm,
+    int sh_data, struct boot_self *out, char *err, size_t errlen);
 /* boot_hash: SHA-256 in lower-case hex, as sha256sum prints it. */
 void boot_hash(const uint8_t *p, size_t len, char hex[65]);
 /* boot_cksum: the CRC POSIX cksum prints for p (bytes, then the length). */
@@ -2018,6 +2038,7 @@ enum { TUN_OFF, TUN_WAIT, TUN_SEND, TUN_UP };
 
 struct tun_path {
 	char **argv;
+	const char *answer;		/* to the script's UNAME line */
 	const uint8_t *blob;
 	size_t blob_len, blob_off;
 	pid_t pid;

@@ -502,16 +502,55 @@ tun_path_err(struct tun_path *p)
 	}
 }
 
+/*
+ * The remote script's first line, "<EI_DATA> <uname -sm>": the path sends
+ * this binary (the one the front end loaded), so it answers only when the
+ * remote is the same kind of machine; else the path cannot start.
+ */
+static void
+tun_path_uname(struct tun_path *p, const char *arg)
+{
+	const char *dist;
+	char why[128];
+	long data;
+	char *end;
+
+	data = strtol(arg, &end, 10);
+	if (end != arg && *end == ' ') {
+		arg = end + 1;
+	}
+	dist = boot_arch_dist(arg, (int)data);
+	if (dist == NULL || p->answer == NULL ||
+	    boot_elf_check(p->blob, p->blob_len, dist, why, sizeof why) ==
+	    -1) {
+		snprintf(p->error, sizeof p->error, "the ssh path needs a "
+		    "mosh for %.64s on the server", arg);
+		p->broken = 1;
+		return;
+	}
+	if (tun_write(p->in, p->answer, strlen(p->answer)) !=
+	    (ssize_t)strlen(p->answer)) {
+		p->broken = 1;
+	}
+}
+
 /* One line before the frames: the remote script's word, or the hello. */
 static void
 tun_path_line(struct tun_path *p, const char *line)
 {
-	if (strncmp(line, "MOSH INSTALL HAVE", 17) == 0) {
+	const char *arg;
+
+	if ((arg = str_after(line, "MOSH INSTALL UNAME ")) != NULL) {
+		tun_path_uname(p, arg);
+	} else if (str_after(line, "MOSH INSTALL HAVE") != NULL) {
 		p->state = TUN_UP;
-	} else if (strncmp(line, "MOSH INSTALL SEND", 17) == 0) {
+	} else if (str_after(line, "MOSH INSTALL SEND") != NULL) {
 		p->state = p->blob != NULL ? TUN_SEND : TUN_UP;
-	} else if (strncmp(line, "MOSH INSTALL ", 13) == 0) {
-		snprintf(p->error, sizeof p->error, "%s", line + 13);
+	} else if (str_after(line, "MOSH INSTALL DIR ") != NULL ||
+	    str_after(line, "MOSH INSTALL SKIP ") != NULL) {
+		return;
+	} else if ((arg = str_after(line, "MOSH INSTALL ")) != NULL) {
+		snprintf(p->error, sizeof p->error, "%s", arg);
 		p->broken = 1;
 	} else if (strcmp(line, TUN_HELLO) == 0) {
 		p->framed = 1;
@@ -590,7 +629,8 @@ tun_path_io(struct tun_path *p, uint64_t now,
 			break;
 		}
 	}
-	if (p->state == TUN_UP && !p->broken &&
+	/* Frames wait for the tunnel's hello: nothing the script reads. */
+	if (p->state == TUN_UP && p->framed && !p->broken &&
 	    tun_queue_flush(&p->q, p->in) == -1) {
 		p->broken = 1;
 	}

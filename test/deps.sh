@@ -17,7 +17,7 @@ gcc-riscv64-linux-gnu musl-dev:arm64 musl-dev:armhf musl-dev:i386 \
 musl-dev:mipsel"
 check="$dist libssl-dev clang libclang-rt-14-dev python3 mosh tmux \
 openssh-server openssh-client iproute2 iptables procps less vim-tiny valgrind \
-qemu-user-static file"
+qemu-user-static file busybox dropbear-bin"
 list=
 [ "${1:-}" = list ] && { list=1; shift; }
 case "${1:-build}" in
