@@ -975,40 +975,45 @@ net_recv_from_buffer(struct net *n, const uint8_t *d, size_t len,
 
 /* ---- randomness ---- */
 
-int
-net_random(void *buf, size_t len)
+/* getrandom(2) in read(2)'s shape, for fill(); fd is unused. */
+static ssize_t
+getrandom_fd(int fd, void *p, size_t n)
 {
-	uint8_t *p = buf;
-	size_t got = 0;
-	ssize_t r;
-	int fd;
+	(void)fd;
+	return getrandom(p, n, 0);
+}
 
-	while (got < len) {
-		r = getrandom(p + got, len - got, 0);
+/* Fill p[*got..len) from rd, past EINTR, until it ends or fails. */
+static void
+fill(ssize_t (*rd)(int, void *, size_t), int fd, uint8_t *p, size_t len,
+    size_t *got)
+{
+	ssize_t r;
+
+	while (*got < len) {
+		r = rd(fd, p + *got, len - *got);
 		if (r > 0) {
-			got += (size_t)r;
-		} else if (r == -1 && errno == EINTR) {
-			continue;
-		} else {
+			*got += (size_t)r;
+		} else if (r != -1 || errno != EINTR) {
 			break;
 		}
 	}
+}
+
+int
+net_random(void *buf, size_t len)
+{
+	size_t got = 0;
+	int fd;
+
+	fill(getrandom_fd, -1, buf, len, &got);
 	if (got == len) {
 		return 0;
 	}
 	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1) {
 		return -1;
 	}
-	while (got < len) {
-		r = read(fd, p + got, len - got);
-		if (r > 0) {
-			got += (size_t)r;
-		} else if (r == -1 && errno == EINTR) {
-			continue;
-		} else {
-			break;
-		}
-	}
+	fill(read, fd, buf, len, &got);
 	close(fd);
 	return got == len ? 0 : -1;
 }
