@@ -49,8 +49,18 @@ src=
 if [ "$want" != "$build" ] &&
     ! apt-get source -q --print-uris musl >/dev/null 2>&1; then
 	. /etc/os-release
+	# The main archive, as this machine's own apt sources name it.
+	uri=$(sed -n 's/^URIs:[ 	]*//p' /etc/apt/sources.list.d/*.sources \
+	    2>/dev/null | tr ' ' '\n' | grep -v -- '-security' | head -n 1)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++)
+	    if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
+	    /etc/apt/sources.list 2>/dev/null)
+	if [ -z "$uri" ]; then
+		echo "mosh: no Debian archive in the apt sources" >&2
+		exit 1
+	fi
 	src="Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: ${VERSION_CODENAME:-bookworm}
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
