@@ -1220,7 +1220,10 @@ boot_pick_binary(const struct boot *b, const char *uname_sm, int sh_data,
 	snprintf(dirs[nd++], sizeof dirs[0], "%s/", MOSH_LIBDIR);
 	looked[0] = '\0';
 	for (i = 0; i < nd; i++) {
-		snprintf(path, sizeof path, "%smosh-linux-%s", dirs[i], dist);
+		if ((size_t)snprintf(path, sizeof path, "%smosh-linux-%s",
+		    dirs[i], dist) >= sizeof path) {
+			continue;	/* a directory name too long to use */
+		}
 		if (boot_self_load(out, path, why, sizeof why) == 0 &&
 		    boot_binary_ok(out, dist, self_hex, why, sizeof why) == 0) {
 			boot_log(b, "the server runs %s: sending %s", vis,
