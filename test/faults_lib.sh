@@ -186,24 +186,7 @@ fl_check()
 
 fl_client_pid()
 {
-	fl_pp=$(tm display-message -p -t "$FL_NAME" '#{pane_pid}')
-	ps -e -o pid= -o ppid= -o comm= | awk -v root="$fl_pp" '
-	    { par[$1] = $2; comm[$1] = $3 }
-	    END {
-		for (p in par) {
-			if (comm[p] != "mosh" && comm[p] != "mosh-client") {
-				continue
-			}
-			q = p
-			for (i = 0; i < 20 && q != "" && q != root; i++) {
-				q = par[q]
-			}
-			if (q == root) {
-				print p
-				exit
-			}
-		}
-	    }'
+	pane_child "$FL_NAME" 'comm == "mosh" || comm == "mosh-client"'
 }
 
 fl_end()

@@ -69,6 +69,9 @@
 #   tmux_resize NAME W H   resize the window
 #   tmux_status NAME       print the command's exit status ("" if running)
 #   tmux_wait_exit NAME SEC     wait until the command has ended
+#   pane_child NAME COND   print the PID of a process under NAME's pane for
+#                          which the awk condition COND holds (over comm,
+#                          the command's name, and args, its ps line)
 #   tmux_kill              kill the private tmux server
 # mosh (binaries are parameters: "mosh-server" / "mosh-client" for Debian's,
 # "./mosh server" / "./mosh client" for ours)
@@ -91,7 +94,11 @@
 # sshd on 127.0.0.1
 #   sshd_start             keys and config in $T, start /usr/sbin/sshd -D;
 #                          sets SSHD_PORT, SSHD_PID, SSH_KEY and SSH_CMD (for
-#                          ssh or --ssh=); returns 1 if it does not come up
+#                          ssh or --ssh=); returns 1 if it does not come up.
+#                          SSHD_ADDR (127.0.0.1), SSHD_PORT_REQ (a free
+#                          port), SSHD_CONF (more config lines) and
+#                          SSHD_WRAP ("ip netns exec NS") change where and
+#                          how it runs
 #   sshd_stop
 # network namespaces (root only; 10.77.x.y exist only inside them)
 #   ns_setup               namespaces $NS_C (client) and $NS_S (server)
@@ -415,6 +422,30 @@ tmux_status()
 	cat "$T/$1.status" 2>/dev/null
 }
 
+pane_child()
+{
+	t_pp=$(tm display-message -p -t "$1" '#{pane_pid}')
+	ps -e -o pid= -o ppid= -o comm= -o args= | awk -v root="$t_pp" '
+	    { par[$1] = $2; cm[$1] = $3; ar[$1] = $0 }
+	    END {
+		for (p in par) {
+			comm = cm[p]
+			args = ar[p]
+			if (!('"$2"')) {
+				continue
+			}
+			q = p
+			for (i = 0; i < 20 && q != "" && q != root; i++) {
+				q = par[q]
+			}
+			if (q == root) {
+				print p
+				exit
+			}
+		}
+	    }'
+}
+
 tmux_wait_exit()
 {
 	wait_for "[ -s '$T/$1.status' ]" "$2"
@@ -537,9 +568,9 @@ sshd_start()
 	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" || return 1
 	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/user" || return 1
 	cp "$T/ssh/user.pub" "$T/ssh/authorized_keys"
-	SSHD_PORT=$(free_port tcp)
+	SSHD_PORT=${SSHD_PORT_REQ:-$(free_port tcp)}
 	cat >"$T/ssh/sshd_config" <<EOF
-ListenAddress 127.0.0.1
+ListenAddress ${SSHD_ADDR:-127.0.0.1}
 Port $SSHD_PORT
 HostKey $T/ssh/host
 AuthorizedKeysFile $T/ssh/authorized_keys
@@ -550,8 +581,10 @@ StrictModes no
 UsePAM no
 PidFile $T/ssh/sshd.pid
 AcceptEnv LANG LC_*
+${SSHD_CONF:-}
 EOF
-	spawn sshd /usr/sbin/sshd -D -f "$T/ssh/sshd_config" -E "$T/ssh/sshd.log"
+	spawn sshd ${SSHD_WRAP:-} /usr/sbin/sshd -D -f "$T/ssh/sshd_config" \
+	    -E "$T/ssh/sshd.log"
 	SSHD_PID=$BG_PID
 	t_sshd=$SSHD_PID
 	SSH_KEY=$T/ssh/user
@@ -559,7 +592,8 @@ EOF
 	SSH_CMD="$SSH_CMD -o StrictHostKeyChecking=no"
 	SSH_CMD="$SSH_CMD -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
 	SSH_CMD="$SSH_CMD -o LogLevel=ERROR"
-	if ! wait_for "t_tcp_listening $SSHD_PORT" 5; then
+	if ! wait_for "${SSHD_WRAP:-} ss -Hltn 'sport = :$SSHD_PORT' |
+	    grep -q ." 5; then
 		echo "sshd_start: sshd did not come up; log:" >&2
 		cat "$T/ssh/sshd.log" "$T/sshd.err" | sed 's/^/  |/' >&2
 		return 1

@@ -22,32 +22,10 @@ tn_setup()
 	ns_setup
 	tn_rc=$?
 	[ $tn_rc -ne 0 ] && return $tn_rc
-	mkdir -p "$T/ssh" "$T/rcache" /run/sshd
-	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" || return 2
-	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/user" || return 2
-	cp "$T/ssh/user.pub" "$T/ssh/authorized_keys"
-	cat >"$T/ssh/sshd_config" <<TNEOF
-ListenAddress $NS_S_IP
-Port 22
-HostKey $T/ssh/host
-AuthorizedKeysFile $T/ssh/authorized_keys
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile $T/ssh/sshd.pid
-AcceptEnv LANG LC_*
-SetEnv XDG_CACHE_HOME=$T/rcache MOSH_SERVER_NETWORK_TMOUT=30
-TNEOF
-	spawn sshd ip netns exec "$NS_S" /usr/sbin/sshd -D \
-	    -f "$T/ssh/sshd_config" -E "$T/ssh/sshd.log"
-	if ! wait_for "ip netns exec $NS_S ss -Hltn 'sport = :22' |
-	    grep -q ." 5; then
-		echo "tn_setup: sshd did not come up" >&2
-		cat "$T/ssh/sshd.log" >&2
-		return 2
-	fi
+	mkdir -p "$T/rcache"
+	SSHD_ADDR=$NS_S_IP SSHD_PORT_REQ=22 SSHD_WRAP="ip netns exec $NS_S" \
+	    SSHD_CONF="SetEnv XDG_CACHE_HOME=$T/rcache MOSH_SERVER_NETWORK_TMOUT=30" \
+	    sshd_start || return 2
 	SSH="ssh -F /dev/null -i $T/ssh/user -o StrictHostKeyChecking=no"
 	SSH="$SSH -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 	# The front end keeps its own cache apart as well.
@@ -81,22 +59,5 @@ tn_fe()
 
 tn_path_pid()
 {
-	tn_pp=$(tm display-message -p -t "$1" '#{pane_pid}')
-	ps -e -o pid= -o ppid= -o args= | awk -v root="$tn_pp" '
-	    { par[$1] = $2; cmd[$1] = $0 }
-	    END {
-		for (p in par) {
-			if (cmd[p] !~ /BatchMode=yes.*tunnel/) {
-				continue
-			}
-			q = p
-			for (i = 0; i < 20 && q != "" && q != root; i++) {
-				q = par[q]
-			}
-			if (q == root) {
-				print p
-				exit
-			}
-		}
-	    }'
+	pane_child "$1" 'args ~ /BatchMode=yes.*tunnel/'
 }
